@@ -1,0 +1,123 @@
+"""What the registry stage knows about a project, and how it says it could not find out.
+
+`ProjectFacts` is extracted once from a registry document (PyPI's `/pypi/<name>/json`) and
+is all the signals ever see of the registry. A project that could not be fetched is an
+`Unavailable` value with a reason, never an empty `ProjectFacts`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class RegistryError(Exception):
+    """A registry document could not be obtained or understood."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A registry account with a role on a project (PyPI `ownership.roles`)."""
+
+    user: str
+    role: str  # "Owner" or "Maintainer" on PyPI
+
+
+@dataclass(frozen=True)
+class Person:
+    """A name and email from the package metadata (author / maintainer fields)."""
+
+    email: str
+    name: str | None = None
+    field: str = "author_email"  # which metadata field it came from
+
+    @property
+    def domain(self) -> str:
+        return self.email.rsplit("@", 1)[-1].lower()
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    filename: str
+    packagetype: str  # sdist, bdist_wheel, ...
+    upload_time: datetime
+    sha256: str | None
+    size: int
+    yanked: bool
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Release:
+    """One version: when it first appeared (earliest file upload) and its files."""
+
+    version: str
+    uploaded_at: datetime | None  # None for a version with no files
+    yanked: bool
+    yanked_reason: str | None
+    files: tuple[ReleaseFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class Vulnerability:
+    id: str
+    aliases: tuple[str, ...]
+    summary: str
+    fixed_in: tuple[str, ...]
+    link: str | None
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What the registry says about one project, and when we asked."""
+
+    ecosystem: str
+    name: str  # canonical
+    fetched_at: datetime
+    source_url: str
+    latest_version: str | None
+    owners: tuple[Account, ...]
+    organization: str | None
+    people: tuple[Person, ...]
+    releases: tuple[Release, ...]  # sorted by uploaded_at (versions without files last)
+    project_urls: dict[str, str] = field(default_factory=dict)
+    repository: str | None = None
+    vulnerabilities: tuple[Vulnerability, ...] = ()  # for the version in use
+    last_serial: int | None = None
+
+    def release(self, version: str | None) -> Release | None:
+        """The release for `version` (compared as PEP 440 versions), if the registry has it."""
+        if version is None:
+            return None
+        from packaging.version import InvalidVersion, Version
+
+        for r in self.releases:
+            if r.version == version:
+                return r
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            return None
+        for r in self.releases:
+            try:
+                if Version(r.version) == wanted:
+                    return r
+            except InvalidVersion:
+                continue
+        return None
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A project whose facts could not be obtained, and why (shown in `incomplete`)."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class NotFound:
+    """The index answered 404: the name does not exist there."""
+
+    name: str

@@ -1,0 +1,80 @@
+"""The outcome of a scan: the one value every output format renders."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from chaingate.inventory.interface import Inventory, Package
+from chaingate.registry.interface import ProjectFacts
+from chaingate.signals.interface import Finding, Severity
+
+
+@dataclass(frozen=True)
+class Incomplete:
+    """A package that could not be analysed (fully), and why. Never silently clean."""
+
+    package: str
+    version: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class CheckStatus:
+    """Whether a family of checks could run; `unavailable` comes with a reason."""
+
+    status: Literal["ok", "unavailable"]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Maintainer:
+    """One registry account and the packages of this tree it holds a role on."""
+
+    account: str
+    packages: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    inventory: Inventory
+    facts: dict[str, ProjectFacts]  # by canonical name
+    findings: tuple[Finding, ...]
+    incomplete: tuple[Incomplete, ...]
+    index_url: str
+    started_at: datetime
+    finished_at: datetime
+    checks: dict[str, CheckStatus] = field(default_factory=dict)
+
+    @property
+    def packages(self) -> tuple[Package, ...]:
+        return self.inventory.packages
+
+    def maintainers(self) -> list[Maintainer]:
+        """Accounts with a role on any package, most packages first."""
+        pkgs: dict[str, set[str]] = defaultdict(set)
+        roles: dict[str, set[str]] = defaultdict(set)
+        for name, facts in self.facts.items():
+            for acct in facts.owners:
+                pkgs[acct.user].add(name)
+                roles[acct.user].add(acct.role)
+        out = [
+            Maintainer(user, tuple(sorted(pkgs[user])), tuple(sorted(roles[user])))
+            for user in pkgs
+        ]
+        out.sort(key=lambda m: (-len(m.packages), m.account.lower()))
+        return out
+
+    def email_domains(self) -> dict[str, set[str]]:
+        """Email domain -> packages whose metadata names an address there."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for name, facts in self.facts.items():
+            for person in facts.people:
+                out[person.domain].add(name)
+        return dict(out)
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)

@@ -1,0 +1,49 @@
+"""Findings: what the signals say, in one shape for every output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+
+class Severity(IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
+
+    def bump(self, steps: int = 1) -> Severity:
+        return Severity(min(Severity.CRITICAL, max(Severity.INFO, self + steps)))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a person should look at.
+
+    `package` and `version` are None for project-level findings (e.g. owner-concentration).
+    `evidence` is JSON-serialisable structured data (dates as ISO 8601 strings).
+    """
+
+    id: str
+    severity: Severity
+    package: str | None
+    version: str | None
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[int, str, str]:
+        return (-int(self.severity), self.package or "", self.id)
