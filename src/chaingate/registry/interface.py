@@ -83,8 +83,12 @@ class ProjectFacts:
     releases: tuple[Release, ...]  # sorted by uploaded_at (versions without files last)
     project_urls: dict[str, str] = field(default_factory=dict)
     repository: str | None = None
-    vulnerabilities: tuple[Vulnerability, ...] = ()  # for the version in use
+    # What the project document reports, which on PyPI is for `latest_version` only.
+    vulnerabilities: tuple[Vulnerability, ...] = ()
     last_serial: int | None = None
+    # False when the index publishes no ownership data (older PyPI, private indexes): the
+    # owner checks are then unavailable for this project, not passed.
+    has_ownership: bool = True
 
     def release(self, version: str | None) -> Release | None:
         """The release for `version` (compared as PEP 440 versions), if the registry has it."""

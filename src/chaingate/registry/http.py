@@ -1,0 +1,249 @@
+"""HTTP for registries: one request per document, cached on disk, revalidated, retried.
+
+Why not a generic caching library: registries differ in what they send. pypi.org sends
+`Cache-Control: max-age` and an `ETag`; mirrors and private indexes often send neither. We
+need (1) a freshness window even without validators so a warm re-scan makes no request at
+all, (2) conditional requests (`If-None-Match` / `If-Modified-Since`) when validators exist,
+(3) negative caching of 404s, and (4) bodies kept as plain files so a large document is read
+with one `read()`. That is ~150 lines here, against a dependency whose storage format and API
+we would have to bend to all four.
+
+Failures are values: `fetch` returns a `Response` or raises `FetchError` with a reason a
+person can read ("HTTP 500 after 4 attempts", "timed out after 10 s"). Callers turn a
+`FetchError` into an *incomplete* entry, never into a clean result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import hashlib
+import json
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from chaingate import __version__
+
+USER_AGENT = f"chaingate/{__version__} (+https://github.com/chaingate/chaingate)"
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class FetchError(Exception):
+    """A document could not be fetched; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str
+    status: int  # 200 or 404 (other statuses raise FetchError)
+    body: bytes
+    from_cache: bool
+    fetched_at: float  # epoch seconds of the response the body came from
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    cache_dir: Path | None
+    ttl: float = 900.0  # freshness when the server gives no max-age
+    timeout: float = 20.0
+    retries: int = 3  # attempts after the first
+    backoff: float = 0.5  # seconds, doubled per attempt, with jitter
+    max_retry_after: float = 30.0
+    concurrency: int = 16
+    refresh: bool = False  # revalidate / refetch everything, ignoring freshness
+    offline: bool = False  # never touch the network; a cache miss is an error
+
+
+class _Cache:
+    """Bodies and metadata under `<dir>/<sha256(key)>.{body,meta}`; writes are atomic."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        h = hashlib.sha256(key.encode()).hexdigest()
+        sub = self.root / h[:2]
+        return sub / f"{h}.meta", sub / f"{h}.body"
+
+    def load(self, key: str) -> tuple[dict[str, object], Path] | None:
+        meta_path, body_path = self._paths(key)
+        try:
+            meta = json.loads(meta_path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(meta, dict) or meta.get("key") != key:
+            return None
+        return meta, body_path
+
+    def store(self, key: str, meta: dict[str, object], body: bytes | None) -> None:
+        meta_path, body_path = self._paths(key)
+        meta_path.parent.mkdir(exist_ok=True)
+        meta = {**meta, "key": key}
+        if body is not None:
+            _atomic_write(body_path, body)
+        _atomic_write(meta_path, json.dumps(meta).encode())
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{random.randrange(1 << 30)}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _max_age(headers: httpx.Headers) -> float | None:
+    for part in headers.get("cache-control", "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name.lower() in ("no-store", "no-cache"):
+            return 0.0
+        if name.lower() == "max-age":
+            with contextlib.suppress(ValueError):
+                return max(0.0, float(value))
+    return None
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class HttpClient:
+    """An async client for registry documents. Use as `async with HttpClient(settings)`."""
+
+    def __init__(self, settings: HttpSettings) -> None:
+        self.settings = settings
+        self._cache = _Cache(settings.cache_dir) if settings.cache_dir else None
+        self._client: httpx.AsyncClient | None = None
+        self._sem = asyncio.Semaphore(settings.concurrency)
+        self.network_requests = 0
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    def _http(self) -> httpx.AsyncClient:
+        # Created on first use: a fully warm scan never builds a client (or its TLS context).
+        if self._client is None:
+            limits = httpx.Limits(
+                max_connections=self.settings.concurrency,
+                max_keepalive_connections=self.settings.concurrency,
+            )
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.settings.timeout),
+                limits=limits,
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
+                follow_redirects=True,
+            )
+        return self._client
+
+    async def fetch(self, url: str, *, accept: str = "application/json") -> Response:
+        key = f"{accept} {url}"
+        cached = self._cache.load(key) if self._cache else None
+        now = time.time()
+        if cached is not None:
+            meta, body_path = cached
+            fetched = float(meta.get("fetched_at", 0.0))  # type: ignore[arg-type]
+            fresh_for = float(meta.get("max_age", self.settings.ttl))  # type: ignore[arg-type]
+            fresh = now - fetched < fresh_for and not self.settings.refresh
+            if fresh or self.settings.offline:
+                body = _read_body(body_path, meta)
+                if body is not None:
+                    return Response(url, int(meta["status"]), body, True, fetched)  # type: ignore[call-overload]
+        if self.settings.offline:
+            raise FetchError("not in the cache and --offline was given")
+
+        headers = {"Accept": accept}
+        if cached is not None:
+            meta = cached[0]
+            if meta.get("etag"):
+                headers["If-None-Match"] = str(meta["etag"])
+            if meta.get("last_modified"):
+                headers["If-Modified-Since"] = str(meta["last_modified"])
+
+        resp = await self._get_with_retries(url, headers)
+        ttl = _max_age(resp.headers)
+        ttl = self.settings.ttl if ttl is None else ttl
+        if resp.status_code == 304 and cached is not None:
+            meta, body_path = cached
+            body = _read_body(body_path, meta)
+            if body is not None:
+                if self._cache:
+                    self._cache.store(key, {**meta, "fetched_at": now, "max_age": ttl}, None)
+                return Response(url, int(meta["status"]), body, True, now)  # type: ignore[call-overload]
+            # The cached body vanished: ask again without validators.
+            resp = await self._get_with_retries(url, {"Accept": accept})
+        if resp.status_code not in (200, 404):
+            raise FetchError(f"HTTP {resp.status_code} from {url}")
+        body = resp.content if resp.status_code == 200 else b""
+        if self._cache:
+            meta = {
+                "url": url,
+                "status": resp.status_code,
+                "fetched_at": now,
+                "max_age": ttl,
+                "etag": resp.headers.get("etag"),
+                "last_modified": resp.headers.get("last-modified"),
+                "length": len(body),
+            }
+            self._cache.store(key, meta, body)
+        return Response(url, resp.status_code, body, False, now)
+
+    async def _get_with_retries(self, url: str, headers: dict[str, str]) -> httpx.Response:
+        s = self.settings
+        last = ""
+        for attempt in range(s.retries + 1):
+            delay = s.backoff * (2**attempt) * (0.5 + random.random())
+            try:
+                async with self._sem:
+                    self.network_requests += 1
+                    resp = await self._http().get(url, headers=headers)
+                    # Read the whole body inside the semaphore: a truncated body raises here.
+                    await resp.aread()
+            except httpx.TimeoutException:
+                last = f"timed out after {s.timeout:g} s"
+            except httpx.HTTPError as exc:
+                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            else:
+                if resp.status_code not in RETRY_STATUS:
+                    return resp
+                last = f"HTTP {resp.status_code}"
+                after = _retry_after(resp.headers)
+                if after is not None:
+                    if after > s.max_retry_after:
+                        raise FetchError(
+                            f"HTTP {resp.status_code}; server asked to wait {after:.0f} s"
+                        )
+                    delay = max(delay, after)
+            if attempt < s.retries:
+                await asyncio.sleep(delay)
+        attempts = s.retries + 1
+        raise FetchError(f"{last} ({attempts} attempt{'s' if attempts > 1 else ''})")
+
+
+def _read_body(path: Path, meta: dict[str, object]) -> bytes | None:
+    try:
+        body = path.read_bytes()
+    except OSError:
+        return None if meta.get("status") == 200 else b""
+    if meta.get("length") is not None and len(body) != meta["length"]:
+        return None  # torn or tampered cache entry: refetch
+    return body

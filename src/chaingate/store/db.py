@@ -1,0 +1,256 @@
+"""The store: observations over time in any SQLAlchemy database (SQLite by default).
+
+The schema is owned by Alembic migrations (`migrations/versions`). Opening a store checks the
+`alembic_version` row first and only imports Alembic when an upgrade is due, so a warm scan
+does not pay for the migration machinery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine, event, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from chaingate.registry.interface import Account, ProjectFacts
+from chaingate.store.models import ProjectObservation, ReleaseObservation, ScanRun
+
+T = TypeVar("T")
+
+HEAD = "0001"  # the newest migration; tests/store checks it matches migrations/versions
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """The database could not be opened or written; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The most recent stored view of a project, as the signals need it."""
+
+    name: str
+    observed_at: datetime
+    last_seen_at: datetime
+    owners: tuple[Account, ...] | None  # None: the index published no ownership then
+    organization: str | None
+    emails: tuple[str, ...]
+    latest_version: str | None
+
+
+def default_url() -> str:
+    from platformdirs import user_data_path
+
+    path = user_data_path("chaingate", appauthor=False) / "chaingate.db"
+    return f"sqlite:///{path}"
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
+
+
+def content_hash(facts: ProjectFacts) -> str:
+    """What counts as a change worth a new observation row."""
+    doc = {
+        "owners": sorted([a.user, a.role] for a in facts.owners) if facts.has_ownership else None,
+        "organization": facts.organization,
+        "emails": sorted(p.email for p in facts.people),
+        "latest": facts.latest_version,
+        "repository": facts.repository,
+        "releases": len(facts.releases),
+        "yanked": sum(r.yanked for r in facts.releases),
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            if url.startswith("sqlite:///"):
+                Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(
+                    parents=True, exist_ok=True
+                )
+            self.engine: Engine = create_engine(url)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.migrate()
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"cannot open database {_redact(url)}: {exc}") from None
+
+    def migrate(self) -> None:
+        with self.engine.connect() as conn:
+            if _current_revision(conn) == HEAD:
+                return
+            from alembic import command
+            from alembic.config import Config
+
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+
+    def latest(self, ecosystem: str, names: Iterable[str]) -> dict[str, Observation]:
+        """The newest observation of each name, if any."""
+        wanted = sorted(set(names))
+        out: dict[str, Observation] = {}
+        with Session(self.engine) as s:
+            for chunk in _chunks(wanted, 500):
+                rows = s.scalars(
+                    select(ProjectObservation)
+                    .where(ProjectObservation.ecosystem == ecosystem)
+                    .where(ProjectObservation.name.in_(chunk))
+                    .order_by(ProjectObservation.observed_at, ProjectObservation.id)
+                )
+                for row in rows:  # ascending: the last one per name wins
+                    out[row.name] = Observation(
+                        name=row.name,
+                        observed_at=_aware(row.observed_at),
+                        last_seen_at=_aware(row.last_seen_at),
+                        owners=None
+                        if row.owners is None
+                        else tuple(Account(o["user"], o["role"]) for o in row.owners),
+                        organization=row.organization,
+                        emails=tuple(row.emails),
+                        latest_version=row.latest_version,
+                    )
+        return out
+
+    def record(self, facts: Sequence[ProjectFacts], now: datetime) -> None:
+        """Store what was seen at `now`: new rows for changed projects and new releases."""
+        if not facts:
+            return
+        ecosystem = facts[0].ecosystem
+        hashes = {f.name: content_hash(f) for f in facts}
+        with Session(self.engine) as s, s.begin():
+            current: dict[str, tuple[int, str]] = {}
+            for chunk in _chunks(sorted(hashes), 500):
+                for row_id, name, h in s.execute(
+                    select(
+                        ProjectObservation.id, ProjectObservation.name, ProjectObservation.content_hash
+                    )
+                    .where(ProjectObservation.ecosystem == ecosystem)
+                    .where(ProjectObservation.name.in_(chunk))
+                    .order_by(ProjectObservation.observed_at, ProjectObservation.id)
+                ):
+                    current[name] = (row_id, h)
+            unchanged = [current[n][0] for n in hashes if n in current and current[n][1] == hashes[n]]
+            for chunk in _chunks(unchanged, 500):
+                s.execute(
+                    update(ProjectObservation)
+                    .where(ProjectObservation.id.in_(chunk))
+                    .values(last_seen_at=now)
+                )
+            changed = [f for f in facts if f.name not in current or current[f.name][1] != hashes[f.name]]
+            for f in changed:
+                s.add(
+                    ProjectObservation(
+                        ecosystem=f.ecosystem,
+                        name=f.name,
+                        observed_at=now,
+                        last_seen_at=now,
+                        content_hash=hashes[f.name],
+                        source_url=f.source_url,
+                        last_serial=f.last_serial,
+                        latest_version=f.latest_version,
+                        owners=[{"user": a.user, "role": a.role} for a in f.owners]
+                        if f.has_ownership
+                        else None,
+                        organization=f.organization,
+                        emails=sorted(p.email for p in f.people),
+                        repository=f.repository,
+                        release_count=len(f.releases),
+                        first_release_at=next(
+                            (r.uploaded_at for r in f.releases if r.uploaded_at), None
+                        ),
+                    )
+                )
+            self._record_releases(s, changed, now)
+
+    def _record_releases(self, s: Session, changed: Sequence[ProjectFacts], now: datetime) -> None:
+        for f in changed:
+            known = set(
+                s.scalars(
+                    select(ReleaseObservation.version)
+                    .where(ReleaseObservation.ecosystem == f.ecosystem)
+                    .where(ReleaseObservation.name == f.name)
+                )
+            )
+            new = [
+                {
+                    "ecosystem": f.ecosystem,
+                    "name": f.name,
+                    "version": r.version,
+                    "uploaded_at": r.uploaded_at,
+                    "yanked": r.yanked,
+                    "first_seen_at": now,
+                }
+                for r in f.releases
+                if r.version not in known
+            ]
+            if new:
+                s.execute(ReleaseObservation.__table__.insert(), new)
+
+    def record_scan(
+        self,
+        *,
+        started_at: datetime,
+        finished_at: datetime,
+        root: str,
+        index_url: str,
+        packages: int,
+        findings: int,
+        incomplete: int,
+    ) -> None:
+        with Session(self.engine) as s, s.begin():
+            s.add(
+                ScanRun(
+                    started_at=started_at,
+                    finished_at=finished_at,
+                    root=root,
+                    index_url=index_url,
+                    packages=packages,
+                    findings=findings,
+                    incomplete=incomplete,
+                )
+            )
+
+
+def _current_revision(conn: Connection) -> str | None:
+    try:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        conn.rollback()
+        return None
+
+
+def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL before showing it."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as given, minus nothing
+        return url

@@ -1,0 +1,68 @@
+"""Tables of the store. Every row says when it was seen; nothing is overwritten in place
+except `last_seen_at`, so a later run can tell what changed and when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ProjectObservation(Base):
+    """What the registry said about a project. A new row when the content changes
+    (different `content_hash`); otherwise only `last_seen_at` moves."""
+
+    __tablename__ = "project_observation"
+    __table_args__ = (Index("ix_project_observation_name", "ecosystem", "name", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ecosystem: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(256))
+    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_url: Mapped[str] = mapped_column(String(2048))
+    last_serial: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latest_version: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    owners: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    organization: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    emails: Mapped[list[str]] = mapped_column(JSON)
+    repository: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    release_count: Mapped[int] = mapped_column(Integer)
+    first_release_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReleaseObservation(Base):
+    """A version of a project, the first time we saw it, and its state then."""
+
+    __tablename__ = "release_observation"
+    __table_args__ = (UniqueConstraint("ecosystem", "name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ecosystem: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(256))
+    version: Mapped[str] = mapped_column(String(256))
+    uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    yanked: Mapped[bool]
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScanRun(Base):
+    """One `chaingate scan`: when, of what, and how it came out."""
+
+    __tablename__ = "scan_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    root: Mapped[str] = mapped_column(String(4096))
+    index_url: Mapped[str] = mapped_column(String(2048))
+    packages: Mapped[int] = mapped_column(Integer)
+    findings: Mapped[int] = mapped_column(Integer)
+    incomplete: Mapped[int] = mapped_column(Integer)
