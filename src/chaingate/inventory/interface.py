@@ -108,3 +108,5 @@ class Inventory:
     packages: tuple[Package, ...]
     manifests: tuple[str, ...]
     resolved_with: str | None = None
+    # canonical name -> names it depends on (union of the manifests' graphs), when known
+    graph: dict[str, tuple[str, ...]] = field(default_factory=dict)

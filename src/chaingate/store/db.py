@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event, select, text, update
+from sqlalchemy import Engine, create_engine, event, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -136,21 +136,27 @@ class Store:
             for chunk in _chunks(sorted(hashes), 500):
                 for row_id, name, h in s.execute(
                     select(
-                        ProjectObservation.id, ProjectObservation.name, ProjectObservation.content_hash
+                        ProjectObservation.id,
+                        ProjectObservation.name,
+                        ProjectObservation.content_hash,
                     )
                     .where(ProjectObservation.ecosystem == ecosystem)
                     .where(ProjectObservation.name.in_(chunk))
                     .order_by(ProjectObservation.observed_at, ProjectObservation.id)
                 ):
                     current[name] = (row_id, h)
-            unchanged = [current[n][0] for n in hashes if n in current and current[n][1] == hashes[n]]
-            for chunk in _chunks(unchanged, 500):
+            unchanged = [
+                current[n][0] for n in hashes if n in current and current[n][1] == hashes[n]
+            ]
+            for ids in _chunks(unchanged, 500):
                 s.execute(
                     update(ProjectObservation)
-                    .where(ProjectObservation.id.in_(chunk))
+                    .where(ProjectObservation.id.in_(ids))
                     .values(last_seen_at=now)
                 )
-            changed = [f for f in facts if f.name not in current or current[f.name][1] != hashes[f.name]]
+            changed = [
+                f for f in facts if f.name not in current or current[f.name][1] != hashes[f.name]
+            ]
             for f in changed:
                 s.add(
                     ProjectObservation(
@@ -198,7 +204,7 @@ class Store:
                 if r.version not in known
             ]
             if new:
-                s.execute(ReleaseObservation.__table__.insert(), new)
+                s.execute(insert(ReleaseObservation), new)
 
     def record_scan(
         self,
@@ -252,5 +258,5 @@ def _redact(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown as given, minus nothing
+    except Exception:  # an unparsable URL is shown as given
         return url

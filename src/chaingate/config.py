@@ -1,0 +1,76 @@
+"""Where settings come from, in order: command-line options, CHAINGATE_* environment
+variables, pip's own index settings (PIP_INDEX_URL, pip.conf), then defaults. Cache and
+data directories follow XDG (platformdirs)."""
+
+from __future__ import annotations
+
+import configparser
+import os
+from pathlib import Path
+
+from chaingate.registry.pypi import DEFAULT_INDEX
+
+
+def index_url(cli_value: str | None) -> tuple[str, str]:
+    """The index to use and where that choice came from (shown in reports)."""
+    if cli_value:
+        return cli_value, "--index-url"
+    for var in ("CHAINGATE_INDEX_URL", "PIP_INDEX_URL"):
+        if os.environ.get(var):
+            return os.environ[var], var
+    found = _pip_conf_index_url()
+    if found:
+        return found
+    return DEFAULT_INDEX, "default"
+
+
+def _pip_conf_files() -> list[Path]:
+    """pip's configuration files, lowest precedence first (pip's documented order)."""
+    if os.environ.get("PIP_CONFIG_FILE"):
+        if os.environ["PIP_CONFIG_FILE"] == os.devnull:
+            return []
+        return [Path(os.environ["PIP_CONFIG_FILE"])]
+    xdg_dirs = os.environ.get("XDG_CONFIG_DIRS", "/etc/xdg").split(os.pathsep)
+    files = [Path(d) / "pip" / "pip.conf" for d in xdg_dirs] + [Path("/etc/pip.conf")]
+    home = Path.home()
+    xdg_home = Path(os.environ.get("XDG_CONFIG_HOME", home / ".config"))
+    files += [home / ".pip" / "pip.conf", xdg_home / "pip" / "pip.conf"]
+    venv = os.environ.get("VIRTUAL_ENV")
+    if venv:
+        files.append(Path(venv) / "pip.conf")
+    return files
+
+
+def _pip_conf_index_url() -> tuple[str, str] | None:
+    result: tuple[str, str] | None = None
+    for path in _pip_conf_files():
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path, encoding="utf-8")
+        except (OSError, configparser.Error):
+            continue
+        for section in ("global", "install"):
+            value = parser.get(section, "index-url", fallback=None)
+            if value:
+                result = (value.strip(), str(path))
+    return result
+
+
+def db_url(cli_value: str | None) -> str:
+    if cli_value:
+        return cli_value
+    if os.environ.get("CHAINGATE_DB"):
+        return os.environ["CHAINGATE_DB"]
+    from chaingate.store.db import default_url
+
+    return default_url()
+
+
+def cache_dir(cli_value: Path | None) -> Path:
+    if cli_value:
+        return cli_value
+    if os.environ.get("CHAINGATE_CACHE_DIR"):
+        return Path(os.environ["CHAINGATE_CACHE_DIR"])
+    from platformdirs import user_cache_path
+
+    return user_cache_path("chaingate", appauthor=False) / "http"

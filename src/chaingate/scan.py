@@ -1,0 +1,276 @@
+"""`chaingate scan`: inventory -> facts -> findings, with the store remembering each run.
+
+This module wires the stages; each stage lives in its own package. The only I/O here is the
+concurrent fetch of registry documents, run on one event loop behind the plain function
+`run_scan`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from chaingate.inventory.interface import Inventory, Origin, Package
+from chaingate.registry.http import FetchError, HttpClient, HttpSettings
+from chaingate.registry.interface import ProjectFacts, RegistryError, Vulnerability
+from chaingate.registry.pypi import SIMPLE_JSON, IndexUrls, parse_project, parse_vulnerabilities
+from chaingate.result import CheckStatus, Incomplete, ScanResult
+from chaingate.signals import registry as sigreg
+from chaingate.signals.combine import combine
+from chaingate.signals.interface import Finding
+from chaingate.store.db import Observation, Store
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    index_url: str
+    http: HttpSettings
+    db_url: str | None  # None: keep no history (ownership-change is then unavailable)
+    now: datetime | None = None  # pinned by tests and replays
+    thresholds: sigreg.Thresholds = field(default_factory=sigreg.Thresholds)
+
+
+@dataclass
+class _Fetched:
+    facts: dict[str, ProjectFacts] = field(default_factory=dict)
+    not_found: set[str] = field(default_factory=set)
+    incomplete: dict[str, str] = field(default_factory=dict)  # name -> reason
+    # (name, version) -> vulnerabilities of that version; missing: the index could not say
+    vulns: dict[tuple[str, str], tuple[Vulnerability, ...]] = field(default_factory=dict)
+    version_docs_unsupported: bool = False
+    network_requests: int = 0
+
+
+async def _fetch_project(client: HttpClient, index: IndexUrls, name: str, out: _Fetched) -> None:
+    url = index.project_json(name)
+    try:
+        resp = await client.fetch(url)
+        if resp.status == 404:
+            # Ask the simple API before calling the name missing: some indexes have no JSON API.
+            simple = await client.fetch(
+                index.project_simple(name), accept=f"{SIMPLE_JSON}, text/html;q=0.1"
+            )
+            if simple.status == 404:
+                out.not_found.add(name)
+            else:
+                out.incomplete[name] = (
+                    f"the index lists {name} but serves no JSON document at {url}"
+                )
+            return
+        fetched_at = datetime.fromtimestamp(resp.fetched_at, UTC)
+        out.facts[name] = parse_project(resp.body, source_url=url, fetched_at=fetched_at)
+    except FetchError as exc:
+        out.incomplete[name] = f"could not fetch {url}: {exc}"
+    except RegistryError as exc:
+        out.incomplete[name] = str(exc)
+
+
+async def _fetch_version_vulns(
+    client: HttpClient, index: IndexUrls, name: str, version: str, out: _Fetched
+) -> bool:
+    """Vulnerabilities of a pinned, non-latest version. False if the index cannot say."""
+    url = index.version_json(name, version)
+    try:
+        resp = await client.fetch(url)
+    except FetchError:
+        return False
+    if resp.status != 200:
+        return False
+    try:
+        out.vulns[(name, version)] = parse_vulnerabilities(resp.body, source_url=url)
+    except RegistryError:
+        return False
+    return True
+
+
+async def _fetch_all(
+    packages: tuple[Package, ...], opts: ScanOptions, progress: Progress | None
+) -> _Fetched:
+    index = IndexUrls.parse(opts.index_url)
+    out = _Fetched()
+    names = sorted({p.name for p in packages if p.origin is Origin.REGISTRY})
+    total, done = len(names), 0
+    async with HttpClient(opts.http) as client:
+
+        async def one(name: str) -> None:
+            nonlocal done
+            await _fetch_project(client, index, name, out)
+            done += 1
+            if progress:
+                progress(done, total)
+
+        await asyncio.gather(*(one(n) for n in names))
+
+        # Vulnerabilities: the project document covers the latest version; other pinned
+        # versions need the per-version document, which not every index serves. Probe one
+        # first, and if the index does not serve it, do not ask for the rest.
+        wanted: list[tuple[str, str]] = []
+        for p in packages:
+            facts = out.facts.get(p.name)
+            if facts is None or p.version is None:
+                continue
+            if p.version == facts.latest_version:
+                out.vulns[(p.name, p.version)] = facts.vulnerabilities
+            elif facts.release(p.version) is not None:
+                wanted.append((p.name, p.version))
+        wanted = sorted(set(wanted))
+        if wanted:
+            first_ok = await _fetch_version_vulns(client, index, *wanted[0], out)
+            if first_ok:
+                await asyncio.gather(
+                    *(_fetch_version_vulns(client, index, n, v, out) for n, v in wanted[1:])
+                )
+            else:
+                out.version_docs_unsupported = True
+        out.network_requests = client.network_requests
+    return out
+
+
+def _dependents(inventory: Inventory) -> dict[str, int]:
+    """For each name, how many other packages of the tree pull it in (directly or not).
+
+    A path runs direct dependency -> ... -> package, so everything before the package on
+    one of its paths needs it. Paths are the shortest few, so this is a lower bound."""
+    users: dict[str, set[str]] = defaultdict(set)
+    if inventory.graph:
+        parents: dict[str, set[str]] = defaultdict(set)
+        for parent, children in inventory.graph.items():
+            for child in children:
+                parents[child].add(parent)
+        for pkg in inventory.packages:
+            seen: set[str] = set()
+            todo = list(parents.get(pkg.name, ()))
+            while todo:
+                n = todo.pop()
+                if n not in seen and n != pkg.name:
+                    seen.add(n)
+                    todo.extend(parents.get(n, ()))
+            users[pkg.name] = seen
+        return {name: len(u) for name, u in users.items()}
+    for pkg in inventory.packages:
+        for path in pkg.paths:
+            users[pkg.name].update(n for n in path[:-1] if n != pkg.name)
+    return {name: len(u) for name, u in users.items()}
+
+
+def evaluate(
+    inventory: Inventory,
+    fetched: _Fetched,
+    previous: dict[str, Observation],
+    now: datetime,
+    thresholds: sigreg.Thresholds,
+) -> list[Finding]:
+    """Run every signal. Pure: no I/O, so tests feed it hand-built facts."""
+    sigreg.load_all()
+    dependents = _dependents(inventory)
+    findings: list[Finding] = []
+    size = len(inventory.packages)
+    for pkg in inventory.packages:
+        ctx = sigreg.PackageContext(
+            now=now,
+            package=pkg,
+            facts=fetched.facts.get(pkg.name),
+            not_found=pkg.name in fetched.not_found,
+            previous=previous.get(pkg.name),
+            dependents=dependents.get(pkg.name, 0),
+            tree_size=size,
+            vulnerabilities=fetched.vulns.get((pkg.name, pkg.version)) if pkg.version else None,
+            thresholds=thresholds,
+        )
+        for fn in sigreg.PACKAGE_SIGNALS:
+            findings.extend(fn(ctx))
+    tree = sigreg.TreeContext(now, inventory.packages, fetched.facts, thresholds)
+    for tree_fn in sigreg.TREE_SIGNALS:
+        findings.extend(tree_fn(tree))
+    combined = combine(findings)
+    combined.sort(key=Finding.sort_key)
+    return combined
+
+
+def _checks(
+    inventory: Inventory, fetched: _Fetched, opts: ScanOptions, index: str
+) -> dict[str, CheckStatus]:
+    checks: dict[str, CheckStatus] = {}
+    unknown = [
+        p.key
+        for p in inventory.packages
+        if p.name in fetched.facts and p.version and (p.name, p.version) not in fetched.vulns
+    ]
+    if unknown:
+        why = (
+            f"{index} does not serve per-version documents (/pypi/<name>/<version>/json)"
+            if fetched.version_docs_unsupported
+            else "per-version documents could not be fetched"
+        )
+        checks["known-vulnerability"] = CheckStatus(
+            "unavailable",
+            f"{why}; vulnerabilities are known only for packages at their latest version "
+            f"({len(unknown)} package(s) not checked)",
+        )
+    else:
+        checks["known-vulnerability"] = CheckStatus("ok")
+    no_owners = sorted(n for n, f in fetched.facts.items() if not f.has_ownership)
+    if no_owners:
+        checks["ownership"] = CheckStatus(
+            "unavailable",
+            f"the index publishes no ownership data for {len(no_owners)} package(s)",
+        )
+    else:
+        checks["ownership"] = CheckStatus("ok")
+    if opts.db_url is None:
+        checks["ownership-change"] = CheckStatus("unavailable", "no database (--no-db)")
+    else:
+        checks["ownership-change"] = CheckStatus("ok")
+    return checks
+
+
+def run_scan(
+    inventory: Inventory, opts: ScanOptions, progress: Progress | None = None
+) -> ScanResult:
+    """Fetch facts for every package of `inventory`, evaluate, remember, and report."""
+    started = datetime.now(UTC)
+    now = opts.now or started
+    fetched = asyncio.run(_fetch_all(inventory.packages, opts, progress))
+    store = Store(opts.db_url) if opts.db_url else None
+    previous = store.latest("pypi", fetched.facts) if store else {}
+    findings = evaluate(inventory, fetched, previous, now, opts.thresholds)
+
+    incomplete = [
+        Incomplete(p.name, p.version, fetched.incomplete[p.name])
+        for p in inventory.packages
+        if p.name in fetched.incomplete
+    ]
+    for p in inventory.packages:
+        facts = fetched.facts.get(p.name)
+        if facts is not None and p.version is not None and facts.release(p.version) is None:
+            incomplete.append(
+                Incomplete(p.name, p.version, f"version {p.version} is not on the index")
+            )
+    finished = datetime.now(UTC)
+    index = IndexUrls.parse(opts.index_url).base
+    if store is not None:
+        store.record(list(fetched.facts.values()), now)
+        store.record_scan(
+            started_at=started,
+            finished_at=finished,
+            root=inventory.root,
+            index_url=index,
+            packages=len(inventory.packages),
+            findings=len(findings),
+            incomplete=len(incomplete),
+        )
+    return ScanResult(
+        inventory=inventory,
+        facts=fetched.facts,
+        findings=tuple(findings),
+        incomplete=tuple(incomplete),
+        index_url=index,
+        started_at=started,
+        finished_at=finished,
+        checks=_checks(inventory, fetched, opts, index),
+    )

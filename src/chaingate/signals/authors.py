@@ -1,0 +1,214 @@
+"""Authors and ownership: who can publish, how many packages one account controls, what
+changed since we last looked, and addresses nobody should trust for a password reset."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from disposable_email_domains import blocklist as _DISPOSABLE
+
+from chaingate.signals.interface import Finding, Severity
+from chaingate.signals.registry import PackageContext, TreeContext, package_signal, tree_signal
+
+
+@package_signal(
+    "single-owner",
+    Severity.INFO,
+    "ownership",
+    "One account controls the package (bus factor 1); severity grows with how much of the "
+    "tree depends on it",
+)
+def single_owner(ctx: PackageContext) -> Iterator[Finding]:
+    f = ctx.facts
+    if f is None or not f.has_ownership:
+        return
+    accounts = {a.user for a in f.owners}
+    if len(accounts) != 1:
+        return
+    (account,) = accounts
+    share = ctx.dependents / max(1, ctx.tree_size)
+    if ctx.dependents >= 10 or (share >= 0.25 and ctx.tree_size >= 8):
+        severity = Severity.MEDIUM
+    elif ctx.dependents >= 3:
+        severity = Severity.LOW
+    else:
+        severity = Severity.INFO
+    reach = (
+        f"; {ctx.dependents} other package(s) of this tree depend on it" if ctx.dependents else ""
+    )
+    yield Finding(
+        id="single-owner",
+        severity=severity,
+        package=ctx.package.name,
+        version=ctx.package.version,
+        message=(
+            f"Only the account {account!r} can publish {ctx.package.name}{reach}. One phished "
+            "password or leaked token is enough to ship a malicious release."
+        ),
+        evidence={
+            "account": account,
+            "organization": f.organization,
+            "dependents": ctx.dependents,
+            "tree_size": ctx.tree_size,
+        },
+    )
+
+
+@tree_signal(
+    "owner-concentration",
+    Severity.LOW,
+    "ownership",
+    "One account controls many packages of this tree (the blast radius of one phished account)",
+)
+def owner_concentration(ctx: TreeContext) -> Iterator[Finding]:
+    held: dict[str, set[str]] = defaultdict(set)
+    for name, facts in ctx.facts.items():
+        for acct in facts.owners:
+            held[acct.user].add(name)
+    with_owners = sum(1 for f in ctx.facts.values() if f.has_ownership and f.owners)
+    t = ctx.thresholds
+    threshold = max(t.concentration_min_packages, round(t.concentration_share * with_owners))
+    heavy = sorted(
+        ((user, sorted(pkgs)) for user, pkgs in held.items() if len(pkgs) >= threshold),
+        key=lambda item: (-len(item[1]), item[0].lower()),
+    )
+    if not heavy:
+        return
+    top_user, top_pkgs = heavy[0]
+    severity = (
+        Severity.MEDIUM
+        if len(top_pkgs) >= 10 and len(top_pkgs) >= 0.25 * with_owners
+        else Severity.LOW
+    )
+    names = ", ".join(f"{user} ({len(pkgs)})" for user, pkgs in heavy[:5])
+    yield Finding(
+        id="owner-concentration",
+        severity=severity,
+        package=None,
+        version=None,
+        message=(
+            f"{len(heavy)} account(s) each control at least {threshold} packages of this tree: "
+            f"{names}. A single phished account among them could publish malicious versions "
+            f"of all of those at once; {top_user} alone reaches {len(top_pkgs)} of "
+            f"{with_owners} packages."
+        ),
+        evidence={
+            "threshold": threshold,
+            "packages_with_owners": with_owners,
+            "accounts": [{"account": u, "packages": p} for u, p in heavy],
+        },
+    )
+
+
+@package_signal(
+    "ownership-change",
+    Severity.MEDIUM,
+    "ownership",
+    "Owner or maintainer accounts were added or removed since the previous observation",
+)
+def ownership_change(ctx: PackageContext) -> Iterator[Finding]:
+    f, prev = ctx.facts, ctx.previous
+    if f is None or prev is None or prev.owners is None or not f.has_ownership:
+        return
+    before = {a.user: a.role for a in prev.owners}
+    after = {a.user: a.role for a in f.owners}
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    role_changes = sorted(
+        f"{u}: {before[u]} -> {after[u]}" for u in set(before) & set(after) if before[u] != after[u]
+    )
+    if not (added or removed or role_changes):
+        return
+    sole_replaced = len(before) == 1 and removed and added
+    all_replaced = bool(before) and not (set(before) & set(after))
+    if sole_replaced or all_replaced:
+        severity = Severity.HIGH
+    elif added or removed:
+        severity = Severity.MEDIUM
+    else:
+        severity = Severity.LOW
+    parts = []
+    if added:
+        parts.append("added " + ", ".join(added))
+    if removed:
+        parts.append("removed " + ", ".join(removed))
+    if role_changes:
+        parts.append("roles changed " + "; ".join(role_changes))
+    lead = "The sole owner was replaced: " if sole_replaced else ""
+    yield Finding(
+        id="ownership-change",
+        severity=severity,
+        package=ctx.package.name,
+        version=ctx.package.version,
+        message=(
+            f"{lead}accounts of {ctx.package.name} changed since "
+            f"{prev.last_seen_at:%Y-%m-%d}: {'; '.join(parts)}. Ownership transfers are how "
+            "event-stream and xz were taken over; confirm the new account is known to the "
+            "project."
+        ),
+        evidence={
+            "previously_seen_at": prev.last_seen_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "before": sorted(before),
+            "after": sorted(after),
+            "added": added,
+            "removed": removed,
+            "role_changes": role_changes,
+        },
+    )
+
+
+# Reserved by RFC 2606 / RFC 6761: cannot be registered, so no takeover, but no mail either.
+_RESERVED_SUFFIXES = (".example", ".invalid", ".test", ".localhost", ".local")
+_RESERVED = {"example.com", "example.org", "example.net", "localhost"}
+# Placeholders people leave in templates; these ARE registrable by anyone.
+_PLACEHOLDERS = {
+    "domain.com",
+    "yourdomain.com",
+    "yourcompany.com",
+    "company.com",
+    "test.com",
+    "foo.com",
+    "foo.bar",
+    "email.domain",
+    "someone.com",
+    "somewhere.com",
+    "xxx.com",
+    "none.com",
+    "noemail.com",
+}
+
+
+@package_signal(
+    "disposable-email",
+    Severity.MEDIUM,
+    "ownership",
+    "A maintainer email uses a disposable or placeholder domain",
+)
+def disposable_email(ctx: PackageContext) -> Iterator[Finding]:
+    if ctx.facts is None:
+        return
+    for person in ctx.facts.people:
+        domain = person.domain
+        if domain in _DISPOSABLE:
+            kind, severity = "disposable", Severity.MEDIUM
+            why = (
+                "anyone can read a disposable inbox, so anyone can receive this account's "
+                "password reset"
+            )
+        elif domain in _PLACEHOLDERS:
+            kind, severity = "placeholder", Severity.LOW
+            why = "a placeholder domain someone else can own and receive mail for"
+        elif domain in _RESERVED or domain.endswith(_RESERVED_SUFFIXES):
+            kind, severity = "reserved", Severity.INFO
+            why = "a reserved domain that cannot receive mail (no takeover, but no contact)"
+        else:
+            continue
+        yield Finding(
+            id="disposable-email",
+            severity=severity,
+            package=ctx.package.name,
+            version=ctx.package.version,
+            message=f"{person.field} {person.email} is on {domain}, {why}.",
+            evidence={"email": person.email, "domain": domain, "kind": kind, "field": person.field},
+        )

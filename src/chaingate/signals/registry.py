@@ -1,0 +1,118 @@
+"""Every signal chaingate knows: its id, default severity, family and a one-line summary.
+
+A signal module registers its functions with `@package_signal(...)` (one package at a time)
+or `@tree_signal(...)` (the whole tree, e.g. owner-concentration). `docs/signals.md` has an
+entry per id; tests/signals/test_registry.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chaingate.inventory.interface import Package
+from chaingate.registry.interface import ProjectFacts, Vulnerability
+from chaingate.signals.interface import Finding, Severity
+from chaingate.store.db import Observation
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Tunable numbers of the release and ownership signals (policy can override them)."""
+
+    cooldown_hours: float = 72.0
+    dormancy_days: float = 365.0
+    # A release counts as "after dormancy" while its run began at most this long before it.
+    dormancy_window_days: float = 90.0
+    burst_window_days: float = 7.0
+    burst_min_releases: int = 5
+    burst_quiet_days: float = 90.0
+    new_package_days: float = 30.0
+    concentration_min_packages: int = 5
+    concentration_share: float = 0.10
+
+
+@dataclass(frozen=True)
+class PackageContext:
+    """Everything a per-package signal may look at. `facts` is None when the registry could
+    not be asked (the package is then in `incomplete`, and registry signals stay silent)."""
+
+    now: datetime
+    package: Package
+    facts: ProjectFacts | None
+    not_found: bool = False
+    previous: Observation | None = None
+    dependents: int = 0  # packages of the tree that pull this one in, directly or not
+    tree_size: int = 1
+    # Vulnerabilities of the version in use; None when the registry could not say.
+    vulnerabilities: tuple[Vulnerability, ...] | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+@dataclass(frozen=True)
+class TreeContext:
+    now: datetime
+    packages: tuple[Package, ...]
+    facts: dict[str, ProjectFacts]
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+PackageSignal = Callable[[PackageContext], Iterable[Finding]]
+TreeSignal = Callable[[TreeContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class SignalInfo:
+    id: str
+    severity: Severity  # the default; a finding may be raised or lowered by its evidence
+    family: str
+    summary: str
+
+
+SIGNALS: dict[str, SignalInfo] = {}
+PACKAGE_SIGNALS: list[PackageSignal] = []
+TREE_SIGNALS: list[TreeSignal] = []
+
+
+def _register(sid: str, severity: Severity, family: str, summary: str) -> None:
+    if sid in SIGNALS:
+        raise ValueError(f"signal id {sid!r} registered twice")
+    SIGNALS[sid] = SignalInfo(sid, severity, family, summary)
+
+
+def declare(sid: str, severity: Severity, family: str, summary: str) -> None:
+    """Register an id produced by a function that emits more than one id."""
+    _register(sid, severity, family, summary)
+
+
+def package_signal(
+    sid: str, severity: Severity, family: str, summary: str
+) -> Callable[[PackageSignal], PackageSignal]:
+    def wrap(fn: PackageSignal) -> PackageSignal:
+        _register(sid, severity, family, summary)
+        PACKAGE_SIGNALS.append(fn)
+        return fn
+
+    return wrap
+
+
+def tree_signal(
+    sid: str, severity: Severity, family: str, summary: str
+) -> Callable[[TreeSignal], TreeSignal]:
+    def wrap(fn: TreeSignal) -> TreeSignal:
+        _register(sid, severity, family, summary)
+        TREE_SIGNALS.append(fn)
+        return fn
+
+    return wrap
+
+
+def load_all() -> None:
+    """Import every signal module so their decorators run."""
+    from chaingate.signals import (  # noqa: F401
+        advisory,
+        authors,
+        names,
+        releases,
+    )

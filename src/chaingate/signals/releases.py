@@ -1,0 +1,247 @@
+"""Release behaviour: dormancy, bursts, very new releases and packages, yanked versions.
+
+All of these read only the release history in `ProjectFacts` and "now", so they replay an
+incident exactly: feed the history as it stood and pin now to the day of the attack.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from chaingate.registry.interface import Release
+from chaingate.signals.interface import Finding, Severity
+from chaingate.signals.registry import PackageContext, package_signal
+
+
+def _day(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%d")
+
+
+def _stamp(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dated(ctx: PackageContext) -> list[Release]:
+    """Releases with files, oldest first, excluding any uploaded after `now` (replays)."""
+    assert ctx.facts is not None
+    return [r for r in ctx.facts.releases if r.uploaded_at and r.uploaded_at <= ctx.now]
+
+
+def _targets(ctx: PackageContext, releases: list[Release]) -> list[tuple[str, Release]]:
+    """The version in use and the latest release: the two a person should worry about."""
+    out: list[tuple[str, Release]] = []
+    assert ctx.facts is not None
+    used = ctx.facts.release(ctx.package.version)
+    if used is not None and used.uploaded_at is not None and used.uploaded_at <= ctx.now:
+        out.append(("in use", used))
+    if releases and (used is None or releases[-1].version != used.version):
+        out.append(("latest", releases[-1]))
+    return out
+
+
+@package_signal(
+    "dormant-then-release",
+    Severity.MEDIUM,
+    "release",
+    "The version in use (or the latest) belongs to a run of releases that began after a "
+    "long quiet period",
+)
+def dormant_then_release(ctx: PackageContext) -> Iterator[Finding]:
+    if ctx.facts is None:
+        return
+    t = ctx.thresholds
+    releases = _dated(ctx)
+    quiet = timedelta(days=t.dormancy_days)
+    window = timedelta(days=t.dormancy_window_days)
+    for role, target in _targets(ctx, releases):
+        idx = next(i for i, r in enumerate(releases) if r.version == target.version)
+        # Walk back to the start of the run this release belongs to.
+        start = idx
+        while start > 0 and releases[start].uploaded_at - releases[start - 1].uploaded_at < quiet:  # type: ignore[operator]
+            start -= 1
+        if start == 0:
+            continue  # the run reaches back to the first release: no dormancy before it
+        before, first = releases[start - 1], releases[start]
+        assert before.uploaded_at and first.uploaded_at and target.uploaded_at
+        if target.uploaded_at - first.uploaded_at > window:
+            continue  # woke up long ago and has been active since
+        gap = first.uploaded_at - before.uploaded_at
+        run = releases[start : idx + 1]
+        severity = Severity.HIGH if gap.days >= 3 * 365 else Severity.MEDIUM
+        yield Finding(
+            id="dormant-then-release",
+            severity=severity,
+            package=ctx.package.name,
+            version=ctx.package.version,
+            message=(
+                f"{target.version} ({role}) is part of a run of releases that began "
+                f"{_day(first.uploaded_at)} after {gap.days} days without a release "
+                f"(previous: {before.version} on {_day(before.uploaded_at)}). Accounts of "
+                "abandoned projects are taken over; check who published it and that the "
+                "release matches the source repository before upgrading."
+            ),
+            evidence={
+                "release": target.version,
+                "role": role,
+                "quiet_days": gap.days,
+                "previous_release": before.version,
+                "previous_release_at": _stamp(before.uploaded_at),
+                "run_started_at": _stamp(first.uploaded_at),
+                "run_versions": [r.version for r in run],
+            },
+        )
+        return  # one finding per package: the version in use wins over the latest
+
+
+@package_signal(
+    "release-burst",
+    Severity.LOW,
+    "release",
+    "Many releases in a short window after a quiet period",
+)
+def release_burst(ctx: PackageContext) -> Iterator[Finding]:
+    if ctx.facts is None:
+        return
+    t = ctx.thresholds
+    releases = _dated(ctx)
+    window = timedelta(days=t.burst_window_days)
+    quiet = timedelta(days=t.burst_quiet_days)
+    for role, target in _targets(ctx, releases):
+        # The burst: releases around the target, each within `window` of the target.
+        ts = target.uploaded_at
+        assert ts is not None
+        members = [r for r in releases if abs(r.uploaded_at - ts) <= window]  # type: ignore[operator]
+        if len(members) < t.burst_min_releases:
+            continue
+        first_i = releases.index(members[0])
+        if first_i == 0:
+            continue  # the project's very first releases: a launch, not a burst
+        prior = releases[first_i - 1]
+        assert prior.uploaded_at and members[0].uploaded_at
+        prior_gap = members[0].uploaded_at - prior.uploaded_at
+        if prior_gap < quiet:
+            continue
+        span = members[-1].uploaded_at - members[0].uploaded_at  # type: ignore[operator]
+        severity = Severity.MEDIUM if len(members) >= 2 * t.burst_min_releases else Severity.LOW
+        yield Finding(
+            id="release-burst",
+            severity=severity,
+            package=ctx.package.name,
+            version=ctx.package.version,
+            message=(
+                f"{len(members)} releases within {max(1, round(span.total_seconds() / 86400))} "
+                f"day(s) around {target.version} ({role}), after {prior_gap.days} quiet days. "
+                "A hijacked account often publishes a rapid series of versions; compare them "
+                "with the repository's tags."
+            ),
+            evidence={
+                "release": target.version,
+                "role": role,
+                "count": len(members),
+                "versions": [r.version for r in members],
+                "window_start": _stamp(members[0].uploaded_at),
+                "window_end": _stamp(members[-1].uploaded_at),  # type: ignore[arg-type]
+                "quiet_days_before": prior_gap.days,
+            },
+        )
+        return
+
+
+@package_signal(
+    "new-release",
+    Severity.MEDIUM,
+    "release",
+    "The version in use was published less than the cooldown ago",
+)
+def new_release(ctx: PackageContext) -> Iterator[Finding]:
+    if ctx.facts is None or ctx.package.version is None:
+        return
+    used = ctx.facts.release(ctx.package.version)
+    if used is None or used.uploaded_at is None:
+        return
+    age = ctx.now - used.uploaded_at
+    cooldown = timedelta(hours=ctx.thresholds.cooldown_hours)
+    if timedelta(0) <= age < cooldown:
+        hours = age.total_seconds() / 3600
+        yield Finding(
+            id="new-release",
+            severity=Severity.MEDIUM,
+            package=ctx.package.name,
+            version=ctx.package.version,
+            message=(
+                f"{used.version} was published {hours:.0f} h ago ({_stamp(used.uploaded_at)}), "
+                f"inside the {ctx.thresholds.cooldown_hours:g} h cooldown. Most malicious "
+                "versions are removed within hours or days: wait, or pin the previous release."
+            ),
+            evidence={
+                "uploaded_at": _stamp(used.uploaded_at),
+                "age_hours": round(hours, 1),
+                "cooldown_hours": ctx.thresholds.cooldown_hours,
+            },
+        )
+
+
+@package_signal(
+    "new-package",
+    Severity.MEDIUM,
+    "release",
+    "The project's first release is younger than 30 days",
+)
+def new_package(ctx: PackageContext) -> Iterator[Finding]:
+    if ctx.facts is None:
+        return
+    releases = _dated(ctx)
+    if not releases:
+        return
+    first = releases[0]
+    assert first.uploaded_at is not None
+    age = ctx.now - first.uploaded_at
+    if age < timedelta(days=ctx.thresholds.new_package_days):
+        yield Finding(
+            id="new-package",
+            severity=Severity.MEDIUM,
+            package=ctx.package.name,
+            version=ctx.package.version,
+            message=(
+                f"{ctx.package.name} first appeared on the index {age.days} day(s) ago "
+                f"({_stamp(first.uploaded_at)}). New names are how typosquats and dependency "
+                "confusion arrive; confirm this is the project you meant."
+            ),
+            evidence={
+                "first_release": first.version,
+                "first_release_at": _stamp(first.uploaded_at),
+            },
+        )
+
+
+_ALARMING = re.compile(r"malic|compromis|secur|vulnerab|backdoor|hijack|credential|steal", re.I)
+
+
+@package_signal(
+    "yanked-version",
+    Severity.MEDIUM,
+    "release",
+    "The version in use has been yanked from the index",
+)
+def yanked_version(ctx: PackageContext) -> Iterator[Finding]:
+    if ctx.facts is None:
+        return
+    used = ctx.facts.release(ctx.package.version)
+    if used is None or not used.yanked:
+        return
+    reason = used.yanked_reason or ""
+    severity = Severity.HIGH if _ALARMING.search(reason) else Severity.MEDIUM
+    yield Finding(
+        id="yanked-version",
+        severity=severity,
+        package=ctx.package.name,
+        version=ctx.package.version,
+        message=(
+            f"{used.version} is yanked"
+            + (f": {reason!r}" if reason else " (no reason given)")
+            + f". Move to another release (latest: {ctx.facts.latest_version})."
+        ),
+        evidence={"yanked_reason": reason or None, "latest_version": ctx.facts.latest_version},
+    )
