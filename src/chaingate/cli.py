@@ -183,6 +183,12 @@ def scan(
         fail(f"--index-url: {exc}")
     pinned_now = _parse_now(now)
 
+    from chaingate.policy import ignore
+
+    try:
+        ignores = ignore.load(path or Path(".")) if not env else []
+    except ignore.PolicyError as exc:
+        fail(str(exc))
     inventory = _inventory(path, env=env, resolve=not no_resolve, index=index)
 
     from chaingate.scan import ScanOptions, run_scan
@@ -201,6 +207,7 @@ def scan(
         db_url=None if no_db else config.db_url(db),
         now=pinned_now,
         thresholds=Thresholds(cooldown_hours=cooldown),
+        ignores=tuple(ignores),
     )
     try:
         result = _with_progress(lambda cb: run_scan(inventory, opts, cb))

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from chaingate.inventory.interface import Inventory, Package
+from chaingate.policy.ignore import Ignored
 from chaingate.registry.interface import ProjectFacts
 from chaingate.signals.interface import Finding, Severity
 
@@ -48,6 +49,8 @@ class ScanResult:
     started_at: datetime
     finished_at: datetime
     checks: dict[str, CheckStatus] = field(default_factory=dict)
+    ignored: tuple[Ignored, ...] = ()  # findings silenced by an exception, with its reason
+    notes: tuple[str, ...] = ()  # things the reader should know (e.g. an expired exception)
 
     @property
     def packages(self) -> tuple[Package, ...]:
@@ -62,8 +65,7 @@ class ScanResult:
                 pkgs[acct.user].add(name)
                 roles[acct.user].add(acct.role)
         out = [
-            Maintainer(user, tuple(sorted(pkgs[user])), tuple(sorted(roles[user])))
-            for user in pkgs
+            Maintainer(user, tuple(sorted(pkgs[user])), tuple(sorted(roles[user]))) for user in pkgs
         ]
         out.sort(key=lambda m: (-len(m.packages), m.account.lower()))
         return out

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from chaingate.inventory.interface import Inventory, Origin, Package
+from chaingate.policy.ignore import Ignore, apply
 from chaingate.registry.http import FetchError, HttpClient, HttpSettings
 from chaingate.registry.interface import ProjectFacts, RegistryError, Vulnerability
 from chaingate.registry.pypi import SIMPLE_JSON, IndexUrls, parse_project, parse_vulnerabilities
@@ -33,6 +34,7 @@ class ScanOptions:
     db_url: str | None  # None: keep no history (ownership-change is then unavailable)
     now: datetime | None = None  # pinned by tests and replays
     thresholds: sigreg.Thresholds = field(default_factory=sigreg.Thresholds)
+    ignores: tuple[Ignore, ...] = ()
 
 
 @dataclass
@@ -238,7 +240,17 @@ def run_scan(
     fetched = asyncio.run(_fetch_all(inventory.packages, opts, progress))
     store = Store(opts.db_url) if opts.db_url else None
     previous = store.latest("pypi", fetched.facts) if store else {}
-    findings = evaluate(inventory, fetched, previous, now, opts.thresholds)
+    applied = apply(
+        evaluate(inventory, fetched, previous, now, opts.thresholds),
+        list(opts.ignores),
+        now.date(),
+    )
+    findings = applied.kept
+    notes = tuple(
+        f"exception for {i.id}{' ' + i.package if i.package else ''} ({i.where()}) expired on "
+        f"{i.expires}; it no longer applies (reason was: {i.reason})"
+        for i in applied.expired
+    )
 
     incomplete = [
         Incomplete(p.name, p.version, fetched.incomplete[p.name])
@@ -267,10 +279,12 @@ def run_scan(
     return ScanResult(
         inventory=inventory,
         facts=fetched.facts,
-        findings=tuple(findings),
+        findings=findings,
         incomplete=tuple(incomplete),
         index_url=index,
         started_at=started,
         finished_at=finished,
         checks=_checks(inventory, fetched, opts, index),
+        ignored=applied.ignored,
+        notes=notes,
     )

@@ -1,0 +1,167 @@
+"""Exceptions: findings a team has looked at and decided to accept, each with a reason.
+
+Read from `[[tool.chaingate.ignore]]` in the project's pyproject.toml or `[[ignore]]` in a
+chaingate.toml beside it. An exception without a reason is an error; an expired one stops
+applying and the report says so.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from chaingate.signals.interface import Finding
+
+
+class PolicyError(Exception):
+    """A policy file chaingate cannot use; rendered as `chaingate: file:line: message`."""
+
+    def __init__(self, file: str, line: int | None, message: str) -> None:
+        self.file, self.line, self.message = file, line, message
+        super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
+
+
+@dataclass(frozen=True)
+class Ignore:
+    id: str
+    reason: str
+    package: str | None = None  # canonical; None: every package
+    version: str | None = None
+    expires: date | None = None
+    file: str = ""
+    line: int | None = None
+
+    def matches(self, f: Finding) -> bool:
+        if self.id not in (f.id, "*"):
+            return False
+        if self.package is not None and self.package != f.package:
+            return False
+        return self.version is None or self.version == f.version
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Ignored:
+    finding: Finding
+    by: Ignore
+
+
+@dataclass(frozen=True)
+class Applied:
+    kept: tuple[Finding, ...]
+    ignored: tuple[Ignored, ...]
+    expired: tuple[Ignore, ...]
+
+
+_KEYS = {"id", "package", "version", "reason", "expires"}
+
+
+def load(root: Path) -> list[Ignore]:
+    """Exceptions from the project at `root` (a directory, or the directory of a file)."""
+    base = root if root.is_dir() else root.parent
+    out: list[Ignore] = []
+    pyproject = base / "pyproject.toml"
+    if pyproject.is_file():
+        doc = _read(pyproject)
+        table = doc.get("tool", {}).get("chaingate", {})
+        out += _entries(pyproject, table.get("ignore", []), "tool.chaingate.ignore")
+    standalone = base / "chaingate.toml"
+    if standalone.is_file():
+        out += _entries(standalone, _read(standalone).get("ignore", []), "ignore")
+    return out
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise PolicyError(str(path), int(m.group(1)) if m else None, str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(str(path), None, f"cannot read: {exc}") from None
+
+
+def _entries(path: Path, items: object, key: str) -> list[Ignore]:
+    if not isinstance(items, list):
+        raise PolicyError(str(path), _line_of(path, key), f"{key} must be an array of tables")
+    lines = _table_lines(path, key)
+    out = []
+    for i, item in enumerate(items):
+        line = lines[i] if i < len(lines) else None
+        if not isinstance(item, dict):
+            raise PolicyError(str(path), line, f"{key}[{i}] must be a table")
+        unknown = sorted(set(item) - _KEYS)
+        if unknown:
+            raise PolicyError(str(path), line, f"{key}[{i}]: unknown key(s) {', '.join(unknown)}")
+        sid, reason = item.get("id"), item.get("reason")
+        if not isinstance(sid, str) or not sid:
+            raise PolicyError(str(path), line, f"{key}[{i}]: 'id' (a signal id) is required")
+        if not isinstance(reason, str) or not reason.strip():
+            raise PolicyError(
+                str(path), line, f"{key}[{i}] ({sid}): 'reason' is required: say why it is safe"
+            )
+        expires = item.get("expires")
+        if isinstance(expires, str):
+            try:
+                expires = date.fromisoformat(expires)
+            except ValueError:
+                raise PolicyError(
+                    str(path), line, f"{key}[{i}]: expires {expires!r} is not a YYYY-MM-DD date"
+                ) from None
+        if expires is not None and not isinstance(expires, date):
+            raise PolicyError(str(path), line, f"{key}[{i}]: expires must be a date")
+        package = item.get("package")
+        if package is not None and not isinstance(package, str):
+            raise PolicyError(str(path), line, f"{key}[{i}]: package must be a string")
+        version = item.get("version")
+        if version is not None and not isinstance(version, str):
+            raise PolicyError(str(path), line, f"{key}[{i}]: version must be a string")
+        out.append(
+            Ignore(
+                id=sid,
+                reason=reason.strip(),
+                package=canonicalize_name(package) if package else None,
+                version=version,
+                expires=expires,
+                file=str(path),
+                line=line,
+            )
+        )
+    return out
+
+
+def _table_lines(path: Path, key: str) -> list[int]:
+    header = re.compile(r"^\s*\[\[\s*" + re.escape(key).replace(r"\.", r"\s*\.\s*") + r"\s*\]\]")
+    text = path.read_text(encoding="utf-8")
+    return [n for n, line in enumerate(text.splitlines(), 1) if header.match(line)]
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    last = key.rsplit(".", 1)[-1]
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if re.match(rf"^\s*{re.escape(last)}\s*=", line):
+            return n
+    return None
+
+
+def apply(findings: Iterable[Finding], ignores: list[Ignore], today: date) -> Applied:
+    active = [i for i in ignores if i.expires is None or i.expires >= today]
+    expired = tuple(i for i in ignores if i.expires is not None and i.expires < today)
+    kept: list[Finding] = []
+    ignored: list[Ignored] = []
+    for f in findings:
+        by = next((i for i in active if i.matches(f)), None)
+        if by is None:
+            kept.append(f)
+        else:
+            ignored.append(Ignored(f, by))
+    return Applied(tuple(kept), tuple(ignored), expired)
