@@ -190,18 +190,18 @@ def disposable_email(ctx: PackageContext) -> Iterator[Finding]:
         return
     for person in ctx.facts.people:
         domain = person.domain
-        if domain in _DISPOSABLE:
+        if domain in _RESERVED or domain.endswith(_RESERVED_SUFFIXES):
+            kind, severity = "reserved", Severity.INFO
+            why = "a reserved domain that cannot receive mail (no takeover, but no contact)"
+        elif domain in _PLACEHOLDERS:
+            kind, severity = "placeholder", Severity.LOW
+            why = "a placeholder domain someone else can own and receive mail for"
+        elif domain in _DISPOSABLE:
             kind, severity = "disposable", Severity.MEDIUM
             why = (
                 "anyone can read a disposable inbox, so anyone can receive this account's "
                 "password reset"
             )
-        elif domain in _PLACEHOLDERS:
-            kind, severity = "placeholder", Severity.LOW
-            why = "a placeholder domain someone else can own and receive mail for"
-        elif domain in _RESERVED or domain.endswith(_RESERVED_SUFFIXES):
-            kind, severity = "reserved", Severity.INFO
-            why = "a reserved domain that cannot receive mail (no takeover, but no contact)"
         else:
             continue
         yield Finding(

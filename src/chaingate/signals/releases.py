@@ -23,6 +23,12 @@ def _stamp(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _t(r: Release) -> datetime:
+    """Upload time of a release known to have files (see `_dated`)."""
+    assert r.uploaded_at is not None
+    return r.uploaded_at
+
+
 def _dated(ctx: PackageContext) -> list[Release]:
     """Releases with files, oldest first, excluding any uploaded after `now` (replays)."""
     assert ctx.facts is not None
@@ -59,7 +65,7 @@ def dormant_then_release(ctx: PackageContext) -> Iterator[Finding]:
         idx = next(i for i, r in enumerate(releases) if r.version == target.version)
         # Walk back to the start of the run this release belongs to.
         start = idx
-        while start > 0 and releases[start].uploaded_at - releases[start - 1].uploaded_at < quiet:  # type: ignore[operator]
+        while start > 0 and _t(releases[start]) - _t(releases[start - 1]) < quiet:
             start -= 1
         if start == 0:
             continue  # the run reaches back to the first release: no dormancy before it
@@ -109,21 +115,22 @@ def release_burst(ctx: PackageContext) -> Iterator[Finding]:
     window = timedelta(days=t.burst_window_days)
     quiet = timedelta(days=t.burst_quiet_days)
     for role, target in _targets(ctx, releases):
-        # The burst: releases around the target, each within `window` of the target.
-        ts = target.uploaded_at
-        assert ts is not None
-        members = [r for r in releases if abs(r.uploaded_at - ts) <= window]  # type: ignore[operator]
+        # The run the target belongs to: releases separated by less than the quiet period.
+        idx = next(i for i, r in enumerate(releases) if r.version == target.version)
+        start = idx
+        while start > 0 and _t(releases[start]) - _t(releases[start - 1]) < quiet:
+            start -= 1
+        if start == 0:
+            continue  # the project's first releases: a launch, not a burst
+        first, prior = releases[start], releases[start - 1]
+        assert first.uploaded_at and prior.uploaded_at and target.uploaded_at
+        if target.uploaded_at - first.uploaded_at > timedelta(days=t.dormancy_window_days):
+            continue  # the run began long ago; whatever burst opened it is history
+        members = [r for r in releases[start:] if _t(r) - _t(first) <= window]
         if len(members) < t.burst_min_releases:
             continue
-        first_i = releases.index(members[0])
-        if first_i == 0:
-            continue  # the project's very first releases: a launch, not a burst
-        prior = releases[first_i - 1]
-        assert prior.uploaded_at and members[0].uploaded_at
-        prior_gap = members[0].uploaded_at - prior.uploaded_at
-        if prior_gap < quiet:
-            continue
-        span = members[-1].uploaded_at - members[0].uploaded_at  # type: ignore[operator]
+        prior_gap = first.uploaded_at - prior.uploaded_at
+        span = _t(members[-1]) - _t(members[0])
         severity = Severity.MEDIUM if len(members) >= 2 * t.burst_min_releases else Severity.LOW
         yield Finding(
             id="release-burst",
@@ -141,8 +148,8 @@ def release_burst(ctx: PackageContext) -> Iterator[Finding]:
                 "role": role,
                 "count": len(members),
                 "versions": [r.version for r in members],
-                "window_start": _stamp(members[0].uploaded_at),
-                "window_end": _stamp(members[-1].uploaded_at),  # type: ignore[arg-type]
+                "window_start": _stamp(_t(members[0])),
+                "window_end": _stamp(_t(members[-1])),
                 "quiet_days_before": prior_gap.days,
             },
         )

@@ -1,0 +1,87 @@
+"""Ownership signals."""
+
+from __future__ import annotations
+
+from chaingate.registry.interface import Account
+from chaingate.signals.authors import (
+    disposable_email,
+    owner_concentration,
+    ownership_change,
+    single_owner,
+)
+from chaingate.signals.interface import Severity
+from chaingate.signals.registry import TreeContext
+from chaingate.store.db import Observation
+from tests.signals.factories import NOW, at, ctx, facts, package
+
+
+def test_single_owner_severity_grows_with_dependents() -> None:
+    f = facts("leaf", owners=["solo"])
+    (alone,) = single_owner(ctx(f, dependents=0, tree_size=100))
+    (some,) = single_owner(ctx(f, dependents=4, tree_size=100))
+    (many,) = single_owner(ctx(f, dependents=30, tree_size=100))
+    assert (alone.severity, some.severity, many.severity) == (
+        Severity.INFO,
+        Severity.LOW,
+        Severity.MEDIUM,
+    )
+    assert many.evidence["account"] == "solo" and many.evidence["dependents"] == 30
+
+
+def test_two_owners_or_unknown_ownership_is_not_single() -> None:
+    assert list(single_owner(ctx(facts(owners=["a", "b"])))) == []
+    assert list(single_owner(ctx(facts(owners=[], has_ownership=False)))) == []
+
+
+def test_owner_concentration_names_the_accounts() -> None:
+    tree = {f"p{i}": facts(f"p{i}", owners=["hub", f"own{i}"]) for i in range(12)}
+    tree.update({f"q{i}": facts(f"q{i}", owners=[f"x{i}"]) for i in range(8)})
+    pkgs = tuple(package(n) for n in tree)
+    (finding,) = owner_concentration(TreeContext(NOW, pkgs, tree))
+    assert finding.package is None
+    assert finding.evidence["accounts"][0]["account"] == "hub"
+    assert len(finding.evidence["accounts"][0]["packages"]) == 12
+    assert finding.severity == Severity.MEDIUM
+    assert "hub (12)" in finding.message
+
+
+def test_no_concentration_in_a_diverse_tree() -> None:
+    tree = {f"p{i}": facts(f"p{i}", owners=[f"o{i}"]) for i in range(30)}
+    assert list(owner_concentration(TreeContext(NOW, tuple(package(n) for n in tree), tree))) == []
+
+
+def _prev(*users: str) -> Observation:
+    return Observation(
+        name="demo",
+        observed_at=at("2026-10-01"),
+        last_seen_at=at("2026-11-01"),
+        owners=tuple(Account(u, "Owner") for u in users),
+        organization=None,
+        emails=(),
+        latest_version="1.0",
+    )
+
+
+def test_sole_owner_replaced_is_high() -> None:
+    (finding,) = ownership_change(ctx(facts(owners=["mallory"]), previous=_prev("alice")))
+    assert finding.severity == Severity.HIGH
+    assert finding.evidence["added"] == ["mallory"] and finding.evidence["removed"] == ["alice"]
+    assert finding.message.startswith("The sole owner was replaced")
+
+
+def test_owner_added_is_medium_and_no_change_is_silent() -> None:
+    (finding,) = ownership_change(ctx(facts(owners=["alice", "bob"]), previous=_prev("alice")))
+    assert finding.severity == Severity.MEDIUM and finding.evidence["added"] == ["bob"]
+    assert list(ownership_change(ctx(facts(owners=["alice"]), previous=_prev("alice")))) == []
+    assert list(ownership_change(ctx(facts(owners=["alice"]), previous=None))) == []
+
+
+def test_disposable_placeholder_and_reserved_domains() -> None:
+    f = facts(
+        emails=["dev@mailinator.com", "me@yourdomain.com", "x@example.com", "ok@gmail.com"]
+    )
+    found = {x.evidence["domain"]: x for x in disposable_email(ctx(f))}
+    assert set(found) == {"mailinator.com", "yourdomain.com", "example.com"}
+    assert found["mailinator.com"].severity == Severity.MEDIUM
+    assert found["yourdomain.com"].evidence["kind"] == "placeholder"
+    assert found["example.com"].severity == Severity.INFO

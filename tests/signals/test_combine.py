@@ -1,0 +1,43 @@
+"""Combinations: the ctx pattern is worse than any one of its signals."""
+
+from __future__ import annotations
+
+from chaingate.signals.combine import combine
+from chaingate.signals.interface import Finding, Severity
+
+
+def _f(sid: str, sev: Severity, pkg: str = "ctx") -> Finding:
+    return Finding(sid, sev, pkg, "0.2.6", "m")
+
+
+def test_dormancy_burst_and_single_owner_is_critical() -> None:
+    out = {
+        f.id: f
+        for f in combine(
+            [
+                _f("dormant-then-release", Severity.MEDIUM),
+                _f("release-burst", Severity.LOW),
+                _f("single-owner", Severity.INFO),
+            ]
+        )
+    }
+    assert out["dormant-then-release"].severity == Severity.CRITICAL
+    assert out["dormant-then-release"].evidence["combined_with"] == [
+        "release-burst",
+        "single-owner",
+    ]
+    assert out["release-burst"].severity == Severity.HIGH
+    assert out["single-owner"].severity == Severity.INFO
+
+
+def test_signals_on_different_packages_do_not_combine() -> None:
+    out = combine(
+        [_f("dormant-then-release", Severity.MEDIUM, "a"), _f("release-burst", Severity.LOW, "b")]
+    )
+    assert [f.severity for f in out] == [Severity.MEDIUM, Severity.LOW]
+
+
+def test_typosquat_on_a_new_package_is_critical() -> None:
+    out = {f.id: f for f in combine([_f("typosquat", Severity.HIGH), _f("new-package", Severity.MEDIUM)])}
+    assert out["typosquat"].severity == Severity.CRITICAL
+    assert out["new-package"].severity == Severity.HIGH
