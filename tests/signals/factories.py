@@ -31,9 +31,7 @@ def facts(
     for version, when in history:
         t = at(when)
         f = ReleaseFile(f"{name}-{version}.tar.gz", "sdist", t, "0" * 64, 100, version in yanked)
-        releases.append(
-            Release(version, t, version in yanked, yanked.get(version) or None, (f,))
-        )
+        releases.append(Release(version, t, version in yanked, yanked.get(version) or None, (f,)))
     releases.sort(key=lambda r: r.uploaded_at or NOW)
     return ProjectFacts(
         ecosystem="pypi",
@@ -41,7 +39,9 @@ def facts(
         fetched_at=NOW,
         source_url=f"http://index.invalid/pypi/{name}/json",
         latest_version=releases[-1].version,
-        owners=tuple(Account(u, "Owner") for u in (owners if owners is not None else ["alice", "bob"])),
+        owners=tuple(
+            Account(u, "Owner") for u in (owners if owners is not None else ["alice", "bob"])
+        ),
         organization=None,
         people=tuple(Person(e) for e in emails or []),
         releases=tuple(releases),

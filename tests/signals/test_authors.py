@@ -77,9 +77,7 @@ def test_owner_added_is_medium_and_no_change_is_silent() -> None:
 
 
 def test_disposable_placeholder_and_reserved_domains() -> None:
-    f = facts(
-        emails=["dev@mailinator.com", "me@yourdomain.com", "x@example.com", "ok@gmail.com"]
-    )
+    f = facts(emails=["dev@mailinator.com", "me@yourdomain.com", "x@example.com", "ok@gmail.com"])
     found = {x.evidence["domain"]: x for x in disposable_email(ctx(f))}
     assert set(found) == {"mailinator.com", "yourdomain.com", "example.com"}
     assert found["mailinator.com"].severity == Severity.MEDIUM

@@ -38,6 +38,9 @@ def test_signals_on_different_packages_do_not_combine() -> None:
 
 
 def test_typosquat_on_a_new_package_is_critical() -> None:
-    out = {f.id: f for f in combine([_f("typosquat", Severity.HIGH), _f("new-package", Severity.MEDIUM)])}
+    out = {
+        f.id: f
+        for f in combine([_f("typosquat", Severity.HIGH), _f("new-package", Severity.MEDIUM)])
+    }
     assert out["typosquat"].severity == Severity.CRITICAL
     assert out["new-package"].severity == Severity.HIGH

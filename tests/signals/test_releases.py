@@ -58,7 +58,9 @@ def test_project_that_woke_up_long_ago_and_stayed_active_is_quiet() -> None:
 
 
 def test_steady_project_has_no_dormancy_or_burst() -> None:
-    history = [(f"1.{i}", (at("2024-01-01") + timedelta(days=30 * i)).isoformat()) for i in range(30)]
+    history = [
+        (f"1.{i}", (at("2024-01-01") + timedelta(days=30 * i)).isoformat()) for i in range(30)
+    ]
     f = facts("steady", history)
     c = ctx(f, now=at("2026-06-01"))
     assert list(dormant_then_release(c)) == []
@@ -112,7 +114,9 @@ def test_new_package() -> None:
 
 
 def test_yanked_version_with_reason() -> None:
-    f = facts("demo", [("1.0", "2024-01-01"), ("1.1", "2024-02-01")], yanked={"1.0": "Security issue"})
+    f = facts(
+        "demo", [("1.0", "2024-01-01"), ("1.1", "2024-02-01")], yanked={"1.0": "Security issue"}
+    )
     (finding,) = yanked_version(ctx(f, "1.0"))
     assert finding.severity == Severity.HIGH
     assert "Security issue" in finding.message

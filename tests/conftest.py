@@ -1,0 +1,29 @@
+"""Shared fixtures: a local PyPI serving the recorded and reconstructed documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.pypiserver import PyPIServer, recorded_documents, replay_documents
+
+
+@pytest.fixture
+def pypi_server() -> Iterator[PyPIServer]:
+    """A running local PyPI with every recorded pypi.org document (fixtures/pypi/*.json.gz).
+
+    Projects pypi.org no longer serves (ctx) come from the incident replays; where both exist
+    (exotel, num2words) the recording -- today's state -- is served.
+    """
+    with PyPIServer({**replay_documents(), **recorded_documents()}) as server:
+        yield server
+
+
+@pytest.fixture
+def replay_server() -> Iterator[PyPIServer]:
+    """Like `pypi_server`, but each incident replay replaces the recording: exotel with 0.1.6,
+    num2words with 0.5.15 and 0.5.16, and ctx -- the registry as it looked during the attack.
+    """
+    with PyPIServer({**recorded_documents(), **replay_documents()}) as server:
+        yield server
