@@ -69,6 +69,7 @@ async def _fetch_project(client: HttpClient, index: IndexUrls, name: str, out: _
     except FetchError as exc:
         out.incomplete[name] = f"could not fetch {url}: {exc}"
     except RegistryError as exc:
+        client.forget(url)
         out.incomplete[name] = str(exc)
 
 
@@ -86,6 +87,7 @@ async def _fetch_version_vulns(
     try:
         out.vulns[(name, version)] = parse_vulnerabilities(resp.body, source_url=url)
     except RegistryError:
+        client.forget(url)
         return False
     return True
 

@@ -82,6 +82,10 @@ class _Cache:
             return None
         return meta, body_path
 
+    def delete(self, key: str) -> None:
+        for path in self._paths(key):
+            path.unlink(missing_ok=True)
+
     def store(self, key: str, meta: dict[str, object], body: bytes | None) -> None:
         meta_path, body_path = self._paths(key)
         meta_path.parent.mkdir(exist_ok=True)
@@ -154,6 +158,12 @@ class HttpClient:
                 follow_redirects=True,
             )
         return self._client
+
+    def forget(self, url: str, *, accept: str = "application/json") -> None:
+        """Drop a cached document the caller could not use (e.g. malformed JSON), so the next
+        run asks the server again instead of repeating the failure from the cache."""
+        if self._cache:
+            self._cache.delete(f"{accept} {url}")
 
     async def fetch(self, url: str, *, accept: str = "application/json") -> Response:
         key = f"{accept} {url}"

@@ -1,0 +1,169 @@
+"""uv.lock: uv's universal lock file.
+
+Every `[[package]]` is locked with its source and its dependencies, so the graph is exact.
+The project's own packages (the root, `source = { virtual = "." }` or `{ editable = "." }`,
+and the workspace members listed in `[manifest] members`) are not dependencies: what they
+depend on, including their optional and dev groups, is what the project asked for directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
+from chaingate.inventory.pyproject import (
+    as_list,
+    as_str,
+    as_table,
+    graph_roots,
+    header_lines,
+    index_url,
+    load_toml,
+    opt_str,
+    package_name,
+)
+
+KIND = "uv.lock"
+
+
+@dataclass(frozen=True)
+class _Package:
+    """One `[[package]]` as read, before direct-ness is known."""
+
+    declared: Declared
+    project: bool
+    dependencies: tuple[tuple[str, str | None, str | None], ...]  # (name, group, marker)
+
+
+def parse(path: Path, display: str) -> Manifest:
+    """Parse a uv.lock into its locked packages and their graph."""
+    data, text = load_toml(path, display)
+    headers = header_lines(text, "package")
+    members = _members(data, display)
+    raw_packages = as_list(data.get("package", []), display, None, "[[package]]")
+    lines: list[int | None] = list(headers) if len(headers) == len(raw_packages) else []
+    packages = [
+        _package(raw, lines[i] if lines else None, display, members)
+        for i, raw in enumerate(raw_packages)
+    ]
+
+    names = {p.declared.name for p in packages if not p.project}
+    graph: dict[str, set[str]] = {}
+    for package in packages:
+        if package.project:
+            continue
+        for child, _, _ in package.dependencies:
+            if child in names and child != package.declared.name:
+                graph.setdefault(package.declared.name, set()).add(child)
+    final_graph = {k: tuple(sorted(v)) for k, v in sorted(graph.items())}
+
+    # What the project packages ask for: name -> (group, marker) of the first mention,
+    # preferring a main dependency (group None) over an optional or dev one.
+    wanted: dict[str, tuple[str | None, str | None]] = {}
+    for package in packages:
+        if not package.project:
+            continue
+        for child, group, marker in package.dependencies:
+            if child in names and (child not in wanted or (group is None and wanted[child][0])):
+                wanted[child] = (group, marker)
+    if not any(p.project for p in packages):
+        wanted = {name: (None, None) for name in graph_roots(names, final_graph)}
+
+    entries = []
+    for package in packages:
+        if package.project:
+            continue
+        declared = package.declared
+        if declared.name in wanted:
+            group, marker = wanted[declared.name]
+            declared = replace(declared, direct=True, group=group, marker=marker)
+        else:
+            declared = replace(declared, direct=False, group=None, marker=None)
+        entries.append(declared)
+    return Manifest(path=display, kind=KIND, entries=tuple(entries), locked=True, graph=final_graph)
+
+
+def _members(data: dict[str, object], display: str) -> set[str]:
+    manifest = data.get("manifest")
+    if manifest is None:
+        return set()
+    manifest = as_table(manifest, display, None, "[manifest]")
+    members = as_list(manifest.get("members", []), display, None, "[manifest] members")
+    return {package_name(m, display, None, "[manifest] members") for m in members}
+
+
+def _package(raw: object, line: int | None, display: str, members: set[str]) -> _Package:
+    table = as_table(raw, display, line, "[[package]]")
+    name = package_name(table.get("name"), display, line, "package name")
+    version = opt_str(table.get("version"), display, line, f"{name} version")
+    source = as_table(table.get("source", {}), display, line, f"{name} source")
+    origin, url, local = _source(source, display, line, name)
+    project = name in members or (local is not None and local.rstrip("/") in ("", "."))
+
+    dependencies: list[tuple[str, str | None, str | None]] = []
+    dependencies.extend(_dependencies(table.get("dependencies"), None, display, line, name))
+    for key in ("optional-dependencies", "dev-dependencies"):
+        groups = as_table(table.get(key, {}), display, line, f"{name} {key}")
+        for group, deps in groups.items():
+            dependencies.extend(_dependencies(deps, group, display, line, name))
+
+    hashes: list[str] = []
+    sdist = table.get("sdist")
+    if sdist is not None:
+        hashes.extend(_hash(sdist, display, line, name))
+    for wheel in as_list(table.get("wheels", []), display, line, f"{name} wheels"):
+        hashes.extend(_hash(wheel, display, line, name))
+
+    declared = Declared(
+        name=name,
+        location=Location(display, line),
+        version=version,
+        origin=origin,
+        url=url,
+        direct=False,
+        hashes=tuple(dict.fromkeys(hashes)),
+    )
+    return _Package(declared, project, tuple(dependencies))
+
+
+def _source(
+    source: dict[str, object], display: str, line: int | None, name: str
+) -> tuple[Origin, str | None, str | None]:
+    """(origin, url, local path) for a package's `source` table."""
+    what = f"{name} source"
+    if "registry" in source:
+        registry = as_str(source["registry"], display, line, f"{what} registry")
+        return Origin.REGISTRY, index_url(registry), None
+    if "git" in source:
+        git = as_str(source["git"], display, line, f"{what} git")
+        return Origin.VCS, git if git.startswith("git+") else f"git+{git}", None
+    if "url" in source:
+        return Origin.URL, as_str(source["url"], display, line, f"{what} url"), None
+    for key in ("editable", "virtual", "directory", "path"):
+        if key in source:
+            local = as_str(source[key], display, line, f"{what} {key}")
+            return Origin.PATH, local, (local if key in ("editable", "virtual") else None)
+    if not source:
+        return Origin.REGISTRY, None, None
+    raise InventoryError(display, line, f"{what} has an unknown kind: {sorted(source)}")
+
+
+def _dependencies(
+    raw: object, group: str | None, display: str, line: int | None, parent: str
+) -> list[tuple[str, str | None, str | None]]:
+    if raw is None:
+        return []
+    found = []
+    for dep in as_list(raw, display, line, f"{parent} dependencies"):
+        dep = as_table(dep, display, line, f"{parent} dependency")
+        child = package_name(dep.get("name"), display, line, f"{parent} dependency name")
+        marker = opt_str(dep.get("marker"), display, line, f"{parent} dependency marker")
+        found.append((child, group, marker))
+    return found
+
+
+def _hash(raw: object, display: str, line: int | None, name: str) -> list[str]:
+    artifact = as_table(raw, display, line, f"{name} artifact")
+    value = opt_str(artifact.get("hash"), display, line, f"{name} artifact hash")
+    return [value] if value else []

@@ -1,0 +1,103 @@
+"""The HTTP cache: fresh entries cost no request, stale ones are revalidated (304), and a
+server without validators is refetched once the TTL runs out."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from chaingate.registry.http import FetchError, HttpClient, HttpSettings, Response
+from tests.pypiserver import PyPIServer
+
+
+def fetch(settings: HttpSettings, url: str) -> Response:
+    async def go() -> Response:
+        async with HttpClient(settings) as client:
+            return await client.fetch(url)
+
+    return asyncio.run(go())
+
+
+def test_fresh_entry_makes_no_request(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    s = HttpSettings(cache_dir=tmp_path, ttl=900)
+    url = f"{pypi_server.url}/pypi/six/json"
+    first = fetch(s, url)
+    second = fetch(s, url)
+    assert not first.from_cache and second.from_cache
+    assert first.body == second.body
+    assert pypi_server.hits["/pypi/six/json"] == 1
+
+
+def test_stale_entry_is_revalidated_with_etag(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    s = HttpSettings(cache_dir=tmp_path, ttl=0)
+    url = f"{pypi_server.url}/pypi/six/json"
+    first = fetch(s, url)
+    second = fetch(s, url)
+    assert second.from_cache and second.body == first.body
+    last = pypi_server.requests[-1]
+    assert "if-none-match" in last[2]
+    assert pypi_server.hits["/pypi/six/json"] == 2
+
+
+def test_server_max_age_overrides_default_ttl(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    pypi_server.max_age = 0
+    s = HttpSettings(cache_dir=tmp_path, ttl=900)
+    url = f"{pypi_server.url}/pypi/six/json"
+    fetch(s, url)
+    fetch(s, url)
+    assert pypi_server.hits["/pypi/six/json"] == 2  # max-age=0: always revalidate
+
+
+def test_without_validators_a_stale_entry_is_refetched(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    pypi_server.validators = False
+    s = HttpSettings(cache_dir=tmp_path, ttl=0)
+    url = f"{pypi_server.url}/pypi/six/json"
+    fetch(s, url)
+    fetch(s, url)
+    last = pypi_server.requests[-1]
+    assert "if-none-match" not in last[2] and "if-modified-since" not in last[2]
+    assert pypi_server.hits["/pypi/six/json"] == 2
+
+
+def test_changed_document_replaces_the_cached_one(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    s = HttpSettings(cache_dir=tmp_path, ttl=0)
+    url = f"{pypi_server.url}/pypi/six/json"
+    fetch(s, url)
+    pypi_server.add_project("six", b'{"info": {"name": "six", "version": "9"}, "releases": {}}')
+    assert fetch(s, url).body.startswith(b'{"info"')
+
+
+def test_404_is_cached_too(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    s = HttpSettings(cache_dir=tmp_path, ttl=900)
+    url = f"{pypi_server.url}/pypi/no-such-project/json"
+    assert fetch(s, url).status == 404
+    assert fetch(s, url).status == 404
+    assert pypi_server.hits["/pypi/no-such-project/json"] == 1
+
+
+def test_offline_uses_stale_cache_and_fails_on_miss(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    url = f"{pypi_server.url}/pypi/six/json"
+    fetch(HttpSettings(cache_dir=tmp_path, ttl=0), url)
+    offline = HttpSettings(cache_dir=tmp_path, ttl=0, offline=True)
+    assert fetch(offline, url).from_cache
+    try:
+        fetch(offline, f"{pypi_server.url}/pypi/idna/json")
+    except FetchError as exc:
+        assert "--offline" in str(exc)
+    else:
+        raise AssertionError("an offline cache miss must fail")
+    assert pypi_server.hits["/pypi/six/json"] == 1
+
+
+def test_torn_cache_entry_is_refetched(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    s = HttpSettings(cache_dir=tmp_path, ttl=900)
+    url = f"{pypi_server.url}/pypi/six/json"
+    good = fetch(s, url)
+    for body in tmp_path.rglob("*.body"):
+        body.write_bytes(body.read_bytes()[:100])
+    again = fetch(s, url)
+    assert again.body == good.body and not again.from_cache

@@ -1,0 +1,119 @@
+"""Incident replays: registry documents as they looked during the attack, served by the
+local PyPI, fed through the real scan pipeline with "now" pinned to the attack.
+
+The documents are reconstructed from public incident reports (see
+tests/fixtures/pypi/RECORDED.md); the assertion is the finding that would have stopped it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from chaingate.inventory.interface import Inventory, Package
+from chaingate.registry.http import HttpSettings
+from chaingate.result import ScanResult
+from chaingate.scan import ScanOptions, run_scan
+from chaingate.signals.interface import Severity
+from tests.pypiserver import PyPIServer
+
+REPLAY = Path(__file__).resolve().parent.parent / "fixtures" / "pypi" / "replay"
+
+
+def scan(server: PyPIServer, tmp_path: Path, pin: str, now: str) -> ScanResult:
+    name, _, version = pin.partition("==")
+    inv = Inventory(".", (Package("pypi", name, version, True, ((name,),)),), ("req.txt",))
+    opts = ScanOptions(
+        index_url=server.url,
+        http=HttpSettings(cache_dir=tmp_path / "cache", backoff=0.01),
+        db_url=None,
+        now=datetime.fromisoformat(now).astimezone(UTC),
+    )
+    return run_scan(inv, opts)
+
+
+def by_id(result: ScanResult) -> dict[str, Severity]:
+    return {f.id: f.severity for f in result.findings}
+
+
+def test_ctx_release_history_gives_dormancy_and_burst(
+    replay_server: PyPIServer, tmp_path: Path
+) -> None:
+    result = scan(replay_server, tmp_path, "ctx==0.2.6", "2022-05-22T00:00:00Z")
+    found = by_id(result)
+    assert found["dormant-then-release"] == Severity.CRITICAL
+    assert found["release-burst"] == Severity.HIGH
+    assert "single-owner" in found
+    dormant = next(f for f in result.findings if f.id == "dormant-then-release")
+    assert dormant.evidence["previous_release"] == "0.1.2"
+    assert dormant.evidence["quiet_days"] > 365 * 7
+    assert set(dormant.evidence["combined_with"]) >= {"release-burst", "single-owner"}
+
+
+def test_ctx_pinned_to_the_old_release_still_warns_about_the_latest(
+    replay_server: PyPIServer, tmp_path: Path
+) -> None:
+    result = scan(replay_server, tmp_path, "ctx==0.1.2", "2022-05-22T00:00:00Z")
+    dormant = next(f for f in result.findings if f.id == "dormant-then-release")
+    assert dormant.evidence["role"] == "latest"
+
+
+def test_ctx_twelve_minutes_after_the_first_malicious_upload(tmp_path: Path) -> None:
+    """The moment a gate has to act: one new release after 7.5 years, minutes old."""
+    doc = (REPLAY / "timeline" / "ctx" / "2022-05-14T19-30Z.json").read_bytes()
+    with PyPIServer({"ctx": doc}) as server:
+        result = scan(server, tmp_path, "ctx==0.1.4", "2022-05-14T19:30:00Z")
+    found = by_id(result)
+    assert found["dormant-then-release"] == Severity.CRITICAL
+    assert found["new-release"] == Severity.HIGH
+    assert "release-burst" not in found  # one release is not a burst yet
+
+
+def test_ctx_before_the_attack_is_quiet_apart_from_bus_factor(tmp_path: Path) -> None:
+    doc = (REPLAY / "timeline" / "ctx" / "2022-05-14T18-00Z.json").read_bytes()
+    with PyPIServer({"ctx": doc}) as server:
+        result = scan(server, tmp_path, "ctx==0.1.2", "2022-05-14T18:00:00Z")
+    assert set(by_id(result)) <= {"single-owner"}
+    assert result.worst() in (None, Severity.INFO)
+
+
+def test_exotel_phishing_release_on_a_quiet_project(
+    replay_server: PyPIServer, tmp_path: Path
+) -> None:
+    result = scan(replay_server, tmp_path, "exotel==0.1.6", "2022-08-24T12:00:00Z")
+    found = by_id(result)
+    assert found["dormant-then-release"] >= Severity.HIGH
+    assert found["new-release"] >= Severity.HIGH
+
+
+def test_num2words_malicious_release_is_new(replay_server: PyPIServer, tmp_path: Path) -> None:
+    result = scan(replay_server, tmp_path, "num2words==0.5.15", "2025-07-28T16:00:00Z")
+    assert "new-release" in by_id(result)
+
+
+def test_sole_owner_replaced_between_two_scans(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    """event-stream style: the store remembers the owners; the next scan sees the change."""
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    settings = HttpSettings(cache_dir=tmp_path / "cache", ttl=0, backoff=0.01)
+    inv = Inventory(".", (Package("pypi", "six", "1.17.0", True, (("six",),)),), ("r.txt",))
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    opts = ScanOptions(index_url=pypi_server.url, http=settings, db_url=db, now=now)
+    first = run_scan(inv, opts)
+    assert "ownership-change" not in by_id(first)
+
+    doc = json.loads(gzip.decompress((REPLAY.parent / "six.json.gz").read_bytes()))
+    before = [r["user"] for r in doc["ownership"]["roles"]]
+    doc["ownership"]["roles"] = [{"role": "Owner", "user": "new-maintainer-2026"}]
+    pypi_server.add_project("six", json.dumps(doc).encode())
+    later = ScanOptions(
+        index_url=pypi_server.url, http=settings, db_url=db, now=now.replace(day=26)
+    )
+    second = run_scan(inv, later)
+    change = next(f for f in second.findings if f.id == "ownership-change")
+    assert change.severity == Severity.HIGH
+    assert change.evidence["removed"] == before
+    assert change.evidence["added"] == ["new-maintainer-2026"]
+    # Reported once: the third scan compares against the new owners.
+    assert "ownership-change" not in by_id(run_scan(inv, later))
