@@ -1,0 +1,139 @@
+"""Benchmark: `chaingate scan` of a ~150-package lock, cold and warm, against the floor.
+
+The floor is the time to just download the same JSON documents at the same concurrency
+with a bare httpx client (no parsing, no cache, no database). Cold and warm are the whole
+command, `chaingate scan LOCK --no-resolve --format json`, run as a subprocess (Python
+start-up, imports, parsing, signals, database and report included): cold with an empty cache
+and database, warm right after with both kept. Rounds interleave floor and cold runs so
+network drift hits both alike; medians are reported. Peak memory is the child's max RSS.
+
+    .venv/bin/python bench/bench_scan.py [--lock bench/lock150/uv.lock] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from chaingate.inventory.build import build_inventory
+from chaingate.inventory.interface import Origin
+from chaingate.registry.pypi import IndexUrls
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def document_urls(lock: Path, index: str) -> list[str]:
+    inv = build_inventory(lock, resolve_deps=False, index_url=index)
+    urls = IndexUrls.parse(index)
+    names = sorted({p.name for p in inv.packages if p.origin is Origin.REGISTRY})
+    return [urls.project_json(n) for n in names]
+
+
+async def _download(urls: list[str], concurrency: int) -> int:
+    sem = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    total = 0
+    async with httpx.AsyncClient(
+        limits=limits, timeout=60, headers={"Accept-Encoding": "gzip"}
+    ) as c:
+
+        async def one(url: str) -> None:
+            nonlocal total
+            async with sem:
+                r = await c.get(url)
+                total += len(r.content)
+
+        await asyncio.gather(*(one(u) for u in urls))
+    return total
+
+
+def floor(urls: list[str], concurrency: int) -> tuple[float, int]:
+    t = time.perf_counter()
+    size = asyncio.run(_download(urls, concurrency))
+    return time.perf_counter() - t, size
+
+
+def run_scan(
+    lock: Path, cache: Path, db: Path, index: str, concurrency: int
+) -> tuple[float, int, dict[str, object]]:
+    """Wall time, peak RSS (KiB) and the JSON report of one `chaingate scan` subprocess."""
+    cmd = [
+        str(Path(sys.executable).with_name("chaingate")),
+        "scan",
+        str(lock),
+        "--no-resolve",
+        "--format",
+        "json",
+        "--index-url",
+        index,
+        "--cache-dir",
+        str(cache),
+        "--db",
+        f"sqlite:///{db}",
+        "--concurrency",
+        str(concurrency),
+        "--fail-on",
+        "critical",
+    ]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"scan failed ({proc.returncode}): {err.read().decode()[-2000:]}")
+        return wall, usage.ru_maxrss, json.loads(out.read())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lock", type=Path, default=ROOT / "bench" / "lock150" / "uv.lock")
+    ap.add_argument("--index", default="https://pypi.org")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--concurrency", type=int, default=16)
+    args = ap.parse_args()
+
+    urls = document_urls(args.lock, args.index)
+    print(f"lock: {args.lock} ({len(urls)} registry packages), index {args.index}")
+    floors, colds, warms = [], [], []
+    peak = 0
+    report: dict[str, object] = {}
+    for i in range(args.rounds):
+        f, size = floor(urls, args.concurrency)
+        floors.append(f)
+        with tempfile.TemporaryDirectory() as tmp:
+            cache, db = Path(tmp) / "cache", Path(tmp) / "store.db"
+            cold, peak_c, report = run_scan(args.lock, cache, db, args.index, args.concurrency)
+            warm, peak_w, _ = run_scan(args.lock, cache, db, args.index, args.concurrency)
+        colds.append(cold)
+        warms.append(warm)
+        peak = max(peak, peak_c, peak_w)
+        print(
+            f"round {i + 1}: floor {f:.2f} s ({size / 1e6:.1f} MB), cold {cold:.2f} s, "
+            f"warm {warm:.2f} s"
+        )
+    mf, mc, mw = (statistics.median(x) for x in (floors, colds, warms))
+    summary = report.get("summary", {})
+    print()
+    print(f"packages in report: {summary}")  # type: ignore[union-attr]
+    print(f"floor (download only, median): {mf:.2f} s")
+    print(f"cold scan (median):            {mc:.2f} s  = {mc / mf:.2f}x floor  (target <= 1.5x)")
+    print(f"warm scan (median):            {mw:.2f} s  (target <= 0.5 s)")
+    print(f"peak memory (max RSS):         {peak / 1024:.0f} MB (target <= 300 MB)")
+
+
+if __name__ == "__main__":
+    main()
