@@ -36,7 +36,7 @@ def test_dormancy_then_release_names_the_gap_and_previous_release() -> None:
     f = facts("ctx", CTX_HISTORY, owners=["figlief"])
     (finding,) = dormant_then_release(ctx(f, "0.2.6", now=CTX_NOW))
     assert finding.id == "dormant-then-release"
-    assert finding.severity == Severity.HIGH  # 7.5 years of silence
+    assert finding.severity == Severity.MEDIUM  # 7.5 years; combine() raises it further
     assert finding.evidence["previous_release"] == "0.1.2"
     assert finding.evidence["quiet_days"] > 2700
     assert finding.evidence["run_versions"][0] == "0.1.2-1"
@@ -48,6 +48,18 @@ def test_pinned_old_version_is_still_warned_about_the_latest() -> None:
     (finding,) = dormant_then_release(ctx(f, "0.1.2", now=CTX_NOW))
     assert finding.evidence["role"] == "latest"
     assert finding.evidence["release"] == "0.2.6"
+
+
+def test_awakening_that_has_been_public_for_months_is_quiet() -> None:
+    """six 1.17.0 came 3.5 years after 1.16.0, in Dec 2024; two years on it is history."""
+    f = facts("six", [("1.16.0", "2021-05-05"), ("1.17.0", "2024-12-04")])
+    assert list(dormant_then_release(ctx(f))) == []
+    recent = facts("six", [("1.16.0", "2021-05-05"), ("1.17.0", "2026-10-01")])
+    (finding,) = dormant_then_release(ctx(recent))
+    assert finding.severity == Severity.MEDIUM  # 5 years of silence
+    yearly = facts("lib", [("1.0", "2025-09-20"), ("1.1", "2026-10-01")])
+    (finding,) = dormant_then_release(ctx(yearly))
+    assert finding.severity == Severity.LOW  # a year between releases is common
 
 
 def test_project_that_woke_up_long_ago_and_stayed_active_is_quiet() -> None:

@@ -10,8 +10,9 @@ from dataclasses import replace
 
 from chaingate.signals.interface import Finding, Severity
 
-# The takeover pattern: dormancy is the anchor, the others make it worse.
-_AMPLIFIERS = ("release-burst", "single-owner", "new-release", "ownership-change")
+# The takeover pattern: dormancy is the anchor; these make it worse. A single owner alone
+# does not (most small projects have one), but it completes the picture with any of them.
+_AMPLIFIERS = ("release-burst", "new-release", "ownership-change")
 _NAME_RISK = ("typosquat", "not-on-registry")
 
 
@@ -36,6 +37,8 @@ def _amplify(f: Finding, ids: set[str]) -> Finding:
         partners = [i for i in _AMPLIFIERS if i in ids]
         if partners:
             severity = max(severity, Severity.HIGH)
+            if "single-owner" in ids:
+                partners.append("single-owner")
         if len(partners) >= 2:
             severity = Severity.CRITICAL
     elif f.id == "release-burst" and "dormant-then-release" in ids:

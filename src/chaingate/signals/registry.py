@@ -23,8 +23,9 @@ class Thresholds:
 
     cooldown_hours: float = 72.0
     dormancy_days: float = 365.0
-    # A release counts as "after dormancy" while its run began at most this long before it.
-    dormancy_window_days: float = 90.0
+    # Only runs that began this recently are reported: a release that has been public for
+    # longer has outlived the hours-to-days in which hijacked releases are usually caught.
+    recent_days: float = 90.0
     burst_window_days: float = 7.0
     burst_min_releases: int = 5
     burst_quiet_days: float = 90.0

@@ -60,7 +60,7 @@ def dormant_then_release(ctx: PackageContext) -> Iterator[Finding]:
     t = ctx.thresholds
     releases = _dated(ctx)
     quiet = timedelta(days=t.dormancy_days)
-    window = timedelta(days=t.dormancy_window_days)
+    recent = timedelta(days=t.recent_days)
     for role, target in _targets(ctx, releases):
         idx = next(i for i, r in enumerate(releases) if r.version == target.version)
         # Walk back to the start of the run this release belongs to.
@@ -71,11 +71,13 @@ def dormant_then_release(ctx: PackageContext) -> Iterator[Finding]:
             continue  # the run reaches back to the first release: no dormancy before it
         before, first = releases[start - 1], releases[start]
         assert before.uploaded_at and first.uploaded_at and target.uploaded_at
-        if target.uploaded_at - first.uploaded_at > window:
-            continue  # woke up long ago and has been active since
+        if ctx.now - first.uploaded_at > recent:
+            continue  # woke up long ago and has been public since
         gap = first.uploaded_at - before.uploaded_at
         run = releases[start : idx + 1]
-        severity = Severity.HIGH if gap.days >= 3 * 365 else Severity.MEDIUM
+        # Mature projects release yearly; years of silence is abandonment. Alone this stays
+        # below the default gate; combine() raises it when other signals agree.
+        severity = Severity.MEDIUM if gap.days >= 3 * 365 else Severity.LOW
         yield Finding(
             id="dormant-then-release",
             severity=severity,
@@ -124,7 +126,7 @@ def release_burst(ctx: PackageContext) -> Iterator[Finding]:
             continue  # the project's first releases: a launch, not a burst
         first, prior = releases[start], releases[start - 1]
         assert first.uploaded_at and prior.uploaded_at and target.uploaded_at
-        if target.uploaded_at - first.uploaded_at > timedelta(days=t.dormancy_window_days):
+        if ctx.now - _t(first) > timedelta(days=t.recent_days):
             continue  # the run began long ago; whatever burst opened it is history
         members = [r for r in releases[start:] if _t(r) - _t(first) <= window]
         if len(members) < t.burst_min_releases:
