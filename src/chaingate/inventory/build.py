@@ -12,6 +12,7 @@ from __future__ import annotations
 import tomllib
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from chaingate.inventory.resolve import resolve, resolver_name
 
 ECOSYSTEM = "pypi"
 MAX_PATHS = 3
+_RESOLVERS_AT_ONCE = 4
 
 
 def build_inventory(
@@ -58,14 +60,17 @@ def build_inventory(
         return _inventory(manifest.path, [manifest], (manifest.path,), None)
     files = _manifest_files(target)
     parsed = [parse_file(path, kind, display) for path, kind, display in files]
-    effective: list[Manifest] = []
-    resolved_with = None
-    for (path, _, _), manifest in zip(files, parsed, strict=True):
-        if resolve_deps and _needs_resolution(manifest):
-            effective.append(_resolved(manifest, _own_name(path), index_url, timeout))
-            resolved_with = resolver_name()
-        else:
-            effective.append(manifest)
+    effective = list(parsed)
+    pending = [i for i, m in enumerate(parsed) if resolve_deps and _needs_resolution(m)]
+    # Each resolution is a resolver process of its own; a few at a time, results in order.
+    with ThreadPoolExecutor(max_workers=_RESOLVERS_AT_ONCE) as pool:
+        jobs = {
+            i: pool.submit(_resolved, parsed[i], _own_name(files[i][0]), index_url, timeout)
+            for i in pending
+        }
+        for i, job in jobs.items():
+            effective[i] = job.result()
+    resolved_with = resolver_name() if pending else None
     return _inventory(str(target), effective, tuple(m.path for m in parsed), resolved_with)
 
 
@@ -80,10 +85,7 @@ def _manifest_files(target: Path) -> list[tuple[Path, str, str]]:
         return found
     if not target.exists():
         raise InventoryError(str(target), None, "no such file or directory")
-    kind = kind_of(target)
-    if kind is None:
-        raise InventoryError(str(target), None, "not a manifest or lock file chaingate reads")
-    return [(target, kind, target.name)]
+    return [(target, kind_of(target), target.name)]
 
 
 def _needs_resolution(manifest: Manifest) -> bool:

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ RESOLVED_KIND = "resolved"
 
 _INPUT_NAME = "requirements.in"
 _MESSAGE_LIMIT = 800
+_FIND_UV_LOCK = threading.Lock()
 
 
 class ResolutionError(Exception):
@@ -71,9 +74,9 @@ def resolve(
     """Resolve the registry requirements of `manifests` into a locked manifest.
 
     `index_url` is the index as a base (`https://pypi.org`) or its simple URL (see
-    `simple_index`). `resolver` forces `"uv"` or `"pip"`
-    (default: uv when available). The result has kind `"resolved"`, one entry per
-    resolved package with its exact version, and the graph filled. Direct entries keep
+    `simple_index`). `resolver` forces `"uv"` or `"pip"` (default: uv when available).
+    The result has kind `"resolved"`, one entry per resolved package with its exact
+    version, and the graph filled. Direct entries keep
     the input's location, specifier, extras, marker and group (one entry per place the
     input declares them); a transitive entry is located at each input file whose direct
     requirements pull it in. Raises ResolutionError when resolution fails.
@@ -123,17 +126,20 @@ def _requirement_line(entry: Declared) -> str:
         raise ResolutionError(f"{where}: cannot send {line!r} to the resolver: {exc}") from exc
 
 
-@functools.cache
 def _uv_binary() -> str | None:
-    """The uv executable shipped by the `uv` package, if installed."""
+    """The uv executable shipped by the `uv` package, else one on PATH, else None."""
+    with _FIND_UV_LOCK:  # the first lookup reads sysconfig, which is not thread-safe
+        return _find_uv()
+
+
+@functools.cache
+def _find_uv() -> str | None:
     try:
         from uv import find_uv_bin
-    except ImportError:
-        return None
-    try:
+
         return str(find_uv_bin())
-    except FileNotFoundError:
-        return None
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
 
 
 @functools.cache
@@ -175,7 +181,7 @@ def _trim(stderr: str) -> str:
     parts: list[str] = []
     for raw in stderr.splitlines():
         line = raw.strip()
-        if not line or line.startswith("WARNING:"):
+        if not line or line.lower().startswith("warning:"):
             continue
         for prefix in ("error:", "cause:", "ERROR:"):
             if line.startswith(prefix):

@@ -1,0 +1,224 @@
+"""From files on disk to the Inventory: resolution, merging, direct flags and paths.
+
+Resolution runs the real uv against a local `file://` PEP 503 index of tiny wheels written
+by hand below; the lock file case scans the repository's own examples/webapp (a real uv.lock
+made with `uv lock` on 2026-11-25).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from chaingate.inventory.build import build_inventory, shortest_paths
+from chaingate.inventory.interface import InventoryError, Location, Origin, Package
+
+REPO = Path(__file__).resolve().parents[2]
+UNREACHABLE = "http://127.0.0.1:9/simple"
+
+# name -> version -> Requires-Dist lines
+PROJECTS: dict[str, dict[str, list[str]]] = {
+    "cg-app": {"1.0": ["cg-lib>=1", "cg-fast; extra == 'fast'"]},
+    "cg-lib": {"1.0": ["cg-base"], "2.0": ["cg-base"]},
+    "cg-base": {"1.0": []},
+    "cg-fast": {"1.0": ["cg-base"]},
+}
+
+
+def write_wheel(directory: Path, name: str, version: str, requires: list[str]) -> Path:
+    """A minimal but valid pure-Python wheel: METADATA with Requires-Dist, WHEEL, RECORD."""
+    module = name.replace("-", "_")
+    info = f"{module}-{version}.dist-info"
+    extras = sorted(set(re.findall(r"extra == '([^']+)'", " ".join(requires))))
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Provides-Extra: {e}\n" for e in extras)
+    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
+    files = {
+        f"{module}/__init__.py": f'__version__ = "{version}"\n',
+        f"{info}/METADATA": metadata,
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: chaingate-tests\n"
+        "Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = ""
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record += f"{path},sha256={digest.decode()},{len(text.encode())}\n"
+    files[f"{info}/RECORD"] = record + f"{info}/RECORD,,\n"
+    wheel = directory / f"{module}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for path, text in files.items():
+            zf.writestr(path, text)
+    return wheel
+
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A `file://` PEP 503 index of PROJECTS (uv reads those like an HTTP index)."""
+    root = tmp_path / "index"
+    (root / "files").mkdir(parents=True)
+    for name, versions in PROJECTS.items():
+        links = []
+        for version, requires in versions.items():
+            wheel = write_wheel(root / "files", name, version, requires)
+            links.append(f'<a href="../../files/{wheel.name}">{wheel.name}</a>')
+        page = root / "simple" / name / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text("<html><body>" + "".join(links) + "</body></html>")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    return (root / "simple").as_uri()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A hand-written requirements.txt (ranges, a direct URL) and a second file pinning
+    cg-lib to another version."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "requirements.txt").write_text(
+        "# the service\ncg-app[fast]\ncg-lib<2\ncg-vendored @ https://files.example/v-1.0.tar.gz\n"
+    )
+    (root / "tools").mkdir()
+    (root / "tools" / "requirements.txt").write_text("cg-lib==2.0\n")
+    return root
+
+
+def by_key(packages: tuple[Package, ...]) -> dict[str, Package]:
+    return {p.key: p for p in packages}
+
+
+def test_unlocked_files_are_resolved_one_by_one(project: Path, index: str) -> None:
+    inventory = build_inventory(project, index_url=index)
+
+    assert inventory.resolved_with is not None
+    assert inventory.resolved_with.startswith("uv ")
+    assert sorted(inventory.manifests) == ["requirements.txt", "tools/requirements.txt"]
+    packages = by_key(inventory.packages)
+    assert sorted(packages) == [
+        "cg-app==1.0",
+        "cg-base==1.0",
+        "cg-fast==1.0",
+        "cg-lib==1.0",
+        "cg-lib==2.0",  # two files, two installs, two versions to audit
+        "cg-vendored",
+    ]
+    app = packages["cg-app==1.0"]
+    assert app.direct
+    assert app.paths == (("cg-app",),)
+    assert app.locations == (Location("requirements.txt", 2),)
+    base = packages["cg-base==1.0"]
+    assert not base.direct
+    assert base.paths == (
+        ("cg-lib", "cg-base"),
+        ("cg-app", "cg-fast", "cg-base"),
+        ("cg-app", "cg-lib", "cg-base"),
+    )
+    assert packages["cg-lib==1.0"].paths == (("cg-lib",), ("cg-app", "cg-lib"))
+    assert base.locations == (Location("requirements.txt"), Location("tools/requirements.txt"))
+    assert packages["cg-lib==2.0"].locations == (Location("tools/requirements.txt", 1),)
+    vendored = packages["cg-vendored"]
+    assert vendored.version is None
+    assert vendored.origin is Origin.URL
+    assert vendored.url == "https://files.example/v-1.0.tar.gz"
+    assert vendored.direct
+    assert inventory.graph["cg-app"] == ("cg-fast", "cg-lib")
+
+
+def test_no_resolve_takes_the_files_as_complete(project: Path) -> None:
+    inventory = build_inventory(project, resolve_deps=False, index_url=UNREACHABLE)
+
+    assert inventory.resolved_with is None
+    assert sorted(by_key(inventory.packages)) == ["cg-app", "cg-lib", "cg-lib==2.0", "cg-vendored"]
+    assert all(p.direct and p.paths == ((p.name,),) for p in inventory.packages)
+
+
+def test_single_file_target(project: Path) -> None:
+    inventory = build_inventory(
+        project / "tools" / "requirements.txt", resolve_deps=False, index_url=UNREACHABLE
+    )
+
+    assert inventory.manifests == ("requirements.txt",)
+    assert [p.key for p in inventory.packages] == ["cg-lib==2.0"]
+
+
+def test_own_name_in_pyproject_is_not_sent_to_the_index(tmp_path: Path, index: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "cg-self"\nversion = "1"\ndependencies = ["cg-lib<2"]\n'
+        '[project.optional-dependencies]\nfast = ["cg-fast"]\nall = ["cg-self[fast]"]\n'
+    )
+
+    inventory = build_inventory(tmp_path, index_url=index)
+
+    assert sorted(p.key for p in inventory.packages) == [
+        "cg-base==1.0",
+        "cg-fast==1.0",
+        "cg-lib==1.0",
+    ]
+
+
+def test_lock_file_is_taken_as_it_is(tmp_path: Path) -> None:
+    """examples/webapp: discover reads the uv.lock (not the pyproject.toml beside it), and no
+    resolver runs; the index is never asked."""
+    shutil.copytree(REPO / "examples" / "webapp", tmp_path / "webapp")
+
+    inventory = build_inventory(tmp_path / "webapp", index_url=UNREACHABLE)
+
+    assert inventory.resolved_with is None
+    assert inventory.manifests == ("uv.lock",)
+    assert len(inventory.packages) == 73
+    assert all(p.version for p in inventory.packages)
+    packages = {p.name: p for p in inventory.packages}
+    assert packages["fastapi"].direct
+    assert packages["fastapi"].paths[0] == ("fastapi",)
+    assert not packages["starlette"].direct
+    assert ("fastapi", "starlette") in packages["starlette"].paths
+    assert packages["h11"].paths[0] == ("uvicorn", "h11")
+    assert ("httpx", "httpcore", "h11") in packages["h11"].paths
+    assert all(len(p.paths) <= 3 and p.paths for p in inventory.packages)
+    assert packages["h11"].locations[0].file == "uv.lock"
+
+
+def test_empty_directory_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InventoryError, match="no manifest or lock file found under"):
+        build_inventory(tmp_path, index_url=UNREACHABLE)
+
+
+def test_unreadable_target_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InventoryError, match="no such file or directory"):
+        build_inventory(tmp_path / "missing.txt", index_url=UNREACHABLE)
+    (tmp_path / "notes.md").write_text("# notes\n")
+    with pytest.raises(InventoryError, match="not a manifest or lock file"):
+        build_inventory(tmp_path / "notes.md", index_url=UNREACHABLE)
+
+
+def test_environment_mode() -> None:
+    inventory = build_inventory(Path("."), index_url=UNREACHABLE, env=sys.executable)
+
+    assert inventory.root == sys.executable
+    assert inventory.manifests == (sys.executable,)
+    packages = {p.name: p for p in inventory.packages}
+    assert packages["packaging"].version
+    assert all(p.paths for p in inventory.packages)
+
+
+def test_shortest_paths_keeps_three_and_never_loops() -> None:
+    graph = {
+        "a": ("b", "c", "d"),
+        "b": ("e",),
+        "c": ("e",),
+        "d": ("e",),
+        "e": ("a", "f"),
+        "x": ("e",),
+    }
+
+    paths = shortest_paths(["a", "x"], graph, limit=3)
+
+    assert paths["a"] == [("a",), ("x", "e", "a")]
+    assert paths["e"] == [("x", "e"), ("a", "b", "e"), ("a", "c", "e")]
+    assert paths["f"] == [("x", "e", "f"), ("a", "b", "e", "f"), ("a", "c", "e", "f")]

@@ -1,0 +1,188 @@
+"""Every parser, fed random bytes or damaged real files, returns a Manifest or raises an
+InventoryError naming the file: never a traceback for bad input."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chaingate.inventory import (
+    pdm_lock,
+    pipfile_lock,
+    poetry_lock,
+    pylock,
+    pyproject,
+    requirements,
+    uv_lock,
+)
+from chaingate.inventory.interface import InventoryError, Manifest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+Parser = Callable[[Path, str], Manifest]
+
+# name of the file to write, parser, seed documents, sibling files copied beside it
+CASES: dict[str, tuple[str, Parser, list[Path], list[Path]]] = {
+    "requirements": (
+        "requirements.txt",
+        requirements.parse,
+        [
+            FIXTURES / "requirements" / "handwritten" / "requirements.txt",
+            FIXTURES / "requirements" / "uv-compiled" / "requirements.txt",
+            FIXTURES / "requirements" / "pip-compile" / "requirements.txt",
+        ],
+        [],
+    ),
+    "pyproject": (
+        "pyproject.toml",
+        pyproject.parse,
+        [
+            FIXTURES / "pyproject" / "pyproject.toml",
+            FIXTURES / "poetry" / "pyproject.toml",
+            FIXTURES / "pdm" / "pyproject.toml",
+        ],
+        [],
+    ),
+    "uv.lock": ("uv.lock", uv_lock.parse, [FIXTURES / "uv" / "uv.lock"], []),
+    "poetry.lock": (
+        "poetry.lock",
+        poetry_lock.parse,
+        [FIXTURES / "poetry" / "poetry.lock"],
+        [FIXTURES / "poetry" / "pyproject.toml"],
+    ),
+    "pdm.lock": (
+        "pdm.lock",
+        pdm_lock.parse,
+        [FIXTURES / "pdm" / "pdm.lock"],
+        [FIXTURES / "pdm" / "pyproject.toml"],
+    ),
+    "Pipfile.lock": (
+        "Pipfile.lock",
+        pipfile_lock.parse,
+        [FIXTURES / "pipenv" / "Pipfile.lock"],
+        [FIXTURES / "pipenv" / "Pipfile"],
+    ),
+    "pylock": (
+        "pylock.toml",
+        pylock.parse,
+        [
+            FIXTURES / "pylock" / "pep751" / "pylock.toml",
+            FIXTURES / "pylock" / "uv-export" / "pylock.toml",
+        ],
+        [],
+    ),
+}
+
+# Fragments that matter to the formats, so mutations reach past the first syntax check.
+TOKENS = [
+    b"\n",
+    b"[",
+    b"]",
+    b"[[package]]\n",
+    b"[[packages]]\n",
+    b"{",
+    b"}",
+    b'"',
+    b"'",
+    b"=",
+    b"==",
+    b"===",
+    b",",
+    b":",
+    b";",
+    b"#",
+    b" # via ",
+    b"\\\n",
+    b"-r ",
+    b"-c ",
+    b"-e ",
+    b"--hash=",
+    b"@",
+    b"git+",
+    b"://",
+    b"./",
+    b"#egg=",
+    b"*",
+    b"^",
+    b"null",
+    b"true",
+    b"1" * 5000,
+    b"[" * 2000,
+    b"\x00",
+    b"\xff",
+    "é".encode(),
+]
+
+
+@st.composite
+def mutations(draw: st.DrawFn, seed: bytes) -> bytes:
+    """`seed` with a few characters inserted, deleted, replaced or lines duplicated."""
+    data = bytearray(seed)
+    for _ in range(draw(st.integers(min_value=1, max_value=8))):
+        position = draw(st.integers(min_value=0, max_value=len(data)))
+        operation = draw(st.sampled_from(["insert", "delete", "replace", "duplicate"]))
+        if operation == "insert":
+            data[position:position] = draw(st.sampled_from(TOKENS) | st.binary(max_size=8))
+        elif operation == "delete":
+            data[position : position + draw(st.integers(1, 40))] = b""
+        elif operation == "replace" and position < len(data):
+            data[position] = draw(st.integers(min_value=0, max_value=255))
+        else:
+            start = data.rfind(b"\n", 0, position) + 1
+            end = data.find(b"\n", position)
+            end = len(data) if end < 0 else end + 1
+            data[start:start] = data[start:end]
+    return bytes(data)
+
+
+def documents(kind: str) -> st.SearchStrategy[bytes]:
+    seeds = [path.read_bytes() for path in CASES[kind][2]]
+    return (
+        st.sampled_from(seeds).flatmap(mutations)
+        | st.text().map(str.encode)
+        | st.binary(max_size=200)
+    )
+
+
+def check(kind: str, directory: Path, document: bytes) -> None:
+    name, parse, _, _ = CASES[kind]
+    path = directory / name
+    path.write_bytes(document)
+    display = f"fuzzed/{name}"
+    try:
+        manifest = parse(path, display)
+    except InventoryError as error:
+        assert display in str(error), str(error)
+    else:
+        assert isinstance(manifest, Manifest)
+        assert manifest.path == display
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_parsers_never_crash(kind: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    directory = tmp_path_factory.mktemp(kind.replace(".", "-"))
+    for sibling in CASES[kind][3]:
+        shutil.copy(sibling, directory / sibling.name)
+
+    @settings(
+        max_examples=200,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(document=documents(kind))
+    def run(document: bytes) -> None:
+        check(kind, directory, document)
+
+    run()
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_seeds_parse(kind: str, tmp_path: Path) -> None:
+    """The seeds are valid, so the mutations start from documents that parse."""
+    for seed in CASES[kind][2]:
+        check(kind, tmp_path, seed.read_bytes())

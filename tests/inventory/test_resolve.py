@@ -1,0 +1,228 @@
+"""Resolving unpinned requirements with a real resolver against a real (local) index.
+
+The local index is a PEP 503 tree of tiny wheels written by hand below and served by
+`http.server` on 127.0.0.1, so these tests prove resolution against a configured index
+without PyPI. One live test asks the real pypi.org (`pytest -m live`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import threading
+import zipfile
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chaingate.inventory.interface import Declared, Location, Manifest, Origin
+from chaingate.inventory.resolve import ResolutionError, resolve, resolver_name, simple_index
+
+# name -> version -> Requires-Dist lines
+PROJECTS: dict[str, dict[str, list[str]]] = {
+    "cg-app": {"1.0": ["cg-lib>=1", "cg-fast; extra == 'fast'", "cg-win; sys_platform == 'win32'"]},
+    "cg-lib": {"1.0": ["cg-base"], "2.0": ["cg-base>=2"]},
+    "cg-base": {"1.0": [], "2.0": []},
+    "cg-fast": {"1.0": ["cg-base"]},
+    "cg-win": {"1.0": []},
+}
+
+
+def write_wheel(directory: Path, name: str, version: str, requires: list[str]) -> Path:
+    """A minimal but valid pure-Python wheel: METADATA with Requires-Dist, WHEEL, RECORD."""
+    module = name.replace("-", "_")
+    info = f"{module}-{version}.dist-info"
+    extras = sorted(set(re.findall(r"extra == '([^']+)'", " ".join(requires))))
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Provides-Extra: {e}\n" for e in extras)
+    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
+    files = {
+        f"{module}/__init__.py": f'__version__ = "{version}"\n',
+        f"{info}/METADATA": metadata,
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: chaingate-tests\n"
+        "Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = ""
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record += f"{path},sha256={digest.decode()},{len(text.encode())}\n"
+    files[f"{info}/RECORD"] = record + f"{info}/RECORD,,\n"
+    wheel = directory / f"{module}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for path, text in files.items():
+            zf.writestr(path, text)
+    return wheel
+
+
+def write_index(root: Path, projects: dict[str, dict[str, list[str]]]) -> None:
+    """`root/simple/<name>/index.html` (PEP 503) linking wheels in `root/files/`."""
+    (root / "files").mkdir(parents=True)
+    for name, versions in projects.items():
+        links = []
+        for version, requires in versions.items():
+            wheel = write_wheel(root / "files", name, version, requires)
+            sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
+            links.append(f'<a href="../../files/{wheel.name}#sha256={sha}">{wheel.name}</a>')
+        page = root / "simple" / name / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text("<!DOCTYPE html><html><body>" + "".join(links) + "</body></html>")
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The base URL of a local index serving PROJECTS; uv and pip use a fresh cache and
+    none of this machine's pip configuration."""
+    write_index(tmp_path / "index", PROJECTS)
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    monkeypatch.delenv("UV_INDEX", raising=False)
+    monkeypatch.delenv("UV_EXTRA_INDEX_URL", raising=False)
+    handler = partial(_QuietHandler, directory=str(tmp_path / "index"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def requirements_manifest(*lines: tuple[str, str, tuple[str, ...]]) -> Manifest:
+    """A hand-built unlocked manifest: (name, specifier, extras) per line."""
+    entries = [
+        Declared(name=n, location=Location("requirements.txt", i), specifier=s, extras=x)
+        for i, (n, s, x) in enumerate(lines, start=1)
+    ]
+    entries.append(
+        Declared(
+            name="cg-local",
+            location=Location("requirements.txt", len(lines) + 1),
+            origin=Origin.PATH,
+            url="file:///src/cg-local",
+        )
+    )
+    return Manifest(path="requirements.txt", kind="requirements", entries=tuple(entries))
+
+
+RESOLVERS = ["uv", "pip"]
+
+
+@pytest.mark.parametrize("resolver", RESOLVERS)
+def test_resolves_transitive_set_from_configured_index(index: str, resolver: str) -> None:
+    if resolver == "pip":
+        pytest.importorskip("pip")
+    manifest = requirements_manifest(("cg-app", "", ("fast",)), ("cg-lib", "<2", ()))
+
+    resolved = resolve([manifest], index, timeout=120, resolver=resolver)
+
+    assert resolved.kind == "resolved"
+    assert resolved.locked
+    versions = {e.name: e.version for e in resolved.entries}
+    # cg-win is excluded by its marker here; cg-local is a path entry, never sent.
+    assert versions == {"cg-app": "1.0", "cg-lib": "1.0", "cg-base": "2.0", "cg-fast": "1.0"}
+    assert resolved.graph["cg-app"] == ("cg-fast", "cg-lib")
+    assert resolved.graph["cg-lib"] == ("cg-base",)
+    assert resolved.graph["cg-base"] == ()
+    by_name = {e.name: e for e in resolved.entries}
+    assert by_name["cg-app"].direct
+    assert by_name["cg-app"].location == Location("requirements.txt", 1)
+    assert by_name["cg-app"].extras == ("fast",)
+    assert by_name["cg-lib"].location == Location("requirements.txt", 2)
+    assert not by_name["cg-base"].direct
+    assert by_name["cg-base"].location == Location("requirements.txt")
+
+
+def test_index_given_as_simple_url_or_base(index: str) -> None:
+    manifest = requirements_manifest(("cg-lib", "", ()))
+
+    from_base = resolve([manifest], index, timeout=120)
+    from_simple = resolve([manifest], index + "/simple/", timeout=120)
+
+    assert {e.name: e.version for e in from_base.entries} == {"cg-lib": "2.0", "cg-base": "2.0"}
+    assert from_simple.entries == from_base.entries
+
+
+def test_transitive_entries_are_located_in_each_file_that_pulls_them_in(index: str) -> None:
+    main = Manifest(
+        "requirements.txt", "requirements", (Declared("cg-app", Location("requirements.txt", 1)),)
+    )
+    dev = Manifest("dev.txt", "requirements", (Declared("cg-fast", Location("dev.txt", 3)),))
+
+    resolved = resolve([main, dev], index, timeout=120)
+
+    base = [e.location for e in resolved.entries if e.name == "cg-base"]
+    assert base == [Location("requirements.txt"), Location("dev.txt")]
+    assert resolved.path == "requirements.txt, dev.txt"
+
+
+@pytest.mark.parametrize("resolver", RESOLVERS)
+def test_no_solution_raises_with_resolver_message(index: str, resolver: str) -> None:
+    if resolver == "pip":
+        pytest.importorskip("pip")
+    manifest = requirements_manifest(("cg-lib", ">=3", ()))
+
+    with pytest.raises(ResolutionError) as caught:
+        resolve([manifest], index, timeout=120, resolver=resolver)
+
+    assert "cg-lib" in str(caught.value)
+    assert len(str(caught.value)) <= 800
+
+
+def test_unreachable_index_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    manifest = requirements_manifest(("cg-lib", "", ()))
+
+    with pytest.raises(ResolutionError, match=r"127\.0\.0\.1:9"):
+        resolve([manifest], "http://127.0.0.1:9/simple", timeout=60)
+
+
+def test_nothing_to_resolve_gives_an_empty_manifest() -> None:
+    only_path = requirements_manifest()
+
+    resolved = resolve([only_path], "http://127.0.0.1:9", timeout=5)
+
+    assert resolved.entries == ()
+
+
+def test_simple_index_url() -> None:
+    assert simple_index("https://pypi.org") == "https://pypi.org/simple"
+    assert simple_index("https://pypi.org/simple/") == "https://pypi.org/simple"
+    assert simple_index("https://m.example/root/pypi/+simple/") == (
+        "https://m.example/root/pypi/+simple"
+    )
+    assert simple_index("https://m.example/pypi") == "https://m.example/pypi/simple"
+
+
+def test_resolver_name_names_uv_and_its_version() -> None:
+    assert re.fullmatch(r"uv \d+\.\d+\.\d+\S*", resolver_name())
+
+
+@pytest.mark.live
+def test_resolves_httpx_from_pypi(tmp_path: Path) -> None:
+    manifest = Manifest(
+        "requirements.txt",
+        "requirements",
+        (Declared("httpx", Location("requirements.txt", 1), specifier="<0.28"),),
+    )
+
+    resolved = resolve([manifest], "https://pypi.org/simple", timeout=120)
+
+    names = {e.name for e in resolved.entries}
+    assert {"httpx", "httpcore", "anyio", "idna", "sniffio", "certifi", "h11"} <= names
+    assert "h11" in resolved.graph["httpcore"]
+    assert "httpcore" in resolved.graph["httpx"]
+    assert [e.direct for e in resolved.entries if e.name == "httpx"] == [True]
