@@ -170,7 +170,7 @@ def scan(
     from chaingate.registry.pypi import IndexUrls
     from chaingate.signals.interface import Severity
     from chaingate.signals.registry import Thresholds
-    from chaingate.store.db import StoreError
+    from chaingate.store.interface import StoreError
 
     try:
         threshold = Severity.parse(fail_on)

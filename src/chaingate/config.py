@@ -61,7 +61,7 @@ def db_url(cli_value: str | None) -> str:
         return cli_value
     if os.environ.get("CHAINGATE_DB"):
         return os.environ["CHAINGATE_DB"]
-    from chaingate.store.db import default_url
+    from chaingate.store.interface import default_url
 
     return default_url()
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from chaingate.inventory.interface import Inventory, Origin, Package
 from chaingate.policy.ignore import Ignore, apply
+from chaingate.registry.factscache import FactsCache
 from chaingate.registry.http import FetchError, HttpClient, HttpSettings
 from chaingate.registry.interface import ProjectFacts, RegistryError, Vulnerability
 from chaingate.registry.pypi import SIMPLE_JSON, IndexUrls, parse_project, parse_vulnerabilities
@@ -22,7 +23,7 @@ from chaingate.result import CheckStatus, Incomplete, ScanResult
 from chaingate.signals import registry as sigreg
 from chaingate.signals.combine import combine
 from chaingate.signals.interface import Finding
-from chaingate.store.db import Observation, Store
+from chaingate.store.interface import Observation
 
 Progress = Callable[[int, int], None]
 
@@ -37,7 +38,9 @@ class ScanOptions:
     ignores: tuple[Ignore, ...] = ()
 
 
-@dataclass
+# repr=False: on Python 3.11 asyncio.run() formats repr() of the finished main task (and so
+# of its result) while restoring the SIGINT handler; a full repr of every fact cost seconds.
+@dataclass(repr=False)
 class _Fetched:
     facts: dict[str, ProjectFacts] = field(default_factory=dict)
     not_found: set[str] = field(default_factory=set)
@@ -48,7 +51,9 @@ class _Fetched:
     network_requests: int = 0
 
 
-async def _fetch_project(client: HttpClient, index: IndexUrls, name: str, out: _Fetched) -> None:
+async def _fetch_project(
+    client: HttpClient, index: IndexUrls, name: str, out: _Fetched, facts_cache: FactsCache
+) -> None:
     url = index.project_json(name)
     try:
         resp = await client.fetch(url)
@@ -64,8 +69,12 @@ async def _fetch_project(client: HttpClient, index: IndexUrls, name: str, out: _
                     f"the index lists {name} but serves no JSON document at {url}"
                 )
             return
-        fetched_at = datetime.fromtimestamp(resp.fetched_at, UTC)
-        out.facts[name] = parse_project(resp.body, source_url=url, fetched_at=fetched_at)
+        facts = facts_cache.get(resp.body_id, url) if resp.from_cache else None
+        if facts is None:
+            fetched_at = datetime.fromtimestamp(resp.fetched_at, UTC)
+            facts = parse_project(resp.body, source_url=url, fetched_at=fetched_at)
+            facts_cache.put(resp.body_id, url, facts)
+        out.facts[name] = facts
     except FetchError as exc:
         out.incomplete[name] = f"could not fetch {url}: {exc}"
     except RegistryError as exc:
@@ -99,11 +108,13 @@ async def _fetch_all(
     out = _Fetched()
     names = sorted({p.name for p in packages if p.origin is Origin.REGISTRY})
     total, done = len(names), 0
+    cache_dir = opts.http.cache_dir
+    facts_cache = FactsCache(cache_dir / "facts" if cache_dir else None)
     async with HttpClient(opts.http) as client:
 
         async def one(name: str) -> None:
             nonlocal done
-            await _fetch_project(client, index, name, out)
+            await _fetch_project(client, index, name, out, facts_cache)
             done += 1
             if progress:
                 progress(done, total)
@@ -240,7 +251,11 @@ def run_scan(
     started = datetime.now(UTC)
     now = opts.now or started
     fetched = asyncio.run(_fetch_all(inventory.packages, opts, progress))
-    store = Store(opts.db_url) if opts.db_url else None
+    store = None
+    if opts.db_url:
+        from chaingate.store.db import Store  # SQLAlchemy is imported only when a store is used
+
+        store = Store(opts.db_url)
     previous = store.latest("pypi", fetched.facts) if store else {}
     applied = apply(
         evaluate(inventory, fetched, previous, now, opts.thresholds),

@@ -119,19 +119,49 @@ TOKENS = [
 ]
 
 
+# Values of the wrong type or shape, swapped in after a `=` (TOML) or `:` (JSON) so that the
+# document stays parseable and the checks after parsing are exercised.
+VALUES = [
+    b"1",
+    b"1.5",
+    b"true",
+    b'""',
+    b'"!!"',
+    b'"x"',
+    b'"==1"',
+    b'"git+https://h/r"',
+    b"[]",
+    b"[1]",
+    b'["x"]',
+    b"{}",
+    b'{ "x" = 1 }',
+    b'{ name = "x" }',
+    b"null",
+]
+
+
 @st.composite
 def mutations(draw: st.DrawFn, seed: bytes) -> bytes:
-    """`seed` with a few characters inserted, deleted, replaced or lines duplicated."""
+    """`seed` with a few characters inserted, deleted or replaced, lines duplicated, or a
+    value swapped for one of another type."""
     data = bytearray(seed)
-    for _ in range(draw(st.integers(min_value=1, max_value=8))):
+    for _ in range(draw(st.integers(min_value=1, max_value=6))):
         position = draw(st.integers(min_value=0, max_value=len(data)))
-        operation = draw(st.sampled_from(["insert", "delete", "replace", "duplicate"]))
+        operation = draw(st.sampled_from(["insert", "delete", "replace", "duplicate", "value"]))
         if operation == "insert":
-            data[position:position] = draw(st.sampled_from(TOKENS) | st.binary(max_size=8))
+            data[position:position] = draw(st.sampled_from(TOKENS) | st.binary(max_size=4))
         elif operation == "delete":
             data[position : position + draw(st.integers(1, 40))] = b""
         elif operation == "replace" and position < len(data):
-            data[position] = draw(st.integers(min_value=0, max_value=255))
+            data[position] = draw(st.integers(min_value=32, max_value=126))
+        elif operation == "value":
+            found = max(data.rfind(b"= ", 0, position), data.rfind(b": ", 0, position))
+            if found >= 0:
+                end = data.find(b"\n", found)
+                end = len(data) if end < 0 else end
+                comma = data.rfind(b",", found, end)
+                end = comma if comma > found and data[found : found + 1] == b":" else end
+                data[found + 2 : end] = draw(st.sampled_from(VALUES))
         else:
             start = data.rfind(b"\n", 0, position) + 1
             end = data.find(b"\n", position)
@@ -142,10 +172,12 @@ def mutations(draw: st.DrawFn, seed: bytes) -> bytes:
 
 def documents(kind: str) -> st.SearchStrategy[bytes]:
     seeds = [path.read_bytes() for path in CASES[kind][2]]
-    return (
-        st.sampled_from(seeds).flatmap(mutations)
-        | st.text().map(str.encode)
-        | st.binary(max_size=200)
+    return st.one_of(
+        st.sampled_from(seeds).flatmap(mutations),
+        st.sampled_from(seeds).flatmap(mutations),
+        st.sampled_from(seeds).flatmap(mutations),
+        st.text().map(str.encode),
+        st.binary(max_size=200),
     )
 
 

@@ -102,7 +102,10 @@ groups = ["default"]
     assert manifest.graph == {"requests": ("idna", "pysocks")}
     tool = manifest.entries[-1]
     assert tool.origin is Origin.VCS
-    assert tool.url == "git+https://github.com/example/tool.git@0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6"
+    assert (
+        tool.url
+        == "git+https://github.com/example/tool.git@0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6"
+    )
 
 
 def test_invalid_dependency_string_points_at_its_package(tmp_path: Path) -> None:

@@ -59,6 +59,36 @@ def test_without_pyproject_the_graph_roots_are_direct(tmp_path: Path) -> None:
     assert direct == {"click", "helper", "iniconfig", "rich"}  # six comes in through helper
 
 
+def test_a_cycle_no_root_leads_into_still_gets_a_direct_entry(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+[[package]]
+name = "app-plugin"
+version = "1.0"
+
+[package.dependencies]
+app-core = "*"
+
+[[package]]
+name = "app-core"
+version = "1.0"
+
+[package.dependencies]
+app-plugin = "*"
+
+[[package]]
+name = "tool"
+version = "2.0"
+""",
+    )
+
+    manifest = poetry_lock.parse(path, "poetry.lock")
+
+    assert {e.name for e in manifest.entries if e.direct} == {"app-core", "tool"}
+    assert manifest.graph == {"app-core": ("app-plugin",), "app-plugin": ("app-core",)}
+
+
 def test_invalid_sibling_pyproject_is_reported_against_that_file(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "poetry.lock", tmp_path / "poetry.lock")
     (tmp_path / "pyproject.toml").write_text("[tool.poetry\n", encoding="utf-8")
@@ -140,8 +170,16 @@ corp-lib = [
     ("text", "line", "message"),
     [
         ('[[package]]\nname = "a"\n', 1, "a version must be a string"),
-        ('[[package]]\nname = "a"\nversion = "1"\n\n[[package]]\nname = "!"\n', 5, "not a valid package name"),
-        ('[[package]]\nname = "a"\nversion = "1"\nsource = {type = "svn2", url = "x"}\n', 1, "unknown type"),
+        (
+            '[[package]]\nname = "a"\nversion = "1"\n\n[[package]]\nname = "!"\n',
+            5,
+            "not a valid package name",
+        ),
+        (
+            '[[package]]\nname = "a"\nversion = "1"\nsource = {type = "svn2", url = "x"}\n',
+            1,
+            "unknown type",
+        ),
         ('[[package]]\nname = "a"\nversion = 1.0\nversion = 2\n', 4, "invalid TOML"),
     ],
 )

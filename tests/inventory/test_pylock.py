@@ -74,8 +74,16 @@ def test_uv_export_next_to_its_pyproject(tmp_path: Path) -> None:
     [
         ('lock-version = "2.0"\n', 1, "not supported"),
         ('created-by = "x"\n', None, "lock-version must be a string"),
-        ('lock-version = "1.0"\n[[packages]]\nname = "a"\nvcs = {type = "git"}\n', 2, "neither url"),
-        ('lock-version = "1.0"\n[[packages]]\nname = "a"\nwheels = [{hashes = "x"}]\n', 2, "must be a table"),
+        (
+            'lock-version = "1.0"\n[[packages]]\nname = "a"\nvcs = {type = "git"}\n',
+            2,
+            "neither url",
+        ),
+        (
+            'lock-version = "1.0"\n[[packages]]\nname = "a"\nwheels = [{hashes = "x"}]\n',
+            2,
+            "must be a table",
+        ),
     ],
 )
 def test_errors(tmp_path: Path, text: str, line: int | None, message: str) -> None:

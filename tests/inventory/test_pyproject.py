@@ -135,7 +135,9 @@ def test_pdm_dev_dependencies() -> None:
 
 
 def test_include_group_must_name_a_group(tmp_path: Path) -> None:
-    path = write(tmp_path, '[dependency-groups]\ntest = ["pytest"]\nall = [{include-group = "lnt"}]\n')
+    path = write(
+        tmp_path, '[dependency-groups]\ntest = ["pytest"]\nall = [{include-group = "lnt"}]\n'
+    )
 
     with pytest.raises(InventoryError, match="unknown group 'lnt'") as caught:
         pyproject.parse(path, "pyproject.toml")

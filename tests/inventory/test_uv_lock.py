@@ -54,6 +54,9 @@ def test_recorded_lock() -> None:
     assert entries["helper"].url == "libs/helper"
     assert entries["rich"].url is None  # PyPI is the default, not worth recording
     assert entries["rich"].location.line == 108
+    assert entries["rich"].specifier == ">=13"  # from the project's requires-dist
+    assert entries["iniconfig"].specifier == ">=2"  # from requires-dev
+    assert entries["mdurl"].specifier == ""
     assert len(entries["rich"].hashes) == 2
 
 
@@ -72,7 +75,7 @@ dependencies = [{ name = "tool" }, { name = "fast" }, { name = "corp-lib" }]
 [[package]]
 name = "tool"
 version = "1.2.0"
-source = { git = "https://github.com/example/tool?tag=v1.2#0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6" }
+source = { git = "https://github.com/example/tool?tag=v1.2#0f1e2d3c4b5a69788796a5b4c3d2e1f0" }
 
 [[package]]
 name = "fast"
@@ -125,7 +128,11 @@ source = { registry = "https://pypi.org/simple" }
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        ('version = 1\n\n[[package]]\nname = "a"\nversion = "1"\nsource = { ftp = "x" }\n', 3, "unknown kind"),
+        (
+            'version = 1\n\n[[package]]\nname = "a"\nversion = "1"\nsource = { ftp = "x" }\n',
+            3,
+            "unknown kind",
+        ),
         ('version = 1\n[[package]]\nname = "a"\ndependencies = "b"\n', 2, "must be an array"),
         ('version = 1\n[[package]]\nversion = "1"\n', 2, "package name must be a string"),
         ("version = 1\n[[package]\n", 2, "invalid TOML"),

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from chaingate.inventory.interface import Origin, Package
 from chaingate.registry.interface import Account, Person, ProjectFacts, Release, ReleaseFile
 from chaingate.signals.registry import PackageContext, Thresholds
-from chaingate.store.db import Observation
+from chaingate.store.interface import Observation
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from chaingate.signals.authors import (
 )
 from chaingate.signals.interface import Severity
 from chaingate.signals.registry import TreeContext
-from chaingate.store.db import Observation
+from chaingate.store.interface import Observation
 from tests.signals.factories import NOW, at, ctx, facts, package
 
 

@@ -139,4 +139,4 @@ def _skipped(path: Path, name: str) -> bool:
     try:
         return (path / "pyvenv.cfg").is_file()
     except OSError:
-        return True
+        return False  # os.walk then reports the unreadable directory

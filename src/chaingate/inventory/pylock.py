@@ -21,6 +21,7 @@ from chaingate.inventory.pyproject import (
     graph_roots,
     header_lines,
     index_url,
+    line_of,
     load_toml,
     opt_str,
     package_name,
@@ -45,7 +46,7 @@ def parse(path: Path, display: str) -> Manifest:
     data, text = load_toml(path, display)
     lock_version = as_str(data.get("lock-version"), display, None, "lock-version")
     if lock_version.split(".", 1)[0] != _SUPPORTED_MAJOR:
-        line = next((n for n, s in enumerate(text.split("\n"), 1) if "lock-version" in s), None)
+        line = line_of(text, ("lock-version",))
         raise InventoryError(
             display, line, f"lock-version {lock_version!r} is not supported (expected 1.x)"
         )

@@ -110,10 +110,15 @@ def opt_str(value: object, display: str, line: int | None, what: str) -> str | N
     return None if value is None else as_str(value, display, line, what)
 
 
+def valid_name(name: str) -> bool:
+    """Whether `name` is a valid (not yet canonical) package name, per PEP 508."""
+    return _VALID_NAME.match(name) is not None
+
+
 def package_name(value: object, display: str, line: int | None, what: str) -> str:
-    """A required package name, canonicalised; empty or non-string names are errors."""
+    """A required package name, canonicalised; invalid or non-string names are errors."""
     name = as_str(value, display, line, what).strip()
-    if not _VALID_NAME.match(name):
+    if not valid_name(name):
         raise InventoryError(display, line, f"{what} {name!r} is not a valid package name")
     return canonicalize_name(name)
 
@@ -227,29 +232,25 @@ def graph_roots(names: set[str], graph: dict[str, tuple[str, ...]]) -> set[str]:
     reachable through a dependency cycle that no root leads into are counted as roots too,
     so every package keeps a path from some direct dependency.
     """
-    depended = {
-        child for parent, children in graph.items() for child in children if child != parent
-    }
+    depended = {c for parent, children in graph.items() for c in children if c != parent}
     roots = names - depended
-    reached: set[str] = set()
-    stack = list(roots)
+    reached = _reach(roots, graph, set())
+    for name in sorted(names - reached):
+        if name not in reached:
+            roots.add(name)
+            _reach({name}, graph, reached)
+    return roots
+
+
+def _reach(start: set[str], graph: dict[str, tuple[str, ...]], reached: set[str]) -> set[str]:
+    """Add to `reached` everything reachable from `start`; returns `reached`."""
+    stack = list(start)
     while stack:
         name = stack.pop()
-        if name in reached:
-            continue
-        reached.add(name)
-        stack.extend(graph.get(name, ()))
-    for name in sorted(names - reached):
-        if name in reached:
-            continue
-        roots.add(name)
-        stack = [name]
-        while stack:
-            current = stack.pop()
-            if current not in reached:
-                reached.add(current)
-                stack.extend(graph.get(current, ()))
-    return roots
+        if name not in reached:
+            reached.add(name)
+            stack.extend(graph.get(name, ()))
+    return reached
 
 
 def sibling_declared_names(lock: Path, lock_display: str) -> set[str] | None:

@@ -31,7 +31,12 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
-from chaingate.inventory.pyproject import declared_from_pep508, origin_of_url, read_text
+from chaingate.inventory.pyproject import (
+    declared_from_pep508,
+    origin_of_url,
+    read_text,
+    valid_name,
+)
 
 KIND = "requirements"
 
@@ -39,7 +44,6 @@ _COMMENT = re.compile(r"(^|\s+)#.*$")
 _COMMENT_ONLY = re.compile(r"^\s*#")
 _VCS = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _VIA_PACKAGE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?$")
 _PEP508_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 _EXTRAS = re.compile(r"^(.*?)\[([^\]]*)\]$")
@@ -140,20 +144,19 @@ class _Reader:
         self, text: str, display: str, base_dir: Path, stack: tuple[str, ...], *, constraint: bool
     ) -> None:
         last: _Entry | None = None
-        in_via_block = False
+        via_block: list[str] | None = None  # the list an indented `#   name` line adds to
         for line, code, comment, comment_only in _logical_lines(text):
             if comment_only:
                 body = comment.strip()
-                if last is not None and in_via_block and comment[:1].isspace() and body:
-                    assert last.via is not None
-                    last.via.append(body)
+                if via_block is not None and comment[:1].isspace() and body:
+                    via_block.append(body)
                     continue
-                in_via_block = False
+                via_block = None
                 if last is not None and (body == "via" or body.startswith("via ")):
                     last.via = (last.via or []) + _via_items(body[3:])
-                    in_via_block = body == "via"
+                    via_block = last.via if body == "via" else None
                 continue
-            in_via_block = False
+            via_block = None
             if not code:
                 continue
             location = Location(display, line)
@@ -245,10 +248,13 @@ class _Reader:
         entries: list[Declared] = []
         for entry in self.entries:
             declared = entry.declared
-            if compiled and entry.via is not None:
-                parents = {_via_package(item) for item in entry.via} - {None, declared.name}
+            if entry.via is not None:
+                parents = {
+                    parent
+                    for item in entry.via
+                    if (parent := _via_package(item)) and parent != declared.name
+                }
                 for parent in parents:
-                    assert parent is not None
                     graph.setdefault(parent, set()).add(declared.name)
                 asked = any(_via_is_request(item) for item in entry.via)
                 declared = replace(declared, direct=asked or not parents)
@@ -383,7 +389,7 @@ def _target(text: str, location: Location, base_dir: Path, *, editable: bool) ->
         if found and not found.group(1).endswith(("/", "\\")):
             target, extras = found.group(1), _split_extras(found.group(2))
         name_text = _local_project_name(base_dir, target) or _name_from_location(target, base_dir)
-    if not _NAME.match(name_text):
+    if not valid_name(name_text):
         raise InventoryError(
             location.file,
             location.line,
@@ -503,7 +509,7 @@ def _via_is_request(item: str) -> bool:
     the project itself (`my-app (pyproject.toml)`). `-c constraints.txt` only narrows the
     version of something else pulls in, so it does not count.
     """
-    if item.startswith(("-c ", "--constraint", "--override", "--overrides")):
+    if item.startswith(("-c ", "--constraint", "--override")):
         return False
     return item.startswith("-") or _via_package(item) is None
 

@@ -34,6 +34,7 @@ class _Package:
     declared: Declared
     project: bool
     dependencies: tuple[tuple[str, str | None, str | None], ...]  # (name, group, marker)
+    specifiers: dict[str, str]  # what a project package's metadata asks for, by name
 
 
 def parse(path: Path, display: str) -> Manifest:
@@ -61,9 +62,12 @@ def parse(path: Path, display: str) -> Manifest:
     # What the project packages ask for: name -> (group, marker) of the first mention,
     # preferring a main dependency (group None) over an optional or dev one.
     wanted: dict[str, tuple[str | None, str | None]] = {}
+    specifiers: dict[str, str] = {}
     for package in packages:
         if not package.project:
             continue
+        for child, specifier in package.specifiers.items():
+            specifiers.setdefault(child, specifier)
         for child, group, marker in package.dependencies:
             if child in names and (child not in wanted or (group is None and wanted[child][0])):
                 wanted[child] = (group, marker)
@@ -77,7 +81,10 @@ def parse(path: Path, display: str) -> Manifest:
         declared = package.declared
         if declared.name in wanted:
             group, marker = wanted[declared.name]
-            declared = replace(declared, direct=True, group=group, marker=marker)
+            specifier = specifiers.get(declared.name, "")
+            declared = replace(
+                declared, direct=True, group=group, marker=marker, specifier=specifier
+            )
         else:
             declared = replace(declared, direct=False, group=None, marker=None)
         entries.append(declared)
@@ -124,7 +131,28 @@ def _package(raw: object, line: int | None, display: str, members: set[str]) -> 
         direct=False,
         hashes=tuple(dict.fromkeys(hashes)),
     )
-    return _Package(declared, project, tuple(dependencies))
+    specifiers = _requested(table.get("metadata"), display, line, name) if project else {}
+    return _Package(declared, project, tuple(dependencies), specifiers)
+
+
+def _requested(raw: object, display: str, line: int | None, name: str) -> dict[str, str]:
+    """Name -> specifier from a project's `[package.metadata]` requires-dist / requires-dev."""
+    if raw is None:
+        return {}
+    metadata = as_table(raw, display, line, f"{name} metadata")
+    lists = [metadata.get("requires-dist", [])]
+    dev = metadata.get("requires-dev")
+    if dev is not None:
+        lists.extend(as_table(dev, display, line, f"{name} requires-dev").values())
+    found: dict[str, str] = {}
+    for requirements in lists:
+        for raw_requirement in as_list(requirements, display, line, f"{name} requires-dist"):
+            requirement = as_table(raw_requirement, display, line, f"{name} requirement")
+            child = package_name(requirement.get("name"), display, line, f"{name} requirement")
+            specifier = opt_str(requirement.get("specifier"), display, line, f"{child} specifier")
+            if specifier:
+                found.setdefault(child, specifier)
+    return found
 
 
 def _source(

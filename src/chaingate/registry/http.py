@@ -23,12 +23,15 @@ import json
 import os
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from chaingate import __version__
+
+if TYPE_CHECKING:
+    import httpx
 
 USER_AGENT = f"chaingate/{__version__} (+https://github.com/chaingate/chaingate)"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -38,13 +41,42 @@ class FetchError(Exception):
     """A document could not be fetched; the message is the reason shown to the user."""
 
 
-@dataclass(frozen=True)
 class Response:
-    url: str
-    status: int  # 200 or 404 (other statuses raise FetchError)
-    body: bytes
-    from_cache: bool
-    fetched_at: float  # epoch seconds of the response the body came from
+    """A 200 or 404 answer (other statuses raise FetchError).
+
+    `body_id` names this exact body: it is minted when the body is downloaded and kept
+    across 304 revalidations, so callers can cache what they derive from a body under it.
+    A cached body is read from disk only when `.body` is first used.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        status: int,
+        *,
+        body: bytes | None = None,
+        path: Path | None = None,
+        from_cache: bool,
+        fetched_at: float,
+        body_id: str,
+    ) -> None:
+        self.url = url
+        self.status = status
+        self.from_cache = from_cache
+        self.fetched_at = fetched_at  # epoch seconds when the body was downloaded
+        self.body_id = body_id
+        self._body = body
+        self._path = path
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            assert self._path is not None
+            try:
+                self._body = self._path.read_bytes()
+            except OSError as exc:
+                raise FetchError(f"cached copy of {self.url} unreadable: {exc}") from None
+        return self._body
 
 
 @dataclass(frozen=True)
@@ -147,6 +179,8 @@ class HttpClient:
     def _http(self) -> httpx.AsyncClient:
         # Created on first use: a fully warm scan never builds a client (or its TLS context).
         if self._client is None:
+            import httpx
+
             limits = httpx.Limits(
                 max_connections=self.settings.concurrency,
                 max_keepalive_connections=self.settings.concurrency,
@@ -174,10 +208,8 @@ class HttpClient:
             fetched = float(meta.get("fetched_at", 0.0))  # type: ignore[arg-type]
             fresh_for = float(meta.get("max_age", self.settings.ttl))  # type: ignore[arg-type]
             fresh = now - fetched < fresh_for and not self.settings.refresh
-            if fresh or self.settings.offline:
-                body = _read_body(body_path, meta)
-                if body is not None:
-                    return Response(url, int(meta["status"]), body, True, fetched)  # type: ignore[call-overload]
+            if (fresh or self.settings.offline) and _body_intact(body_path, meta):
+                return self._cached(url, meta, body_path)
         if self.settings.offline:
             raise FetchError("not in the cache and --offline was given")
 
@@ -194,34 +226,52 @@ class HttpClient:
         ttl = self.settings.ttl if ttl is None else ttl
         if resp.status_code == 304 and cached is not None:
             meta, body_path = cached
-            body = _read_body(body_path, meta)
-            if body is not None:
+            if _body_intact(body_path, meta):
+                meta = {**meta, "fetched_at": now, "max_age": ttl}
                 if self._cache:
-                    self._cache.store(key, {**meta, "fetched_at": now, "max_age": ttl}, None)
-                return Response(url, int(meta["status"]), body, True, now)  # type: ignore[call-overload]
+                    self._cache.store(key, meta, None)
+                return self._cached(url, meta, body_path)
             # The cached body vanished: ask again without validators.
             resp = await self._get_with_retries(url, {"Accept": accept})
         if resp.status_code not in (200, 404):
             raise FetchError(f"HTTP {resp.status_code} from {url}")
         body = resp.content if resp.status_code == 200 else b""
+        body_id = uuid.uuid4().hex
         if self._cache:
             meta = {
                 "url": url,
                 "status": resp.status_code,
                 "fetched_at": now,
+                "downloaded_at": now,
                 "max_age": ttl,
                 "etag": resp.headers.get("etag"),
                 "last_modified": resp.headers.get("last-modified"),
                 "length": len(body),
+                "body_id": body_id,
             }
             self._cache.store(key, meta, body)
-        return Response(url, resp.status_code, body, False, now)
+        return Response(
+            url, resp.status_code, body=body, from_cache=False, fetched_at=now, body_id=body_id
+        )
+
+    @staticmethod
+    def _cached(url: str, meta: dict[str, object], body_path: Path) -> Response:
+        return Response(
+            url,
+            int(meta["status"]),  # type: ignore[call-overload]
+            path=body_path,
+            from_cache=True,
+            fetched_at=float(meta.get("downloaded_at", meta.get("fetched_at", 0.0))),  # type: ignore[arg-type]
+            body_id=str(meta.get("body_id") or meta.get("key")),
+        )
 
     async def _get_with_retries(self, url: str, headers: dict[str, str]) -> httpx.Response:
         s = self.settings
         last = ""
         for attempt in range(s.retries + 1):
             delay = s.backoff * (2**attempt) * (0.5 + random.random())
+            import httpx
+
             try:
                 async with self._sem:
                     self.network_requests += 1
@@ -249,11 +299,11 @@ class HttpClient:
         raise FetchError(f"{last} ({attempts} attempt{'s' if attempts > 1 else ''})")
 
 
-def _read_body(path: Path, meta: dict[str, object]) -> bytes | None:
+def _body_intact(path: Path, meta: dict[str, object]) -> bool:
+    """The cached body exists with the length recorded when it was stored (a torn or
+    tampered entry is refetched). One stat, no read."""
     try:
-        body = path.read_bytes()
+        size = path.stat().st_size
     except OSError:
-        return None if meta.get("status") == 200 else b""
-    if meta.get("length") is not None and len(body) != meta["length"]:
-        return None  # torn or tampered cache entry: refetch
-    return body
+        return False
+    return meta.get("length") is None or size == meta["length"]

@@ -49,7 +49,12 @@ class ReleaseFile:
 
 @dataclass(frozen=True)
 class Release:
-    """One version: when it first appeared (earliest file upload) and its files."""
+    """One version: when it first appeared (earliest file upload) and whether it is yanked.
+
+    `files` is filled for the latest release only (the document's `urls`): popular projects
+    carry hundreds of thousands of files across their history, and nothing but artifact
+    analysis needs them, which asks the simple API for the version it inspects.
+    """
 
     version: str
     uploaded_at: datetime | None  # None for a version with no files

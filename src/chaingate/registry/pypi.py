@@ -69,15 +69,24 @@ class IndexUrls:
 
 
 class _File(msgspec.Struct):
+    """A file of the latest release (`urls`): everything we keep about it."""
+
     filename: str = ""
     packagetype: str = ""
     upload_time_iso_8601: datetime | None = None
-    upload_time: str | None = None
     digests: dict[str, str] = {}
     size: int = 0
     yanked: bool = False
     yanked_reason: str | None = None
     url: str = ""
+
+
+class _HistoryFile(msgspec.Struct):
+    """A file anywhere in the history: only what the release signals read."""
+
+    upload_time_iso_8601: datetime | None = None
+    yanked: bool = False
+    yanked_reason: str | None = None
 
 
 class _Info(msgspec.Struct):
@@ -113,7 +122,7 @@ class _Ownership(msgspec.Struct):
 
 class _Doc(msgspec.Struct):
     info: _Info
-    releases: dict[str, list[_File]] = {}
+    releases: dict[str, list[_HistoryFile]] = {}
     urls: list[_File] = []
     vulnerabilities: list[_Vuln] = []
     last_serial: int | None = None
@@ -125,15 +134,8 @@ _REPO_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "sr.
 _REPO_KEYS = re.compile(r"source|repo|code|github|gitlab", re.I)
 
 
-def _utc(dt: datetime | None, fallback: str | None) -> datetime | None:
-    if dt is None and fallback:
-        try:
-            dt = datetime.fromisoformat(fallback)
-        except ValueError:
-            return None
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+def _utc(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
 
 def parse_people(info: _Info) -> tuple[Person, ...]:
@@ -178,34 +180,38 @@ def parse_project(body: bytes, *, source_url: str, fetched_at: datetime) -> Proj
     if not info.name:
         raise RegistryError(f"document from {source_url} has no info.name")
 
-    releases: list[Release] = []
-    for version, files in doc.releases.items():
-        rfiles = []
-        for f in files:
-            uploaded = _utc(f.upload_time_iso_8601, f.upload_time)
-            if uploaded is None:
-                continue
-            rfiles.append(
+    latest_files = tuple(
+        sorted(
+            (
                 ReleaseFile(
                     filename=f.filename,
                     packagetype=f.packagetype,
-                    upload_time=uploaded,
+                    upload_time=_utc(f.upload_time_iso_8601),
                     sha256=f.digests.get("sha256"),
                     size=f.size,
                     yanked=f.yanked,
                     url=f.url,
                 )
-            )
-        rfiles.sort(key=lambda rf: rf.upload_time)
-        yanked = bool(rfiles) and all(rf.yanked for rf in rfiles)
-        reason = next((f.yanked_reason for f in files if f.yanked and f.yanked_reason), None)
+                for f in doc.urls
+                if f.upload_time_iso_8601 is not None
+            ),
+            key=lambda rf: rf.upload_time,
+        )
+    )
+    releases: list[Release] = []
+    for version, files in doc.releases.items():
+        times = [f.upload_time_iso_8601 for f in files if f.upload_time_iso_8601 is not None]
+        yanked = bool(files) and all(f.yanked for f in files)
+        reason = None
+        if yanked:
+            reason = next((f.yanked_reason for f in files if f.yanked_reason), None)
         releases.append(
             Release(
                 version=version,
-                uploaded_at=rfiles[0].upload_time if rfiles else None,
+                uploaded_at=_utc(min(times)) if times else None,
                 yanked=yanked,
                 yanked_reason=reason,
-                files=tuple(rfiles),
+                files=latest_files if version == info.version else (),
             )
         )
     far_future = datetime.max.replace(tzinfo=UTC)

@@ -14,7 +14,7 @@ from datetime import datetime
 from chaingate.inventory.interface import Package
 from chaingate.registry.interface import ProjectFacts, Vulnerability
 from chaingate.signals.interface import Finding, Severity
-from chaingate.store.db import Observation
+from chaingate.store.interface import Observation
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -21,36 +20,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from chaingate.registry.interface import Account, ProjectFacts
+from chaingate.store.interface import Observation, StoreError
 from chaingate.store.models import ProjectObservation, ReleaseObservation, ScanRun
 
 T = TypeVar("T")
 
 HEAD = "0001"  # the newest migration; tests/store checks it matches migrations/versions
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class StoreError(Exception):
-    """The database could not be opened or written; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class Observation:
-    """The most recent stored view of a project, as the signals need it."""
-
-    name: str
-    observed_at: datetime
-    last_seen_at: datetime
-    owners: tuple[Account, ...] | None  # None: the index published no ownership then
-    organization: str | None
-    emails: tuple[str, ...]
-    latest_version: str | None
-
-
-def default_url() -> str:
-    from platformdirs import user_data_path
-
-    path = user_data_path("chaingate", appauthor=False) / "chaingate.db"
-    return f"sqlite:///{path}"
 
 
 def _aware(dt: datetime) -> datetime:
