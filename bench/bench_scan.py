@@ -98,6 +98,17 @@ def run_scan(
         return wall, usage.ru_maxrss, json.loads(out.read())
 
 
+def startup() -> float:
+    """Wall time of `chaingate --version`: interpreter start plus the CLI's own imports."""
+    exe = str(Path(sys.executable).with_name("chaingate"))
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        subprocess.run([exe, "--version"], check=True, capture_output=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lock", type=Path, default=ROOT / "bench" / "lock150" / "uv.lock")
@@ -133,6 +144,10 @@ def main() -> None:
     print(f"cold scan (median):            {mc:.2f} s  = {mc / mf:.2f}x floor  (target <= 1.5x)")
     print(f"warm scan (median):            {mw:.2f} s  (target <= 0.5 s)")
     print(f"peak memory (max RSS):         {peak / 1024:.0f} MB (target <= 300 MB)")
+    base = startup()
+    print(
+        f"start-up (chaingate --version): {base:.2f} s; warm scan minus start-up: {mw - base:.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from chaingate.inventory.interface import Inventory, Origin, Package
 from chaingate.policy.ignore import Ignore, apply
@@ -24,6 +25,9 @@ from chaingate.signals import registry as sigreg
 from chaingate.signals.combine import combine
 from chaingate.signals.interface import Finding
 from chaingate.store.interface import Observation
+
+if TYPE_CHECKING:
+    from chaingate.store.db import Store
 
 Progress = Callable[[int, int], None]
 
@@ -244,6 +248,12 @@ def _checks(
     return checks
 
 
+def _open_store(url: str) -> Store:
+    from chaingate.store.db import Store  # SQLAlchemy is imported only when a store is used
+
+    return Store(url)
+
+
 def run_scan(
     inventory: Inventory, opts: ScanOptions, progress: Progress | None = None
 ) -> ScanResult:
@@ -251,11 +261,7 @@ def run_scan(
     started = datetime.now(UTC)
     now = opts.now or started
     fetched = asyncio.run(_fetch_all(inventory.packages, opts, progress))
-    store = None
-    if opts.db_url:
-        from chaingate.store.db import Store  # SQLAlchemy is imported only when a store is used
-
-        store = Store(opts.db_url)
+    store = _open_store(opts.db_url) if opts.db_url else None
     previous = store.latest("pypi", fetched.facts) if store else {}
     applied = apply(
         evaluate(inventory, fetched, previous, now, opts.thresholds),

@@ -156,18 +156,26 @@ class Store:
                         ),
                     )
                 )
-            self._record_releases(s, changed, now)
+            self._record_releases(s, changed, set(current), now)
 
-    def _record_releases(self, s: Session, changed: Sequence[ProjectFacts], now: datetime) -> None:
+    def _record_releases(
+        self, s: Session, changed: Sequence[ProjectFacts], seen_before: set[str], now: datetime
+    ) -> None:
+        """Insert the versions not stored yet, in one executemany through Core (the ORM's
+        per-row bookkeeping tripled the cost of a first scan's ~20,000 rows)."""
+        table = ReleaseObservation.__table__
+        rows: list[dict[str, object]] = []
         for f in changed:
-            known = set(
-                s.scalars(
-                    select(ReleaseObservation.version)
-                    .where(ReleaseObservation.ecosystem == f.ecosystem)
-                    .where(ReleaseObservation.name == f.name)
+            known: set[str] = set()
+            if f.name in seen_before:
+                known = set(
+                    s.scalars(
+                        select(ReleaseObservation.version)
+                        .where(ReleaseObservation.ecosystem == f.ecosystem)
+                        .where(ReleaseObservation.name == f.name)
+                    )
                 )
-            )
-            new = [
+            rows.extend(
                 {
                     "ecosystem": f.ecosystem,
                     "name": f.name,
@@ -178,9 +186,9 @@ class Store:
                 }
                 for r in f.releases
                 if r.version not in known
-            ]
-            if new:
-                s.execute(insert(ReleaseObservation), new)
+            )
+        if rows:
+            s.connection().execute(insert(table), rows)  # type: ignore[arg-type]
 
     def record_scan(
         self,
