@@ -14,19 +14,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event, insert, select, text, update
+from sqlalchemy import Engine, create_engine, event, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from chaingate.registry.interface import Account, ProjectFacts
 from chaingate.store.interface import Observation, StoreError
-from chaingate.store.models import ProjectObservation, ReleaseObservation, ScanRun
+from chaingate.store.models import Base, ProjectObservation, ReleaseObservation, ScanRun
 
 T = TypeVar("T")
 
 HEAD = "0001"  # the newest migration; tests/store checks it matches migrations/versions
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic's own version table, written by hand only when stamping a brand-new database.
+_VERSION_TABLE = "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
+_STAMP = "INSERT INTO alembic_version (version_num) VALUES (:v)"
 
 
 def _aware(dt: datetime) -> datetime:
@@ -63,17 +66,20 @@ class Store:
             raise StoreError(f"cannot open database {_redact(url)}: {exc}") from None
 
     def migrate(self) -> None:
+        """Bring the schema to HEAD. A brand-new database is created from the models and
+        stamped (Alembic's recommended path for new databases, and no Alembic import); an
+        existing one is upgraded by the migrations. tests/store checks both give one schema."""
         with self.engine.connect() as conn:
-            if _current_revision(conn) == HEAD:
+            current = _current_revision(conn)
+            if current == HEAD:
                 return
-            from alembic import command
-            from alembic.config import Config
-
-            cfg = Config()
-            cfg.set_main_option("script_location", str(MIGRATIONS))
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-            conn.commit()
+            if current is None and not inspect(conn).get_table_names():
+                Base.metadata.create_all(conn)
+                conn.execute(text(_VERSION_TABLE))
+                conn.execute(text(_STAMP), {"v": HEAD})
+                conn.commit()
+                return
+            upgrade(conn)
 
     def latest(self, ecosystem: str, names: Iterable[str]) -> dict[str, Observation]:
         """The newest observation of each name, if any."""
@@ -213,6 +219,18 @@ class Store:
                     incomplete=incomplete,
                 )
             )
+
+
+def upgrade(conn: Connection, revision: str = "head") -> None:
+    """Run the Alembic migrations on `conn` up to `revision`."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, revision)
+    conn.commit()
 
 
 def _current_revision(conn: Connection) -> str | None:

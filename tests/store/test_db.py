@@ -1,0 +1,86 @@
+"""The store: schema by migrations or by models is the same, observations over time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+
+from chaingate.registry.interface import Account
+from chaingate.store.db import HEAD, MIGRATIONS, Store, upgrade
+from chaingate.store.models import Base
+from tests.signals.factories import facts
+
+T1 = datetime(2026, 11, 1, tzinfo=UTC)
+T2 = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def test_head_constant_matches_the_newest_migration() -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD
+
+
+def test_migrations_build_exactly_the_models_schema(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    with engine.connect() as conn:
+        upgrade(conn)
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_new_database_is_created_and_stamped(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sub' / 'new.db'}"
+    Store(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_observation_rows_only_when_content_changes(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    f = facts("demo", owners=["alice"])
+    store.record([f], T1)
+    store.record([f], T2)
+    (obs,) = store.latest("pypi", ["demo"]).values()
+    assert obs.observed_at == T1 and obs.last_seen_at == T2
+    assert obs.owners == (Account("alice", "Owner"),)
+
+    changed = facts("demo", owners=["mallory"])
+    store.record([changed], T2)
+    obs = store.latest("pypi", ["demo"])["demo"]
+    assert obs.owners == (Account("mallory", "Owner"),) and obs.observed_at == T2
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM project_observation")).scalar()
+    assert rows == 2
+
+
+def test_new_releases_are_recorded_once(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.record([facts("demo", [("1.0", "2020-01-01")])], T1)
+    store.record([facts("demo", [("1.0", "2020-01-01"), ("1.1", "2026-11-01")])], T2)
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT version, first_seen_at FROM release_observation ORDER BY version")
+        ).all()
+    assert [r[0] for r in rows] == ["1.0", "1.1"]
+
+
+def test_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
+    from chaingate.store.interface import StoreError
+
+    bad = tmp_path / "not-a-db"
+    bad.write_text("this is not sqlite")
+    try:
+        Store(f"sqlite:///{bad}")
+    except StoreError as exc:
+        assert "cannot open database" in str(exc)
+    else:
+        raise AssertionError("expected StoreError")
