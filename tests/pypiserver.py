@@ -140,6 +140,7 @@ class PyPIServer:
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._projects: dict[str, tuple[bytes, datetime]] = {}
+        self._versions: dict[tuple[str, str], tuple[bytes, datetime]] = {}
         self._files: dict[str, tuple[bytes, datetime]] = {}
         self._scripts: dict[str, deque[Fault]] = {}
         self._always: dict[str, Fault] = {}
@@ -216,6 +217,12 @@ class PyPIServer:
                 last_modified = _next_modified(previous, json_bytes)
             self._projects[key] = (json_bytes, last_modified)
 
+    def add_version(self, name: str, version: str, json_bytes: bytes) -> None:
+        """Serve `json_bytes` at /pypi/<name>/<version>/json (PyPI's per-version document,
+        which the pypi.org mirror on these machines does not serve)."""
+        with self._lock:
+            self._versions[(canonicalize_name(name), version)] = (json_bytes, datetime.now(UTC))
+
     def remove_project(self, name: str) -> None:
         with self._lock:
             self._projects.pop(canonicalize_name(name), None)
@@ -269,6 +276,13 @@ class PyPIServer:
         with self._lock:
             projects = dict(self._projects)
             files = dict(self._files)
+        # /pypi/<name>/<version>/json
+        if len(parts) == 5 and parts[1] == "pypi" and parts[4] == "json":
+            with self._lock:
+                found = self._versions.get((canonicalize_name(parts[2]), parts[3]))
+            if found is None:
+                return None
+            return _Resource(found[0], "application/json", found[1], compressible=True, serial=0)
         # /pypi/<name>/json
         if len(parts) == 4 and parts[1] == "pypi" and parts[3] == "json":
             entry = projects.get(canonicalize_name(parts[2]))

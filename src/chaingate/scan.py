@@ -114,7 +114,26 @@ async def _fetch_all(
     total, done = len(names), 0
     cache_dir = opts.http.cache_dir
     facts_cache = FactsCache(cache_dir / "facts" if cache_dir else None)
+    versions: dict[str, set[str]] = defaultdict(set)
+    for p in packages:
+        if p.version is not None:
+            versions[p.name].add(p.version)
+    # Vulnerabilities: the project document covers the latest version; other pinned
+    # versions need the per-version document, which not every index serves. The first such
+    # request is a probe: the others wait for it and are not sent if it fails.
+    probe: asyncio.Future[bool] | None = None
+
     async with HttpClient(opts.http) as client:
+
+        async def version_vulns(name: str, version: str) -> None:
+            nonlocal probe
+            if probe is None:
+                probe = asyncio.get_running_loop().create_future()
+                ok = await _fetch_version_vulns(client, index, name, version, out)
+                out.version_docs_unsupported = not ok
+                probe.set_result(ok)
+            elif await asyncio.shield(probe):
+                await _fetch_version_vulns(client, index, name, version, out)
 
         async def one(name: str) -> None:
             nonlocal done
@@ -122,30 +141,16 @@ async def _fetch_all(
             done += 1
             if progress:
                 progress(done, total)
+            facts = out.facts.get(name)
+            if facts is None:
+                return
+            for version in sorted(versions[name]):
+                if version == facts.latest_version:
+                    out.vulns[(name, version)] = facts.vulnerabilities
+                elif facts.release(version) is not None:
+                    await version_vulns(name, version)
 
         await asyncio.gather(*(one(n) for n in names))
-
-        # Vulnerabilities: the project document covers the latest version; other pinned
-        # versions need the per-version document, which not every index serves. Probe one
-        # first, and if the index does not serve it, do not ask for the rest.
-        wanted: list[tuple[str, str]] = []
-        for p in packages:
-            facts = out.facts.get(p.name)
-            if facts is None or p.version is None:
-                continue
-            if p.version == facts.latest_version:
-                out.vulns[(p.name, p.version)] = facts.vulnerabilities
-            elif facts.release(p.version) is not None:
-                wanted.append((p.name, p.version))
-        wanted = sorted(set(wanted))
-        if wanted:
-            first_ok = await _fetch_version_vulns(client, index, *wanted[0], out)
-            if first_ok:
-                await asyncio.gather(
-                    *(_fetch_version_vulns(client, index, n, v, out) for n, v in wanted[1:])
-                )
-            else:
-                out.version_docs_unsupported = True
         out.network_requests = client.network_requests
     return out
 
