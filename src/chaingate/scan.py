@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from chaingate.inventory.interface import Inventory, Origin, Package
 from chaingate.policy.ignore import Ignore, apply
 from chaingate.registry.factscache import FactsCache
-from chaingate.registry.http import FetchError, HttpClient, HttpSettings
+from chaingate.registry.http import BodyNotKept, FetchError, HttpClient, HttpSettings
 from chaingate.registry.interface import ProjectFacts, RegistryError, Vulnerability
 from chaingate.registry.pypi import SIMPLE_JSON, IndexUrls, parse_project, parse_vulnerabilities
 from chaingate.result import CheckStatus, Incomplete, ScanResult
@@ -60,7 +60,7 @@ async def _fetch_project(
 ) -> None:
     url = index.project_json(name)
     try:
-        resp = await client.fetch(url)
+        resp = await client.fetch(url, keep_body=False)
         if resp.status == 404:
             # Ask the simple API before calling the name missing: some indexes have no JSON API.
             simple = await client.fetch(
@@ -75,8 +75,13 @@ async def _fetch_project(
             return
         facts = facts_cache.get(resp.body_id, url) if resp.from_cache else None
         if facts is None:
+            try:
+                body = resp.body
+            except BodyNotKept:  # facts lost or from an older chaingate: download again
+                resp = await client.fetch(url, keep_body=False, reload=True)
+                body = resp.body
             fetched_at = datetime.fromtimestamp(resp.fetched_at, UTC)
-            facts = parse_project(resp.body, source_url=url, fetched_at=fetched_at)
+            facts = parse_project(body, source_url=url, fetched_at=fetched_at)
             facts_cache.put(resp.body_id, url, facts)
         out.facts[name] = facts
     except FetchError as exc:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from chaingate.registry.http import FetchError, HttpClient, HttpSettings, Response
 from tests.pypiserver import PyPIServer
 
@@ -101,3 +103,42 @@ def test_torn_cache_entry_is_refetched(pypi_server: PyPIServer, tmp_path: Path) 
         body.write_bytes(body.read_bytes()[:100])
     again = fetch(s, url)
     assert again.body == good.body and not again.from_cache
+
+
+def test_validators_only_entry_has_no_body_until_reloaded(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    from chaingate.registry.http import BodyNotKept
+
+    async def go() -> tuple[Response, Response, Response]:
+        async with HttpClient(HttpSettings(cache_dir=tmp_path, ttl=900)) as client:
+            url = f"{pypi_server.url}/pypi/six/json"
+            first = await client.fetch(url, keep_body=False)
+            second = await client.fetch(url, keep_body=False)
+            third = await client.fetch(url, keep_body=False, reload=True)
+            return first, second, third
+
+    first, second, third = asyncio.run(go())
+    assert first.body.startswith(b"{") and not list(tmp_path.rglob("*.body"))
+    assert second.from_cache and second.body_id == first.body_id
+    with pytest.raises(BodyNotKept):
+        _ = second.body  # a validators-only entry must not pretend to have a body
+    assert third.body == first.body and not third.from_cache
+
+
+def test_warm_scan_reuses_facts_and_reloads_when_they_are_lost(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    import shutil
+
+    from tests.registry.test_faults import scan
+
+    cold = scan(pypi_server, tmp_path, "six==1.17.0", "idna==3.11")
+    pypi_server.clear_log()
+    warm = scan(pypi_server, tmp_path, "six==1.17.0", "idna==3.11")
+    assert pypi_server.hits == {}  # fresh: no request at all
+    assert warm.facts == cold.facts
+    shutil.rmtree(tmp_path / "cache" / "facts")
+    again = scan(pypi_server, tmp_path, "six==1.17.0", "idna==3.11")
+    assert again.facts.keys() == cold.facts.keys()
+    assert pypi_server.hits["/pypi/six/json"] == 1  # reloaded once, facts rebuilt

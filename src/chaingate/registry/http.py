@@ -41,6 +41,10 @@ class FetchError(Exception):
     """A document could not be fetched; the message is the reason shown to the user."""
 
 
+class BodyNotKept(FetchError):
+    """A cached response fetched with keep_body=False has no body; fetch with reload=True."""
+
+
 class Response:
     """A 200 or 404 answer (other statuses raise FetchError).
 
@@ -71,7 +75,8 @@ class Response:
     @property
     def body(self) -> bytes:
         if self._body is None:
-            assert self._path is not None
+            if self._path is None:
+                raise BodyNotKept(f"the cache keeps no body for {self.url}")
             try:
                 self._body = self._path.read_bytes()
             except OSError as exc:
@@ -199,9 +204,23 @@ class HttpClient:
         if self._cache:
             self._cache.delete(f"{accept} {url}")
 
-    async def fetch(self, url: str, *, accept: str = "application/json") -> Response:
+    async def fetch(
+        self,
+        url: str,
+        *,
+        accept: str = "application/json",
+        keep_body: bool = True,
+        reload: bool = False,
+    ) -> Response:
+        """The document at `url`, from the cache while fresh, else from the server
+        (conditionally when validators are known).
+
+        `keep_body=False` caches only the validators and `body_id`, for callers that keep what
+        they derive from a body under its `body_id` (the registry facts): a cached response
+        then has no body, and a caller that needs it asks again with `reload=True`.
+        """
         key = f"{accept} {url}"
-        cached = self._cache.load(key) if self._cache else None
+        cached = self._cache.load(key) if self._cache and not reload else None
         now = time.time()
         if cached is not None:
             meta, body_path = cached
@@ -248,18 +267,27 @@ class HttpClient:
                 "last_modified": resp.headers.get("last-modified"),
                 "length": len(body),
                 "body_id": body_id,
+                "body_kept": keep_body,
             }
-            self._cache.store(key, meta, body)
+            self._cache.store(key, meta, body if keep_body else None)
         return Response(
             url, resp.status_code, body=body, from_cache=False, fetched_at=now, body_id=body_id
         )
 
     @staticmethod
     def _cached(url: str, meta: dict[str, object], body_path: Path) -> Response:
+        status = int(meta["status"])  # type: ignore[call-overload]
+        if status != 200:
+            body, path = b"", None  # a cached 404 has an empty body
+        elif meta.get("body_kept", True):
+            body, path = None, body_path  # read on first use
+        else:
+            body, path = None, None  # only validators were kept: `.body` raises BodyNotKept
         return Response(
             url,
-            int(meta["status"]),  # type: ignore[call-overload]
-            path=body_path,
+            status,
+            body=body,
+            path=path,
             from_cache=True,
             fetched_at=float(meta.get("downloaded_at", meta.get("fetched_at", 0.0))),  # type: ignore[arg-type]
             body_id=str(meta.get("body_id") or meta.get("key")),
@@ -302,6 +330,8 @@ class HttpClient:
 def _body_intact(path: Path, meta: dict[str, object]) -> bool:
     """The cached body exists with the length recorded when it was stored (a torn or
     tampered entry is refetched). One stat, no read."""
+    if meta.get("body_kept") is False or meta.get("status") != 200:
+        return True
     try:
         size = path.stat().st_size
     except OSError:
