@@ -206,3 +206,18 @@ def test_key_evidence_is_one_line() -> None:
         'a=x y, b=1,2, c={"d": 1}, e=null'
     )
     assert key_evidence({}) == ""
+
+
+def test_info_findings_are_one_line_per_id(build: Callable[..., ScanResult]) -> None:
+    info = tuple(
+        Finding(
+            "single-owner", Severity.INFO, name, "1.0", f"Only the account x can publish {name}."
+        )
+        for name in ("alpha", "beta", "gamma")
+    )
+    high = Finding("typosquat", Severity.HIGH, "reqeusts", "1.0", "looks like requests")
+    out = TextReport(width=100).render(build(findings=(high, *info)))
+    assert "single-owner (3): alpha, beta, gamma" in out
+    assert "Only the account x can publish" not in out  # the long form is for JSON
+    assert out.index("HIGH (1)") < out.index("INFO (3)")
+    assert "looks like requests" in out

@@ -149,6 +149,10 @@ def _findings(console: Console, result: ScanResult) -> None:
         console.print(Text("No findings.", style="green"))
         console.print()
         return
+    # Informational findings (mostly a bus factor of one) are one line per id, so they do
+    # not bury the findings that need a decision; JSON, SARIF and Markdown keep every one.
+    info = [f for f in findings if f.severity == Severity.INFO]
+    findings = [f for f in findings if f.severity != Severity.INFO]
     current: Severity | None = None
     for f in findings:
         if f.severity != current:
@@ -171,6 +175,17 @@ def _findings(console: Console, result: ScanResult) -> None:
         if evidence:
             line = Text(evidence, style="dim", no_wrap=True, overflow="ellipsis")
             console.print(Padding(line, (0, 0, 0, 4), expand=False))
+    if info:
+        if findings:
+            console.print()
+        console.print(Text(f"INFO ({len(info)})", style=SEVERITY_STYLES[Severity.INFO]))
+        by_id: dict[str, list[str]] = {}
+        for f in info:
+            by_id.setdefault(f.id, []).append(f.package or "(project)")
+        for sid, names in by_id.items():
+            line = Text.assemble((sid, "bold"), f" ({len(names)}): ", ", ".join(names))
+            console.print(Padding(line, (0, 0, 0, 2), expand=False))
+        console.print(Padding(Text("details: --format json", style="dim"), (0, 0, 0, 2)))
     console.print()
 
 
