@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -236,11 +237,17 @@ def _inventory(path: Path | None, *, env: bool, resolve: bool, index: str) -> In
         target = path or Path(".")
         if not target.exists():
             fail(f"{target}: no such file or directory")
-        return build_inventory(target, resolve_deps=resolve, index_url=index)
+        try:
+            return build_inventory(target, resolve_deps=resolve, index_url=index)
+        except ResolutionError as exc:
+            # A name missing from the index is the dependency-confusion case the scan exists
+            # to report: scan what the files declare, and say the tree is incomplete.
+            reason = f"could not resolve dependencies, so transitive ones are unknown: {exc}"
+            print(f"chaingate: warning: {reason}", file=sys.stderr)
+            declared = build_inventory(target, resolve_deps=False, index_url=index)
+            return replace(declared, unresolved=(*declared.unresolved, reason))
     except InventoryError as exc:
         fail(str(exc))
-    except ResolutionError as exc:
-        fail(f"could not resolve dependencies: {exc}")
 
 
 def _with_progress(run: Callable[[Progress | None], ScanResult]) -> ScanResult:

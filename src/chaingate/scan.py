@@ -286,6 +286,9 @@ def run_scan(
     )
 
     incomplete = [
+        Incomplete(m, None, why) for m in inventory.manifests for why in inventory.unresolved
+    ]
+    incomplete += [
         Incomplete(p.name, p.version, fetched.incomplete[p.name])
         for p in inventory.packages
         if p.name in fetched.incomplete

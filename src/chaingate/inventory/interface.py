@@ -110,3 +110,6 @@ class Inventory:
     resolved_with: str | None = None
     # canonical name -> names it depends on (union of the manifests' graphs), when known
     graph: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Why the tree may be missing packages (e.g. resolution failed and only the declared
+    # packages are listed); each becomes an `incomplete` entry of the scan.
+    unresolved: tuple[str, ...] = ()
