@@ -1,0 +1,43 @@
+"""Against the real pypi.org (run with `pytest -m live`): the bundled example scans, and the
+accounts chaingate reports match PyPI's own JSON for a few packages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.live
+
+
+def test_example_app_accounts_match_pypi(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "CHAINGATE_CACHE_DIR": str(tmp_path / "cache"),
+        "CHAINGATE_DB": f"sqlite:///{tmp_path / 'db'}",
+        "CHAINGATE_INDEX_URL": "https://pypi.org",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "chaingate", "scan", "examples/webapp", "-f", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    doc = json.loads(proc.stdout)
+    assert 40 <= doc["summary"]["packages"] <= 150
+    assert doc["incomplete"] == []
+    packages = {p["name"]: p for p in doc["packages"]}
+    for name in ("fastapi", "sqlalchemy", "celery", "httpx"):
+        raw = httpx.get(f"https://pypi.org/pypi/{name}/json", timeout=30).json()
+        expected = {(r["user"], r["role"]) for r in raw["ownership"]["roles"]}
+        got = {(o["account"], o["role"]) for o in packages[name]["owners"]}
+        assert got == expected, name
