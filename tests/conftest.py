@@ -27,3 +27,18 @@ def replay_server() -> Iterator[PyPIServer]:
     """
     with PyPIServer({**recorded_documents(), **replay_documents()}) as server:
         yield server
+
+
+_deselected: list[str] = []
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    _deselected.extend(item.nodeid for item in items)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _deselected:
+        terminalreporter.write_line(
+            f"{len(_deselected)} live test(s) not run: they talk to the real pypi.org; "
+            "run them with `python -m pytest -m live`: " + ", ".join(_deselected)
+        )
