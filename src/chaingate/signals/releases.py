@@ -35,6 +35,15 @@ def _dated(ctx: PackageContext) -> list[Release]:
     return [r for r in ctx.facts.releases if r.uploaded_at and r.uploaded_at <= ctx.now]
 
 
+def _run_start(releases: list[Release], idx: int, quiet: timedelta) -> int:
+    """Index of the first release of the run holding `releases[idx]`: walk back while the
+    gap to the previous release is shorter than `quiet`."""
+    start = idx
+    while start > 0 and _t(releases[start]) - _t(releases[start - 1]) < quiet:
+        start -= 1
+    return start
+
+
 def _targets(ctx: PackageContext, releases: list[Release]) -> list[tuple[str, Release]]:
     """The version in use and the latest release: the two a person should worry about."""
     out: list[tuple[str, Release]] = []
@@ -63,10 +72,7 @@ def dormant_then_release(ctx: PackageContext) -> Iterator[Finding]:
     recent = timedelta(days=t.recent_days)
     for role, target in _targets(ctx, releases):
         idx = next(i for i, r in enumerate(releases) if r.version == target.version)
-        # Walk back to the start of the run this release belongs to.
-        start = idx
-        while start > 0 and _t(releases[start]) - _t(releases[start - 1]) < quiet:
-            start -= 1
+        start = _run_start(releases, idx, quiet)
         if start == 0:
             continue  # the run reaches back to the first release: no dormancy before it
         before, first = releases[start - 1], releases[start]
@@ -117,11 +123,8 @@ def release_burst(ctx: PackageContext) -> Iterator[Finding]:
     window = timedelta(days=t.burst_window_days)
     quiet = timedelta(days=t.burst_quiet_days)
     for role, target in _targets(ctx, releases):
-        # The run the target belongs to: releases separated by less than the quiet period.
         idx = next(i for i, r in enumerate(releases) if r.version == target.version)
-        start = idx
-        while start > 0 and _t(releases[start]) - _t(releases[start - 1]) < quiet:
-            start -= 1
+        start = _run_start(releases, idx, quiet)
         if start == 0:
             continue  # the project's first releases: a launch, not a burst
         first, prior = releases[start], releases[start - 1]
