@@ -20,6 +20,7 @@ from chaingate.registry.factscache import FactsCache
 from chaingate.registry.http import BodyNotKept, FetchError, HttpClient, HttpSettings
 from chaingate.registry.interface import ProjectFacts, RegistryError, Vulnerability
 from chaingate.registry.pypi import SIMPLE_JSON, IndexUrls, parse_project, parse_vulnerabilities
+from chaingate.registry.simple import facts_from_simple, parse_simple_page
 from chaingate.result import CheckStatus, Incomplete, ScanResult
 from chaingate.signals import registry as sigreg
 from chaingate.signals.combine import combine
@@ -68,10 +69,15 @@ async def _fetch_project(
             )
             if simple.status == 404:
                 out.not_found.add(name)
-            else:
-                out.incomplete[name] = (
-                    f"the index lists {name} but serves no JSON document at {url}"
-                )
+                return
+            # No JSON API for this project: the simple page still dates the releases.
+            files = parse_simple_page(simple.body, simple.url)
+            out.facts[name] = facts_from_simple(
+                name,
+                files,
+                source_url=simple.url,
+                fetched_at=datetime.fromtimestamp(simple.fetched_at, UTC),
+            )
             return
         facts = facts_cache.get(resp.body_id, url) if resp.from_cache else None
         if facts is None:
@@ -251,6 +257,20 @@ def _checks(
         )
     else:
         checks["ownership"] = CheckStatus("ok")
+    undated = sorted(
+        n
+        for n, f in fetched.facts.items()
+        if f.releases and not any(r.uploaded_at for r in f.releases)
+    )
+    if undated:
+        checks["release-history"] = CheckStatus(
+            "unavailable",
+            f"the index gives no upload times for {len(undated)} package(s) "
+            f"({', '.join(undated[:5])}{', ...' if len(undated) > 5 else ''}): dormancy, "
+            "burst, new-release and new-package cannot be judged for them",
+        )
+    else:
+        checks["release-history"] = CheckStatus("ok")
     if opts.db_url is None:
         checks["ownership-change"] = CheckStatus("unavailable", "no database (--no-db)")
     else:

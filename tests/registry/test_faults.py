@@ -109,13 +109,24 @@ def test_404_on_both_apis_is_not_on_registry(pypi_server: PyPIServer, tmp_path: 
     assert result.incomplete == ()
 
 
-def test_json_404_but_listed_in_simple_is_incomplete_not_missing(
+def test_index_without_json_api_falls_back_to_the_simple_page(
     pypi_server: PyPIServer, tmp_path: Path
 ) -> None:
+    """Listed in the simple API but no JSON document: releases come from the simple page,
+    and the owner checks are reported unavailable instead of passing."""
     pypi_server.always("/pypi/six/json", Status(404))
     result = scan(pypi_server, tmp_path, "six==1.17.0")
-    assert "serves no JSON document" in reasons(result)["six"]
     assert not [f for f in result.findings if f.id == "not-on-registry"]
+    assert result.incomplete == ()
+    facts = result.facts["six"]
+    assert not facts.has_ownership and facts.owners == ()
+    assert facts.latest_version == "1.17.0"
+    assert facts.release("1.16.0") is not None
+    assert result.checks["ownership"].status == "unavailable"
+    assert not [f for f in result.findings if f.id == "single-owner"]
+    # Relative links on the page resolved against the page URL.
+    (wheel,) = [f for f in facts.releases[-1].files if f.filename.endswith(".whl")] or [None]
+    assert wheel is not None and wheel.url.startswith(f"{pypi_server.url}/files/")
 
 
 def test_unreachable_index_makes_everything_incomplete(tmp_path: Path) -> None:
