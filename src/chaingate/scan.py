@@ -25,7 +25,7 @@ from chaingate.result import CheckStatus, Incomplete, ScanResult
 from chaingate.signals import registry as sigreg
 from chaingate.signals.combine import combine
 from chaingate.signals.interface import Finding
-from chaingate.store.interface import Observation
+from chaingate.store.interface import Observation, RecordedMarker, content_hash
 
 if TYPE_CHECKING:
     from chaingate.store.db import Store
@@ -291,7 +291,14 @@ def run_scan(
     started = datetime.now(UTC)
     now = opts.now or started
     fetched = asyncio.run(_fetch_all(inventory.packages, opts, progress))
-    store = _open_store(opts.db_url) if opts.db_url else None
+    store = None
+    marker = RecordedMarker(opts.http.cache_dir, opts.db_url) if opts.db_url else None
+    hashes = {name: content_hash(f) for name, f in fetched.facts.items()}
+    unchanged = fetched.network_requests == 0 and marker is not None and marker.covers(hashes)
+    if opts.db_url and not unchanged:
+        store = _open_store(opts.db_url)
+    # When unchanged, the store's latest observations are exactly these facts: nothing to
+    # compare against, so no previous observations are needed.
     previous = store.latest("pypi", fetched.facts) if store else {}
     applied = apply(
         evaluate(inventory, fetched, previous, now, opts.thresholds),
@@ -323,6 +330,8 @@ def run_scan(
     index = IndexUrls.parse(opts.index_url).base
     if store is not None:
         store.record(list(fetched.facts.values()), now)
+        if marker is not None:
+            marker.save(hashes)
         store.record_scan(
             started_at=started,
             finished_at=finished,

@@ -142,3 +142,27 @@ def test_warm_scan_reuses_facts_and_reloads_when_they_are_lost(
     again = scan(pypi_server, tmp_path, "six==1.17.0", "idna==3.11")
     assert again.facts.keys() == cold.facts.keys()
     assert pypi_server.hits["/pypi/six/json"] == 1  # reloaded once, facts rebuilt
+
+
+def test_warm_scan_of_already_recorded_documents_does_not_open_the_store(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from chaingate.inventory.interface import Inventory, Package
+    from chaingate.scan import ScanOptions, run_scan
+    from chaingate.store.interface import StoreError
+
+    db = tmp_path / "store.db"
+    inv = Inventory(".", (Package("pypi", "six", "1.17.0", True, (("six",),)),), ("r.txt",))
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+
+    def scan(ttl: float) -> None:
+        http = HttpSettings(cache_dir=tmp_path / "cache", ttl=ttl, backoff=0.01)
+        run_scan(inv, ScanOptions(pypi_server.url, http, f"sqlite:///{db}", now=now))
+
+    scan(ttl=900)  # cold: observes the registry, records, leaves the marker
+    db.write_bytes(b"not a database any more")
+    scan(ttl=900)  # warm, nothing observed: the (now broken) store is not opened
+    with pytest.raises(StoreError):
+        scan(ttl=0)  # a request to the registry is an observation: the store is opened

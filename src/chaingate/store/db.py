@@ -7,8 +7,6 @@ does not pay for the migration machinery.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from chaingate.registry.interface import Account, ProjectFacts
-from chaingate.store.interface import Observation, StoreError
+from chaingate.store.interface import Observation, StoreError, content_hash
 from chaingate.store.models import Base, ProjectObservation, ReleaseObservation, ScanRun
 
 T = TypeVar("T")
@@ -34,20 +32,6 @@ _STAMP = "INSERT INTO alembic_version (version_num) VALUES (:v)"
 
 def _aware(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
-
-
-def content_hash(facts: ProjectFacts) -> str:
-    """What counts as a change worth a new observation row."""
-    doc = {
-        "owners": sorted([a.user, a.role] for a in facts.owners) if facts.has_ownership else None,
-        "organization": facts.organization,
-        "emails": sorted(p.email for p in facts.people),
-        "latest": facts.latest_version,
-        "repository": facts.repository,
-        "releases": len(facts.releases),
-        "yanked": sum(r.yanked for r in facts.releases),
-    }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
 class Store:

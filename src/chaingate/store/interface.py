@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
-from chaingate.registry.interface import Account
+from chaingate.registry.interface import Account, ProjectFacts
 
 
 @dataclass(frozen=True)
@@ -30,3 +33,59 @@ def default_url() -> str:
 
     path = user_data_path("chaingate", appauthor=False) / "chaingate.db"
     return f"sqlite:///{path}"
+
+
+def content_hash(facts: ProjectFacts) -> str:
+    """What counts as a change worth a new observation row."""
+    doc = {
+        "owners": sorted([a.user, a.role] for a in facts.owners) if facts.has_ownership else None,
+        "organization": facts.organization,
+        "emails": sorted(p.email for p in facts.people),
+        "latest": facts.latest_version,
+        "repository": facts.repository,
+        "releases": len(facts.releases),
+        "yanked": sum(r.yanked for r in facts.releases),
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+class RecordedMarker:
+    """Which content each project had when this database last recorded it, kept beside the
+    HTTP cache (one small file per database URL).
+
+    A scan whose documents all came fresh from the cache made no new observation of the
+    registry. When the store already holds exactly that content, there is nothing to compare
+    (the latest stored owners are these owners) and nothing to record, so the scan does not
+    open the database at all. Any request to the registry, or any difference, opens it.
+    """
+
+    def __init__(self, cache_dir: Path | None, db_url: str) -> None:
+        key = hashlib.sha256(db_url.encode()).hexdigest()[:32]
+        self.path = cache_dir / "recorded" / f"{key}.json" if cache_dir else None
+
+    def covers(self, hashes: dict[str, str]) -> bool:
+        if self.path is None or not hashes:
+            return False
+        try:
+            stored = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return False
+        return isinstance(stored, dict) and all(stored.get(n) == h for n, h in hashes.items())
+
+    def save(self, hashes: dict[str, str]) -> None:
+        if self.path is None:
+            return
+        try:
+            stored = json.loads(self.path.read_bytes())
+            if not isinstance(stored, dict):
+                stored = {}
+        except (OSError, ValueError):
+            stored = {}
+        stored.update(hashes)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f"{self.path.name}.tmp")
+            tmp.write_text(json.dumps(stored, sort_keys=True))
+            tmp.replace(self.path)
+        except OSError:
+            pass  # without the marker the next scan simply opens the database
