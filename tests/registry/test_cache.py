@@ -162,7 +162,9 @@ def test_warm_scan_of_already_recorded_documents_does_not_open_the_store(
         run_scan(inv, ScanOptions(pypi_server.url, http, f"sqlite:///{db}", now=now))
 
     scan(ttl=900)  # cold: observes the registry, records, leaves the marker
-    db.write_bytes(b"not a database any more")
+    for path in tmp_path.glob("store.db*"):
+        path.unlink()
+    db.mkdir()  # no database can be opened here any more
     scan(ttl=900)  # warm, nothing observed: the (now broken) store is not opened
     with pytest.raises(StoreError):
         scan(ttl=0)  # a request to the registry is an observation: the store is opened

@@ -225,7 +225,9 @@ class HttpClient:
         if cached is not None:
             meta, body_path = cached
             fetched = float(meta.get("fetched_at", 0.0))  # type: ignore[arg-type]
-            fresh_for = float(meta.get("max_age", self.settings.ttl))  # type: ignore[arg-type]
+            # The server's max-age when it gave one, else the TTL configured now.
+            server_max_age = meta.get("max_age")
+            fresh_for = self.settings.ttl if server_max_age is None else float(server_max_age)  # type: ignore[arg-type]
             fresh = now - fetched < fresh_for and not self.settings.refresh
             if (fresh or self.settings.offline) and _body_intact(body_path, meta):
                 return self._cached(url, meta, body_path)
@@ -241,8 +243,7 @@ class HttpClient:
                 headers["If-Modified-Since"] = str(meta["last_modified"])
 
         resp = await self._get_with_retries(url, headers)
-        ttl = _max_age(resp.headers)
-        ttl = self.settings.ttl if ttl is None else ttl
+        ttl = _max_age(resp.headers)  # None: the server did not say
         if resp.status_code == 304 and cached is not None:
             meta, body_path = cached
             if _body_intact(body_path, meta):
