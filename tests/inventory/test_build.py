@@ -1,24 +1,21 @@
 """From files on disk to the Inventory: resolution, merging, direct flags and paths.
 
 Resolution runs the real uv against a local `file://` PEP 503 index of tiny wheels written
-by hand below; the lock file case scans the repository's own examples/webapp (a real uv.lock
-made with `uv lock` on 2026-11-25).
+by hand (wheels.py); the lock file case scans the repository's own examples/webapp (a real
+uv.lock made with `uv lock` on 2026-11-25).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import shutil
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from chaingate.inventory.build import build_inventory, shortest_paths
 from chaingate.inventory.interface import InventoryError, Location, Origin, Package
+from tests.inventory.wheels import write_index
 
 REPO = Path(__file__).resolve().parents[2]
 UNREACHABLE = "http://127.0.0.1:9/simple"
@@ -32,45 +29,11 @@ PROJECTS: dict[str, dict[str, list[str]]] = {
 }
 
 
-def write_wheel(directory: Path, name: str, version: str, requires: list[str]) -> Path:
-    """A minimal but valid pure-Python wheel: METADATA with Requires-Dist, WHEEL, RECORD."""
-    module = name.replace("-", "_")
-    info = f"{module}-{version}.dist-info"
-    extras = sorted(set(re.findall(r"extra == '([^']+)'", " ".join(requires))))
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    metadata += "".join(f"Provides-Extra: {e}\n" for e in extras)
-    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
-    files = {
-        f"{module}/__init__.py": f'__version__ = "{version}"\n',
-        f"{info}/METADATA": metadata,
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: chaingate-tests\n"
-        "Root-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = ""
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        record += f"{path},sha256={digest.decode()},{len(text.encode())}\n"
-    files[f"{info}/RECORD"] = record + f"{info}/RECORD,,\n"
-    wheel = directory / f"{module}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for path, text in files.items():
-            zf.writestr(path, text)
-    return wheel
-
-
 @pytest.fixture
 def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A `file://` PEP 503 index of PROJECTS (uv reads those like an HTTP index)."""
     root = tmp_path / "index"
-    (root / "files").mkdir(parents=True)
-    for name, versions in PROJECTS.items():
-        links = []
-        for version, requires in versions.items():
-            wheel = write_wheel(root / "files", name, version, requires)
-            links.append(f'<a href="../../files/{wheel.name}">{wheel.name}</a>')
-        page = root / "simple" / name / "index.html"
-        page.parent.mkdir(parents=True)
-        page.write_text("<html><body>" + "".join(links) + "</body></html>")
+    write_index(root, PROJECTS)
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
     return (root / "simple").as_uri()
 

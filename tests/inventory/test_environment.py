@@ -1,17 +1,14 @@
 """`--env`: reading a real virtual environment through its own interpreter.
 
 Each test creates a venv (`python -m venv --without-pip`) and installs tiny wheels written
-by hand below with `uv pip install --no-index --find-links`, so nothing leaves the machine.
+by hand (wheels.py) with `uv pip install --no-index --find-links`, so nothing leaves the
+machine.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,6 +20,7 @@ from chaingate.inventory.environment import (
     read_environment,
 )
 from chaingate.inventory.interface import InventoryError, Location, Origin
+from tests.inventory.wheels import write_wheel
 
 # name -> (version, Requires-Dist lines)
 WHEELS: dict[str, tuple[str, list[str]]] = {
@@ -37,32 +35,6 @@ WHEELS: dict[str, tuple[str, list[str]]] = {
     "setuptools": ("99.0", []),
     "wheel": ("99.0", []),
 }
-
-
-def write_wheel(directory: Path, name: str, version: str, requires: list[str]) -> Path:
-    """A minimal but valid pure-Python wheel: METADATA with Requires-Dist, WHEEL, RECORD."""
-    module = name.replace("-", "_")
-    info = f"{module}-{version}.dist-info"
-    extras = sorted(set(re.findall(r"extra == '([^']+)'", " ".join(requires))))
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    metadata += "".join(f"Provides-Extra: {e}\n" for e in extras)
-    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
-    files = {
-        f"{module}/__init__.py": f'__version__ = "{version}"\n',
-        f"{info}/METADATA": metadata,
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: chaingate-tests\n"
-        "Root-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = ""
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        record += f"{path},sha256={digest.decode()},{len(text.encode())}\n"
-    files[f"{info}/RECORD"] = record + f"{info}/RECORD,,\n"
-    wheel = directory / f"{module}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for path, text in files.items():
-            zf.writestr(path, text)
-    return wheel
 
 
 @pytest.fixture

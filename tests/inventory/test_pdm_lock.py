@@ -9,14 +9,9 @@ import pytest
 
 from chaingate.inventory import pdm_lock
 from chaingate.inventory.interface import InventoryError, Origin
+from tests.inventory.documents import DEMO_DIRECT, DEMO_GRAPH, write
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pdm"
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "pdm.lock"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_recorded_lock_with_its_pyproject() -> None:
@@ -26,24 +21,14 @@ def test_recorded_lock_with_its_pyproject() -> None:
     assert manifest.locked
     entries = {e.name: e for e in manifest.entries}
     assert len(entries) == len(manifest.entries) == 9
-    assert {n for n, e in entries.items() if e.direct} == {
-        "click",
-        "helper",
-        "iniconfig",
-        "rich",
-        "six",
-    }
+    assert {n for n, e in entries.items() if e.direct} == DEMO_DIRECT
     assert entries["iniconfig"].group == "dev"
     assert entries["helper"].origin is Origin.PATH
     assert entries["helper"].url == "./libs/helper"
     assert entries["pygments"].version == "2.21.0"
     assert entries["pygments"].location.line == 87
-    assert manifest.graph == {
-        "click": ("colorama",),  # importlib-metadata is not in the lock: no edge
-        "helper": ("six",),
-        "markdown-it-py": ("mdurl",),
-        "rich": ("markdown-it-py", "pygments"),
-    }
+    # click's importlib-metadata is not in the lock: no edge
+    assert manifest.graph == DEMO_GRAPH
 
 
 def test_without_pyproject_the_graph_roots_are_direct(tmp_path: Path) -> None:
@@ -62,6 +47,7 @@ def test_without_pyproject_the_graph_roots_are_direct(tmp_path: Path) -> None:
 def test_extras_copies_add_edges_not_entries_and_git_source(tmp_path: Path) -> None:
     path = write(
         tmp_path,
+        "pdm.lock",
         """\
 [[package]]
 name = "requests"
@@ -111,6 +97,7 @@ groups = ["default"]
 def test_invalid_dependency_string_points_at_its_package(tmp_path: Path) -> None:
     path = write(
         tmp_path,
+        "pdm.lock",
         '[[package]]\nname = "a"\nversion = "1"\n\n[[package]]\nname = "b"\nversion = "1"\n'
         'dependencies = ["c >>= 2"]\n',
     )

@@ -9,14 +9,9 @@ import pytest
 
 from chaingate.inventory import poetry_lock
 from chaingate.inventory.interface import InventoryError, Origin
+from tests.inventory.documents import DEMO_DIRECT, DEMO_GRAPH, write
 
 FIXTURES = Path(__file__).parent / "fixtures" / "poetry"
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "poetry.lock"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_recorded_lock_with_its_pyproject() -> None:
@@ -26,13 +21,7 @@ def test_recorded_lock_with_its_pyproject() -> None:
     assert manifest.locked
     entries = {e.name: e for e in manifest.entries}
     assert entries["rich"].version == "13.9.4"
-    assert {n for n, e in entries.items() if e.direct} == {
-        "click",
-        "helper",
-        "iniconfig",
-        "rich",
-        "six",
-    }
+    assert {n for n, e in entries.items() if e.direct} == DEMO_DIRECT
     assert entries["iniconfig"].group == "dev"
     assert entries["rich"].group is None
     assert entries["helper"].origin is Origin.PATH
@@ -42,12 +31,7 @@ def test_recorded_lock_with_its_pyproject() -> None:
     assert entries["rich"].url is None
     assert entries["rich"].location.line == 142
     assert len(entries["click"].hashes) == 2
-    assert manifest.graph == {
-        "click": ("colorama",),
-        "helper": ("six",),
-        "markdown-it-py": ("mdurl",),
-        "rich": ("markdown-it-py", "pygments"),
-    }
+    assert manifest.graph == DEMO_GRAPH
 
 
 def test_without_pyproject_the_graph_roots_are_direct(tmp_path: Path) -> None:
@@ -62,6 +46,7 @@ def test_without_pyproject_the_graph_roots_are_direct(tmp_path: Path) -> None:
 def test_a_cycle_no_root_leads_into_still_gets_a_direct_entry(tmp_path: Path) -> None:
     path = write(
         tmp_path,
+        "poetry.lock",
         """\
 [[package]]
 name = "app-plugin"
@@ -102,6 +87,7 @@ def test_invalid_sibling_pyproject_is_reported_against_that_file(tmp_path: Path)
 def test_git_url_private_sources_and_old_format(tmp_path: Path) -> None:
     path = write(
         tmp_path,
+        "poetry.lock",
         """\
 [[package]]
 name = "tool"
@@ -185,6 +171,6 @@ corp-lib = [
 )
 def test_errors_point_at_the_package(tmp_path: Path, text: str, line: int, message: str) -> None:
     with pytest.raises(InventoryError, match=message) as caught:
-        poetry_lock.parse(write(tmp_path, text), "poetry.lock")
+        poetry_lock.parse(write(tmp_path, "poetry.lock", text), "poetry.lock")
 
     assert caught.value.line == line

@@ -9,6 +9,7 @@ import pytest
 
 from chaingate.inventory import pylock
 from chaingate.inventory.interface import InventoryError, Origin
+from tests.inventory.documents import DEMO_DIRECT, write
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -60,13 +61,7 @@ def test_uv_export_next_to_its_pyproject(tmp_path: Path) -> None:
 
     manifest = pylock.parse(tmp_path / "pylock.toml", "pylock.toml")
 
-    assert {e.name for e in manifest.entries if e.direct} == {
-        "click",
-        "helper",
-        "iniconfig",
-        "rich",
-        "six",
-    }
+    assert {e.name for e in manifest.entries if e.direct} == DEMO_DIRECT
 
 
 @pytest.mark.parametrize(
@@ -87,8 +82,7 @@ def test_uv_export_next_to_its_pyproject(tmp_path: Path) -> None:
     ],
 )
 def test_errors(tmp_path: Path, text: str, line: int | None, message: str) -> None:
-    path = tmp_path / "pylock.toml"
-    path.write_text(text, encoding="utf-8")
+    path = write(tmp_path, "pylock.toml", text)
 
     with pytest.raises(InventoryError, match=message) as caught:
         pylock.parse(path, "pylock.toml")

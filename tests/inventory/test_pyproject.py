@@ -8,18 +8,13 @@ import pytest
 
 from chaingate.inventory import pyproject
 from chaingate.inventory.interface import Declared, InventoryError, Manifest, Origin
+from tests.inventory.documents import write
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def by_name(manifest: Manifest) -> dict[str, Declared]:
     return {entry.name: entry for entry in manifest.entries}
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "pyproject.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_pep621_and_dependency_groups() -> None:
@@ -88,6 +83,7 @@ def test_poetry_tables() -> None:
 def test_poetry_git_url_sources_and_legacy_dev_dependencies(tmp_path: Path) -> None:
     path = write(
         tmp_path,
+        "pyproject.toml",
         """\
 [tool.poetry.dependencies]
 python = "^3.11"
@@ -136,7 +132,9 @@ def test_pdm_dev_dependencies() -> None:
 
 def test_include_group_must_name_a_group(tmp_path: Path) -> None:
     path = write(
-        tmp_path, '[dependency-groups]\ntest = ["pytest"]\nall = [{include-group = "lnt"}]\n'
+        tmp_path,
+        "pyproject.toml",
+        '[dependency-groups]\ntest = ["pytest"]\nall = [{include-group = "lnt"}]\n',
     )
 
     with pytest.raises(InventoryError, match="unknown group 'lnt'") as caught:
@@ -148,6 +146,7 @@ def test_include_group_must_name_a_group(tmp_path: Path) -> None:
 def test_include_group_cycle_is_an_error(tmp_path: Path) -> None:
     path = write(
         tmp_path,
+        "pyproject.toml",
         '[dependency-groups]\na = [{include-group = "b"}]\nb = ["x", {include-group = "a"}]\n',
     )
 
@@ -156,7 +155,11 @@ def test_include_group_cycle_is_an_error(tmp_path: Path) -> None:
 
 
 def test_invalid_requirement_is_reported_at_its_line(tmp_path: Path) -> None:
-    path = write(tmp_path, '[project]\nname = "x"\ndependencies = [\n  "ok",\n  "bad>>=1",\n]\n')
+    path = write(
+        tmp_path,
+        "pyproject.toml",
+        '[project]\nname = "x"\ndependencies = [\n  "ok",\n  "bad>>=1",\n]\n',
+    )
 
     with pytest.raises(InventoryError, match="invalid requirement 'bad>>=1'") as caught:
         pyproject.parse(path, "svc/pyproject.toml")
@@ -165,7 +168,7 @@ def test_invalid_requirement_is_reported_at_its_line(tmp_path: Path) -> None:
 
 
 def test_toml_syntax_error_uses_tomllib_line(tmp_path: Path) -> None:
-    path = write(tmp_path, '[project]\nname = "x"\ndependencies = ["a",\n\n= 3\n')
+    path = write(tmp_path, "pyproject.toml", '[project]\nname = "x"\ndependencies = ["a",\n\n= 3\n')
 
     with pytest.raises(InventoryError, match="invalid TOML") as caught:
         pyproject.parse(path, "pyproject.toml")
@@ -186,4 +189,4 @@ def test_toml_syntax_error_uses_tomllib_line(tmp_path: Path) -> None:
 )
 def test_wrong_shapes_are_errors(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(InventoryError, match=message):
-        pyproject.parse(write(tmp_path, text), "pyproject.toml")
+        pyproject.parse(write(tmp_path, "pyproject.toml", text), "pyproject.toml")

@@ -1,17 +1,14 @@
 """Resolving unpinned requirements with a real resolver against a real (local) index.
 
-The local index is a PEP 503 tree of tiny wheels written by hand below and served by
+The local index is a PEP 503 tree of tiny wheels written by hand (wheels.py) and served by
 `http.server` on 127.0.0.1, so these tests prove resolution against a configured index
 without PyPI. One live test asks the real pypi.org (`pytest -m live`).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import threading
-import zipfile
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +19,7 @@ import pytest
 
 from chaingate.inventory.interface import Declared, Location, Manifest, Origin
 from chaingate.inventory.resolve import ResolutionError, resolve, resolver_name, simple_index
+from tests.inventory.wheels import write_index
 
 # name -> version -> Requires-Dist lines
 PROJECTS: dict[str, dict[str, list[str]]] = {
@@ -31,46 +29,6 @@ PROJECTS: dict[str, dict[str, list[str]]] = {
     "cg-fast": {"1.0": ["cg-base"]},
     "cg-win": {"1.0": []},
 }
-
-
-def write_wheel(directory: Path, name: str, version: str, requires: list[str]) -> Path:
-    """A minimal but valid pure-Python wheel: METADATA with Requires-Dist, WHEEL, RECORD."""
-    module = name.replace("-", "_")
-    info = f"{module}-{version}.dist-info"
-    extras = sorted(set(re.findall(r"extra == '([^']+)'", " ".join(requires))))
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    metadata += "".join(f"Provides-Extra: {e}\n" for e in extras)
-    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
-    files = {
-        f"{module}/__init__.py": f'__version__ = "{version}"\n',
-        f"{info}/METADATA": metadata,
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: chaingate-tests\n"
-        "Root-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = ""
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        record += f"{path},sha256={digest.decode()},{len(text.encode())}\n"
-    files[f"{info}/RECORD"] = record + f"{info}/RECORD,,\n"
-    wheel = directory / f"{module}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for path, text in files.items():
-            zf.writestr(path, text)
-    return wheel
-
-
-def write_index(root: Path, projects: dict[str, dict[str, list[str]]]) -> None:
-    """`root/simple/<name>/index.html` (PEP 503) linking wheels in `root/files/`."""
-    (root / "files").mkdir(parents=True)
-    for name, versions in projects.items():
-        links = []
-        for version, requires in versions.items():
-            wheel = write_wheel(root / "files", name, version, requires)
-            sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
-            links.append(f'<a href="../../files/{wheel.name}#sha256={sha}">{wheel.name}</a>')
-        page = root / "simple" / name / "index.html"
-        page.parent.mkdir(parents=True)
-        page.write_text("<!DOCTYPE html><html><body>" + "".join(links) + "</body></html>")
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

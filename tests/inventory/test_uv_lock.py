@@ -8,14 +8,9 @@ import pytest
 
 from chaingate.inventory import uv_lock
 from chaingate.inventory.interface import InventoryError, Origin
+from tests.inventory.documents import DEMO_GRAPH, write
 
 FIXTURE = Path(__file__).parent / "fixtures" / "uv" / "uv.lock"
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "uv.lock"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_recorded_lock() -> None:
@@ -44,12 +39,7 @@ def test_recorded_lock() -> None:
         "six": "compat",  # an optional dependency of the project
         "iniconfig": "dev",  # a dev group
     }
-    assert manifest.graph == {
-        "click": ("colorama",),
-        "helper": ("six",),
-        "markdown-it-py": ("mdurl",),
-        "rich": ("markdown-it-py", "pygments"),
-    }
+    assert manifest.graph == DEMO_GRAPH
     assert entries["helper"].origin is Origin.PATH
     assert entries["helper"].url == "libs/helper"
     assert entries["rich"].url is None  # PyPI is the default, not worth recording
@@ -63,6 +53,7 @@ def test_recorded_lock() -> None:
 def test_git_url_and_private_index_sources(tmp_path: Path) -> None:
     path = write(
         tmp_path,
+        "uv.lock",
         """\
 version = 1
 
@@ -104,6 +95,7 @@ source = { registry = "https://pypi.corp.example/simple" }
 def test_without_a_project_package_the_graph_roots_are_direct(tmp_path: Path) -> None:
     path = write(
         tmp_path,
+        "uv.lock",
         """\
 version = 1
 
@@ -140,6 +132,6 @@ source = { registry = "https://pypi.org/simple" }
 )
 def test_errors_point_at_the_package(tmp_path: Path, text: str, line: int, message: str) -> None:
     with pytest.raises(InventoryError, match=message) as caught:
-        uv_lock.parse(write(tmp_path, text), "sub/uv.lock")
+        uv_lock.parse(write(tmp_path, "uv.lock", text), "sub/uv.lock")
 
     assert (caught.value.file, caught.value.line) == ("sub/uv.lock", line)

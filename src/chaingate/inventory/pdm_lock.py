@@ -14,19 +14,22 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
-from chaingate.inventory.pyproject import (
+from chaingate.inventory._common import (
     as_list,
     as_str,
     as_table,
+    file_hashes,
     graph_roots,
-    header_lines,
     load_toml,
+    lock_graph,
+    locked_package,
     opt_str,
     package_name,
-    sibling_declared_names,
+    package_tables,
     vcs_url,
 )
+from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
+from chaingate.inventory.pyproject import sibling_declared_names
 
 KIND = "pdm.lock"
 
@@ -34,25 +37,16 @@ KIND = "pdm.lock"
 def parse(path: Path, display: str) -> Manifest:
     """Parse a pdm.lock into its locked packages and their graph."""
     data, text = load_toml(path, display)
-    raw_packages = as_list(data.get("package", []), display, None, "[[package]]")
-    headers = header_lines(text, "package")
-    lines: list[int | None] = (
-        list(headers) if len(headers) == len(raw_packages) else [None] * len(raw_packages)
-    )
 
     entries: dict[tuple[str, str | None], Declared] = {}
     edges: dict[str, set[str]] = {}
-    for raw, line in zip(raw_packages, lines, strict=True):
+    for raw, line in package_tables(data, text, display, "package"):
         declared, children = _package(raw, line, display)
         entries.setdefault((declared.name, declared.version), declared)
         edges.setdefault(declared.name, set()).update(children)
 
     names = {name for name, _ in entries}
-    graph = {
-        parent: tuple(sorted(c for c in children if c in names and c != parent))
-        for parent, children in sorted(edges.items())
-    }
-    graph = {parent: children for parent, children in graph.items() if children}
+    graph = lock_graph(edges, names)
     declared_names = sibling_declared_names(path, display)
     direct = (declared_names or set()) & names or graph_roots(names, graph)
     result = tuple(replace(e, direct=e.name in direct) for e in entries.values())
@@ -80,12 +74,7 @@ def _package(raw: object, line: int | None, display: str) -> tuple[Declared, set
     elif "path" in table:
         origin, url = Origin.PATH, as_str(table["path"], display, line, f"{name} path")
 
-    hashes: list[str] = []
-    for file in as_list(table.get("files", []), display, line, f"{name} files"):
-        file = as_table(file, display, line, f"{name} file")
-        value = opt_str(file.get("hash"), display, line, f"{name} file hash")
-        if value:
-            hashes.append(value)
+    hashes = file_hashes(table, display, line, name)
 
     children: set[str] = set()
     for dependency in as_list(table.get("dependencies", []), display, line, f"{name} dependencies"):
@@ -97,14 +86,7 @@ def _package(raw: object, line: int | None, display: str) -> tuple[Declared, set
                 display, line, f"{name} has an invalid dependency {text!r}: {exc}"
             ) from exc
 
-    declared = Declared(
-        name=name,
-        location=Location(display, line),
-        version=version,
-        origin=origin,
-        url=url,
-        direct=False,
-        group=group,
-        hashes=tuple(dict.fromkeys(hashes)),
+    declared = locked_package(
+        name, Location(display, line), version, origin=origin, url=url, hashes=hashes, group=group
     )
     return declared, children

@@ -14,19 +14,20 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
-from chaingate.inventory.pyproject import (
+from chaingate.inventory._common import (
     as_list,
     as_str,
     as_table,
     index_url,
     load_toml,
+    named_urls,
     opt_str,
     package_name,
     read_text,
-    sibling_display,
+    sibling_file,
     vcs_url,
 )
+from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
 
 KIND = "Pipfile.lock"
 _SECTIONS = {"default": None, "develop": "develop"}
@@ -68,13 +69,9 @@ def _indexes(document: dict[str, object], display: str) -> dict[str, str]:
     meta = document.get("_meta")
     if not isinstance(meta, dict):
         return {}
-    found: dict[str, str] = {}
-    for source in as_list(meta.get("sources", []), display, None, "_meta.sources"):
-        source = as_table(source, display, None, "_meta.sources entry")
-        name, url = source.get("name"), source.get("url")
-        if isinstance(name, str) and isinstance(url, str):
-            found[name] = url
-    return found
+    return named_urls(
+        meta.get("sources", []), display, None, "_meta.sources", "_meta.sources entry"
+    )
 
 
 def _entry(
@@ -143,14 +140,10 @@ def _key_line(lines: list[str], key: str, start: int) -> int | None:
 
 def _pipfile_names(lock: Path, lock_display: str) -> set[str] | None:
     """Names the Pipfile beside the lock declares, or None when there is none."""
-    pipfile = lock.parent / "Pipfile"
-    try:
-        exists = pipfile.is_file()
-    except (OSError, ValueError):
-        exists = False
-    if not exists:
+    found = sibling_file(lock, lock_display, "Pipfile")
+    if found is None:
         return None
-    display = sibling_display(lock_display, "Pipfile")
+    pipfile, display = found
     data, _ = load_toml(pipfile, display)
     names: set[str] = set()
     for section in ("packages", "dev-packages"):

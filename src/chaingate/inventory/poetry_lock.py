@@ -12,20 +12,23 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
-from chaingate.inventory.pyproject import (
+from chaingate.inventory._common import (
     as_list,
     as_str,
     as_table,
+    file_hashes,
     graph_roots,
-    header_lines,
     index_url,
     load_toml,
+    lock_graph,
+    locked_package,
     opt_str,
     package_name,
-    sibling_declared_names,
+    package_tables,
     vcs_url,
 )
+from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
+from chaingate.inventory.pyproject import sibling_declared_names
 
 KIND = "poetry.lock"
 
@@ -33,26 +36,18 @@ KIND = "poetry.lock"
 def parse(path: Path, display: str) -> Manifest:
     """Parse a poetry.lock into its locked packages and their graph."""
     data, text = load_toml(path, display)
-    raw_packages = as_list(data.get("package", []), display, None, "[[package]]")
-    headers = header_lines(text, "package")
-    lines: list[int | None] = (
-        list(headers) if len(headers) == len(raw_packages) else [None] * len(raw_packages)
-    )
+    tables = package_tables(data, text, display, "package")
     legacy_hashes = _legacy_hashes(data, display)
 
     entries: list[Declared] = []
     edges: dict[str, set[str]] = {}
-    for raw, line in zip(raw_packages, lines, strict=True):
+    for raw, line in tables:
         declared, children = _package(raw, line, display, legacy_hashes)
         entries.append(declared)
         edges.setdefault(declared.name, set()).update(children)
 
     names = {e.name for e in entries}
-    graph = {
-        parent: tuple(sorted(c for c in children if c in names and c != parent))
-        for parent, children in sorted(edges.items())
-    }
-    graph = {parent: children for parent, children in graph.items() if children}
+    graph = lock_graph(edges, names)
     declared_names = sibling_declared_names(path, display)
     direct = (declared_names or set()) & names or graph_roots(names, graph)
     entries = [replace(e, direct=e.name in direct) for e in entries]
@@ -69,27 +64,13 @@ def _package(
     group = _group(table, display, line, name)
     origin, url = _source(table.get("source"), display, line, name)
 
-    hashes: list[str] = []
-    for file in as_list(table.get("files", []), display, line, f"{name} files"):
-        file = as_table(file, display, line, f"{name} file")
-        value = opt_str(file.get("hash"), display, line, f"{name} file hash")
-        if value:
-            hashes.append(value)
-    if not hashes:
-        hashes.extend(legacy_hashes.get(name, ()))
+    hashes = file_hashes(table, display, line, name) or list(legacy_hashes.get(name, ()))
 
     dependencies = as_table(table.get("dependencies", {}), display, line, f"{name} dependencies")
     children = {package_name(child, display, line, f"{name} dependency") for child in dependencies}
 
-    declared = Declared(
-        name=name,
-        location=Location(display, line),
-        version=version,
-        origin=origin,
-        url=url,
-        direct=False,
-        group=group,
-        hashes=tuple(dict.fromkeys(hashes)),
+    declared = locked_package(
+        name, Location(display, line), version, origin=origin, url=url, hashes=hashes, group=group
     )
     return declared, children
 

@@ -13,21 +13,23 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
-from chaingate.inventory.pyproject import (
+from chaingate.inventory._common import (
     as_list,
     as_str,
     as_table,
     graph_roots,
-    header_lines,
     index_url,
     line_of,
     load_toml,
+    lock_graph,
+    locked_package,
     opt_str,
     package_name,
-    sibling_declared_names,
+    package_tables,
     vcs_url,
 )
+from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
+from chaingate.inventory.pyproject import sibling_declared_names
 
 KIND = "pylock"
 _SUPPORTED_MAJOR = "1"
@@ -50,23 +52,15 @@ def parse(path: Path, display: str) -> Manifest:
         raise InventoryError(
             display, line, f"lock-version {lock_version!r} is not supported (expected 1.x)"
         )
-    raw_packages = as_list(data.get("packages", []), display, None, "[[packages]]")
-    headers = header_lines(text, "packages")
-    lines: list[int | None] = (
-        list(headers) if len(headers) == len(raw_packages) else [None] * len(raw_packages)
-    )
-    packages = [_package(raw, line, display) for raw, line in zip(raw_packages, lines, strict=True)]
+    tables = package_tables(data, text, display, "packages")
+    packages = [_package(raw, line, display) for raw, line in tables]
 
     names = {p.declared.name for p in packages if not p.project}
     edges: dict[str, set[str]] = {}
     for package in packages:
         if not package.project:
             edges.setdefault(package.declared.name, set()).update(package.children)
-    graph = {
-        parent: tuple(sorted(c for c in children if c in names and c != parent))
-        for parent, children in sorted(edges.items())
-    }
-    graph = {parent: children for parent, children in graph.items() if children}
+    graph = lock_graph(edges, names)
 
     project_children = {c for p in packages if p.project for c in p.children} & names
     declared_names = sibling_declared_names(path, display)
@@ -131,15 +125,8 @@ def _package(raw: object, line: int | None, display: str) -> _Package:
             dep = as_table(dep, display, line, f"{name} dependency")
             children.add(package_name(dep.get("name"), display, line, f"{name} dependency name"))
 
-    declared = Declared(
-        name=name,
-        location=Location(display, line),
-        version=version,
-        origin=origin,
-        url=url,
-        marker=marker,
-        direct=False,
-        hashes=tuple(dict.fromkeys(hashes)),
+    declared = locked_package(
+        name, Location(display, line), version, origin=origin, url=url, hashes=hashes, marker=marker
     )
     return _Package(declared, project, frozenset(children), raw_dependencies is not None)
 

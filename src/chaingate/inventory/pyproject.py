@@ -1,10 +1,8 @@
 """pyproject.toml: the dependencies a project declares (PEP 621, PEP 735 and Poetry tables).
 
-A pyproject.toml is never locked: it states ranges, so the resolver must pin it. This module
-also holds the small helpers every TOML-based parser shares (reading a file, turning tomllib's
-errors into `InventoryError` with a line, type checks on parsed values, finding the line of a
-value in the text), because the lock parsers read their sibling pyproject.toml through it
-anyway.
+A pyproject.toml is never locked: it states ranges, so the resolver must pin it. The lock
+parsers read the one beside a lock through `sibling_declared_names`, to tell the packages
+the project asked for from the ones they pull in.
 """
 
 from __future__ import annotations
@@ -13,244 +11,37 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import cast
 
-import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from chaingate.inventory._common import (
+    as_list,
+    as_str,
+    as_table,
+    declared_from_pep508,
+    index_url,
+    key_line,
+    line_of,
+    load_toml,
+    named_urls,
+    opt_str,
+    origin_of_url,
+    package_name,
+    sibling_file,
+    table_line,
+    vcs_url,
+)
 from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
 
 KIND = "pyproject"
 
-# ---------------------------------------------------------------------------------------------
-# Helpers shared by the TOML-based parsers.
-# ---------------------------------------------------------------------------------------------
 
-_TOML_AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
-_TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
-_VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-_VCS_PREFIX = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
-_PYPI_INDEXES = frozenset(
-    {"https://pypi.org/simple", "https://pypi.python.org/simple", "https://pypi.org/pypi"}
-)
-
-
-def read_text(path: Path, display: str) -> str:
-    """Read a manifest as UTF-8 (a BOM is tolerated); any failure is an `InventoryError`."""
-    try:
-        if not path.is_file():
-            raise InventoryError(display, None, "not a regular file")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InventoryError(display, None, f"cannot read file: {exc.strerror or exc}") from exc
-    except ValueError as exc:  # e.g. an embedded NUL byte in the path
-        raise InventoryError(display, None, f"cannot read file: {exc}") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InventoryError(display, line, "not valid UTF-8 text") from exc
-
-
-def parse_toml(text: str, display: str) -> dict[str, object]:
-    """Parse TOML text, reporting a syntax error at the line tomllib names."""
-    try:
-        return cast(dict[str, object], tomllib.loads(text))
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        line: int | None = None
-        found = _TOML_AT_LINE.search(message)
-        if found:
-            line = int(found.group(1))
-            message = message[: found.start()]
-        else:
-            ended = _TOML_AT_END.search(message)
-            if ended:
-                line = text.count("\n") + 1
-                message = message[: ended.start()]
-        raise InventoryError(display, line, f"invalid TOML: {message}") from exc
-    except RecursionError as exc:
-        raise InventoryError(display, None, "invalid TOML: nested too deeply") from exc
-    except ValueError as exc:  # e.g. an integer beyond Python's digit limit
-        raise InventoryError(display, None, f"invalid TOML: {exc}") from exc
-
-
-def load_toml(path: Path, display: str) -> tuple[dict[str, object], str]:
-    """Read and parse a TOML file; returns the data and the text (for finding lines)."""
-    text = read_text(path, display)
-    return parse_toml(text, display), text
-
-
-def as_table(value: object, display: str, line: int | None, what: str) -> dict[str, object]:
-    """`value` as a TOML table / JSON object, or an `InventoryError` naming `what`."""
-    if not isinstance(value, dict):
-        raise InventoryError(display, line, f"{what} must be a table")
-    return cast(dict[str, object], value)
-
-
-def as_list(value: object, display: str, line: int | None, what: str) -> list[object]:
-    """`value` as an array, or an `InventoryError` naming `what`."""
-    if not isinstance(value, list):
-        raise InventoryError(display, line, f"{what} must be an array")
-    return cast(list[object], value)
-
-
-def as_str(value: object, display: str, line: int | None, what: str) -> str:
-    """`value` as a string, or an `InventoryError` naming `what`."""
-    if not isinstance(value, str):
-        raise InventoryError(display, line, f"{what} must be a string")
-    return value
-
-
-def opt_str(value: object, display: str, line: int | None, what: str) -> str | None:
-    """Like `as_str`, but an absent value (None) is allowed."""
-    return None if value is None else as_str(value, display, line, what)
-
-
-def valid_name(name: str) -> bool:
-    """Whether `name` is a valid (not yet canonical) package name, per PEP 508."""
-    return _VALID_NAME.match(name) is not None
-
-
-def package_name(value: object, display: str, line: int | None, what: str) -> str:
-    """A required package name, canonicalised; invalid or non-string names are errors."""
-    name = as_str(value, display, line, what).strip()
-    if not valid_name(name):
-        raise InventoryError(display, line, f"{what} {name!r} is not a valid package name")
-    return canonicalize_name(name)
-
-
-def header_lines(text: str, name: str) -> list[int]:
-    """1-based lines of every `[[name]]` array-of-tables header, in file order."""
-    pattern = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]")
-    return [n for n, line in enumerate(text.split("\n"), start=1) if pattern.match(line)]
-
-
-def table_line(text: str, *keys: str) -> int | None:
-    """1-based line of the `[a.b.c]` header for `keys`, allowing quotes and spaces."""
-    part = r"\s*\.\s*".join(_key_pattern(k) for k in keys)
-    pattern = re.compile(rf"^\s*\[\s*{part}\s*\]")
-    for n, line in enumerate(text.split("\n"), start=1):
-        if pattern.match(line):
-            return n
-    return None
-
-
-def line_of(text: str, needles: tuple[str, ...], start: int = 1) -> int | None:
-    """1-based line of the first of `needles` found at or after line `start` (best effort).
-
-    Each needle is tried in turn over the whole range before the next, so put the most
-    specific first.
-    """
-    lines = text.split("\n")
-    for needle in needles:
-        if not needle:
-            continue
-        for n in range(max(start, 1), len(lines) + 1):
-            if needle in lines[n - 1]:
-                return n
-    return None
-
-
-def key_line(text: str, key: str, start: int = 1) -> int | None:
-    """1-based line where `key = ...` is written at or after line `start` (best effort)."""
-    pattern = re.compile(rf"^\s*{_key_pattern(key)}\s*=")
-    lines = text.split("\n")
-    for n in range(max(start, 1), len(lines) + 1):
-        if pattern.match(lines[n - 1]):
-            return n
-    return None
-
-
-def _key_pattern(key: str) -> str:
-    """A regex for a TOML key written bare, "double-quoted" or 'single-quoted'."""
-    escaped = re.escape(key)
-    return rf"(?:{escaped}|\"{escaped}\"|'{escaped}')"
-
-
-def exact_version(specifier: SpecifierSet) -> str | None:
-    """The pinned version when the specifier is an exact pin (`==X` without `*`, `===X`)."""
-    for spec in specifier:
-        if spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith("*")):
-            return spec.version
-    return None
-
-
-def origin_of_url(url: str) -> Origin:
-    """How a direct reference fetches its files: VCS checkout, local path, or plain URL."""
-    if _VCS_PREFIX.match(url):
-        return Origin.VCS
-    if url.lower().startswith("file:") or "://" not in url:
-        return Origin.PATH
-    return Origin.URL
-
-
-def index_url(url: str | None) -> str | None:
-    """The index URL worth recording for a registry package: None when it is PyPI itself."""
-    if url is None or url.rstrip("/") in _PYPI_INDEXES:
-        return None
-    return url
-
-
-def vcs_url(kind: str, url: str, ref: str | None) -> str:
-    """A pip-style VCS URL (`git+https://host/repo@ref`) from a lock file's separate fields."""
-    prefix = "" if _VCS_PREFIX.match(url) else f"{kind}+"
-    return f"{prefix}{url}@{ref}" if ref else f"{prefix}{url}"
-
-
-def declared_from_pep508(
-    text: str, location: Location, *, group: str | None = None, direct: bool = True
-) -> Declared:
-    """One PEP 508 requirement string as a `Declared`; an invalid string is an InventoryError."""
-    try:
-        req = Requirement(text)
-    except InvalidRequirement as exc:
-        raise InventoryError(
-            location.file, location.line, f"invalid requirement {text!r}: {exc}"
-        ) from exc
-    return Declared(
-        name=canonicalize_name(req.name),
-        location=location,
-        specifier=str(req.specifier),
-        version=exact_version(req.specifier),
-        origin=origin_of_url(req.url) if req.url else Origin.REGISTRY,
-        url=req.url or None,
-        extras=tuple(sorted(req.extras)),
-        marker=str(req.marker) if req.marker is not None else None,
-        direct=direct,
-        group=group,
-    )
-
-
-def graph_roots(names: set[str], graph: dict[str, tuple[str, ...]]) -> set[str]:
-    """The packages nothing else in the lock depends on, to stand in for the direct ones.
-
-    Used when a lock file does not say which packages the project asked for. Packages only
-    reachable through a dependency cycle that no root leads into are counted as roots too,
-    so every package keeps a path from some direct dependency.
-    """
-    depended = {c for parent, children in graph.items() for c in children if c != parent}
-    roots = names - depended
-    reached = _reach(roots, graph, set())
-    for name in sorted(names - reached):
-        if name not in reached:
-            roots.add(name)
-            _reach({name}, graph, reached)
-    return roots
-
-
-def _reach(start: set[str], graph: dict[str, tuple[str, ...]], reached: set[str]) -> set[str]:
-    """Add to `reached` everything reachable from `start`; returns `reached`."""
-    stack = list(start)
-    while stack:
-        name = stack.pop()
-        if name not in reached:
-            reached.add(name)
-            stack.extend(graph.get(name, ()))
-    return reached
+def parse(path: Path, display: str) -> Manifest:
+    """Parse a pyproject.toml into the dependencies it declares (never locked)."""
+    data, text = load_toml(path, display)
+    entries = tuple(_entries(data, text, display))
+    return Manifest(path=display, kind=KIND, entries=entries)
 
 
 def sibling_declared_names(lock: Path, lock_display: str) -> set[str] | None:
@@ -259,33 +50,10 @@ def sibling_declared_names(lock: Path, lock_display: str) -> set[str] | None:
     An unreadable or invalid sibling pyproject.toml is an error (naming that file): it is
     the only record of which locked packages the project asked for.
     """
-    sibling = lock.parent / "pyproject.toml"
-    try:
-        exists = sibling.is_file()
-    except (OSError, ValueError):
-        exists = False
-    if not exists:
+    found = sibling_file(lock, lock_display, "pyproject.toml")
+    if found is None:
         return None
-    display = sibling_display(lock_display, "pyproject.toml")
-    return {entry.name for entry in parse(sibling, display).entries}
-
-
-def sibling_display(display: str, name: str) -> str:
-    """The display path of file `name` in the same folder as the file shown as `display`."""
-    head, sep, _ = display.replace("\\", "/").rpartition("/")
-    return f"{head}{sep}{name}"
-
-
-# ---------------------------------------------------------------------------------------------
-# The pyproject.toml parser.
-# ---------------------------------------------------------------------------------------------
-
-
-def parse(path: Path, display: str) -> Manifest:
-    """Parse a pyproject.toml into the dependencies it declares (never locked)."""
-    data, text = load_toml(path, display)
-    entries = tuple(_entries(data, text, display))
-    return Manifest(path=display, kind=KIND, entries=entries)
+    return {entry.name for entry in parse(*found).entries}
 
 
 def _entries(data: dict[str, object], text: str, display: str) -> Iterator[Declared]:
@@ -328,12 +96,7 @@ def _uv_sources(uv: object, text: str, display: str) -> dict[str, tuple[Origin, 
     if uv is None:
         return found
     uv = as_table(uv, display, table_line(text, "tool", "uv"), "[tool.uv]")
-    indexes: dict[str, str] = {}
-    for index in as_list(uv.get("index", []), display, None, "[[tool.uv.index]]"):
-        index = as_table(index, display, None, "[[tool.uv.index]]")
-        name, url = index.get("name"), index.get("url")
-        if isinstance(name, str) and isinstance(url, str):
-            indexes[name] = url
+    indexes = named_urls(uv.get("index", []), display, None, "[[tool.uv.index]]")
     raw = uv.get("sources")
     if raw is None:
         return found
@@ -356,16 +119,7 @@ def _uv_source(
     source: dict[str, object], indexes: dict[str, str], display: str, line: int | None, what: str
 ) -> tuple[Origin, str | None]:
     if "git" in source:
-        git = as_str(source["git"], display, line, f"{what} git")
-        ref = next(
-            (
-                as_str(source[key], display, line, f"{what} {key}")
-                for key in ("rev", "tag", "branch")
-                if key in source
-            ),
-            None,
-        )
-        return Origin.VCS, vcs_url("git", git, ref)
+        return Origin.VCS, _git_url(source, display, line, what)
     if "path" in source:
         return Origin.PATH, as_str(source["path"], display, line, f"{what} path")
     if "url" in source:
@@ -376,6 +130,21 @@ def _uv_source(
         name = as_str(source["index"], display, line, f"{what} index")
         return Origin.REGISTRY, index_url(indexes.get(name, name))
     raise InventoryError(display, line, f"{what} names no git, path, url, workspace or index")
+
+
+def _git_url(table: dict[str, object], display: str, line: int | None, what: str) -> str:
+    """A `git = ...` dependency (uv source, Poetry) with its `rev`, `tag` or `branch` as a
+    pip-style VCS URL."""
+    git = as_str(table["git"], display, line, f"{what} git")
+    ref = next(
+        (
+            as_str(table[key], display, line, f"{what} {key}")
+            for key in ("rev", "tag", "branch")
+            if key in table
+        ),
+        None,
+    )
+    return vcs_url("git", git, ref)
 
 
 def _pep508_list(
@@ -514,17 +283,11 @@ def _poetry(poetry: dict[str, object], text: str, display: str) -> Iterator[Decl
 
 
 def _poetry_sources(poetry: dict[str, object], display: str, text: str) -> dict[str, str]:
-    found: dict[str, str] = {}
     raw = poetry.get("source")
     if raw is None:
-        return found
-    line = line_of(text, ("[[tool.poetry.source]]",))
-    for source in as_list(raw, display, line, "[[tool.poetry.source]]"):
-        table = as_table(source, display, line, "[[tool.poetry.source]]")
-        name, url = table.get("name"), table.get("url")
-        if isinstance(name, str) and isinstance(url, str):
-            found[name] = url
-    return found
+        return {}
+    what = "[[tool.poetry.source]]"
+    return named_urls(raw, display, line_of(text, (what,)), what)
 
 
 def _poetry_extras(poetry: dict[str, object], display: str, text: str) -> dict[str, str]:
@@ -576,16 +339,7 @@ def _poetry_entry(
         group = extras_of[name]
     origin, url = Origin.REGISTRY, None
     if "git" in table:
-        git = as_str(table["git"], display, line, f"{raw_name} git")
-        ref = next(
-            (
-                as_str(table[key], display, line, f"{raw_name} {key}")
-                for key in ("rev", "tag", "branch")
-                if key in table
-            ),
-            None,
-        )
-        origin, url = Origin.VCS, vcs_url("git", git, ref)
+        origin, url = Origin.VCS, _git_url(table, display, line, raw_name)
     elif "path" in table:
         origin, url = Origin.PATH, as_str(table["path"], display, line, f"{raw_name} path")
     elif "url" in table:

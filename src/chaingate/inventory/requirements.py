@@ -30,13 +30,13 @@ import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdli
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
-from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
-from chaingate.inventory.pyproject import (
+from chaingate.inventory._common import (
     declared_from_pep508,
     origin_of_url,
     read_text,
     valid_name,
 )
+from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
 
 KIND = "requirements"
 

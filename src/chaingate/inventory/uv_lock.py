@@ -11,18 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
-from chaingate.inventory.pyproject import (
+from chaingate.inventory._common import (
     as_list,
     as_str,
     as_table,
     graph_roots,
-    header_lines,
     index_url,
     load_toml,
+    lock_graph,
+    locked_package,
     opt_str,
     package_name,
+    package_tables,
 )
+from chaingate.inventory.interface import Declared, InventoryError, Location, Manifest, Origin
 
 KIND = "uv.lock"
 
@@ -40,24 +42,19 @@ class _Package:
 def parse(path: Path, display: str) -> Manifest:
     """Parse a uv.lock into its locked packages and their graph."""
     data, text = load_toml(path, display)
-    headers = header_lines(text, "package")
     members = _members(data, display)
-    raw_packages = as_list(data.get("package", []), display, None, "[[package]]")
-    lines: list[int | None] = list(headers) if len(headers) == len(raw_packages) else []
     packages = [
-        _package(raw, lines[i] if lines else None, display, members)
-        for i, raw in enumerate(raw_packages)
+        _package(raw, line, display, members)
+        for raw, line in package_tables(data, text, display, "package")
     ]
 
     names = {p.declared.name for p in packages if not p.project}
-    graph: dict[str, set[str]] = {}
+    edges: dict[str, set[str]] = {}
     for package in packages:
-        if package.project:
-            continue
-        for child, _, _ in package.dependencies:
-            if child in names and child != package.declared.name:
-                graph.setdefault(package.declared.name, set()).add(child)
-    final_graph = {k: tuple(sorted(v)) for k, v in sorted(graph.items())}
+        if not package.project:
+            children = (child for child, _, _ in package.dependencies)
+            edges.setdefault(package.declared.name, set()).update(children)
+    graph = lock_graph(edges, names)
 
     # What the project packages ask for: name -> (group, marker) of the first mention,
     # preferring a main dependency (group None) over an optional or dev one.
@@ -72,7 +69,7 @@ def parse(path: Path, display: str) -> Manifest:
             if child in names and (child not in wanted or (group is None and wanted[child][0])):
                 wanted[child] = (group, marker)
     if not any(p.project for p in packages):
-        wanted = {name: (None, None) for name in graph_roots(names, final_graph)}
+        wanted = {name: (None, None) for name in graph_roots(names, graph)}
 
     entries = []
     for package in packages:
@@ -88,7 +85,7 @@ def parse(path: Path, display: str) -> Manifest:
         else:
             declared = replace(declared, direct=False, group=None, marker=None)
         entries.append(declared)
-    return Manifest(path=display, kind=KIND, entries=tuple(entries), locked=True, graph=final_graph)
+    return Manifest(path=display, kind=KIND, entries=tuple(entries), locked=True, graph=graph)
 
 
 def _members(data: dict[str, object], display: str) -> set[str]:
@@ -122,14 +119,8 @@ def _package(raw: object, line: int | None, display: str, members: set[str]) -> 
     for wheel in as_list(table.get("wheels", []), display, line, f"{name} wheels"):
         hashes.extend(_hash(wheel, display, line, name))
 
-    declared = Declared(
-        name=name,
-        location=Location(display, line),
-        version=version,
-        origin=origin,
-        url=url,
-        direct=False,
-        hashes=tuple(dict.fromkeys(hashes)),
+    declared = locked_package(
+        name, Location(display, line), version, origin=origin, url=url, hashes=hashes
     )
     specifiers = _requested(table.get("metadata"), display, line, name) if project else {}
     return _Package(declared, project, tuple(dependencies), specifiers)
