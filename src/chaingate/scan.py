@@ -8,10 +8,14 @@ concurrent fetch of registry documents, run on one event loop behind the plain f
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaingate.inventory.interface import Inventory, Origin, Package
@@ -99,21 +103,51 @@ async def _fetch_project(
 
 async def _fetch_version_vulns(
     client: HttpClient, index: IndexUrls, name: str, version: str, out: _Fetched
-) -> bool:
-    """Vulnerabilities of a pinned, non-latest version. False if the index cannot say."""
+) -> bool | None:
+    """Vulnerabilities of a pinned, non-latest version. True when found, False when the
+    index answered that it has no such document, None when it could not be asked."""
     url = index.version_json(name, version)
     try:
         resp = await client.fetch(url)
     except FetchError:
-        return False
+        return None
     if resp.status != 200:
         return False
     try:
         out.vulns[(name, version)] = parse_vulnerabilities(resp.body, source_url=url)
     except RegistryError:
         client.forget(url)
-        return False
+        return None
     return True
+
+
+class _IndexMemo:
+    """What a scan learnt about the index itself (does it serve per-version documents?),
+    kept beside the HTTP cache for the cache's TTL, so the next scan neither repeats the
+    probe nor probes a different URL depending on which document happened to arrive first."""
+
+    def __init__(self, cache_dir: Path | None, index: str, ttl: float) -> None:
+        key = hashlib.sha256(index.encode()).hexdigest()[:32]
+        self.path = cache_dir / "index" / f"{key}.json" if cache_dir else None
+        self.version_docs: bool | None = None
+        if self.path is None:
+            return
+        try:
+            doc = json.loads(self.path.read_bytes())
+            if time.time() - float(doc["checked_at"]) < ttl:
+                self.version_docs = bool(doc["version_docs"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+
+    def remember(self, *, version_docs: bool) -> None:
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            doc = {"version_docs": version_docs, "checked_at": time.time()}
+            self.path.write_text(json.dumps(doc))
+        except OSError:
+            pass
 
 
 async def _fetch_all(
@@ -133,6 +167,12 @@ async def _fetch_all(
     # versions need the per-version document, which not every index serves. The first such
     # request is a probe: the others wait for it and are not sent if it fails.
     probe: asyncio.Future[bool] | None = None
+    memo = _IndexMemo(opts.http.cache_dir, index.base, opts.http.ttl)
+    if memo.version_docs is False and not opts.http.refresh:
+        # Learnt by an earlier scan, still within the cache TTL.
+        probe = asyncio.get_running_loop().create_future()
+        probe.set_result(False)
+        out.version_docs_unsupported = True
 
     async with HttpClient(opts.http) as client:
 
@@ -140,9 +180,11 @@ async def _fetch_all(
             nonlocal probe
             if probe is None:
                 probe = asyncio.get_running_loop().create_future()
-                ok = await _fetch_version_vulns(client, index, name, version, out)
-                out.version_docs_unsupported = not ok
-                probe.set_result(ok)
+                answer = await _fetch_version_vulns(client, index, name, version, out)
+                out.version_docs_unsupported = answer is False
+                probe.set_result(bool(answer))
+                if answer is not None:  # a timeout says nothing about the index
+                    memo.remember(version_docs=answer)
             elif await asyncio.shield(probe):
                 await _fetch_version_vulns(client, index, name, version, out)
 

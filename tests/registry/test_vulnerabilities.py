@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from chaingate.signals.interface import Severity
-from tests.pypiserver import PyPIServer
+from tests.pypiserver import PyPIServer, Status
 from tests.registry.test_faults import scan
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pypi"
@@ -61,3 +61,24 @@ def test_per_version_documents_are_used_when_served(
     assert result.checks["known-vulnerability"].status == "ok"
     (finding,) = [f for f in result.findings if f.id == "known-vulnerability"]
     assert finding.evidence["vulnerabilities"][0]["fixed_in"] == ["1.17.0"]
+
+
+def test_the_index_answer_is_remembered_not_reprobed(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    scan(pypi_server, tmp_path, "requests==2.31.0")
+    pypi_server.clear_log()
+    result = scan(pypi_server, tmp_path, "six==1.16.0", "urllib3==2.0.7")
+    assert result.checks["known-vulnerability"].status == "unavailable"
+    assert not [p for p in pypi_server.hits if p.count("/") == 4]  # no per-version request
+
+
+def test_a_failed_probe_is_not_remembered(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    pypi_server.always("/pypi/requests/2.31.0/json", Status(503))
+    first = scan(pypi_server, tmp_path, "requests==2.31.0", retries=0)
+    assert first.checks["known-vulnerability"].status == "unavailable"
+    pypi_server.always("/pypi/requests/2.31.0/json", None)
+    doc = {"info": {"name": "requests", "version": "2.31.0"}, "releases": {}, "vulnerabilities": []}
+    pypi_server.add_version("requests", "2.31.0", json.dumps(doc).encode())
+    second = scan(pypi_server, tmp_path, "requests==2.31.0", retries=0)
+    assert second.checks["known-vulnerability"].status == "ok"
