@@ -62,15 +62,39 @@ def test_observation_rows_only_when_content_changes(tmp_path: Path) -> None:
     assert rows == 2
 
 
-def test_new_releases_are_recorded_once(tmp_path: Path) -> None:
+def test_releases_that_appear_later_get_a_row_with_the_time_they_were_seen(
+    tmp_path: Path,
+) -> None:
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
     store.record([facts("demo", [("1.0", "2020-01-01")])], T1)
     store.record([facts("demo", [("1.0", "2020-01-01"), ("1.1", "2026-11-01")])], T2)
+    store.record([facts("demo", [("1.0", "2020-01-01"), ("1.1", "2026-11-01")])], T2)
     with store.engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT version, first_seen_at FROM release_observation ORDER BY version")
-        ).all()
-    assert [r[0] for r in rows] == ["1.0", "1.1"]
+        rows = conn.execute(text("SELECT version FROM release_observation")).all()
+        baseline = conn.execute(
+            text("SELECT versions FROM project_observation ORDER BY id LIMIT 1")
+        ).scalar()
+    assert [r[0] for r in rows] == ["1.1"]  # 1.0 was already there at the first look
+    assert "1.0" in baseline
+
+
+def test_upgrade_from_the_first_schema_keeps_data(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        upgrade(conn, "0001")
+        conn.execute(
+            text(
+                "INSERT INTO release_observation (ecosystem, name, version, yanked, "
+                "first_seen_at) VALUES ('pypi', 'demo', '1.0', 0, '2026-01-01 00:00:00')"
+            )
+        )
+        conn.commit()
+    store = Store(url)  # upgrades to HEAD through the migrations
+    store.record([facts("demo", [("1.0", "2020-01-01")])], T1)
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+        assert conn.execute(text("SELECT count(*) FROM release_observation")).scalar() == 1
 
 
 def test_unusable_database_is_a_clear_error(tmp_path: Path) -> None:

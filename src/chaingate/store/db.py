@@ -23,7 +23,7 @@ from chaingate.store.models import Base, ProjectObservation, ReleaseObservation,
 
 T = TypeVar("T")
 
-HEAD = "0001"  # the newest migration; tests/store checks it matches migrations/versions
+HEAD = "0002"  # the newest migration; tests/store checks it matches migrations/versions
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Alembic's own version table, written by hand only when stamping a brand-new database.
 _VERSION_TABLE = "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
@@ -98,19 +98,20 @@ class Store:
         ecosystem = facts[0].ecosystem
         hashes = {f.name: content_hash(f) for f in facts}
         with Session(self.engine) as s, s.begin():
-            current: dict[str, tuple[int, str]] = {}
+            current: dict[str, tuple[int, str, list[str] | None]] = {}
             for chunk in _chunks(sorted(hashes), 500):
-                for row_id, name, h in s.execute(
+                for row_id, name, h, versions in s.execute(
                     select(
                         ProjectObservation.id,
                         ProjectObservation.name,
                         ProjectObservation.content_hash,
+                        ProjectObservation.versions,
                     )
                     .where(ProjectObservation.ecosystem == ecosystem)
                     .where(ProjectObservation.name.in_(chunk))
                     .order_by(ProjectObservation.observed_at, ProjectObservation.id)
                 ):
-                    current[name] = (row_id, h)
+                    current[name] = (row_id, h, versions)
             unchanged = [
                 current[n][0] for n in hashes if n in current and current[n][1] == hashes[n]
             ]
@@ -144,27 +145,37 @@ class Store:
                         first_release_at=next(
                             (r.uploaded_at for r in f.releases if r.uploaded_at), None
                         ),
+                        versions=[r.version for r in f.releases],
                     )
                 )
-            self._record_releases(s, changed, set(current), now)
+            previously = {n: c[2] for n, c in current.items()}
+            self._record_releases(s, changed, previously, now)
 
     def _record_releases(
-        self, s: Session, changed: Sequence[ProjectFacts], seen_before: set[str], now: datetime
+        self,
+        s: Session,
+        changed: Sequence[ProjectFacts],
+        previously: dict[str, list[str] | None],
+        now: datetime,
     ) -> None:
-        """Insert the versions not stored yet, in one executemany through Core (the ORM's
-        per-row bookkeeping tripled the cost of a first scan's ~20,000 rows)."""
+        """A row for each version that appeared since the project's previous observation,
+        in one executemany through Core. A first observation writes none: its version list
+        is the baseline, and when those versions appeared is not something we saw."""
         table = ReleaseObservation.__table__
         rows: list[dict[str, object]] = []
         for f in changed:
-            known: set[str] = set()
-            if f.name in seen_before:
-                known = set(
+            if f.name not in previously:
+                continue
+            known = previously[f.name]
+            if known is None:  # an observation stored before revision 0002 kept no list
+                known = list(
                     s.scalars(
                         select(ReleaseObservation.version)
                         .where(ReleaseObservation.ecosystem == f.ecosystem)
                         .where(ReleaseObservation.name == f.name)
                     )
                 )
+            seen = set(known)
             rows.extend(
                 {
                     "ecosystem": f.ecosystem,
@@ -175,7 +186,7 @@ class Store:
                     "first_seen_at": now,
                 }
                 for r in f.releases
-                if r.version not in known
+                if r.version not in seen
             )
         if rows:
             s.connection().execute(insert(table), rows)  # type: ignore[arg-type]

@@ -36,10 +36,15 @@ class ProjectObservation(Base):
     repository: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     release_count: Mapped[int] = mapped_column(Integer)
     first_release_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Every version the registry listed at this observation: the baseline against which the
+    # next observation finds new releases (which get a ReleaseObservation row each).
+    versions: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class ReleaseObservation(Base):
-    """A version of a project, the first time we saw it, and its state then."""
+    """A version that appeared after the project was first observed: when we first saw it
+    and its state then. (Versions already listed at the first observation are in that
+    observation's `versions`; when they appeared is not something we saw.)"""
 
     __tablename__ = "release_observation"
     __table_args__ = (UniqueConstraint("ecosystem", "name", "version"),)
