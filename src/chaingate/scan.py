@@ -209,10 +209,9 @@ async def _fetch_all(
 
 
 def _dependents(inventory: Inventory) -> dict[str, int]:
-    """For each name, how many other packages of the tree pull it in (directly or not).
-
-    A path runs direct dependency -> ... -> package, so everything before the package on
-    one of its paths needs it. Paths are the shortest few, so this is a lower bound."""
+    """For each name, how many other packages of the tree pull it in (directly or not):
+    its ancestors in the dependency graph. Without a graph, the packages on its recorded
+    paths (the shortest few, so a lower bound)."""
     users: dict[str, set[str]] = defaultdict(set)
     if inventory.graph:
         parents: dict[str, set[str]] = defaultdict(set)
