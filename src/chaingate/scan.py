@@ -1,19 +1,18 @@
 """`chaingate scan`: inventory -> facts -> findings, with the store remembering each run.
 
-This module wires the stages; each stage lives in its own package. The I/O here is the
-concurrent fetch of registry documents, from a thread pool (see registry/http.py for why
-threads), and the store.
+This module wires the stages; each stage lives in its own package. The only I/O here is the
+concurrent fetch of registry documents, run on one event loop behind the plain function
+`run_scan`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,8 +47,8 @@ class ScanOptions:
     ignores: tuple[Ignore, ...] = ()
 
 
-# repr=False: a full repr of every fact costs seconds, and Python 3.11's asyncio.run()
-# formats one of its result while restoring the SIGINT handler (seen when this was async).
+# repr=False: on Python 3.11 asyncio.run() formats repr() of the finished main task (and so
+# of its result) while restoring the SIGINT handler; a full repr of every fact cost seconds.
 @dataclass(repr=False)
 class _Fetched:
     facts: dict[str, ProjectFacts] = field(default_factory=dict)
@@ -61,15 +60,15 @@ class _Fetched:
     network_requests: int = 0
 
 
-def _fetch_project(
+async def _fetch_project(
     client: HttpClient, index: IndexUrls, name: str, out: _Fetched, facts_cache: FactsCache
 ) -> None:
     url = index.project_json(name)
     try:
-        resp = client.fetch(url, keep_body=False)
+        resp = await client.fetch(url, keep_body=False)
         if resp.status == 404:
             # Ask the simple API before calling the name missing: some indexes have no JSON API.
-            simple = client.fetch(
+            simple = await client.fetch(
                 index.project_simple(name), accept=f"{SIMPLE_JSON}, text/html;q=0.1"
             )
             if simple.status == 404:
@@ -89,7 +88,7 @@ def _fetch_project(
             try:
                 body = resp.body
             except BodyNotKept:  # facts lost or from an older chaingate: download again
-                resp = client.fetch(url, keep_body=False, reload=True)
+                resp = await client.fetch(url, keep_body=False, reload=True)
                 body = resp.body
             fetched_at = datetime.fromtimestamp(resp.fetched_at, UTC)
             facts = parse_project(body, source_url=url, fetched_at=fetched_at)
@@ -102,14 +101,14 @@ def _fetch_project(
         out.incomplete[name] = str(exc)
 
 
-def _fetch_version_vulns(
+async def _fetch_version_vulns(
     client: HttpClient, index: IndexUrls, name: str, version: str, out: _Fetched
 ) -> bool | None:
     """Vulnerabilities of a pinned, non-latest version. True when found, False when the
     index answered that it has no such document, None when it could not be asked."""
     url = index.version_json(name, version)
     try:
-        resp = client.fetch(url)
+        resp = await client.fetch(url)
     except FetchError:
         return None
     if resp.status != 200:
@@ -151,49 +150,13 @@ class _IndexMemo:
             pass
 
 
-class _Probe:
-    """The first per-version request is a probe; the others wait for its answer and are not
-    sent when the index does not serve such documents. Thread-safe."""
-
-    def __init__(self, known: bool | None) -> None:
-        self._lock = threading.Lock()
-        self._done = threading.Event()
-        self._started = known is not None
-        self.ok = bool(known)
-        if known is not None:
-            self._done.set()
-
-    def claim(self) -> bool:
-        """True for exactly one caller: the one that must send the probe."""
-        with self._lock:
-            if self._started:
-                return False
-            self._started = True
-            return True
-
-    def settle(self, ok: bool) -> None:
-        self.ok = ok
-        self._done.set()
-
-    def wait(self) -> bool:
-        self._done.wait()
-        return self.ok
-
-
-def _fetch_all(
-    client: HttpClient,
-    pool: ThreadPoolExecutor,
-    packages: tuple[Package, ...],
-    opts: ScanOptions,
-    progress: Progress | None,
-) -> Callable[[], _Fetched]:
-    """Start fetching every project's facts on `pool`; returns a function that waits for
-    them and gives the result."""
+async def _fetch_all(
+    packages: tuple[Package, ...], opts: ScanOptions, progress: Progress | None
+) -> _Fetched:
     index = IndexUrls.parse(opts.index_url)
     out = _Fetched()
     names = sorted({p.name for p in packages if p.origin is Origin.REGISTRY})
     total, done = len(names), 0
-    done_lock = threading.Lock()
     cache_dir = opts.http.cache_dir
     facts_cache = FactsCache(cache_dir / "facts" if cache_dir else None)
     versions: dict[str, set[str]] = defaultdict(set)
@@ -201,47 +164,48 @@ def _fetch_all(
         if p.version is not None:
             versions[p.name].add(p.version)
     # Vulnerabilities: the project document covers the latest version; other pinned
-    # versions need the per-version document, which not every index serves.
+    # versions need the per-version document, which not every index serves. The first such
+    # request is a probe: the others wait for it and are not sent if it fails.
+    probe: asyncio.Future[bool] | None = None
     memo = _IndexMemo(opts.http.cache_dir, index.base, opts.http.ttl)
-    known = False if memo.version_docs is False and not opts.http.refresh else None
-    probe = _Probe(known)
-    out.version_docs_unsupported = known is False
+    if memo.version_docs is False and not opts.http.refresh:
+        # Learnt by an earlier scan, still within the cache TTL.
+        probe = asyncio.get_running_loop().create_future()
+        probe.set_result(False)
+        out.version_docs_unsupported = True
 
-    def version_vulns(name: str, version: str) -> None:
-        if probe.claim():
-            answer = _fetch_version_vulns(client, index, name, version, out)
-            out.version_docs_unsupported = answer is False
-            if answer is not None:  # a timeout says nothing about the index
-                memo.remember(version_docs=answer)
-            probe.settle(bool(answer))
-        elif probe.wait():
-            _fetch_version_vulns(client, index, name, version, out)
+    async with HttpClient(opts.http) as client:
 
-    def one(name: str) -> None:
-        nonlocal done
-        _fetch_project(client, index, name, out, facts_cache)
-        with done_lock:
+        async def version_vulns(name: str, version: str) -> None:
+            nonlocal probe
+            if probe is None:
+                probe = asyncio.get_running_loop().create_future()
+                answer = await _fetch_version_vulns(client, index, name, version, out)
+                out.version_docs_unsupported = answer is False
+                probe.set_result(bool(answer))
+                if answer is not None:  # a timeout says nothing about the index
+                    memo.remember(version_docs=answer)
+            elif await asyncio.shield(probe):
+                await _fetch_version_vulns(client, index, name, version, out)
+
+        async def one(name: str) -> None:
+            nonlocal done
+            await _fetch_project(client, index, name, out, facts_cache)
             done += 1
             if progress:
                 progress(done, total)
-        facts = out.facts.get(name)
-        if facts is None:
-            return
-        for version in sorted(versions[name]):
-            if version == facts.latest_version:
-                out.vulns[(name, version)] = facts.vulnerabilities
-            elif facts.release(version) is not None:
-                version_vulns(name, version)
+            facts = out.facts.get(name)
+            if facts is None:
+                return
+            for version in sorted(versions[name]):
+                if version == facts.latest_version:
+                    out.vulns[(name, version)] = facts.vulnerabilities
+                elif facts.release(version) is not None:
+                    await version_vulns(name, version)
 
-    futures = [pool.submit(one, n) for n in names]
-
-    def result() -> _Fetched:
-        for f in futures:
-            f.result()
+        await asyncio.gather(*(one(n) for n in names))
         out.network_requests = client.network_requests
-        return out
-
-    return result
+    return out
 
 
 def _dependents(inventory: Inventory) -> dict[str, int]:
@@ -367,23 +331,16 @@ def run_scan(
     """Fetch facts for every package of `inventory`, evaluate, remember, and report."""
     started = datetime.now(UTC)
     now = opts.now or started
-    index = IndexUrls.parse(opts.index_url)
-    with (
-        HttpClient(opts.http) as client,
-        ThreadPoolExecutor(opts.http.concurrency, thread_name_prefix="fetch") as pool,
-    ):
-        fetched = _fetch_all(client, pool, inventory.packages, opts, progress)()
-    # Opening the store while the fetch runs was measured: under the GIL it only contends.
-    store: Store | None = None
-    previous: dict[str, Observation] = {}
+    fetched = asyncio.run(_fetch_all(inventory.packages, opts, progress))
+    store = None
     marker = RecordedMarker(opts.http.cache_dir, opts.db_url) if opts.db_url else None
     hashes = {name: content_hash(f) for name, f in fetched.facts.items()}
     unchanged = fetched.network_requests == 0 and marker is not None and marker.covers(hashes)
     if opts.db_url and not unchanged:
         store = _open_store(opts.db_url)
-        previous = store.latest("pypi", fetched.facts)
     # When unchanged, the store's latest observations are exactly these facts: nothing to
     # compare against, so no previous observations are needed.
+    previous = store.latest("pypi", fetched.facts) if store else {}
     applied = apply(
         evaluate(inventory, fetched, previous, now, opts.thresholds),
         list(opts.ignores),
@@ -411,6 +368,7 @@ def run_scan(
                 Incomplete(p.name, p.version, f"version {p.version} is not on the index")
             )
     finished = datetime.now(UTC)
+    index = IndexUrls.parse(opts.index_url).base
     if store is not None:
         store.record(list(fetched.facts.values()), now)
         if marker is not None:
@@ -419,7 +377,7 @@ def run_scan(
             started_at=started,
             finished_at=finished,
             root=inventory.root,
-            index_url=index.base,
+            index_url=index,
             packages=len(inventory.packages),
             findings=len(findings),
             incomplete=len(incomplete),
@@ -429,10 +387,10 @@ def run_scan(
         facts=fetched.facts,
         findings=findings,
         incomplete=tuple(incomplete),
-        index_url=index.base,
+        index_url=index,
         started_at=started,
         finished_at=finished,
-        checks=_checks(inventory, fetched, opts, index.base),
+        checks=_checks(inventory, fetched, opts, index),
         ignored=applied.ignored,
         notes=notes,
     )

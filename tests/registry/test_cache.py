@@ -3,6 +3,7 @@ server without validators is refetched once the TTL runs out."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,11 @@ from tests.pypiserver import PyPIServer
 
 
 def fetch(settings: HttpSettings, url: str) -> Response:
-    with HttpClient(settings) as client:
-        return client.fetch(url)
+    async def go() -> Response:
+        async with HttpClient(settings) as client:
+            return await client.fetch(url)
+
+    return asyncio.run(go())
 
 
 def test_fresh_entry_makes_no_request(pypi_server: PyPIServer, tmp_path: Path) -> None:
@@ -106,11 +110,15 @@ def test_validators_only_entry_has_no_body_until_reloaded(
 ) -> None:
     from chaingate.registry.http import BodyNotKept
 
-    with HttpClient(HttpSettings(cache_dir=tmp_path, ttl=900)) as client:
-        url = f"{pypi_server.url}/pypi/six/json"
-        first = client.fetch(url, keep_body=False)
-        second = client.fetch(url, keep_body=False)
-        third = client.fetch(url, keep_body=False, reload=True)
+    async def go() -> tuple[Response, Response, Response]:
+        async with HttpClient(HttpSettings(cache_dir=tmp_path, ttl=900)) as client:
+            url = f"{pypi_server.url}/pypi/six/json"
+            first = await client.fetch(url, keep_body=False)
+            second = await client.fetch(url, keep_body=False)
+            third = await client.fetch(url, keep_body=False, reload=True)
+            return first, second, third
+
+    first, second, third = asyncio.run(go())
     assert first.body.startswith(b"{") and not list(tmp_path.rglob("*.body"))
     assert second.from_cache and second.body_id == first.body_id
     with pytest.raises(BodyNotKept):
