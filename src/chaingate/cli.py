@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -76,40 +76,187 @@ def _parse_now(value: str | None) -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+# Options shared by the commands that analyse a project (scan, domains).
+PathArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Project directory or one manifest / lock file (default: the current "
+        "directory). With --env: a virtualenv (default: this interpreter).",
+        show_default=False,
+    ),
+]
+EnvOpt = Annotated[
+    bool, typer.Option("--env", help="Scan an installed environment instead of files.")
+]
+NoResolveOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-resolve", help="Take the input as complete: do not resolve unpinned requirements."
+    ),
+]
+IndexOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--index-url",
+        "-i",
+        help="PyPI-compatible index: its base (https://pypi.org) or its /simple URL. "
+        "Default: CHAINGATE_INDEX_URL, then pip's index-url, then https://pypi.org.",
+        show_default=False,
+    ),
+]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="SQLAlchemy database URL for observations over time (default: CHAINGATE_DB, "
+        "else SQLite in the user data directory).",
+        show_default=False,
+    ),
+]
+NoDbOpt = Annotated[
+    bool, typer.Option("--no-db", help="Keep no history (ownership-change is unavailable).")
+]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Cache directory (default: CHAINGATE_CACHE_DIR or the user cache directory).",
+        show_default=False,
+    ),
+]
+CacheTtlOpt = Annotated[
+    float,
+    typer.Option(
+        help="Seconds a cached document stays fresh when the index does not say "
+        "(pypi.org says 900)."
+    ),
+]
+RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Revalidate every cached document.")]
+OfflineOpt = Annotated[
+    bool,
+    typer.Option("--offline", help="Use only the cache; a miss makes the package incomplete."),
+]
+ConcurrencyOpt = Annotated[int, typer.Option(min=1, max=128, help="Parallel requests.")]
+TimeoutOpt = Annotated[float, typer.Option(min=0.1, help="Seconds per request.")]
+RetriesOpt = Annotated[int, typer.Option(min=0, max=10, help="Retries per request.")]
+NowOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Evaluate as of this ISO 8601 time (replaying an incident).", show_default=False
+    ),
+]
+DnsServerOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--dns-server",
+        help="DNS server HOST[:PORT] for email-domain checks; repeatable (default: "
+        "CHAINGATE_DNS_SERVERS, comma-separated, else the system's resolver).",
+        show_default=False,
+    ),
+]
+NoDomainsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-domain-checks", help="Skip DNS and RDAP checks of maintainer email domains."
+    ),
+]
+DomainTtlOpt = Annotated[
+    float, typer.Option(help="Hours a domain's DNS / RDAP answers are reused.")
+]
+DnsTimeoutOpt = Annotated[float, typer.Option(min=0.1, help="Seconds per DNS query.")]
+
+
+@dataclass(frozen=True)
+class _Common:
+    """The values of the shared options, gathered once."""
+
+    path: Path | None
+    env: bool
+    no_resolve: bool
+    index_url: str | None
+    db: str | None
+    no_db: bool
+    cache_dir: Path | None
+    cache_ttl: float
+    refresh: bool
+    offline: bool
+    concurrency: int
+    timeout: float
+    retries: int
+    now: str | None
+    dns_server: list[str] | None
+    no_domain_checks: bool
+    domain_ttl: float
+    dns_timeout: float
+    cooldown: float = 72.0
+
+
+def _analyse(c: _Common) -> ScanResult:
+    """Inventory, facts, domain intelligence and findings for the shared options; exits
+    with code 2 and a one-line message on bad input."""
+    from chaingate import config
+    from chaingate.inventory.interface import InventoryError
+    from chaingate.policy import ignore
+    from chaingate.registry.http import HttpSettings
+    from chaingate.registry.pypi import IndexUrls
+    from chaingate.scan import DomainOptions, ScanOptions, run_scan
+    from chaingate.signals.registry import Thresholds
+    from chaingate.store.interface import StoreError
+
+    index, _source = config.index_url(c.index_url)
+    try:
+        IndexUrls.parse(index)
+    except ValueError as exc:
+        fail(f"--index-url: {exc}")
+    pinned_now = _parse_now(c.now)
+    domains = None
+    if not c.no_domain_checks:
+        try:
+            domains = DomainOptions(
+                dns_servers=config.dns_servers(c.dns_server),
+                bootstrap_url=config.rdap_bootstrap_url(),
+                ttl_hours=c.domain_ttl,
+                dns_timeout=c.dns_timeout,
+            )
+        except ValueError as exc:
+            fail(f"--dns-server: {exc}")
+    try:
+        ignores = ignore.load(c.path or Path(".")) if not c.env else []
+    except ignore.PolicyError as exc:
+        fail(str(exc))
+    inventory = _inventory(c.path, env=c.env, resolve=not c.no_resolve, index=index)
+    opts = ScanOptions(
+        index_url=index,
+        http=HttpSettings(
+            cache_dir=config.cache_dir(c.cache_dir),
+            ttl=c.cache_ttl,
+            timeout=c.timeout,
+            retries=c.retries,
+            concurrency=c.concurrency,
+            refresh=c.refresh,
+            offline=c.offline,
+        ),
+        db_url=None if c.no_db else config.db_url(c.db),
+        now=pinned_now,
+        thresholds=Thresholds(cooldown_hours=c.cooldown),
+        ignores=tuple(ignores),
+        domains=domains,
+    )
+    try:
+        return _with_progress(lambda cb: run_scan(inventory, opts, cb))
+    except StoreError as exc:
+        fail(str(exc))
+    except InventoryError as exc:
+        fail(str(exc))
+
+
 @app.command()
 def scan(
-    path: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Project directory or one manifest / lock file (default: the current "
-            "directory). With --env: a virtualenv (default: this interpreter).",
-            show_default=False,
-        ),
-    ] = None,
-    env: Annotated[
-        bool, typer.Option("--env", help="Scan an installed environment instead of files.")
-    ] = False,
-    no_resolve: Annotated[
-        bool,
-        typer.Option(
-            "--no-resolve",
-            help="Take the input as complete: do not resolve unpinned requirements.",
-        ),
-    ] = False,
-    index_url: Annotated[
-        str | None,
-        typer.Option(
-            "--index-url",
-            "-i",
-            help="PyPI-compatible index: its base (https://pypi.org) or its /simple URL. "
-            "Default: CHAINGATE_INDEX_URL, then pip's index-url, then https://pypi.org.",
-            show_default=False,
-        ),
-    ] = None,
+    path: PathArg = None,
+    env: EnvOpt = False,
+    no_resolve: NoResolveOpt = False,
+    index_url: IndexOpt = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
-    ] = None,
+    output: OutputOpt = None,
     fail_on: Annotated[
         str,
         typer.Option(
@@ -121,108 +268,91 @@ def scan(
         bool,
         typer.Option("--fail-incomplete", help="Exit 3 when any package could not be analysed."),
     ] = False,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            help="SQLAlchemy database URL for observations over time (default: CHAINGATE_DB, "
-            "else SQLite in the user data directory).",
-            show_default=False,
-        ),
-    ] = None,
-    no_db: Annotated[
-        bool, typer.Option("--no-db", help="Keep no history (ownership-change is unavailable).")
-    ] = False,
-    cache_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="HTTP cache directory (default: CHAINGATE_CACHE_DIR or the user cache directory).",
-            show_default=False,
-        ),
-    ] = None,
-    cache_ttl: Annotated[
-        float,
-        typer.Option(
-            help="Seconds a cached document stays fresh when the index does "
-            "not say (pypi.org says 900)."
-        ),
-    ] = 900.0,
-    refresh: Annotated[
-        bool, typer.Option("--refresh", help="Revalidate every cached document.")
-    ] = False,
-    offline: Annotated[
-        bool,
-        typer.Option("--offline", help="Use only the cache; a miss makes the package incomplete."),
-    ] = False,
-    concurrency: Annotated[int, typer.Option(min=1, max=128, help="Parallel requests.")] = 16,
-    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per request.")] = 20.0,
-    retries: Annotated[int, typer.Option(min=0, max=10, help="Retries per request.")] = 3,
+    db: DbOpt = None,
+    no_db: NoDbOpt = False,
+    cache_dir: CacheDirOpt = None,
+    cache_ttl: CacheTtlOpt = 900.0,
+    refresh: RefreshOpt = False,
+    offline: OfflineOpt = False,
+    concurrency: ConcurrencyOpt = 16,
+    timeout: TimeoutOpt = 20.0,
+    retries: RetriesOpt = 3,
     cooldown: Annotated[float, typer.Option(help="Hours a release is 'new' (new-release).")] = 72.0,
-    now: Annotated[
-        str | None,
-        typer.Option(
-            help="Evaluate as of this ISO 8601 time (replaying an incident).", show_default=False
-        ),
-    ] = None,
+    dns_server: DnsServerOpt = None,
+    no_domain_checks: NoDomainsOpt = False,
+    domain_ttl: DomainTtlOpt = 24.0,
+    dns_timeout: DnsTimeoutOpt = 2.0,
+    now: NowOpt = None,
 ) -> None:
-    """Show whom a project trusts and flag author and release risk."""
-    from chaingate import config
-    from chaingate.inventory.interface import InventoryError
-    from chaingate.registry.http import HttpSettings
-    from chaingate.registry.pypi import IndexUrls
+    """Show whom a project trusts and flag author, release and email-domain risk."""
     from chaingate.signals.interface import Severity
-    from chaingate.signals.registry import Thresholds
-    from chaingate.store.interface import StoreError
 
     try:
         threshold = Severity.parse(fail_on)
     except ValueError as exc:
         fail(f"--fail-on: {exc}")
-    index, _source = config.index_url(index_url)
-    try:
-        IndexUrls.parse(index)
-    except ValueError as exc:
-        fail(f"--index-url: {exc}")
-    pinned_now = _parse_now(now)
-
-    from chaingate.policy import ignore
-
-    try:
-        ignores = ignore.load(path or Path(".")) if not env else []
-    except ignore.PolicyError as exc:
-        fail(str(exc))
-    inventory = _inventory(path, env=env, resolve=not no_resolve, index=index)
-
-    from chaingate.scan import ScanOptions, run_scan
-
-    opts = ScanOptions(
-        index_url=index,
-        http=HttpSettings(
-            cache_dir=config.cache_dir(cache_dir),
-            ttl=cache_ttl,
-            timeout=timeout,
-            retries=retries,
-            concurrency=concurrency,
-            refresh=refresh,
-            offline=offline,
-        ),
-        db_url=None if no_db else config.db_url(db),
-        now=pinned_now,
-        thresholds=Thresholds(cooldown_hours=cooldown),
-        ignores=tuple(ignores),
-    )
-    try:
-        result = _with_progress(lambda cb: run_scan(inventory, opts, cb))
-    except StoreError as exc:
-        fail(str(exc))
-    except InventoryError as exc:
-        fail(str(exc))
-
+    result = _analyse(
+        _Common(
+            path, env, no_resolve, index_url, db, no_db, cache_dir, cache_ttl, refresh, offline,
+            concurrency, timeout, retries, now, dns_server, no_domain_checks, domain_ttl,
+            dns_timeout, cooldown,
+        )
+    )  # fmt: skip
     _emit(result, fmt, output)
     worst = result.worst()
     if worst is not None and worst >= threshold:
         raise typer.Exit(EXIT_FINDINGS)
     if fail_incomplete and result.incomplete:
         raise typer.Exit(EXIT_INCOMPLETE)
+
+
+class DomainsFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def domains(
+    path: PathArg = None,
+    env: EnvOpt = False,
+    no_resolve: NoResolveOpt = False,
+    index_url: IndexOpt = None,
+    fmt: Annotated[
+        DomainsFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = DomainsFormat.text,
+    output: OutputOpt = None,
+    db: DbOpt = None,
+    no_db: NoDbOpt = False,
+    cache_dir: CacheDirOpt = None,
+    cache_ttl: CacheTtlOpt = 900.0,
+    refresh: RefreshOpt = False,
+    offline: OfflineOpt = False,
+    concurrency: ConcurrencyOpt = 16,
+    timeout: TimeoutOpt = 20.0,
+    retries: RetriesOpt = 3,
+    dns_server: DnsServerOpt = None,
+    domain_ttl: DomainTtlOpt = 24.0,
+    dns_timeout: DnsTimeoutOpt = 2.0,
+    now: NowOpt = None,
+) -> None:
+    """Every maintainer email domain in the tree: status, registration and expiry, and the
+    accounts and packages behind it."""
+    from chaingate.report.domains import render_domains_json, render_domains_text
+
+    result = _analyse(
+        _Common(
+            path, env, no_resolve, index_url, db, no_db, cache_dir, cache_ttl, refresh, offline,
+            concurrency, timeout, retries, now, dns_server, False, domain_ttl, dns_timeout,
+        )
+    )  # fmt: skip
+    text = render_domains_json(result) if fmt is DomainsFormat.json else render_domains_text(result)
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"--output {output}: {exc.strerror or exc}")
 
 
 def _inventory(path: Path | None, *, env: bool, resolve: bool, index: str) -> Inventory:

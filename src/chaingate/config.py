@@ -74,3 +74,48 @@ def cache_dir(cli_value: Path | None) -> Path:
     from platformdirs import user_cache_path
 
     return user_cache_path("chaingate", appauthor=False) / "http"
+
+
+def dns_servers(cli_values: list[str] | None) -> tuple[str, ...] | None:
+    """DNS servers for email-domain checks: --dns-server, else CHAINGATE_DNS_SERVERS
+    (comma-separated), else None for the system's resolver. Each is HOST[:PORT]."""
+    values = list(cli_values or [])
+    if not values and os.environ.get("CHAINGATE_DNS_SERVERS"):
+        values = [v.strip() for v in os.environ["CHAINGATE_DNS_SERVERS"].split(",") if v.strip()]
+    if not values:
+        return None
+    for value in values:
+        _split_host_port(value)
+    return tuple(values)
+
+
+def _split_host_port(value: str) -> tuple[str, int]:
+    import ipaddress
+
+    host, port = value, 53
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"not HOST[:PORT]: {value!r}")
+            port = _port(rest[1:], value)
+    elif value.count(":") == 1:
+        host, raw = value.split(":")
+        port = _port(raw, value)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{value!r}: the DNS server must be an IP address") from None
+    return host, port
+
+
+def _port(raw: str, value: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ValueError(f"bad port in {value!r}")
+    return int(raw)
+
+
+def rdap_bootstrap_url() -> str:
+    """The IANA RDAP bootstrap file for DNS (RFC 9224), or a mirror from
+    CHAINGATE_RDAP_BOOTSTRAP_URL."""
+    return os.environ.get("CHAINGATE_RDAP_BOOTSTRAP_URL") or "https://data.iana.org/rdap/dns.json"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from chaingate.intel.interface import DomainFacts
 from chaingate.inventory.interface import Inventory, Package
 from chaingate.policy.ignore import Ignored
 from chaingate.registry.interface import ProjectFacts
@@ -50,6 +51,7 @@ class ScanResult:
     finished_at: datetime
     checks: dict[str, CheckStatus] = field(default_factory=dict)
     ignored: tuple[Ignored, ...] = ()  # findings silenced by an exception, with its reason
+    domains: dict[str, DomainFacts] = field(default_factory=dict)  # email-domain intelligence
     notes: tuple[str, ...] = ()  # things the reader should know (e.g. an expired exception)
 
     @property

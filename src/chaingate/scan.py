@@ -12,12 +12,13 @@ import hashlib
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chaingate.intel.interface import DomainReport, SourceCheck
 from chaingate.inventory.interface import Inventory, Origin, Package
 from chaingate.policy.ignore import Ignore, apply
 from chaingate.registry.factscache import FactsCache
@@ -45,6 +46,18 @@ class ScanOptions:
     now: datetime | None = None  # pinned by tests and replays
     thresholds: sigreg.Thresholds = field(default_factory=sigreg.Thresholds)
     ignores: tuple[Ignore, ...] = ()
+    domains: DomainOptions | None = None  # None: no email-domain intelligence
+
+
+@dataclass(frozen=True)
+class DomainOptions:
+    """How to check maintainer email domains (DNS and RDAP)."""
+
+    dns_servers: tuple[str, ...] | None  # "HOST[:PORT]"; None: the system's resolver
+    bootstrap_url: str  # IANA RDAP bootstrap (dns.json) or a mirror
+    ttl_hours: float = 24.0
+    dns_timeout: float = 2.0
+    rdap_timeout: float = 5.0
 
 
 # repr=False: on Python 3.11 asyncio.run() formats repr() of the finished main task (and so
@@ -240,6 +253,8 @@ def evaluate(
     previous: dict[str, Observation],
     now: datetime,
     thresholds: sigreg.Thresholds,
+    domains: DomainReport | None = None,
+    email_first_seen: Mapping[str, datetime] | None = None,
 ) -> list[Finding]:
     """Run every signal. Pure: no I/O, so tests feed it hand-built facts."""
     sigreg.load_all()
@@ -257,6 +272,10 @@ def evaluate(
             tree_size=size,
             vulnerabilities=fetched.vulns.get((pkg.name, pkg.version)) if pkg.version else None,
             thresholds=thresholds,
+            domains=domains.domains if domains else {},
+            dns_ok=domains is not None and domains.dns.status == "ok",
+            rdap_ok=domains is not None and domains.rdap.status == "ok",
+            email_first_seen=email_first_seen or {},
         )
         for fn in sigreg.PACKAGE_SIGNALS:
             findings.extend(fn(ctx))
@@ -319,6 +338,61 @@ def _checks(
     return checks
 
 
+def _domain_intel(
+    facts: Mapping[str, ProjectFacts], opts: ScanOptions, dopts: DomainOptions, now: datetime
+) -> DomainReport:
+    """DNS and RDAP for every maintainer email domain: once per domain, answers reused from
+    the cache while younger than the TTL."""
+    from chaingate.intel.cache import DomainCache
+    from chaingate.intel.lookup import look_up
+    from chaingate.intel.psl import registrable_domain
+
+    wanted = sorted(
+        {d for f in facts.values() for p in f.people if (d := registrable_domain(p.domain))}
+    )
+    cache = DomainCache(opts.http.cache_dir, timedelta(hours=dopts.ttl_hours))
+    cached = cache.fresh(wanted, now)
+    rdap_http = replace(
+        opts.http, timeout=dopts.rdap_timeout, retries=min(opts.http.retries, 2), ttl=86400.0
+    )
+
+    async def run() -> DomainReport:
+        async with HttpClient(rdap_http) as client:
+            return await look_up(
+                wanted,
+                dns_servers=dopts.dns_servers,
+                client=client,
+                bootstrap_url=dopts.bootstrap_url,
+                now=now,
+                cached=cached,
+                dns_timeout=dopts.dns_timeout,
+            )
+
+    report = (
+        asyncio.run(run())
+        if wanted
+        else DomainReport(
+            dns=SourceCheck("ok", "no email domains"), rdap=SourceCheck("ok", "no email domains")
+        )
+    )
+    if report.queries and report.dns.status == "ok" and report.rdap.status == "ok":
+        cache.put(f for d, f in report.domains.items() if d not in cached)
+    return report
+
+
+def _domain_checks(report: DomainReport | None) -> dict[str, CheckStatus]:
+    if report is None:
+        reason = "email-domain checks were not run (--no-domain-checks)"
+        return {
+            "dns": CheckStatus("unavailable", reason),
+            "rdap": CheckStatus("unavailable", reason),
+        }
+    return {
+        "dns": CheckStatus(report.dns.status, report.dns.reason),
+        "rdap": CheckStatus(report.rdap.status, report.rdap.reason),
+    }
+
+
 def _open_store(url: str) -> Store:
     from chaingate.store.db import Store  # SQLAlchemy is imported only when a store is used
 
@@ -338,11 +412,17 @@ def run_scan(
     unchanged = fetched.network_requests == 0 and marker is not None and marker.covers(hashes)
     if opts.db_url and not unchanged:
         store = _open_store(opts.db_url)
+    domains = None
+    if opts.domains is not None:
+        domains = _domain_intel(fetched.facts, opts, opts.domains, now)
+        if domains.queries and opts.db_url and store is None:
+            store = _open_store(opts.db_url)  # new lookups are observations to record
     # When unchanged, the store's latest observations are exactly these facts: nothing to
     # compare against, so no previous observations are needed.
     previous = store.latest("pypi", fetched.facts) if store else {}
+    first_seen = store.email_first_seen("pypi", fetched.facts) if store else {}
     applied = apply(
-        evaluate(inventory, fetched, previous, now, opts.thresholds),
+        evaluate(inventory, fetched, previous, now, opts.thresholds, domains, first_seen),
         list(opts.ignores),
         now.date(),
     )
@@ -370,6 +450,8 @@ def run_scan(
     finished = datetime.now(UTC)
     index = IndexUrls.parse(opts.index_url).base
     if store is not None:
+        if domains is not None and domains.queries:
+            store.record_domains(domains.domains.values())
         store.record(list(fetched.facts.values()), now)
         if marker is not None:
             marker.save(hashes)
@@ -390,7 +472,8 @@ def run_scan(
         index_url=index,
         started_at=started,
         finished_at=finished,
-        checks=_checks(inventory, fetched, opts, index),
+        checks={**_checks(inventory, fetched, opts, index), **_domain_checks(domains)},
+        domains=domains.domains if domains else {},
         ignored=applied.ignored,
         notes=notes,
     )

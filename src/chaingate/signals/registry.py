@@ -7,10 +7,11 @@ entry per id; tests/signals/test_registry.py keeps the two in step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from chaingate.intel.interface import DomainFacts
 from chaingate.inventory.interface import Package
 from chaingate.registry.interface import ProjectFacts, Vulnerability
 from chaingate.signals.interface import Finding, Severity
@@ -30,6 +31,9 @@ class Thresholds:
     burst_min_releases: int = 5
     burst_quiet_days: float = 90.0
     new_package_days: float = 30.0
+    expiring_days: float = 30.0
+    # A release this soon after a domain's (re-)registration is what ctx looked like.
+    reregistered_release_days: float = 30.0
     concentration_min_packages: int = 5
     concentration_share: float = 0.10
 
@@ -49,6 +53,12 @@ class PackageContext:
     # Vulnerabilities of the version in use; None when the registry could not say.
     vulnerabilities: tuple[Vulnerability, ...] | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # Email-domain intelligence, by registrable domain; findings only from sources that
+    # passed their canaries (dns_ok / rdap_ok).
+    domains: Mapping[str, DomainFacts] = field(default_factory=dict)
+    dns_ok: bool = False
+    rdap_ok: bool = False
+    email_first_seen: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,8 +93,21 @@ def _register(sid: str, severity: Severity, family: str, summary: str) -> None:
 
 
 def declare(sid: str, severity: Severity, family: str, summary: str) -> None:
-    """Register an id produced by a function that emits more than one id."""
+    """Register an id produced by a function that emits more than one id (see `emits`)."""
     _register(sid, severity, family, summary)
+
+
+def emits(*sids: str) -> Callable[[PackageSignal], PackageSignal]:
+    """Register a package signal that emits several ids, each already `declare`d."""
+
+    def wrap(fn: PackageSignal) -> PackageSignal:
+        missing = [sid for sid in sids if sid not in SIGNALS]
+        if missing:
+            raise ValueError(f"declare {', '.join(missing)} before registering {fn.__name__}")
+        PACKAGE_SIGNALS.append(fn)
+        return fn
+
+    return wrap
 
 
 def package_signal(
@@ -114,6 +137,7 @@ def load_all() -> None:
     from chaingate.signals import (  # noqa: F401
         advisory,
         authors,
+        domains,
         names,
         releases,
     )

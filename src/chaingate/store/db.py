@@ -8,6 +8,7 @@ does not pay for the migration machinery.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -17,13 +18,20 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from chaingate.intel.interface import DnsAnswer, DomainFacts, RdapRecord
 from chaingate.registry.interface import Account, ProjectFacts
 from chaingate.store.interface import Observation, StoreError, content_hash
-from chaingate.store.models import Base, ProjectObservation, ReleaseObservation, ScanRun
+from chaingate.store.models import (
+    Base,
+    DomainObservation,
+    ProjectObservation,
+    ReleaseObservation,
+    ScanRun,
+)
 
 T = TypeVar("T")
 
-HEAD = "0002"  # the newest migration; tests/store checks it matches migrations/versions
+HEAD = "0003"  # the newest migration; tests/store checks it matches migrations/versions
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Alembic's own version table, written by hand only when stamping a brand-new database.
 _VERSION_TABLE = "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
@@ -191,6 +199,55 @@ class Store:
         if rows:
             s.connection().execute(insert(table), rows)  # type: ignore[arg-type]
 
+    def email_first_seen(self, ecosystem: str, names: Iterable[str]) -> dict[str, datetime]:
+        """For every address in the stored observations of these projects, the first time we
+        saw it on any of them: an address older than its domain's registration is a lapsed
+        domain someone else now owns."""
+        first: dict[str, datetime] = {}
+        with Session(self.engine) as s:
+            for chunk in _chunks(sorted(set(names)), 500):
+                for observed_at, emails in s.execute(
+                    select(ProjectObservation.observed_at, ProjectObservation.emails)
+                    .where(ProjectObservation.ecosystem == ecosystem)
+                    .where(ProjectObservation.name.in_(chunk))
+                ):
+                    when = _aware(observed_at)
+                    for address in emails or ():
+                        if address not in first or when < first[address]:
+                            first[address] = when
+        return first
+
+    def domains(self, domains: Iterable[str], fresh_after: datetime) -> dict[str, DomainFacts]:
+        """The newest stored answer for each domain, if checked after `fresh_after`."""
+        out: dict[str, DomainFacts] = {}
+        with Session(self.engine) as s:
+            for chunk in _chunks(sorted(set(domains)), 500):
+                rows = s.scalars(
+                    select(DomainObservation)
+                    .where(DomainObservation.domain.in_(chunk))
+                    .where(DomainObservation.checked_at > fresh_after)
+                    .order_by(DomainObservation.checked_at, DomainObservation.id)
+                )
+                for row in rows:
+                    out[row.domain] = _domain_facts(row)
+        return out
+
+    def record_domains(self, facts: Iterable[DomainFacts]) -> None:
+        rows = [
+            {
+                "domain": f.domain,
+                "checked_at": f.checked_at,
+                "dns": None if f.dns is None else asdict(f.dns),
+                "rdap": None if f.rdap is None else _rdap_json(f.rdap),
+                "dns_error": f.dns_error,
+                "rdap_error": f.rdap_error,
+            }
+            for f in facts
+        ]
+        if rows:
+            with Session(self.engine) as s, s.begin():
+                s.connection().execute(insert(DomainObservation.__table__), rows)  # type: ignore[arg-type]
+
     def record_scan(
         self,
         *,
@@ -214,6 +271,45 @@ class Store:
                     incomplete=incomplete,
                 )
             )
+
+
+def _rdap_json(r: RdapRecord) -> dict[str, object]:
+    def iso(dt: datetime | None) -> str | None:
+        return None if dt is None else dt.isoformat()
+
+    return {
+        "registered": r.registered,
+        "registration": iso(r.registration),
+        "expiration": iso(r.expiration),
+        "last_changed": iso(r.last_changed),
+        "statuses": list(r.statuses),
+        "url": r.url,
+    }
+
+
+def _domain_facts(row: DomainObservation) -> DomainFacts:
+    def when(value: object) -> datetime | None:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+    dns = None if row.dns is None else DnsAnswer(**row.dns)
+    rdap = None
+    if row.rdap is not None:
+        rdap = RdapRecord(
+            registered=bool(row.rdap["registered"]),
+            registration=when(row.rdap.get("registration")),
+            expiration=when(row.rdap.get("expiration")),
+            last_changed=when(row.rdap.get("last_changed")),
+            statuses=tuple(row.rdap.get("statuses") or ()),
+            url=row.rdap.get("url"),
+        )
+    return DomainFacts(
+        domain=row.domain,
+        checked_at=_aware(row.checked_at),
+        dns=dns,
+        rdap=rdap,
+        dns_error=row.dns_error,
+        rdap_error=row.rdap_error,
+    )
 
 
 def upgrade(conn: Connection, revision: str = "head") -> None:

@@ -71,3 +71,19 @@ class ScanRun(Base):
     packages: Mapped[int] = mapped_column(Integer)
     findings: Mapped[int] = mapped_column(Integer)
     incomplete: Mapped[int] = mapped_column(Integer)
+
+
+class DomainObservation(Base):
+    """What DNS and RDAP said about a maintainer email domain, and when. The newest row per
+    domain serves later runs until it is older than the domain TTL."""
+
+    __tablename__ = "domain_observation"
+    __table_args__ = (Index("ix_domain_observation_domain", "domain", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(256))
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dns: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    rdap: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    dns_error: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    rdap_error: Mapped[str | None] = mapped_column(String(1024), nullable=True)

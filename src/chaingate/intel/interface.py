@@ -1,0 +1,72 @@
+"""Email-domain intelligence: what DNS and RDAP say about the domain of a maintainer address.
+
+One `DomainFacts` per registrable domain per run. A lookup that could not be made is
+recorded as such (`dns is None`, `rdap is None` with a reason), never as "fine"; and when a
+source fails its canaries (a resolver that says NXDOMAIN for gmail.com), the whole source is
+`unavailable` and no finding may be drawn from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+# Domains that must exist. A resolver or RDAP service that denies them cannot be believed.
+DNS_CANARIES = ("pypi.org", "gmail.com", "python.org")
+RDAP_CANARIES = ("pypi.org", "python.org")
+
+SourceStatus = Literal["ok", "unavailable"]
+
+
+@dataclass(frozen=True)
+class DnsAnswer:
+    """What the resolver said about a domain. `exists` is False only for NXDOMAIN."""
+
+    exists: bool
+    has_mx: bool = False
+    has_a: bool = False  # A or AAAA
+    has_ns: bool = False
+
+
+@dataclass(frozen=True)
+class RdapRecord:
+    """Registration facts from RDAP (RFC 9083 `events` and `status`).
+
+    `registered` is False when the registry's RDAP server answered 404 (no such object).
+    """
+
+    registered: bool
+    registration: datetime | None = None
+    expiration: datetime | None = None
+    last_changed: datetime | None = None
+    statuses: tuple[str, ...] = ()  # lowercased, e.g. "redemption period", "pending delete"
+    url: str | None = None  # the RDAP document it came from
+
+
+@dataclass(frozen=True)
+class DomainFacts:
+    domain: str  # registrable domain (public suffix list), lowercase
+    checked_at: datetime
+    dns: DnsAnswer | None  # None: DNS could not answer for this domain (timeout, SERVFAIL)
+    rdap: RdapRecord | None  # None: no RDAP answer (no server for the TLD, error)
+    dns_error: str | None = None
+    rdap_error: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    """Whether a source (DNS, RDAP) can be believed in this run, and why not."""
+
+    status: SourceStatus
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DomainReport:
+    """Every domain looked at in one run, and whether each source could be believed."""
+
+    domains: dict[str, DomainFacts] = field(default_factory=dict)
+    dns: SourceCheck = SourceCheck("unavailable", "not checked")
+    rdap: SourceCheck = SourceCheck("unavailable", "not checked")
+    queries: int = 0  # DNS queries and RDAP requests sent in this run (0 on a warm re-scan)
