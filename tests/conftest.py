@@ -33,7 +33,7 @@ _deselected: list[str] = []
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
-    _deselected.extend(item.nodeid for item in items)
+    _deselected.extend(item.nodeid for item in items if item.get_closest_marker("live"))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -42,3 +42,26 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{len(_deselected)} live test(s) not run: they talk to the real pypi.org; "
             "run them with `python -m pytest -m live`: " + ", ".join(_deselected)
         )
+
+
+# --- email-domain intelligence: a local DNS server and RDAP service ------------------------
+
+from tests.dnsserver import DnsServer  # noqa: E402
+from tests.rdapserver import RdapServer  # noqa: E402
+
+
+@pytest.fixture
+def dns_server() -> Iterator[DnsServer]:
+    """A running local DNS server (UDP and TCP on `.port`; `--dns-server {dns_server.spec}`)
+    that knows the canaries pypi.org, gmail.com and python.org: a healthy resolver. Set
+    `.mode = "nxdomain"` for the resolver of these machines."""
+    with DnsServer() as server:
+        yield server
+
+
+@pytest.fixture
+def rdap_server() -> Iterator[RdapServer]:
+    """A running local RDAP service whose bootstrap (`.bootstrap_url`) points at itself for
+    com, net, org, io, dev, info, co and uk; pypi.org and python.org are registered."""
+    with RdapServer() as server:
+        yield server

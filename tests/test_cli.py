@@ -14,9 +14,23 @@ from pathlib import Path
 
 import pytest
 
+from tests.dnsserver import DnsServer
 from tests.pypiserver import PyPIServer, Status
+from tests.rdapserver import RdapServer, healthy_world
 
 NOW = "2026-11-25T12:00:00Z"
+
+
+@pytest.fixture(autouse=True)
+def local_domain_sources(
+    dns_server: DnsServer, rdap_server: RdapServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Email-domain checks talk to the local DNS and RDAP servers, never the machine's; in
+    this world every maintainer domain of the recorded documents exists, registered long
+    ago."""
+    healthy_world(dns_server, rdap_server)
+    monkeypatch.setenv("CHAINGATE_DNS_SERVERS", dns_server.spec)
+    monkeypatch.setenv("CHAINGATE_RDAP_BOOTSTRAP_URL", rdap_server.bootstrap_url)
 
 
 def run(
@@ -183,3 +197,44 @@ def test_human_formats_show_the_picture_and_findings(
     picture = "2 packages" if fmt == "text" else "| Packages |"
     assert picture in proc.stdout
     assert "single-owner" in proc.stdout and "six" in proc.stdout
+
+
+def test_domains_command_lists_each_domain_with_its_status(
+    pypi_server: PyPIServer, dns_server: DnsServer, rdap_server: RdapServer, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    # requests' maintainers write from kennethreitz.org and gmail.com.
+    dns_server.add("kennethreitz.org", a=["192.0.2.1"], mx=["10 mx.kennethreitz.org."])
+    rdap_server.add_domain(
+        "kennethreitz.org", registered=datetime(2009, 1, 1, tzinfo=UTC),
+        expires=datetime(2030, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    write(tmp_path / "requirements.txt", "requests==2.32.5\n")
+    proc = run(pypi_server, tmp_path, "domains", "--no-resolve", "-f", "json", "--now", NOW)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["schema"] == "chaingate/domains/v1"
+    assert doc["checks"]["dns"]["status"] == "ok" and doc["checks"]["rdap"]["status"] == "ok"
+    rows = {d["domain"]: d for d in doc["domains"]}
+    assert rows["kennethreitz.org"]["status"] == "registered"
+    assert rows["kennethreitz.org"]["rdap"]["registration"].startswith("2009-01-01")
+    assert rows["kennethreitz.org"]["packages"] == ["requests"]
+    assert "Lukasa" in rows["kennethreitz.org"]["accounts"]
+    text = run(pypi_server, tmp_path, "domains", "--no-resolve", "--now", NOW)
+    assert "kennethreitz.org" in text.stdout and "registered" in text.stdout
+
+
+def test_broken_resolver_gives_no_domain_findings_and_says_why(
+    pypi_server: PyPIServer, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    """The machines this was built on: a resolver that says NXDOMAIN for gmail.com."""
+    dns_server.mode = "nxdomain"
+    write(tmp_path / "requirements.txt", "requests==2.32.5\nsix==1.17.0\n")
+    proc = run(pypi_server, tmp_path, "scan", "--no-resolve", "-f", "json", "--now", NOW)
+    doc = json.loads(proc.stdout)
+    assert not [f for f in doc["findings"] if f["id"].startswith("email-domain-")]
+    assert doc["checks"]["dns"]["status"] == "unavailable"
+    assert "gmail.com" in doc["checks"]["dns"]["reason"]
+    text = run(pypi_server, tmp_path, "scan", "--no-resolve", "--now", NOW).stdout
+    assert "dns" in text.lower() and "unavailable" in text.lower()

@@ -107,8 +107,8 @@ def email_domain_findings(ctx: PackageContext) -> Iterator[Finding]:
         return
     for domain, people in _by_domain(ctx.facts.people).items():
         facts = ctx.domains.get(domain)
-        if facts is None:
-            continue
+        if facts is None or domain in LARGE_PROVIDERS:
+            continue  # a large provider cannot lapse: an answer saying so is wrong
         yield from _one_domain(ctx, domain, people, facts)
 
 
@@ -119,7 +119,6 @@ def _one_domain(
     rdap = facts.rdap if ctx.rdap_ok else None
     emails = ", ".join(p.email for p in people)
     evidence = _evidence(domain, people, facts)
-    large = domain in LARGE_PROVIDERS
 
     nxdomain = dns is not None and not dns.exists
     rdap_missing = rdap is not None and not rdap.registered
@@ -147,7 +146,7 @@ def _one_domain(
     if rdap is not None and rdap.registered:
         lapsed = [s for s in rdap.statuses if s in _LAPSED]
         expired = rdap.expiration is not None and rdap.expiration < ctx.now
-        if (expired or lapsed) and not large:
+        if expired or lapsed:
             why = ", ".join(lapsed) if lapsed else f"expired on {_stamp(rdap.expiration)}"
             yield _finding(
                 ctx,
@@ -157,10 +156,8 @@ def _one_domain(
                 "deleted anyone can register it and reset the account's password.",
                 evidence,
             )
-        elif (
-            rdap.expiration is not None
-            and not large
-            and ctx.now <= rdap.expiration < ctx.now + timedelta(days=ctx.thresholds.expiring_days)
+        elif rdap.expiration is not None and ctx.now <= rdap.expiration < ctx.now + timedelta(
+            days=ctx.thresholds.expiring_days
         ):
             days = (rdap.expiration - ctx.now).days
             yield _finding(
@@ -172,7 +169,7 @@ def _one_domain(
                 "and reset the account's password.",
                 evidence,
             )
-        if rdap.registration is not None and not large:
+        if rdap.registration is not None:
             yield from _reregistered(ctx, domain, people, rdap.registration, evidence)
 
     if dns is not None and dns.exists and not (dns.has_mx or dns.has_a):
