@@ -15,9 +15,11 @@ from pathlib import Path
 from chaingate.inventory.interface import Inventory, Package
 from chaingate.registry.http import HttpSettings
 from chaingate.result import ScanResult
-from chaingate.scan import ScanOptions, run_scan
+from chaingate.scan import DomainOptions, ScanOptions, run_scan
 from chaingate.signals.interface import Severity
+from tests.dnsserver import DnsServer
 from tests.pypiserver import PyPIServer
+from tests.rdapserver import RdapServer
 
 REPLAY = Path(__file__).resolve().parent.parent / "fixtures" / "pypi" / "replay"
 
@@ -117,3 +119,64 @@ def test_sole_owner_replaced_between_two_scans(pypi_server: PyPIServer, tmp_path
     assert change.evidence["added"] == ["new-maintainer-2026"]
     # Reported once: the third scan compares against the new owners.
     assert "ownership-change" not in by_id(run_scan(inv, later))
+
+
+def test_ctx_end_to_end_with_the_reregistered_domain(
+    replay_server: PyPIServer, dns_server: DnsServer, rdap_server: RdapServer, tmp_path: Path
+) -> None:
+    """ctx on 2022-05-22: figlief.com was re-registered 2022-05-14 18:40 UTC, 38 minutes
+    before the first upload in 7.5 years; DNS and RDAP are local servers saying so."""
+    dns_server.add("figlief.com", a=["192.0.2.7"], mx=["10 mail.figlief.com."])
+    rdap_server.add_domain(
+        "figlief.com",
+        registered=datetime(2022, 5, 14, 18, 40, tzinfo=UTC),
+        expires=datetime(2023, 5, 14, 18, 40, tzinfo=UTC),
+    )
+    inv = Inventory(".", (Package("pypi", "ctx", "0.2.6", True, (("ctx",),)),), ("req.txt",))
+    opts = ScanOptions(
+        index_url=replay_server.url,
+        http=HttpSettings(cache_dir=tmp_path / "cache", backoff=0.01),
+        db_url=None,
+        now=datetime(2022, 5, 22, tzinfo=UTC),
+        domains=DomainOptions(
+            dns_servers=(dns_server.spec,), bootstrap_url=rdap_server.bootstrap_url
+        ),
+    )
+    result = run_scan(inv, opts)
+    found = by_id(result)
+    assert found["email-domain-reregistered"] == Severity.CRITICAL
+    assert found["dormant-then-release"] == Severity.CRITICAL
+    assert found["release-burst"] == Severity.HIGH
+    rereg = next(f for f in result.findings if f.id == "email-domain-reregistered")
+    assert rereg.evidence["domain"] == "figlief.com"
+    assert rereg.evidence["dormant_before"] and rereg.evidence["release_soon_after"]
+    assert result.checks["dns"].status == "ok" and result.checks["rdap"].status == "ok"
+
+    # A warm re-scan within the domain TTL sends no DNS query and no RDAP request.
+    dns_server.clear_log()
+    rdap_server.clear_log()
+    again = run_scan(inv, opts)
+    assert by_id(again)["email-domain-reregistered"] == Severity.CRITICAL
+    assert dns_server.queries == [] and sum(rdap_server.hits.values()) == 0
+
+
+def test_ctx_on_a_resolver_that_denies_everything_raises_no_domain_alarm(
+    replay_server: PyPIServer, dns_server: DnsServer, rdap_server: RdapServer, tmp_path: Path
+) -> None:
+    dns_server.mode = "nxdomain"
+    rdap_server.down = True
+    inv = Inventory(".", (Package("pypi", "ctx", "0.2.6", True, (("ctx",),)),), ("req.txt",))
+    opts = ScanOptions(
+        index_url=replay_server.url,
+        http=HttpSettings(cache_dir=tmp_path / "cache", backoff=0.01, retries=0),
+        db_url=None,
+        now=datetime(2022, 5, 22, tzinfo=UTC),
+        domains=DomainOptions(
+            dns_servers=(dns_server.spec,), bootstrap_url=rdap_server.bootstrap_url
+        ),
+    )
+    result = run_scan(inv, opts)
+    assert not [f for f in result.findings if f.id.startswith("email-domain-")]
+    assert result.checks["dns"].status == "unavailable"
+    assert result.checks["rdap"].status == "unavailable"
+    assert "dormant-then-release" in by_id(result)  # the rest of the scan still works
