@@ -8,8 +8,6 @@ import configparser
 import os
 from pathlib import Path
 
-from chaingate.registry.pypi import DEFAULT_INDEX
-
 
 def index_url(cli_value: str | None) -> tuple[str, str]:
     """The index to use and where that choice came from (shown in reports)."""
@@ -21,6 +19,8 @@ def index_url(cli_value: str | None) -> tuple[str, str]:
     found = _pip_conf_index_url()
     if found:
         return found
+    from chaingate.registry.pypi import DEFAULT_INDEX
+
     return DEFAULT_INDEX, "default"
 
 

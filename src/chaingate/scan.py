@@ -339,22 +339,50 @@ def _checks(
 
 
 def _domain_intel(
-    facts: Mapping[str, ProjectFacts], opts: ScanOptions, dopts: DomainOptions, now: datetime
+    facts: Mapping[str, ProjectFacts],
+    opts: ScanOptions,
+    dopts: DomainOptions,
+    now: datetime,
+    started: datetime,
 ) -> DomainReport:
     """DNS and RDAP for every maintainer email domain: once per domain, answers reused from
-    the cache while younger than the TTL."""
-    from chaingate.intel.cache import DomainCache
-    from chaingate.intel.lookup import look_up
-    from chaingate.intel.psl import registrable_domain
+    the cache while younger than the TTL. A warm scan sends nothing, and does not even load
+    the suffix list or the DNS library."""
+    from chaingate.intel import psl
+    from chaingate.intel.cache import DomainCache, HostMemo, SourceMemo
 
+    memo = SourceMemo(opts.http.cache_dir)
+    dns_key = ",".join(dopts.dns_servers or ("system",))
+    dns_down = memo.unavailable("dns", dns_key, started)
+    rdap_down = memo.unavailable("rdap", dopts.bootstrap_url, started)
+    if dns_down and rdap_down and not opts.http.refresh:
+        return DomainReport(
+            dns=SourceCheck("unavailable", dns_down), rdap=SourceCheck("unavailable", rdap_down)
+        )
+    hosts = HostMemo(opts.http.cache_dir)
+    seeded = hosts.load()
+    psl.seed(seeded)
     wanted = sorted(
-        {d for f in facts.values() for p in f.people if (d := registrable_domain(p.domain))}
+        {d for f in facts.values() for p in f.people if (d := psl.registrable_domain(p.domain))}
     )
+    if psl.known().keys() - seeded.keys():
+        hosts.save(psl.known())
+    if not wanted:
+        ok = SourceCheck("ok", "no email domains")
+        return DomainReport(dns=ok, rdap=ok)
     cache = DomainCache(opts.http.cache_dir, timedelta(hours=dopts.ttl_hours))
     cached = cache.fresh(wanted, now)
+    if len(cached) == len(wanted) and not opts.http.refresh:
+        fresh = SourceCheck("ok", f"answers from the last {dopts.ttl_hours:g} h (cache)")
+        return DomainReport(domains=cached, dns=fresh, rdap=fresh)
+
+    from chaingate.intel.lookup import look_up
+
+    # Fail fast on an unreachable RDAP service: one retry, short backoff.
     rdap_http = replace(
-        opts.http, timeout=dopts.rdap_timeout, retries=min(opts.http.retries, 2), ttl=86400.0
-    )
+        opts.http, timeout=dopts.rdap_timeout, retries=min(opts.http.retries, 1), backoff=0.2,
+        ttl=86400.0,
+    )  # fmt: skip
 
     async def run() -> DomainReport:
         async with HttpClient(rdap_http) as client:
@@ -368,15 +396,15 @@ def _domain_intel(
                 dns_timeout=dopts.dns_timeout,
             )
 
-    report = (
-        asyncio.run(run())
-        if wanted
-        else DomainReport(
-            dns=SourceCheck("ok", "no email domains"), rdap=SourceCheck("ok", "no email domains")
-        )
-    )
-    if report.queries and report.dns.status == "ok" and report.rdap.status == "ok":
-        cache.put(f for d, f in report.domains.items() if d not in cached)
+    report = asyncio.run(run())
+    if report.queries:
+        for source, check, key in (
+            ("dns", report.dns, dns_key),
+            ("rdap", report.rdap, dopts.bootstrap_url),
+        ):
+            memo.remember(source, key, check.reason if check.status != "ok" else None, started)
+        if report.dns.status == "ok" and report.rdap.status == "ok":
+            cache.put(f for d, f in report.domains.items() if d not in cached)
     return report
 
 
@@ -414,7 +442,7 @@ def run_scan(
         store = _open_store(opts.db_url)
     domains = None
     if opts.domains is not None:
-        domains = _domain_intel(fetched.facts, opts, opts.domains, now)
+        domains = _domain_intel(fetched.facts, opts, opts.domains, now, started)
         if domains.queries and opts.db_url and store is None:
             store = _open_store(opts.db_url)  # new lookups are observations to record
     # When unchanged, the store's latest observations are exactly these facts: nothing to

@@ -180,3 +180,12 @@ def test_ctx_on_a_resolver_that_denies_everything_raises_no_domain_alarm(
     assert result.checks["dns"].status == "unavailable"
     assert result.checks["rdap"].status == "unavailable"
     assert "dormant-then-release" in by_id(result)  # the rest of the scan still works
+
+    # Within the next minutes, neither source is asked again; the report says so and when.
+    dns_server.clear_log()
+    rdap_server.clear_log()
+    again = run_scan(inv, opts)
+    assert dns_server.queries == [] and sum(rdap_server.hits.values()) == 0
+    assert again.checks["dns"].status == "unavailable"
+    assert "asked again after 10 min" in again.checks["dns"].reason
+    assert not [f for f in again.findings if f.id.startswith("email-domain-")]

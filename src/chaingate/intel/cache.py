@@ -9,6 +9,7 @@ store keeps every lookup as history; this file is only the fast path.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -56,3 +57,83 @@ class DomainCache:
             os.replace(tmp, self.path)
         except OSError:
             pass  # without the cache the next run asks again
+
+
+class SourceMemo:
+    """A source (DNS resolver, RDAP bootstrap) found unavailable is not asked again for a
+    few minutes: it is reported unavailable with the reason and the time it was checked.
+    Without this, every warm scan on a machine whose resolver denies gmail.com would repeat
+    the canaries and the bootstrap's retries."""
+
+    RECHECK = timedelta(minutes=10)
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self.path = cache_dir / "domain-sources.json" if cache_dir else None
+
+    def _load(self) -> dict[str, dict[str, str]]:
+        if self.path is None:
+            return {}
+        try:
+            doc = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return {}
+        return doc if isinstance(doc, dict) else {}
+
+    def unavailable(self, source: str, key: str, now: datetime) -> str | None:
+        """The remembered reason `source` (configured as `key`) is unavailable, if recent."""
+        entry = self._load().get(source)
+        if not isinstance(entry, dict) or entry.get("key") != key:
+            return None
+        try:
+            checked = datetime.fromisoformat(entry["checked_at"])
+        except (KeyError, ValueError):
+            return None
+        if not checked <= now < checked + self.RECHECK:
+            return None
+        return f"{entry.get('reason', '')} (checked {checked:%H:%M} UTC; asked again after 10 min)"
+
+    def remember(self, source: str, key: str, reason: str | None, now: datetime) -> None:
+        """Record `reason` for an unavailable source, or forget it when `reason` is None."""
+        if self.path is None:
+            return
+        doc = self._load()
+        if reason is None:
+            if doc.pop(source, None) is None:
+                return
+        else:
+            doc[source] = {"key": key, "reason": reason, "checked_at": now.isoformat()}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(doc))
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
+
+
+class HostMemo:
+    """Host -> registrable domain answers from earlier runs (the suffix list costs 0.1 s to
+    load; the answers for a tree's few dozen hosts cost nothing to keep)."""
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self.path = cache_dir / "domain-hosts.json" if cache_dir else None
+
+    def load(self) -> dict[str, str | None]:
+        if self.path is None:
+            return {}
+        try:
+            doc = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return {}
+        return doc if isinstance(doc, dict) else {}
+
+    def save(self, mapping: dict[str, str | None]) -> None:
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(mapping, sort_keys=True))
+            os.replace(tmp, self.path)
+        except OSError:
+            pass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import re
+from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,20 @@ if TYPE_CHECKING:
     import tldextract
 
 _LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+# Answers already known (this run, or seeded from the cache by `seed`): a warm scan maps
+# its addresses without loading the suffix list at all.
+_known: dict[str, str | None] = {}
+
+
+def seed(mapping: Mapping[str, str | None]) -> None:
+    """Teach answers computed by an earlier run (host -> registrable domain)."""
+    _known.update(mapping)
+
+
+def known() -> dict[str, str | None]:
+    """Every answer given or taught so far, to keep for the next run."""
+    return dict(_known)
 
 
 @cache
@@ -55,6 +70,15 @@ def registrable_domain(host: str) -> str | None:
     None for IP addresses, bare public suffixes (`com`, `co.uk`), names under no known
     suffix (`localhost`) and invalid names.
     """
+    key = host.strip().lower()
+    if key in _known:
+        return _known[key]
+    answer = _registrable(host)
+    _known[key] = answer
+    return answer
+
+
+def _registrable(host: str) -> str | None:
     candidate = host.strip().strip("[]")
     try:
         ipaddress.ip_address(candidate)

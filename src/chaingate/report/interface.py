@@ -34,34 +34,31 @@ FORMATS: Final = ("text", "json", "sarif", "markdown")
 """The names `get_report` (and `chaingate scan --format`) accepts."""
 
 
+# format name -> (module, class); a module is imported only when its format is used (the
+# text format pulls in rich, which a JSON run in CI does not need).
+_FORMAT_CLASSES: Final = {
+    "text": ("chaingate.report.text", "TextReport"),
+    "json": ("chaingate.report.json", "JsonReport"),
+    "sarif": ("chaingate.report.sarif", "SarifReport"),
+    "markdown": ("chaingate.report.markdown", "MarkdownReport"),
+}
+
+
 def get_report(name: str, **opts: Any) -> Report:
     """The report for format `name`, built with `opts` (e.g. `width=80` for "text")."""
-    factories = _factories()
+    import importlib
+
     try:
-        factory = factories[name]
+        module, cls = _FORMAT_CLASSES[name]
     except KeyError:
         raise ReportError(
             f"unknown output format {name!r} (choose from {', '.join(FORMATS)})"
         ) from None
+    factory: Callable[..., Report] = getattr(importlib.import_module(module), cls)
     try:
         return factory(**opts)
     except (TypeError, ValueError) as exc:
         raise ReportError(f"format {name!r}: {exc}") from None
-
-
-def _factories() -> dict[str, Callable[..., Report]]:
-    # Imported here, not at the top: each format module imports `Report` from this one.
-    from chaingate.report.json import JsonReport
-    from chaingate.report.markdown import MarkdownReport
-    from chaingate.report.sarif import SarifReport
-    from chaingate.report.text import TextReport
-
-    return {
-        "text": TextReport,
-        "json": JsonReport,
-        "sarif": SarifReport,
-        "markdown": MarkdownReport,
-    }
 
 
 # Helpers shared by the formats.
