@@ -152,9 +152,7 @@ def main() -> None:
     print(f"warm scan (median):            {mw:.2f} s  (target <= 0.5 s)")
     print(f"peak memory (max RSS):         {peak / 1024:.0f} MB (target <= 300 MB)")
     base = startup()
-    print(
-        f"start-up (interpreter + imports): {base:.2f} s; warm scan minus start-up: {mw - base:.2f} s"
-    )
+    print(f"start-up (interpreter + imports): {base:.2f} s; warm minus start-up: {mw - base:.2f} s")
 
 
 if __name__ == "__main__":
