@@ -20,6 +20,21 @@ import msgspec
 from chaingate.intel.interface import DomainFacts
 
 _encoder = msgspec.msgpack.Encoder()
+
+
+def _write(path: Path | None, data: bytes) -> None:
+    """Replace `path` atomically; a cache that cannot be written only costs the next run."""
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 _decoder = msgspec.msgpack.Decoder(dict[str, DomainFacts])
 
 
@@ -50,13 +65,7 @@ class DomainCache:
             return
         stored = self._load()
         stored.update({f.domain: f for f in facts})
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(_encoder.encode(stored))
-            os.replace(tmp, self.path)
-        except OSError:
-            pass  # without the cache the next run asks again
+        _write(self.path, _encoder.encode(stored))
 
 
 class SourceMemo:
@@ -102,13 +111,7 @@ class SourceMemo:
                 return
         else:
             doc[source] = {"key": key, "reason": reason, "checked_at": now.isoformat()}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(doc))
-            os.replace(tmp, self.path)
-        except OSError:
-            pass
+        _write(self.path, json.dumps(doc).encode())
 
 
 class HostMemo:
@@ -128,12 +131,4 @@ class HostMemo:
         return doc if isinstance(doc, dict) else {}
 
     def save(self, mapping: dict[str, str | None]) -> None:
-        if self.path is None:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(mapping, sort_keys=True))
-            os.replace(tmp, self.path)
-        except OSError:
-            pass
+        _write(self.path, json.dumps(mapping, sort_keys=True).encode())

@@ -70,3 +70,28 @@ class DomainReport:
     dns: SourceCheck = SourceCheck("unavailable", "not checked")
     rdap: SourceCheck = SourceCheck("unavailable", "not checked")
     queries: int = 0  # DNS queries and RDAP requests sent in this run (0 on a warm re-scan)
+
+
+def _stamp(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dns_json(dns: DnsAnswer | None) -> dict[str, bool] | None:
+    """A DNS answer as findings' evidence and reports show it."""
+    if dns is None:
+        return None
+    return {"exists": dns.exists, "mx": dns.has_mx, "a": dns.has_a, "ns": dns.has_ns}
+
+
+def rdap_json(rdap: RdapRecord | None) -> dict[str, object] | None:
+    """An RDAP record as findings' evidence and reports show it."""
+    if rdap is None:
+        return None
+    return {
+        "registered": rdap.registered,
+        "registration": _stamp(rdap.registration),
+        "expiration": _stamp(rdap.expiration),
+        "last_changed": _stamp(rdap.last_changed),
+        "status": list(rdap.statuses),
+        "source": rdap.url,
+    }

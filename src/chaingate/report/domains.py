@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chaingate import __version__
-from chaingate.intel.interface import DomainFacts
+from chaingate.intel.interface import DomainFacts, dns_json, rdap_json
 from chaingate.intel.psl import registrable_domain
 from chaingate.result import ScanResult
 
@@ -77,26 +77,13 @@ def as_document(result: ScanResult) -> dict[str, object]:
     out = []
     for row in rows(result):
         f = row.facts
-        dns = f.dns if f else None
-        rdap = f.rdap if f else None
         out.append(
             {
                 "domain": row.domain,
                 "status": status(row, result),
                 "findings": sorted(row.findings),
-                "dns": None
-                if dns is None
-                else {"exists": dns.exists, "mx": dns.has_mx, "a": dns.has_a, "ns": dns.has_ns},
-                "rdap": None
-                if rdap is None
-                else {
-                    "registered": rdap.registered,
-                    "registration": _iso(rdap.registration),
-                    "expiration": _iso(rdap.expiration),
-                    "last_changed": _iso(rdap.last_changed),
-                    "status": list(rdap.statuses),
-                    "source": rdap.url,
-                },
+                "dns": dns_json(f.dns) if f else None,
+                "rdap": rdap_json(f.rdap) if f else None,
                 "errors": {k: v for k, v in (("dns", f.dns_error), ("rdap", f.rdap_error)) if v}
                 if f
                 else {},

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from chaingate.intel.interface import DomainFacts
+from chaingate.intel.interface import DomainFacts, dns_json, rdap_json
 from chaingate.intel.providers import LARGE_PROVIDERS
 from chaingate.intel.psl import registrable_domain
 from chaingate.registry.interface import Person
@@ -67,25 +67,13 @@ def _by_domain(people: tuple[Person, ...]) -> dict[str, list[Person]]:
 
 
 def _evidence(domain: str, people: list[Person], facts: DomainFacts) -> dict[str, object]:
-    rdap, dns = facts.rdap, facts.dns
     return {
         "domain": domain,
         "emails": [p.email for p in people],
         "fields": sorted({p.field for p in people}),
         "checked_at": _stamp(facts.checked_at),
-        "dns": None
-        if dns is None
-        else {"exists": dns.exists, "mx": dns.has_mx, "a": dns.has_a, "ns": dns.has_ns},
-        "rdap": None
-        if rdap is None
-        else {
-            "registered": rdap.registered,
-            "registration": _stamp(rdap.registration),
-            "expiration": _stamp(rdap.expiration),
-            "last_changed": _stamp(rdap.last_changed),
-            "status": list(rdap.statuses),
-            "source": rdap.url,
-        },
+        "dns": dns_json(facts.dns),
+        "rdap": rdap_json(facts.rdap),
     }
 
 
