@@ -344,6 +344,7 @@ def _domain_intel(
     dopts: DomainOptions,
     now: datetime,
     started: datetime,
+    store: Store | None,
 ) -> DomainReport:
     """DNS and RDAP for every maintainer email domain: once per domain, answers reused from
     the cache while younger than the TTL. A warm scan sends nothing, and does not even load
@@ -372,6 +373,12 @@ def _domain_intel(
         return DomainReport(dns=ok, rdap=ok)
     cache = DomainCache(opts.http.cache_dir, timedelta(hours=dopts.ttl_hours))
     cached = cache.fresh(wanted, now)
+    missing = [d for d in wanted if d not in cached]
+    if missing and store is not None and not opts.http.refresh:
+        # The store keeps every believable answer too (a shared team database, a wiped cache).
+        stored = store.domains(missing, now - cache.ttl)
+        cache.put(stored.values())
+        cached.update(stored)
     if len(cached) == len(wanted) and not opts.http.refresh:
         fresh = SourceCheck("ok", f"answers from the last {dopts.ttl_hours:g} h (cache)")
         return DomainReport(domains=cached, dns=fresh, rdap=fresh)
@@ -442,7 +449,7 @@ def run_scan(
         store = _open_store(opts.db_url)
     domains = None
     if opts.domains is not None:
-        domains = _domain_intel(fetched.facts, opts, opts.domains, now, started)
+        domains = _domain_intel(fetched.facts, opts, opts.domains, now, started, store)
         if domains.queries and opts.db_url and store is None:
             store = _open_store(opts.db_url)  # new lookups are observations to record
     # When unchanged, the store's latest observations are exactly these facts: nothing to
@@ -478,7 +485,13 @@ def run_scan(
     finished = datetime.now(UTC)
     index = IndexUrls.parse(opts.index_url).base
     if store is not None:
-        if domains is not None and domains.queries:
+        if (
+            domains is not None
+            and domains.queries
+            and domains.dns.status == "ok"
+            and domains.rdap.status == "ok"
+        ):
+            # Only believable answers: one made while a source failed its canaries says nothing.
             store.record_domains(domains.domains.values())
         store.record(list(fetched.facts.values()), now)
         if marker is not None:

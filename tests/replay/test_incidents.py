@@ -19,7 +19,7 @@ from chaingate.scan import DomainOptions, ScanOptions, run_scan
 from chaingate.signals.interface import Severity
 from tests.dnsserver import DnsServer
 from tests.pypiserver import PyPIServer
-from tests.rdapserver import RdapServer
+from tests.rdapserver import RdapServer, healthy_world
 
 REPLAY = Path(__file__).resolve().parent.parent / "fixtures" / "pypi" / "replay"
 
@@ -189,3 +189,29 @@ def test_ctx_on_a_resolver_that_denies_everything_raises_no_domain_alarm(
     assert again.checks["dns"].status == "unavailable"
     assert "asked again after 10 min" in again.checks["dns"].reason
     assert not [f for f in again.findings if f.id.startswith("email-domain-")]
+
+
+def test_domain_answers_are_kept_in_the_store_for_their_ttl(
+    pypi_server: PyPIServer, dns_server: DnsServer, rdap_server: RdapServer, tmp_path: Path
+) -> None:
+    """With the cache's copy gone (a wiped cache, another machine on a shared database),
+    answers younger than the TTL come from the store: no DNS query, no RDAP request."""
+    healthy_world(dns_server, rdap_server)
+    inv = Inventory(".", (Package("pypi", "requests", "2.32.5", True, (("requests",),)),), ("r",))
+    opts = ScanOptions(
+        index_url=pypi_server.url,
+        http=HttpSettings(cache_dir=tmp_path / "cache", ttl=0, backoff=0.01),
+        db_url=f"sqlite:///{tmp_path / 'store.db'}",
+        now=datetime(2026, 11, 25, 12, tzinfo=UTC),
+        domains=DomainOptions(
+            dns_servers=(dns_server.spec,), bootstrap_url=rdap_server.bootstrap_url
+        ),
+    )
+    first = run_scan(inv, opts)
+    assert "kennethreitz.org" in first.domains
+    (tmp_path / "cache" / "domains.msgpack").unlink()
+    dns_server.clear_log()
+    rdap_server.clear_log()
+    second = run_scan(inv, opts)
+    assert dns_server.queries == [] and sum(rdap_server.hits.values()) == 0
+    assert second.domains["kennethreitz.org"].rdap == first.domains["kennethreitz.org"].rdap
