@@ -4,7 +4,8 @@ RDAP query at all.
 Only answers from runs where both DNS and RDAP passed their canaries are kept: an answer
 made while a source could not be believed is not an answer, and the next run asks again
 (an unreachable source fails in milliseconds here, a dead server costs its timeout). The
-store keeps every lookup as history; this file is only the fast path.
+store keeps the same answers with their time (history, and the TTL source when this file
+lacks them); this file is the fast path that spares a warm scan the database.
 """
 
 from __future__ import annotations

@@ -74,8 +74,9 @@ class ScanRun(Base):
 
 
 class DomainObservation(Base):
-    """What DNS and RDAP said about a maintainer email domain, and when. The newest row per
-    domain serves later runs until it is older than the domain TTL."""
+    """What DNS and RDAP said about a maintainer email domain, and when: recorded only from
+    runs where both sources passed their canaries. The newest row per domain serves later
+    runs until it is older than the domain TTL."""
 
     __tablename__ = "domain_observation"
     __table_args__ = (Index("ix_domain_observation_domain", "domain", "checked_at"),)
