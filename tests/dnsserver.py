@@ -33,6 +33,8 @@ from dnslib import QTYPE, RCODE, RR, DNSError, DNSRecord
 from dnslib.server import BaseResolver, DNSHandler, DNSLogger, DNSServer
 from dnslib.server import TCPServer as _DnslibTCPServer
 
+from tests.serverkit import ServerLifecycle
+
 Mode = Literal["normal", "nxdomain", "servfail", "drop"]
 MODES: tuple[Mode, ...] = ("normal", "nxdomain", "servfail", "drop")
 TTL = 300
@@ -80,24 +82,24 @@ class _TCPServer(_DnslibTCPServer):
     request_queue_size = 128
 
 
-class DnsServer:
+class DnsServer(ServerLifecycle):
     """A DNS server on 127.0.0.1 (OS-assigned port, UDP and TCP) in background threads."""
 
     def __init__(self, zones: Mapping[str, Mapping[str, Iterable[str]]] | None = None) -> None:
+        super().__init__()
         self._mode: Mode = "normal"
         self.queries: list[tuple[str, str]] = []
         self._records: dict[str, dict[str, list[RR]]] = {}
         self._lock = threading.Lock()
-        self._closing = threading.Event()
         self._servers: list[DNSServer] = []
         self._threads: list[threading.Thread] = []
         self._port: int | None = None
         for domain, records in {**CANARIES, **(zones or {})}.items():
             self._set(domain, {k.upper(): list(v) for k, v in records.items()})
 
-    # -- lifecycle
+    # -- lifecycle (start, close and the context manager: ServerLifecycle)
 
-    def start(self) -> DnsServer:
+    def _open(self) -> None:
         resolver = _Resolver(self)
         last_error: OSError | None = None
         for _ in range(_ATTEMPTS):
@@ -122,7 +124,6 @@ class DnsServer:
             break
         else:
             raise RuntimeError(f"no port free for both UDP and TCP: {last_error}")
-        self._closing.clear()
         self._port = port
         self._servers = [udp, tcp]
         for server in self._servers:
@@ -132,22 +133,15 @@ class DnsServer:
             )
             thread.start()
             self._threads.append(thread)
-        return self
 
-    def close(self) -> None:
-        self._closing.set()  # releases TCP handlers holding a connection open in "drop"
+    def _shut(self) -> None:
+        # `_closing` is set by now: TCP handlers holding a connection open in "drop" let go
         for server in self._servers:
             server.server.shutdown()
             server.server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
         self._servers, self._threads, self._port = [], [], None
-
-    def __enter__(self) -> DnsServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @property
     def mode(self) -> Mode:

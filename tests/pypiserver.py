@@ -20,7 +20,8 @@ when the client accepts it, as pypi.org does; `/files/` bodies never are.
 
 Faults are scripted per exact request path (query string excluded): `.script(path, [...])`
 queues one item per request, after which the path is served normally; `.always(path, item)`
-applies to every request once the script is used up.
+applies to every request once the script is used up. The fault classes, their scripting and the
+server's lifecycle live in tests/serverkit.py, shared with tests/rdapserver.py.
 """
 
 from __future__ import annotations
@@ -32,17 +33,42 @@ import gzip
 import hashlib
 import html
 import json
-import threading
-from collections import Counter, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from packaging.utils import canonicalize_name
+
+from tests.serverkit import (
+    BackgroundHTTPServer,
+    BadJSON,
+    Delay,
+    Disconnect,
+    Fault,
+    NotFound,
+    ScriptedFaults,
+    ScriptedHandler,
+    Status,
+    Truncated,
+)
+
+__all__ = [
+    "PEP691_HTML",
+    "PEP691_JSON",
+    "BadJSON",
+    "Delay",
+    "Disconnect",
+    "Fault",
+    "NotFound",
+    "PyPIServer",
+    "Status",
+    "Truncated",
+    "recorded_documents",
+    "replay_documents",
+]
 
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
 PEP691_HTML = "application/vnd.pypi.simple.v1+html"
@@ -78,47 +104,6 @@ def _replays() -> dict[str, bytes]:
     }
 
 
-# --- faults --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Status:
-    """Answer with this status and an empty body (`Retry-After` if given)."""
-
-    code: int
-    retry_after: float | None = None
-
-
-@dataclass(frozen=True)
-class Delay:
-    """Sleep this long before answering normally (to trigger client timeouts)."""
-
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Truncated:
-    """Announce the full `Content-Length`, send half the body, close the connection."""
-
-
-@dataclass(frozen=True)
-class BadJSON:
-    """A well-formed 200 whose body is the first half of the document."""
-
-
-@dataclass(frozen=True)
-class NotFound:
-    """404 with an empty body, as for an unknown project."""
-
-
-@dataclass(frozen=True)
-class Disconnect:
-    """Close the connection without sending any response."""
-
-
-Fault = Status | Delay | Truncated | BadJSON | NotFound | Disconnect
-
-
 # --- the server ----------------------------------------------------------------------------
 
 
@@ -131,68 +116,23 @@ class _Resource:
     serial: int | None = None
 
 
-class PyPIServer:
+class PyPIServer(ScriptedFaults, BackgroundHTTPServer):
     """A PyPI-compatible HTTP server on 127.0.0.1 (random port) in a background thread."""
 
     def __init__(self, documents: Mapping[str, bytes] | None = None) -> None:
+        super().__init__()
         self.validators = True
         self.max_age: int | None = None
-        self.hits: Counter[str] = Counter()
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._projects: dict[str, tuple[bytes, datetime]] = {}
         self._versions: dict[tuple[str, str], tuple[bytes, datetime]] = {}
         self._files: dict[str, tuple[bytes, datetime]] = {}
-        self._scripts: dict[str, deque[Fault]] = {}
-        self._always: dict[str, Fault] = {}
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         for name, body in (documents or {}).items():
             self.add_project(name, body)
 
-    # -- lifecycle
+    # -- lifecycle (start, close, url: BackgroundHTTPServer)
 
-    def start(self) -> PyPIServer:
-        server = self
-
-        class Handler(_Handler):
-            pypi = server
-
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        httpd.daemon_threads = True
-        httpd.block_on_close = False  # a handler sleeping in Delay must not hold up close()
-        self._httpd = httpd
-        self._closing.clear()
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._closing.set()  # wakes handlers sleeping in Delay
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> PyPIServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. http://127.0.0.1:54321 (no trailing slash)."""
-        if self._httpd is None:
-            raise RuntimeError("PyPIServer is not running; use it as a context manager")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def _handler(self) -> type[_Handler]:
+        return _Handler
 
     @property
     def index_url(self) -> str:
@@ -234,41 +174,6 @@ class PyPIServer:
             if last_modified is None:
                 last_modified = _next_modified(previous, data, first=datetime.now(UTC))
             self._files[filename] = (data, last_modified)
-
-    # -- faults and observation
-
-    def script(self, path: str, responses: Iterable[Fault]) -> None:
-        """Answer the next requests for `path` with these items, one per request."""
-        with self._lock:
-            self._scripts.setdefault(path, deque()).extend(responses)
-
-    def always(self, path: str, item: Fault | None) -> None:
-        """Answer every request for `path` with `item` (None removes it)."""
-        with self._lock:
-            if item is None:
-                self._always.pop(path, None)
-            else:
-                self._always[path] = item
-
-    def clear_log(self) -> None:
-        """Forget `.hits` and `.requests` (e.g. between a cold and a warm run)."""
-        with self._lock:
-            self.hits.clear()
-            self.requests.clear()
-
-    # -- used by the handler
-
-    def _record(self, method: str, path: str, headers: dict[str, str]) -> Fault | None:
-        with self._lock:
-            self.hits[path] += 1
-            self.requests.append((method, path, headers))
-            queued = self._scripts.get(path)
-            if queued:
-                return queued.popleft()
-            return self._always.get(path)
-
-    def _sleep(self, seconds: float) -> None:
-        self._closing.wait(seconds)
 
     def _resolve(self, path: str, query: str, accept: str) -> _Resource | str | None:
         """The resource at `path`, a redirect target (str), or None for 404."""
@@ -465,48 +370,21 @@ def _etag_matches(header: str, etag: str) -> bool:
     return base in tags
 
 
-class _Handler(BaseHTTPRequestHandler):
-    pypi: PyPIServer
-    protocol_version = "HTTP/1.1"
+class _Handler(ScriptedHandler):
+    owner: PyPIServer
     server_version = "chaingate-test-pypi/1.0"
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet test output
-        pass
-
-    def handle_one_request(self) -> None:
-        # A client that timed out closes its socket; writing to it then is expected.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            super().handle_one_request()
-
-    def do_GET(self) -> None:
-        self._answer(head=False)
-
-    def do_HEAD(self) -> None:
-        self._answer(head=True)
 
     def _answer(self, head: bool) -> None:
         split = urlsplit(self.path)
         path = unquote(split.path)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        fault = self.pypi._record(self.command, path, headers)
-
-        if isinstance(fault, Delay):
-            self.pypi._sleep(fault.seconds)
-            fault = None
-        if isinstance(fault, Disconnect):
-            self.close_connection = True
-            return
-        if isinstance(fault, Status):
-            retry = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
-            self._send(fault.code, b"", "text/plain", retry, head)
-            return
-        if isinstance(fault, NotFound):
-            self._send(404, b"", "text/plain", {}, head)
+        fault = self.owner._record(self.command, path, headers)
+        if self._play(fault, head):
             return
 
-        resource = self.pypi._resolve(path, split.query, headers.get("accept", ""))
+        resource = self.owner._resolve(path, split.query, headers.get("accept", ""))
         if resource is None:
-            self._send(404, b"", "text/plain", {}, head)
+            self._send_error(404, {}, head)
             return
         if isinstance(resource, str):
             self._send(301, b"", "text/plain", {"Location": resource}, head)
@@ -522,9 +400,9 @@ class _Handler(BaseHTTPRequestHandler):
             extra["Vary"] = "Accept-Encoding, Accept"
         if resource.serial is not None:
             extra["X-PyPI-Last-Serial"] = str(resource.serial)
-        if self.pypi.max_age is not None:
-            extra["Cache-Control"] = f"max-age={self.pypi.max_age}"
-        if self.pypi.validators:
+        if self.owner.max_age is not None:
+            extra["Cache-Control"] = f"max-age={self.owner.max_age}"
+        if self.owner.validators:
             extra["ETag"] = etag
             extra["Last-Modified"] = email.utils.format_datetime(
                 resource.last_modified.astimezone(UTC), usegmt=True
@@ -539,6 +417,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, body, resource.content_type, extra, head, truncate=True)
             return
         self._send(200, body, resource.content_type, extra, head)
+
+    def _send_error(self, code: int, extra: Mapping[str, str], head: bool) -> None:
+        self._send(code, b"", "text/plain", extra, head)
 
     @staticmethod
     def _not_modified(headers: dict[str, str], etag: str, modified: datetime) -> bool:

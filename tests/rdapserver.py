@@ -30,37 +30,27 @@ The shapes follow real documents:
   and the three notices Verisign sends -- with fictional registrar and contact data;
 - the 404 body is an RFC 9083 section 6 error response.
 
-Faults work as in tests/pypiserver.py (whose fault classes are reused): `.script(path, [...])`
-queues one item per request for that exact path, `.always(path, item)` applies once the script
-is used up; a `Status` answers with that code, a `Retry-After` if given, and an RFC 9083 error
-body. `.down = True` makes every request, the bootstrap included, end with the connection
-closed and no response (requests are still counted in `.hits`).
+Faults work as in tests/pypiserver.py (whose fault classes are reused; both servers take the
+scripting from tests/serverkit.py): `.script(path, [...])` queues one item per request for that
+exact path, `.always(path, item)` applies once the script is used up; a `Status` answers with
+that code, a `Retry-After` if given, and an RFC 9083 error body. `.down = True` makes every
+request, the bootstrap included, end with the connection closed and no response (requests are
+still counted in `.hits`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
-import threading
-from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from tests.pypiserver import (
-    BadJSON,
-    Delay,
-    Disconnect,
-    Fault,
-    NotFound,
-    Status,
-    Truncated,
-)
+from tests.pypiserver import BadJSON, Delay, Disconnect, Fault, NotFound, Status, Truncated
+from tests.serverkit import BackgroundHTTPServer, ScriptedFaults, ScriptedHandler
 
 __all__ = [
     "RDAP_JSON",
@@ -107,26 +97,19 @@ class _Domain:
     status: tuple[str, ...]
 
 
-class RdapServer:
+class RdapServer(ScriptedFaults, BackgroundHTTPServer):
     """An RDAP service (RFC 7480/7482/9083) plus its bootstrap (RFC 9224) on 127.0.0.1."""
 
     def __init__(
         self, *, tlds: Iterable[str] = DEFAULT_TLDS, unserved_tlds: Iterable[str] = ()
     ) -> None:
+        super().__init__()
         self.tlds: list[str] = [t.lower() for t in tlds]  # listed in the bootstrap...
         self.unserved_tlds: set[str] = {t.lower() for t in unserved_tlds}  # ...unless here
         self.publication = PUBLICATION
         self.down = False
-        self.hits: Counter[str] = Counter()
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._domains: dict[str, _Domain] = {}
         self._handles = itertools.count(2138514)
-        self._scripts: dict[str, deque[Fault]] = {}
-        self._always: dict[str, Fault] = {}
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         for name, registered in CANARIES.items():
             self.add_domain(
                 name,
@@ -135,48 +118,10 @@ class RdapServer:
                 last_changed=datetime(2024, 3, 1, 12, 0, tzinfo=UTC),
             )
 
-    # -- lifecycle
+    # -- lifecycle (start, close, url: BackgroundHTTPServer)
 
-    def start(self) -> RdapServer:
-        server = self
-
-        class Handler(_Handler):
-            rdap = server
-
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        httpd.daemon_threads = True
-        httpd.block_on_close = False  # a handler sleeping in Delay must not hold up close()
-        self._httpd = httpd
-        self._closing.clear()
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._closing.set()  # wakes handlers sleeping in Delay
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> RdapServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. http://127.0.0.1:54321 (no trailing slash)."""
-        if self._httpd is None:
-            raise RuntimeError("RdapServer is not running; use it as a context manager")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def _handler(self) -> type[_Handler]:
+        return _Handler
 
     @property
     def bootstrap_url(self) -> str:
@@ -235,40 +180,7 @@ class RdapServer:
             "version": "1.0",
         }
 
-    # -- faults and observation
-
-    def script(self, path: str, responses: Iterable[Fault]) -> None:
-        """Answer the next requests for `path` with these items, one per request."""
-        with self._lock:
-            self._scripts.setdefault(path, deque()).extend(responses)
-
-    def always(self, path: str, item: Fault | None) -> None:
-        """Answer every request for `path` with `item` (None removes it)."""
-        with self._lock:
-            if item is None:
-                self._always.pop(path, None)
-            else:
-                self._always[path] = item
-
-    def clear_log(self) -> None:
-        """Forget `.hits` and `.requests` (e.g. between a cold and a warm run)."""
-        with self._lock:
-            self.hits.clear()
-            self.requests.clear()
-
     # -- used by the handler
-
-    def _record(self, method: str, path: str, headers: dict[str, str]) -> Fault | None:
-        with self._lock:
-            self.hits[path] += 1
-            self.requests.append((method, path, headers))
-            queued = self._scripts.get(path)
-            if queued:
-                return queued.popleft()
-            return self._always.get(path)
-
-    def _sleep(self, seconds: float) -> None:
-        self._closing.wait(seconds)
 
     def _domain(self, name: str) -> _Domain | None:
         with self._lock:
@@ -407,66 +319,46 @@ def _title(code: int) -> str:
 # --- HTTP ----------------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    rdap: RdapServer
-    protocol_version = "HTTP/1.1"
+class _Handler(ScriptedHandler):
+    owner: RdapServer
     server_version = "chaingate-test-rdap/1.0"
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet test output
-        pass
-
-    def handle_one_request(self) -> None:
-        # A client that timed out closes its socket; writing to it then is expected.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            super().handle_one_request()
-
-    def do_GET(self) -> None:
-        self._answer(head=False)
-
-    def do_HEAD(self) -> None:
-        self._answer(head=True)
 
     def _answer(self, head: bool) -> None:
         path = unquote(urlsplit(self.path).path)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        fault = self.rdap._record(self.command, path, headers)
+        fault = self.owner._record(self.command, path, headers)
 
-        if self.rdap.down or isinstance(fault, Disconnect):
+        if self.owner.down:
             self.close_connection = True  # no response at all
             return
-        if isinstance(fault, Delay):
-            self.rdap._sleep(fault.seconds)
-            fault = None
-        if isinstance(fault, Status):
-            extra = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
-            self._send(fault.code, _error(fault.code), RDAP_JSON, extra, head)
-            return
-        if isinstance(fault, NotFound):
-            self._send(404, _error(404), RDAP_JSON, {}, head)
+        if self._play(fault, head):
             return
 
         if path == BOOTSTRAP_PATH:
-            body = json.dumps(self.rdap.bootstrap(), indent=2).encode()
+            body = json.dumps(self.owner.bootstrap(), indent=2).encode()
             content_type = "application/json"  # as data.iana.org serves it
         elif path.startswith(DOMAIN_PREFIX):
             name = path.removeprefix(DOMAIN_PREFIX)
             if not name.strip(".") or "/" in name:
                 self._send(400, _error(400, "Malformed domain name."), RDAP_JSON, {}, head)
                 return
-            domain = self.rdap._domain(name)
+            domain = self.owner._domain(name)
             if domain is None:
-                self._send(404, _error(404), RDAP_JSON, {}, head)
+                self._send_error(404, {}, head)
                 return
-            request_url = self.rdap.url + self.path
-            body = json.dumps(self.rdap._document(domain, request_url)).encode()
+            request_url = self.owner.url + self.path
+            body = json.dumps(self.owner._document(domain, request_url)).encode()
             content_type = RDAP_JSON
         else:
-            self._send(404, _error(404), RDAP_JSON, {}, head)
+            self._send_error(404, {}, head)
             return
 
         if isinstance(fault, BadJSON):
             body = body[: len(body) // 2]
         self._send(200, body, content_type, {}, head, truncate=isinstance(fault, Truncated))
+
+    def _send_error(self, code: int, extra: Mapping[str, str], head: bool) -> None:
+        self._send(code, _error(code), RDAP_JSON, extra, head)
 
     def _send(
         self,
