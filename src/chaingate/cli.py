@@ -10,7 +10,7 @@ Exit codes (the one place they are defined):
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -21,8 +21,11 @@ import typer
 
 if TYPE_CHECKING:
     from chaingate.inventory.interface import Inventory
+    from chaingate.policy.ignore import Ignore
+    from chaingate.policy.interface import Decision
     from chaingate.result import ScanResult
     from chaingate.scan import Progress
+    from chaingate.signals.registry import Thresholds
 
 from chaingate import __version__
 
@@ -190,9 +193,12 @@ class _Common:
     cooldown: float = 72.0
 
 
-def _analyse(c: _Common) -> ScanResult:
+def _analyse(
+    c: _Common, *, thresholds: Thresholds | None = None, ignores: Sequence[Ignore] | None = None
+) -> ScanResult:
     """Inventory, facts, domain intelligence and findings for the shared options; exits
-    with code 2 and a one-line message on bad input."""
+    with code 2 and a one-line message on bad input. `thresholds` and `ignores` come from a
+    policy when the caller has one."""
     from chaingate import config
     from chaingate.inventory.interface import InventoryError
     from chaingate.policy import ignore
@@ -219,10 +225,11 @@ def _analyse(c: _Common) -> ScanResult:
             )
         except ValueError as exc:
             fail(f"--dns-server: {exc}")
-    try:
-        ignores = ignore.load(c.path or Path(".")) if not c.env else []
-    except ignore.PolicyError as exc:
-        fail(str(exc))
+    if ignores is None:
+        try:
+            ignores = ignore.load(c.path or Path(".")) if not c.env else []
+        except ignore.PolicyError as exc:
+            fail(str(exc))
     inventory = _inventory(c.path, env=c.env, resolve=not c.no_resolve, index=index)
     opts = ScanOptions(
         index_url=index,
@@ -237,7 +244,7 @@ def _analyse(c: _Common) -> ScanResult:
         ),
         db_url=None if c.no_db else config.db_url(c.db),
         now=pinned_now,
-        thresholds=Thresholds(cooldown_hours=c.cooldown),
+        thresholds=thresholds or Thresholds(cooldown_hours=c.cooldown),
         ignores=tuple(ignores),
         domains=domains,
     )
@@ -304,6 +311,100 @@ def scan(
         raise typer.Exit(EXIT_FINDINGS)
     if fail_incomplete and result.incomplete:
         raise typer.Exit(EXIT_INCOMPLETE)
+
+
+PolicyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="Policy file (chaingate.toml form). Default: [tool.chaingate] in the project's "
+        "pyproject.toml, or a chaingate.toml beside it.",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def check(
+    path: PathArg = None,
+    env: EnvOpt = False,
+    no_resolve: NoResolveOpt = False,
+    index_url: IndexOpt = None,
+    policy: PolicyOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    output: OutputOpt = None,
+    fail_incomplete: Annotated[
+        bool,
+        typer.Option("--fail-incomplete", help="Exit 3 when any package could not be analysed."),
+    ] = False,
+    db: DbOpt = None,
+    no_db: NoDbOpt = False,
+    cache_dir: CacheDirOpt = None,
+    cache_ttl: CacheTtlOpt = 900.0,
+    refresh: RefreshOpt = False,
+    offline: OfflineOpt = False,
+    concurrency: ConcurrencyOpt = 16,
+    timeout: TimeoutOpt = 20.0,
+    retries: RetriesOpt = 3,
+    dns_server: DnsServerOpt = None,
+    no_domain_checks: NoDomainsOpt = False,
+    domain_ttl: DomainTtlOpt = 24.0,
+    dns_timeout: DnsTimeoutOpt = 2.0,
+    now: NowOpt = None,
+) -> None:
+    """The CI gate: scan, apply the policy, and exit 1 when anything is blocked, with one
+    screen per block saying what, why, the evidence, and how to fix or except it."""
+    from chaingate.policy.interface import Action, PolicyError
+    from chaingate.policy.policy import decide, load_policy
+
+    try:
+        pol = load_policy(path or Path("."), policy)
+    except PolicyError as exc:
+        fail(str(exc))
+    common = _Common(
+        path, env, no_resolve, index_url, db, no_db, cache_dir, cache_ttl, refresh, offline,
+        concurrency, timeout, retries, now, dns_server, no_domain_checks, domain_ttl, dns_timeout,
+    )  # fmt: skip
+    result = _analyse(common, thresholds=pol.thresholds, ignores=pol.ignores)
+    today = (_parse_now(now) or datetime.now(UTC)).date()
+    decisions = decide(result, pol, today)
+    _emit_gate(result, decisions, fmt, output)
+    if any(d.action is Action.BLOCK for d in decisions):
+        raise typer.Exit(EXIT_FINDINGS)
+    if fail_incomplete and result.incomplete:
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+def _emit_gate(
+    result: ScanResult, decisions: Sequence[Decision], fmt: Format, output: Path | None
+) -> None:
+    from chaingate.report import gate
+
+    if fmt is Format.text:
+        text = gate.render_text(result, list(decisions))
+    elif fmt is Format.json:
+        import json
+
+        from chaingate.report.json import jsonable
+
+        text = json.dumps(
+            jsonable(gate.as_document(result, list(decisions))), indent=2, ensure_ascii=False
+        )
+    else:
+        from chaingate.report.interface import get_report
+
+        text = get_report(fmt.value).render(gate.gated_result(result, list(decisions)))
+    _write(text, output)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"--output {output}: {exc.strerror or exc}")
 
 
 class DomainsFormat(StrEnum):

@@ -1,0 +1,39 @@
+"""What a policy decides about each finding, in one shape for every gate (check, diff, the
+install guard) and every output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from chaingate.policy.ignore import Ignore
+from chaingate.signals.interface import Finding
+
+
+class Action(StrEnum):
+    BLOCK = "block"
+    WARN = "warn"
+    IGNORE = "ignore"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The action for one finding and the rule that chose it.
+
+    `rule` says where the decision came from in words a person can find in their policy
+    ("actions.typosquat = block (pyproject.toml:14)", "default: severity high or above
+    blocks"); `exception` is set when an exception with a reason silenced the finding.
+    """
+
+    finding: Finding
+    action: Action
+    rule: str
+    exception: Ignore | None = None
+
+
+class PolicyError(Exception):
+    """A policy chaingate cannot use: `chaingate: <file>:<line>: <key>: <what is wrong>`."""
+
+    def __init__(self, file: str, line: int | None, message: str) -> None:
+        self.file, self.line, self.message = file, line, message
+        super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
