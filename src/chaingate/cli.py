@@ -447,13 +447,7 @@ def domains(
         )
     )  # fmt: skip
     text = render_domains_json(result) if fmt is DomainsFormat.json else render_domains_text(result)
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"--output {output}: {exc.strerror or exc}")
+    _write(text, output)
 
 
 def _inventory(path: Path | None, *, env: bool, resolve: bool, index: str) -> Inventory:
@@ -515,13 +509,7 @@ def _emit(result: ScanResult, fmt: Format, output: Path | None) -> None:
         print_to(Console(), result)
         return
     text = get_report(fmt.value).render(result)
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"--output {output}: {exc.strerror or exc}")
+    _write(text, output)
 
 
 def main() -> None:
