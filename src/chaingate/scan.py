@@ -8,22 +8,21 @@ concurrent fetch of registry documents, run on one event loop behind the plain f
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from chaingate.intel.interface import DomainReport, SourceCheck
+from chaingate.intel.interface import DomainReport
+from chaingate.intel.run import DomainOptions as DomainOptions  # part of ScanOptions
+from chaingate.intel.run import check_domains, domain_checks
 from chaingate.inventory.interface import Inventory, Origin, Package
 from chaingate.policy.ignore import Ignore, apply
 from chaingate.registry.factscache import FactsCache
 from chaingate.registry.http import BodyNotKept, FetchError, HttpClient, HttpSettings
 from chaingate.registry.interface import ProjectFacts, RegistryError, Vulnerability
+from chaingate.registry.memo import IndexMemo
 from chaingate.registry.pypi import SIMPLE_JSON, IndexUrls, parse_project, parse_vulnerabilities
 from chaingate.registry.simple import facts_from_simple, parse_simple_page
 from chaingate.result import CheckStatus, Incomplete, ScanResult
@@ -47,17 +46,6 @@ class ScanOptions:
     thresholds: sigreg.Thresholds = field(default_factory=sigreg.Thresholds)
     ignores: tuple[Ignore, ...] = ()
     domains: DomainOptions | None = None  # None: no email-domain intelligence
-
-
-@dataclass(frozen=True)
-class DomainOptions:
-    """How to check maintainer email domains (DNS and RDAP)."""
-
-    dns_servers: tuple[str, ...] | None  # "HOST[:PORT]"; None: the system's resolver
-    bootstrap_url: str  # IANA RDAP bootstrap (dns.json) or a mirror
-    ttl_hours: float = 24.0
-    dns_timeout: float = 2.0
-    rdap_timeout: float = 5.0
 
 
 # repr=False: on Python 3.11 asyncio.run() formats repr() of the finished main task (and so
@@ -134,35 +122,6 @@ async def _fetch_version_vulns(
     return True
 
 
-class _IndexMemo:
-    """What a scan learnt about the index itself (does it serve per-version documents?),
-    kept beside the HTTP cache for the cache's TTL, so the next scan neither repeats the
-    probe nor probes a different URL depending on which document happened to arrive first."""
-
-    def __init__(self, cache_dir: Path | None, index: str, ttl: float) -> None:
-        key = hashlib.sha256(index.encode()).hexdigest()[:32]
-        self.path = cache_dir / "index" / f"{key}.json" if cache_dir else None
-        self.version_docs: bool | None = None
-        if self.path is None:
-            return
-        try:
-            doc = json.loads(self.path.read_bytes())
-            if time.time() - float(doc["checked_at"]) < ttl:
-                self.version_docs = bool(doc["version_docs"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-
-    def remember(self, *, version_docs: bool) -> None:
-        if self.path is None:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            doc = {"version_docs": version_docs, "checked_at": time.time()}
-            self.path.write_text(json.dumps(doc))
-        except OSError:
-            pass
-
-
 async def _fetch_all(
     packages: tuple[Package, ...], opts: ScanOptions, progress: Progress | None
 ) -> _Fetched:
@@ -180,7 +139,7 @@ async def _fetch_all(
     # versions need the per-version document, which not every index serves. The first such
     # request is a probe: the others wait for it and are not sent if it fails.
     probe: asyncio.Future[bool] | None = None
-    memo = _IndexMemo(opts.http.cache_dir, index.base, opts.http.ttl)
+    memo = IndexMemo(opts.http.cache_dir, index.base, opts.http.ttl)
     if memo.version_docs is False and not opts.http.refresh:
         # Learnt by an earlier scan, still within the cache TTL.
         probe = asyncio.get_running_loop().create_future()
@@ -338,96 +297,6 @@ def _checks(
     return checks
 
 
-def _domain_intel(
-    facts: Mapping[str, ProjectFacts],
-    opts: ScanOptions,
-    dopts: DomainOptions,
-    now: datetime,
-    started: datetime,
-    store: Store | None,
-) -> DomainReport:
-    """DNS and RDAP for every maintainer email domain: once per domain, answers reused from
-    the cache while younger than the TTL. A warm scan sends nothing, and does not even load
-    the suffix list or the DNS library."""
-    from chaingate.intel import psl
-    from chaingate.intel.cache import DomainCache, HostMemo, SourceMemo
-
-    memo = SourceMemo(opts.http.cache_dir)
-    dns_key = ",".join(dopts.dns_servers or ("system",))
-    dns_down = memo.unavailable("dns", dns_key, started)
-    rdap_down = memo.unavailable("rdap", dopts.bootstrap_url, started)
-    if dns_down and rdap_down and not opts.http.refresh:
-        return DomainReport(
-            dns=SourceCheck("unavailable", dns_down), rdap=SourceCheck("unavailable", rdap_down)
-        )
-    hosts = HostMemo(opts.http.cache_dir)
-    seeded = hosts.load()
-    psl.seed(seeded)
-    wanted = sorted(
-        {d for f in facts.values() for p in f.people if (d := psl.registrable_domain(p.domain))}
-    )
-    if psl.known().keys() - seeded.keys():
-        hosts.save(psl.known())
-    if not wanted:
-        ok = SourceCheck("ok", "no email domains")
-        return DomainReport(dns=ok, rdap=ok)
-    cache = DomainCache(opts.http.cache_dir, timedelta(hours=dopts.ttl_hours))
-    cached = cache.fresh(wanted, now)
-    missing = [d for d in wanted if d not in cached]
-    if missing and store is not None and not opts.http.refresh:
-        # The store keeps every believable answer too (a shared team database, a wiped cache).
-        stored = store.domains(missing, now - cache.ttl)
-        cache.put(stored.values())
-        cached.update(stored)
-    if len(cached) == len(wanted) and not opts.http.refresh:
-        fresh = SourceCheck("ok", f"answers from the last {dopts.ttl_hours:g} h (cache)")
-        return DomainReport(domains=cached, dns=fresh, rdap=fresh)
-
-    from chaingate.intel.lookup import look_up
-
-    # Fail fast on an unreachable RDAP service: one retry, short backoff.
-    rdap_http = replace(
-        opts.http, timeout=dopts.rdap_timeout, retries=min(opts.http.retries, 1), backoff=0.2,
-        ttl=86400.0,
-    )  # fmt: skip
-
-    async def run() -> DomainReport:
-        async with HttpClient(rdap_http) as client:
-            return await look_up(
-                wanted,
-                dns_servers=dopts.dns_servers,
-                client=client,
-                bootstrap_url=dopts.bootstrap_url,
-                now=now,
-                cached=cached,
-                dns_timeout=dopts.dns_timeout,
-            )
-
-    report = asyncio.run(run())
-    if report.queries:
-        for source, check, key in (
-            ("dns", report.dns, dns_key),
-            ("rdap", report.rdap, dopts.bootstrap_url),
-        ):
-            memo.remember(source, key, check.reason if check.status != "ok" else None, started)
-        if report.dns.status == "ok" and report.rdap.status == "ok":
-            cache.put(f for d, f in report.domains.items() if d not in cached)
-    return report
-
-
-def _domain_checks(report: DomainReport | None) -> dict[str, CheckStatus]:
-    if report is None:
-        reason = "email-domain checks were not run (--no-domain-checks)"
-        return {
-            "dns": CheckStatus("unavailable", reason),
-            "rdap": CheckStatus("unavailable", reason),
-        }
-    return {
-        "dns": CheckStatus(report.dns.status, report.dns.reason),
-        "rdap": CheckStatus(report.rdap.status, report.rdap.reason),
-    }
-
-
 def _open_store(url: str) -> Store:
     from chaingate.store.db import Store  # SQLAlchemy is imported only when a store is used
 
@@ -449,7 +318,7 @@ def run_scan(
         store = _open_store(opts.db_url)
     domains = None
     if opts.domains is not None:
-        domains = _domain_intel(fetched.facts, opts, opts.domains, now, started, store)
+        domains = check_domains(fetched.facts, opts.http, opts.domains, now, started, store)
         if domains.queries and opts.db_url and store is None:
             store = _open_store(opts.db_url)  # new lookups are observations to record
     # When unchanged, the store's latest observations are exactly these facts: nothing to
@@ -513,7 +382,7 @@ def run_scan(
         index_url=index,
         started_at=started,
         finished_at=finished,
-        checks={**_checks(inventory, fetched, opts, index), **_domain_checks(domains)},
+        checks={**_checks(inventory, fetched, opts, index), **domain_checks(domains)},
         domains=domains.domains if domains else {},
         ignored=applied.ignored,
         notes=notes,
