@@ -15,20 +15,22 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
+
+from chaingate import __version__
 
 if TYPE_CHECKING:
     from chaingate.inventory.interface import Inventory
     from chaingate.policy.ignore import Ignore
     from chaingate.policy.interface import Decision
+    from chaingate.policy.policy import Policy
     from chaingate.result import ScanResult
-    from chaingate.scan import Progress
+    from chaingate.scan import Progress, ScanOptions
     from chaingate.signals.registry import Thresholds
 
-from chaingate import __version__
-
+T = TypeVar("T")
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 app = typer.Typer(
@@ -166,6 +168,15 @@ DomainTtlOpt = Annotated[
     float, typer.Option(help="Hours a domain's DNS / RDAP answers are reused.")
 ]
 DnsTimeoutOpt = Annotated[float, typer.Option(min=0.1, help="Seconds per DNS query.")]
+FailOnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        help="Also block every finding of this severity or higher (critical, high, medium, "
+        "low, info), whatever the policy says.",
+        show_default=False,
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -193,20 +204,18 @@ class _Common:
     cooldown: float = 72.0
 
 
-def _analyse(
+def _prepare(
     c: _Common, *, thresholds: Thresholds | None = None, ignores: Sequence[Ignore] | None = None
-) -> ScanResult:
-    """Inventory, facts, domain intelligence and findings for the shared options; exits
-    with code 2 and a one-line message on bad input. `thresholds` and `ignores` come from a
-    policy when the caller has one."""
+) -> tuple[ScanOptions, Inventory]:
+    """The scan options and the inventory for the shared options; exits with code 2 and a
+    one-line message on bad input. `thresholds` and `ignores` come from a policy when the
+    caller has one."""
     from chaingate import config
-    from chaingate.inventory.interface import InventoryError
     from chaingate.policy import ignore
     from chaingate.registry.http import HttpSettings
     from chaingate.registry.pypi import IndexUrls
-    from chaingate.scan import DomainOptions, ScanOptions, run_scan
+    from chaingate.scan import DomainOptions, ScanOptions
     from chaingate.signals.registry import Thresholds
-    from chaingate.store.interface import StoreError
 
     index, _source = config.index_url(c.index_url)
     try:
@@ -248,8 +257,26 @@ def _analyse(
         ignores=tuple(ignores),
         domains=domains,
     )
+    return opts, inventory
+
+
+def _analyse(
+    c: _Common, *, thresholds: Thresholds | None = None, ignores: Sequence[Ignore] | None = None
+) -> ScanResult:
+    """Inventory, facts, domain intelligence and findings for the shared options."""
+    from chaingate.scan import run_scan
+
+    opts, inventory = _prepare(c, thresholds=thresholds, ignores=ignores)
+    return _run(lambda cb: run_scan(inventory, opts, cb))
+
+
+def _run(work: Callable[[Progress | None], T]) -> T:
+    """Run a scan-like job with a progress bar; store and input errors exit 2."""
+    from chaingate.inventory.interface import InventoryError
+    from chaingate.store.interface import StoreError
+
     try:
-        return _with_progress(lambda cb: run_scan(inventory, opts, cb))
+        return _with_progress(work)
     except StoreError as exc:
         fail(str(exc))
     except InventoryError as exc:
@@ -333,6 +360,7 @@ def check(
     policy: PolicyOpt = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     output: OutputOpt = None,
+    fail_on: FailOnOpt = None,
     fail_incomplete: Annotated[
         bool,
         typer.Option("--fail-incomplete", help="Exit 3 when any package could not be analysed."),
@@ -367,7 +395,7 @@ def check(
     )  # fmt: skip
     result = _analyse(common, thresholds=pol.thresholds, ignores=pol.ignores)
     today = (_parse_now(now) or datetime.now(UTC)).date()
-    decisions = decide(result, pol, today)
+    decisions = decide(result, _with_fail_on(pol, fail_on), today)
     _emit_gate(result, decisions, fmt, output)
     if any(d.action is Action.BLOCK for d in decisions):
         raise typer.Exit(EXIT_FINDINGS)
@@ -397,6 +425,23 @@ def _emit_gate(
     _write(text, output)
 
 
+def _with_fail_on(pol: Policy, fail_on: str | None) -> Policy:
+    """The policy, with every severity at or above --fail-on blocking."""
+    from chaingate.policy.interface import Action
+    from chaingate.signals.interface import Severity
+
+    if fail_on is None:
+        return pol
+    try:
+        threshold = Severity.parse(fail_on)
+    except ValueError as exc:
+        fail(f"--fail-on: {exc}")
+    severity = {s: (Action.BLOCK if s >= threshold else a) for s, a in pol.severity.items()}
+    severity.update({s: Action.BLOCK for s in Severity if s >= threshold})
+    where = {**pol.where, **{f"severity.{s.label}": f"--fail-on {fail_on}" for s in severity}}
+    return replace(pol, severity=severity, where=where)
+
+
 def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -405,6 +450,104 @@ def _write(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         fail(f"--output {output}: {exc.strerror or exc}")
+
+
+@app.command()
+def diff(
+    base: Annotated[
+        str,
+        typer.Option(
+            "--base",
+            help="Git ref to compare with (e.g. origin/main, HEAD~1), or an older "
+            "copy of the manifest / lock file.",
+            show_default=False,
+        ),
+    ],
+    path: PathArg = None,
+    no_resolve: NoResolveOpt = False,
+    index_url: IndexOpt = None,
+    policy: PolicyOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = None,
+    fail_incomplete: Annotated[
+        bool,
+        typer.Option(
+            "--fail-incomplete", help="Exit 3 when an introduced package could not be analysed."
+        ),
+    ] = False,
+    db: DbOpt = None,
+    no_db: NoDbOpt = False,
+    cache_dir: CacheDirOpt = None,
+    cache_ttl: CacheTtlOpt = 900.0,
+    refresh: RefreshOpt = False,
+    offline: OfflineOpt = False,
+    concurrency: ConcurrencyOpt = 16,
+    timeout: TimeoutOpt = 20.0,
+    retries: RetriesOpt = 3,
+    dns_server: DnsServerOpt = None,
+    no_domain_checks: NoDomainsOpt = False,
+    domain_ttl: DomainTtlOpt = 24.0,
+    dns_timeout: DnsTimeoutOpt = 2.0,
+    now: NowOpt = None,
+) -> None:
+    """Judge a change on its own risk: only the packages, versions and findings it
+    introduces compared with --base. Exit codes as for check."""
+    from chaingate import config
+    from chaingate.diff import DiffError, empty_inventory, open_base, run_diff
+    from chaingate.inventory.interface import InventoryError
+    from chaingate.policy.interface import Action, PolicyError
+    from chaingate.policy.policy import decide, load_policy
+    from chaingate.report.diff import print_to, render_diff
+
+    target = path or Path(".")
+    try:
+        pol = load_policy(target, policy)
+    except PolicyError as exc:
+        fail(str(exc))
+    common = _Common(
+        path, False, no_resolve, index_url, db, no_db, cache_dir, cache_ttl, refresh, offline,
+        concurrency, timeout, retries, now, dns_server, no_domain_checks, domain_ttl, dns_timeout,
+    )  # fmt: skip
+    opts, head_inventory = _prepare(common, thresholds=pol.thresholds, ignores=pol.ignores)
+    index, _ = config.index_url(index_url)
+    try:
+        with open_base(base, target) as b:
+            if b.target is None:
+                base_inventory = empty_inventory(base)
+            else:
+                base_inventory = replace(
+                    _inventory(b.target, env=False, resolve=not no_resolve, index=index),
+                    root=base,
+                )
+            result = _run(
+                lambda cb: run_diff(
+                    base_inventory, head_inventory, opts, cb, base_label=base,
+                    base_commit=b.commit,
+                )
+            )  # fmt: skip
+    except DiffError as exc:
+        fail(str(exc))
+    except InventoryError as exc:
+        fail(f"at --base {base}: {exc}")
+    today = (_parse_now(now) or datetime.now(UTC)).date()
+    decisions = [
+        d
+        for d in decide(result.as_scan_result(), _with_fail_on(pol, fail_on), today)
+        # A deny-listed package the change did not touch is not this change's risk.
+        if d.finding.id != "policy-deny"
+        or result.is_introduced(d.finding.package, d.finding.version)
+    ]
+    if fmt is Format.text and output is None:
+        from rich.console import Console
+
+        print_to(Console(), result)
+    else:
+        _write(render_diff(result, fmt.value), output)
+    if any(d.action is Action.BLOCK for d in decisions):
+        raise typer.Exit(EXIT_FINDINGS)
+    if fail_incomplete and result.incomplete:
+        raise typer.Exit(EXIT_INCOMPLETE)
 
 
 class DomainsFormat(StrEnum):
@@ -475,7 +618,7 @@ def _inventory(path: Path | None, *, env: bool, resolve: bool, index: str) -> In
         fail(str(exc))
 
 
-def _with_progress(run: Callable[[Progress | None], ScanResult]) -> ScanResult:
+def _with_progress(run: Callable[[Progress | None], T]) -> T:
     """Run with a progress bar on stderr when a person is watching."""
     if not sys.stderr.isatty():
         return run(None)
