@@ -201,7 +201,7 @@ class _Common:
     no_domain_checks: bool
     domain_ttl: float
     dns_timeout: float
-    cooldown: float = 72.0
+    cooldown: float | None = None  # hours; None: the policy's (default 72)
 
 
 def _prepare(
@@ -211,7 +211,6 @@ def _prepare(
     one-line message on bad input. `thresholds` and `ignores` come from a policy when the
     caller has one."""
     from chaingate import config
-    from chaingate.policy import ignore
     from chaingate.registry.http import HttpSettings
     from chaingate.registry.pypi import IndexUrls
     from chaingate.scan import DomainOptions, ScanOptions
@@ -234,11 +233,19 @@ def _prepare(
             )
         except ValueError as exc:
             fail(f"--dns-server: {exc}")
-    if ignores is None:
+    if ignores is None and not c.env:
+        # The same policy check reads: its exceptions and thresholds apply to scan too.
+        from chaingate.policy.interface import PolicyError
+        from chaingate.policy.policy import load_policy
+
         try:
-            ignores = ignore.load(c.path or Path(".")) if not c.env else []
-        except ignore.PolicyError as exc:
+            pol = load_policy(c.path or Path("."))
+        except PolicyError as exc:
             fail(str(exc))
+        ignores = pol.ignores
+        thresholds = thresholds or pol.thresholds
+    if c.cooldown is not None:
+        thresholds = replace(thresholds or Thresholds(), cooldown_hours=c.cooldown)
     inventory = _inventory(c.path, env=c.env, resolve=not c.no_resolve, index=index)
     opts = ScanOptions(
         index_url=index,
@@ -253,8 +260,8 @@ def _prepare(
         ),
         db_url=None if c.no_db else config.db_url(c.db),
         now=pinned_now,
-        thresholds=thresholds or Thresholds(cooldown_hours=c.cooldown),
-        ignores=tuple(ignores),
+        thresholds=thresholds or Thresholds(),
+        ignores=tuple(ignores or ()),
         domains=domains,
     )
     return opts, inventory
@@ -311,7 +318,13 @@ def scan(
     concurrency: ConcurrencyOpt = 16,
     timeout: TimeoutOpt = 20.0,
     retries: RetriesOpt = 3,
-    cooldown: Annotated[float, typer.Option(help="Hours a release is 'new' (new-release).")] = 72.0,
+    cooldown: Annotated[
+        float | None,
+        typer.Option(
+            help="Hours a release is 'new' (new-release); default: the policy's, 72.",
+            show_default=False,
+        ),
+    ] = None,
     dns_server: DnsServerOpt = None,
     no_domain_checks: NoDomainsOpt = False,
     domain_ttl: DomainTtlOpt = 24.0,
@@ -415,9 +428,8 @@ def _emit_gate(
 
         from chaingate.report.json import jsonable
 
-        text = json.dumps(
-            jsonable(gate.as_document(result, list(decisions))), indent=2, ensure_ascii=False
-        )
+        document = gate.as_document(result, list(decisions))
+        text = json.dumps(document, indent=2, ensure_ascii=False, default=jsonable)
     else:
         from chaingate.report.interface import get_report
 
@@ -436,9 +448,9 @@ def _with_fail_on(pol: Policy, fail_on: str | None) -> Policy:
         threshold = Severity.parse(fail_on)
     except ValueError as exc:
         fail(f"--fail-on: {exc}")
-    severity = {s: (Action.BLOCK if s >= threshold else a) for s, a in pol.severity.items()}
-    severity.update({s: Action.BLOCK for s in Severity if s >= threshold})
-    where = {**pol.where, **{f"severity.{s.label}": f"--fail-on {fail_on}" for s in severity}}
+    raised = [s for s in Severity if s >= threshold]
+    severity = {**pol.severity, **dict.fromkeys(raised, Action.BLOCK)}
+    where = {**pol.where, **{f"severity.{s.label}": f"--fail-on {fail_on}" for s in raised}}
     return replace(pol, severity=severity, where=where)
 
 

@@ -10,22 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
 from packaging.utils import canonicalize_name
 
+from chaingate.policy.interface import PolicyError
 from chaingate.signals.interface import Finding
 
-
-class PolicyError(Exception):
-    """A policy file chaingate cannot use; rendered as `chaingate: file:line: message`."""
-
-    def __init__(self, file: str, line: int | None, message: str) -> None:
-        self.file, self.line, self.message = file, line, message
-        super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
+__all__ = ["Applied", "Ignore", "Ignored", "PolicyError", "apply", "entries", "load"]
 
 
 @dataclass(frozen=True)
@@ -73,10 +68,10 @@ def load(root: Path) -> list[Ignore]:
     if pyproject.is_file():
         doc = _read(pyproject)
         table = doc.get("tool", {}).get("chaingate", {})
-        out += _entries(pyproject, table.get("ignore", []), "tool.chaingate.ignore")
+        out += entries(pyproject, table.get("ignore", []), "tool.chaingate.ignore")
     standalone = base / "chaingate.toml"
     if standalone.is_file():
-        out += _entries(standalone, _read(standalone).get("ignore", []), "ignore")
+        out += entries(standalone, _read(standalone).get("ignore", []), "ignore")
     return out
 
 
@@ -90,7 +85,8 @@ def _read(path: Path) -> dict[str, Any]:
         raise PolicyError(str(path), None, f"cannot read: {exc}") from None
 
 
-def _entries(path: Path, items: object, key: str) -> list[Ignore]:
+def entries(path: Path, items: object, key: str) -> list[Ignore]:
+    """The exceptions in `items` (the parsed `key` array of tables of the file at `path`)."""
     if not isinstance(items, list):
         raise PolicyError(str(path), _line_of(path, key), f"{key} must be an array of tables")
     lines = _table_lines(path, key)
@@ -117,7 +113,7 @@ def _entries(path: Path, items: object, key: str) -> list[Ignore]:
                 raise PolicyError(
                     str(path), line, f"{key}[{i}]: expires {expires!r} is not a YYYY-MM-DD date"
                 ) from None
-        if expires is not None and not isinstance(expires, date):
+        if expires is not None and (not isinstance(expires, date) or isinstance(expires, datetime)):
             raise PolicyError(str(path), line, f"{key}[{i}]: expires must be a date")
         package = item.get("package")
         if package is not None and not isinstance(package, str):

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from chaingate.policy.ignore import Ignore
 from chaingate.signals.interface import Finding
+
+if TYPE_CHECKING:  # ignore.py raises PolicyError, so it imports this module, not the reverse
+    from chaingate.policy.ignore import Ignore
 
 
 class Action(StrEnum):

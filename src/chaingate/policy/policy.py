@@ -1,0 +1,716 @@
+"""The policy: what each finding means for a gate (block, warn, ignore), and why.
+
+Read from `[tool.chaingate]` in the scanned project's pyproject.toml, or the top level of a
+chaingate.toml beside it, or a file given with `--policy`. Every key is documented in
+docs/policy.md, which also gives the order in which the parts of a policy are consulted.
+A policy that cannot be read exactly as written is an error naming the file, line and key:
+an unknown key is a typo, and a typo must never quietly weaken a gate.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import celpy
+import lark
+import tomli as tomllib
+from celpy import celtypes
+from celpy.celparser import CELParseError
+from celpy.evaluation import CELEvalError, base_functions
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from chaingate.inventory.interface import Package
+from chaingate.policy import ignore
+from chaingate.policy.ignore import Ignore
+from chaingate.policy.interface import Action, Decision, PolicyError
+from chaingate.registry.interface import ProjectFacts
+from chaingate.result import ScanResult
+from chaingate.signals import registry as sigreg
+from chaingate.signals.interface import Finding, Severity
+
+DENY_ID = "policy-deny"  # the finding a deny list raises; not a signal, never excepted
+
+DEFAULT_SEVERITY: Mapping[Severity, Action] = {
+    Severity.CRITICAL: Action.BLOCK,
+    Severity.HIGH: Action.BLOCK,
+    Severity.MEDIUM: Action.WARN,
+    Severity.LOW: Action.WARN,
+    Severity.INFO: Action.IGNORE,
+}
+
+
+@dataclass(frozen=True)
+class PackageEntry:
+    """One allow/deny list entry for packages: a name, optionally with versions
+    (`"urllib3"`, `"ctx<0.2"`)."""
+
+    name: str  # canonical
+    specifier: SpecifierSet
+    text: str
+
+    def matches(self, name: str, version: str | None, *, unknown_version: bool) -> bool:
+        """Whether the package is covered; `unknown_version` is the answer when the entry
+        has versions but the package's version is unknown or not PEP 440."""
+        if name != self.name:
+            return False
+        if not str(self.specifier):
+            return True
+        try:
+            return self.specifier.contains(Version(version or ""), prereleases=True)
+        except InvalidVersion:
+            return unknown_version
+
+
+@dataclass(frozen=True)
+class Lists:
+    """An allow or deny list: packages, registry accounts, email domains, and where each
+    list is written (for the rule named in a decision)."""
+
+    packages: tuple[PackageEntry, ...] = ()
+    accounts: frozenset[str] = frozenset()  # casefolded
+    domains: tuple[str, ...] = ()  # lowercase; an entry also covers its subdomains
+    where: Mapping[str, str] = field(default_factory=dict)  # "accounts" -> "file:line"
+
+    def package(self, name: str, version: str | None, *, deny: bool) -> str:
+        """The first entry covering the package, or "" (deny lists match unknown versions)."""
+        for e in self.packages:
+            if e.matches(name, version, unknown_version=deny):
+                return e.text
+        return ""
+
+    def domain(self, domain: str) -> str:
+        """The entry covering an email domain (itself or a parent domain), or ""."""
+        domain = domain.lower()
+        return next((d for d in self.domains if domain == d or domain.endswith("." + d)), "")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A custom rule: when the CEL condition `expr` holds for a finding, `action` applies."""
+
+    name: str
+    expr: str
+    action: Action
+    reason: str | None
+    where: str  # "file:line"
+    program: celpy.Runner = field(compare=False, repr=False)
+
+    def describe(self) -> str:
+        text = f"rule {self.name!r} ({self.where})"
+        return f"{text}: {self.reason}" if self.reason else text
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded policy. `Policy()` is the default: critical and high block, medium and low
+    warn, info is ignored (listed, never gating); no lists, rules or exceptions."""
+
+    severity: Mapping[Severity, Action] = field(default_factory=lambda: dict(DEFAULT_SEVERITY))
+    actions: Mapping[str, Action] = field(default_factory=dict)  # by signal id
+    thresholds: sigreg.Thresholds = field(default_factory=sigreg.Thresholds)
+    allow: Lists = field(default_factory=Lists)
+    deny: Lists = field(default_factory=Lists)
+    rules: tuple[Rule, ...] = ()
+    ignores: tuple[Ignore, ...] = ()
+    source: str | None = None  # the file it came from; None for the default policy
+    # "severity.high", "actions.typosquat" -> "file:line", for the rule named in a decision
+    where: Mapping[str, str] = field(default_factory=dict)
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def load_policy(project: Path, explicit: Path | None = None) -> Policy:
+    """The policy for the project at `project` (a directory, or a file whose directory is
+    used): `[tool.chaingate]` in its pyproject.toml or a chaingate.toml beside it, never
+    both. `explicit` (`--policy FILE`, chaingate.toml form; a file named pyproject.toml is
+    read from its `[tool.chaingate]`) replaces both. No policy anywhere: `Policy()`."""
+    if explicit is not None:
+        doc, text = _read(explicit)
+        if explicit.name == "pyproject.toml":
+            return _parse(explicit, text, _tool_table(explicit, text, doc), ("tool", "chaingate"))
+        return _parse(explicit, text, doc, ())
+    base = project if project.is_dir() else project.parent
+    pyproject, standalone = base / "pyproject.toml", base / "chaingate.toml"
+    found: list[tuple[Path, str, dict[str, Any], tuple[str, ...]]] = []
+    if pyproject.is_file():
+        doc, text = _read(pyproject)
+        tool = doc.get("tool")
+        if isinstance(tool, dict) and "chaingate" in tool:
+            found.append(
+                (pyproject, text, _tool_table(pyproject, text, doc), ("tool", "chaingate"))
+            )
+    if standalone.is_file():
+        doc, text = _read(standalone)
+        found.append((standalone, text, doc, ()))
+    if len(found) > 1:
+        raise PolicyError(
+            str(standalone),
+            None,
+            f"a policy is also in {pyproject} ([tool.chaingate]); keep one of the two",
+        )
+    return _parse(*found[0]) if found else Policy()
+
+
+def _read(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(str(path), None, f"cannot read: {exc}") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise PolicyError(str(path), int(m.group(1)) if m else None, str(exc)) from None
+
+
+def _tool_table(path: Path, text: str, doc: dict[str, Any]) -> dict[str, Any]:
+    tool = doc.get("tool", {})
+    table = tool.get("chaingate", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        line = _Lines(text).line(("tool", "chaingate"))
+        raise PolicyError(str(path), line, "tool.chaingate must be a table")
+    return table
+
+
+_TOP = ("severity", "actions", "thresholds", "allow", "deny", "rules", "ignore")
+_LIST_KEYS = ("packages", "accounts", "domains")
+_RULE_KEYS = ("name", "expr", "action", "reason")
+_ACTIONS = tuple(a.value for a in Action)
+
+
+class _Source:
+    """One policy file being read: turns a key path into `file:line` and errors."""
+
+    def __init__(self, path: Path, text: str, base: tuple[str, ...]) -> None:
+        self.file, self.base, self.lines = str(path), base, _Lines(text)
+
+    def key(self, *path: str | int) -> str:
+        out = ""
+        for part in (*self.base, *path):
+            out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+        return out
+
+    def line(self, *path: str | int) -> int | None:
+        return self.lines.line((*self.base, *path))
+
+    def where(self, *path: str | int) -> str:
+        line = self.line(*path)
+        return f"{self.file}:{line}" if line else self.file
+
+    def error(self, path: Sequence[str | int], what: str) -> PolicyError:
+        return PolicyError(self.file, self.line(*path), f"{self.key(*path)}: {what}")
+
+    def table(self, value: object, *path: str | int) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.error(path, f"must be a table, not {_kind(value)}")
+        return value
+
+    def known(self, table: Mapping[str, object], keys: Iterable[str], *path: str | int) -> None:
+        keys = tuple(keys)
+        for k in table:
+            if k not in keys:
+                did = _did_you_mean(k, keys)
+                raise self.error((*path, k), f"unknown key{did}; known: {', '.join(keys)}")
+
+    def action(self, value: object, *path: str | int) -> Action:
+        if not isinstance(value, str) or value not in _ACTIONS:
+            raise self.error(path, f"{_show(value)} is not an action (block, warn, ignore)")
+        return Action(value)
+
+
+def _parse(path: Path, text: str, doc: Mapping[str, Any], base: tuple[str, ...]) -> Policy:
+    src = _Source(path, text, base)
+    src.known(doc, _TOP)
+    where: dict[str, str] = {}
+    severity = dict(DEFAULT_SEVERITY)
+    for k, v in src.table(doc.get("severity", {}), "severity").items():
+        try:
+            sev = Severity.parse(k)
+        except ValueError as exc:
+            raise src.error(("severity", k), str(exc)) from None
+        severity[sev] = src.action(v, "severity", k)
+        where[f"severity.{sev.label}"] = src.where("severity", k)
+    sigreg.load_all()
+    actions: dict[str, Action] = {}
+    for k, v in src.table(doc.get("actions", {}), "actions").items():
+        if k not in sigreg.SIGNALS:
+            did = _did_you_mean(k, sigreg.SIGNALS)
+            raise src.error(("actions", k), f"unknown signal id{did}; see docs/signals.md")
+        actions[k] = src.action(v, "actions", k)
+        where[f"actions.{k}"] = src.where("actions", k)
+    ignores = ignore.entries(path, doc.get("ignore", []), src.key("ignore"))
+    return Policy(
+        severity=severity,
+        actions=actions,
+        thresholds=_thresholds(src, doc.get("thresholds", {})),
+        allow=_lists(src, doc.get("allow", {}), "allow"),
+        deny=_lists(src, doc.get("deny", {}), "deny"),
+        rules=_rules(src, doc.get("rules", [])),
+        ignores=tuple(ignores),
+        source=str(path),
+        where=where,
+    )
+
+
+# Lower bounds; a number must also be finite. Shares are at most 1.
+_MINIMUM = {"burst_min_releases": 2, "concentration_min_packages": 1}
+
+
+def _thresholds(src: _Source, value: object) -> sigreg.Thresholds:
+    table = src.table(value, "thresholds")
+    kinds = {f.name: f.type for f in fields(sigreg.Thresholds)}
+    src.known(table, kinds, "thresholds")
+    values: dict[str, Any] = {}
+    for k, v in table.items():
+        path = ("thresholds", k)
+        if kinds[k] in ("int", int):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise src.error(path, f"must be a whole number, not {_kind(v)}")
+        elif isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise src.error(path, f"must be a number, not {_show(v)}")
+        low = _MINIMUM.get(k, 0)
+        if v < low or (k.endswith("_share") and not 0 < v <= 1):
+            rng = "between 0 (excluded) and 1" if k.endswith("_share") else f"at least {low}"
+            raise src.error(path, f"must be {rng}, not {v}")
+        values[k] = float(v) if kinds[k] in ("float", float) else v
+    return sigreg.Thresholds(**values)
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\.)+[a-z0-9-]{2,63}$")
+
+
+def _lists(src: _Source, value: object, which: str) -> Lists:
+    table = src.table(value, which)
+    src.known(table, _LIST_KEYS, which)
+    items: dict[str, list[str]] = {}
+    for k in _LIST_KEYS:
+        v = table.get(k, [])
+        if not isinstance(v, list) or not all(isinstance(s, str) and s.strip() for s in v):
+            raise src.error((which, k), "must be an array of non-empty strings")
+        items[k] = [s.strip() for s in v]
+    packages = []
+    for text in items["packages"]:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement as exc:
+            raise src.error((which, "packages"), f"{text!r}: {exc}") from None
+        if req.url or req.marker or req.extras:
+            raise src.error(
+                (which, "packages"),
+                f"{text!r}: give a name and optionally versions (no extras, URL or marker)",
+            )
+        packages.append(PackageEntry(canonicalize_name(req.name), req.specifier, text))
+    domains = []
+    for text in items["domains"]:
+        d = text.lower().removeprefix("@").rstrip(".")
+        if not _DOMAIN.match(d):
+            raise src.error(
+                (which, "domains"),
+                f"{text!r} is not a domain (like 'example.com'; an entry covers its subdomains)",
+            )
+        domains.append(d)
+    return Lists(
+        packages=tuple(packages),
+        accounts=frozenset(a.casefold() for a in items["accounts"]),
+        domains=tuple(domains),
+        where={k: src.where(which, k) for k in _LIST_KEYS if k in table},
+    )
+
+
+def _rules(src: _Source, value: object) -> tuple[Rule, ...]:
+    if not isinstance(value, list):
+        raise src.error(("rules",), "must be an array of tables ([[rules]])")
+    out: list[Rule] = []
+    for i, item in enumerate(value):
+        table = src.table(item, "rules", i)
+        src.known(table, _RULE_KEYS, "rules", i)
+        for k in ("name", "expr", "action"):
+            if k not in table:
+                raise src.error(("rules", i), f"{k!r} is required")
+        for k in ("name", "expr", "reason"):
+            if k in table and not (isinstance(table[k], str) and table[k].strip()):
+                raise src.error(("rules", i, k), "must be a non-empty string")
+        name, expr = table["name"].strip(), table["expr"]
+        if any(r.name == name for r in out):
+            raise src.error(("rules", i, "name"), f"another rule is already named {name!r}")
+        action = src.action(table["action"], "rules", i, "action")
+        reason = table.get("reason")
+        if action is Action.IGNORE and reason is None:
+            raise src.error(
+                ("rules", i),
+                f"'reason' is required for an ignore rule ({name}): say why its findings are safe",
+            )
+        program = _compile(src, expr, ("rules", i, "expr"))
+        out.append(
+            Rule(
+                name,
+                expr,
+                action,
+                reason.strip() if reason else None,
+                src.where("rules", i),
+                program,
+            )
+        )
+    return tuple(out)
+
+
+# --- custom rules in CEL -----------------------------------------------------------------------
+
+# What a rule sees. Kept in step with _finding_vars / _package_vars and docs/policy.md.
+FINDING_FIELDS = ("id", "severity", "severity_rank", "package", "version", "message", "evidence")
+PACKAGE_FIELDS = (
+    "name", "version", "direct", "origin", "owners", "organization", "emails", "domains",
+    "latest_version", "first_release", "release_count", "has_facts",
+)  # fmt: skip
+_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+_TYPE_NAMES = frozenset({
+    "int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
+    "timestamp", "duration", "dyn",
+})  # fmt: skip
+_env: celpy.Environment | None = None
+
+
+def _environment() -> celpy.Environment:
+    global _env
+    if _env is None:  # the interpreter: CEL is walked as a tree, never turned into Python
+        _env = celpy.Environment(runner_class=celpy.InterpretedRunner)
+    return _env
+
+
+def _compile(src: _Source, expr: str, path: tuple[str | int, ...]) -> celpy.Runner:
+    env = _environment()
+    try:
+        ast = env.compile(expr)
+    except CELParseError as exc:
+        lines = expr.splitlines() or [""]
+        row, col = exc.line or 1, exc.column or 1
+        shown = lines[min(row, len(lines)) - 1]
+        raise src.error(
+            path,
+            f"CEL syntax error at line {row}, column {col}:\n    {shown}\n    {' ' * (col - 1)}^",
+        ) from None
+    except Exception as exc:  # the parser's own limits (e.g. nesting depth)
+        raise src.error(path, f"CEL does not compile: {type(exc).__name__}: {exc}") from None
+    problem = _unknown_names(ast)
+    if problem:
+        raise src.error(path, problem)
+    program = env.program(ast)
+    try:  # data-dependent errors are fine here; a condition that is not a condition is not
+        sample = program.evaluate(_SAMPLE)
+    except Exception:
+        return program
+    if not isinstance(sample, CELEvalError | celtypes.BoolType):
+        raise src.error(path, f"must be a condition (true or false), not a {_cel_kind(sample)}")
+    return program
+
+
+def _unknown_names(ast: lark.Tree[Any]) -> str:
+    """A message for the first variable or field a rule cannot have meant, else ""."""
+    bound = set()
+    for node in ast.iter_subtrees():
+        if node.data == "member_dot_arg" and str(node.children[1]) in _MACROS:
+            args = node.children[2]
+            if isinstance(args, lark.Tree) and args.children:
+                var = _plain_ident(args.children[0])
+                if var:
+                    bound.add(var)
+    known = {"finding": FINDING_FIELDS, "package": PACKAGE_FIELDS}
+    functions = {f for f in base_functions if f[0].isalpha()} | _MACROS | {"has", "dyn"}
+    for node in ast.iter_subtrees():
+        call = {"ident_arg": 0, "dot_ident_arg": 0, "member_dot_arg": 1}.get(str(node.data))
+        if call is not None and str(node.children[call]) not in functions:
+            name = str(node.children[call])
+            return f"unknown function {name!r}{_did_you_mean(name, functions)}"
+        if node.data in ("ident", "dot_ident"):
+            name = str(node.children[0])
+            if name not in known and name not in bound and name not in _TYPE_NAMES:
+                did = _did_you_mean(name, known)
+                return f"unknown name {name!r}{did}; a rule sees `finding` and `package`"
+        if node.data == "member_dot":
+            target, member = node.children[0], str(node.children[1])
+            var = _plain_ident(target)
+            if var in known and member not in known[var]:
+                did = _did_you_mean(member, known[var])
+                return f"{var} has no field {member!r}{did}; it has {', '.join(known[var])}"
+    return ""
+
+
+def _plain_ident(node: object) -> str | None:
+    """`finding` for the tree of the bare name `finding` (member > primary > ident)."""
+    while isinstance(node, lark.Tree) and len(node.children) == 1:
+        if node.data in ("ident", "dot_ident"):
+            return str(node.children[0])
+        node = node.children[0]
+    return None
+
+
+def _cel(value: object) -> Any:
+    """A JSON-like Python value as a CEL value (dates as ISO strings, anything else as text)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return celtypes.BoolType(value)
+    if isinstance(value, int):
+        return celtypes.IntType(value)
+    if isinstance(value, float):
+        return celtypes.DoubleType(value)
+    if isinstance(value, str):
+        return celtypes.StringType(value)
+    if isinstance(value, datetime | date):
+        return celtypes.StringType(value.isoformat())
+    if isinstance(value, Mapping):
+        return celtypes.MapType({celtypes.StringType(str(k)): _cel(v) for k, v in value.items()})
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return celtypes.ListType([_cel(v) for v in items])
+    return celtypes.StringType(str(value))
+
+
+def _cel_kind(value: object) -> str:
+    return type(value).__name__.removesuffix("Type").lower() or "value"
+
+
+def _finding_vars(f: Finding) -> dict[str, object]:
+    return {
+        "id": f.id,
+        "severity": f.severity.label,
+        "severity_rank": int(f.severity),
+        "package": f.package,
+        "version": f.version,
+        "message": f.message,
+        "evidence": f.evidence,
+    }
+
+
+def _package_vars(
+    name: str | None, version: str | None, p: Package | None, facts: ProjectFacts | None
+) -> dict[str, object]:
+    uploads = [r.uploaded_at for r in facts.releases if r.uploaded_at] if facts else []
+    first = min(uploads).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if uploads else None
+    people = facts.people if facts else ()
+    return {
+        "name": name,
+        "version": p.version if p else version,
+        "direct": p.direct if p else False,
+        "origin": p.origin.value if p else None,
+        "owners": [a.user for a in facts.owners] if facts else [],
+        "organization": facts.organization if facts else None,
+        "emails": [person.email for person in people],
+        "domains": sorted({person.domain for person in people}),
+        "latest_version": facts.latest_version if facts else None,
+        "first_release": first,
+        "release_count": len(facts.releases) if facts else 0,
+        "has_facts": facts is not None,
+    }
+
+
+_SAMPLE = {
+    "finding": _cel(_finding_vars(Finding("sample", Severity.INFO, "sample", "1.0", "sample"))),
+    "package": _cel(_package_vars("sample", "1.0", None, None)),
+}
+
+
+# --- deciding --------------------------------------------------------------------------------
+
+
+def decide(result: ScanResult, policy: Policy, today: date) -> list[Decision]:
+    """One decision per finding of `result` (those an exception silenced included, as
+    IGNORE with the exception) and one BLOCK per deny-list hit, blocks first.
+
+    Precedence, first that speaks wins: deny lists, exceptions, custom rules (in file
+    order), then `actions` by id or else `severity`, which an allow list lowers from block
+    to warn. A rule that cannot be evaluated on a finding blocks it, saying why."""
+    by_name = {p.name: p for p in result.packages}
+    applied = ignore.apply(result.findings, list(policy.ignores), today)
+    out = [_excepted(i.finding, i.by) for i in (*result.ignored, *applied.ignored)]
+    for f in applied.kept:
+        p = by_name.get(f.package) if f.package else None
+        facts = result.facts.get(f.package) if f.package else None
+        out.append(_decide(f, p, facts, policy))
+    out += _denials(result, policy)
+    order = {Action.BLOCK: 0, Action.WARN: 1, Action.IGNORE: 2}
+    out.sort(key=lambda d: (order[d.action], d.finding.sort_key()))
+    return out
+
+
+def blocked(decisions: Iterable[Decision]) -> list[Decision]:
+    """The decisions that fail the gate."""
+    return [d for d in decisions if d.action is Action.BLOCK]
+
+
+def _excepted(f: Finding, by: Ignore) -> Decision:
+    until = f", until {by.expires}" if by.expires else ""
+    return Decision(f, Action.IGNORE, f"exception ({by.where()}{until}): {by.reason}", by)
+
+
+def _decide(f: Finding, p: Package | None, facts: ProjectFacts | None, pol: Policy) -> Decision:
+    if pol.rules:
+        activation = {
+            "finding": _cel(_finding_vars(f)),
+            "package": _cel(_package_vars(f.package, f.version, p, facts)),
+        }
+        for r in pol.rules:
+            try:
+                value: object = r.program.evaluate(activation)
+            except Exception as exc:
+                value = exc
+            if isinstance(value, celtypes.BoolType):
+                if value:
+                    return Decision(f, r.action, r.describe())
+                continue
+            why = _eval_error(value)
+            return Decision(
+                f,
+                Action.BLOCK,
+                f"{r.describe()} could not be evaluated ({why}); blocked "
+                "rather than guessed (guard fields with has() or &&)",
+            )
+    if f.id in pol.actions:
+        action = pol.actions[f.id]
+        rule = f"actions.{f.id} = {action} ({pol.where.get(f'actions.{f.id}', 'default')})"
+    else:
+        action = pol.severity[f.severity]
+        key = f"severity.{f.severity.label}"
+        rule = f"{key} = {action} ({pol.where.get(key, 'default')})"
+    if action is Action.BLOCK:
+        allowed = _allowed(f, p, facts, pol.allow)
+        if allowed:
+            return Decision(f, Action.WARN, f"{rule}, lowered to warn: {allowed}")
+    return Decision(f, action, rule)
+
+
+def _eval_error(value: object) -> str:
+    if isinstance(value, Exception):  # CELEvalError too, raised or returned
+        text = str(value.args[0]) if value.args else type(value).__name__
+        return text.split(" (in activation", 1)[0][:200]
+    return f"gave a {_cel_kind(value)}, not true or false"
+
+
+def _allowed(f: Finding, p: Package | None, facts: ProjectFacts | None, allow: Lists) -> str:
+    """Why the finding's package is allow-listed, or "". A list never covers a package it
+    cannot see: no owners known means not allow-listed by account."""
+    if f.package is None:
+        return ""
+    entry = allow.package(f.package, p.version if p else f.version, deny=False)
+    if entry:
+        return f"{entry!r} is on allow.packages ({allow.where['packages']})"
+    if facts is None:
+        return ""
+    owners = {a.user.casefold() for a in facts.owners}
+    if allow.accounts and facts.has_ownership and owners and owners <= allow.accounts:
+        names = ", ".join(sorted(a.user for a in facts.owners))
+        return f"every owner ({names}) is on allow.accounts ({allow.where['accounts']})"
+    domains = {person.domain for person in facts.people}
+    if allow.domains and domains and all(allow.domain(d) for d in domains):
+        return f"every email domain ({', '.join(sorted(domains))}) is on allow.domains " + (
+            f"({allow.where['domains']})"
+        )
+    return ""
+
+
+def _denials(result: ScanResult, pol: Policy) -> list[Decision]:
+    deny, out = pol.deny, []
+    for p in result.packages:
+        facts = result.facts.get(p.name)
+        hits: list[tuple[str, list[str]]] = []
+        entry = deny.package(p.name, p.version, deny=True)
+        if entry:
+            hits.append(("packages", [entry]))
+        if facts is not None:
+            accounts = sorted({a.user for a in facts.owners if a.user.casefold() in deny.accounts})
+            if accounts:
+                hits.append(("accounts", accounts))
+            emails = sorted({x.email for x in facts.people if deny.domain(x.domain)})
+            if emails:
+                hits.append(("domains", emails))
+        for which, matched in hits:
+            what = {"packages": "the package", "accounts": "owner", "domains": "email"}[which]
+            message = (
+                f"{p.name} is denied by the policy: {what} {', '.join(matched)} on deny.{which}."
+            )
+            finding = Finding(
+                DENY_ID,
+                Severity.HIGH,
+                p.name,
+                p.version,
+                message,
+                {"list": f"deny.{which}", "matched": matched},
+            )
+            rule = f"deny.{which} ({deny.where[which]})"
+            out.append(Decision(finding, Action.BLOCK, rule))
+    return out
+
+
+# --- where keys are written ------------------------------------------------------------------
+
+_BARE = r"[A-Za-z0-9_-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*'"
+_DOTTED = rf"(?:{_BARE})(?:\s*\.\s*(?:{_BARE}))*"
+_HEADER = re.compile(rf"^\s*(\[\[?)\s*({_DOTTED})\s*\]\]?\s*(?:#.*)?$")
+_ASSIGN = re.compile(rf"^\s*({_DOTTED})\s*=(?!=)")
+_PART = re.compile(_BARE)
+
+
+class _Lines:
+    """The line of each key and table in a TOML text, as a path of keys (array-of-tables
+    entries by index). Enough for error messages; the parser is the authority on values."""
+
+    def __init__(self, text: str) -> None:
+        self.at: dict[tuple[str | int, ...], int] = {}
+        counts: dict[tuple[str | int, ...], int] = {}
+        table: tuple[str | int, ...] = ()
+        multiline: str | None = None
+        for n, line in enumerate(text.splitlines(), 1):
+            if multiline:
+                if line.count(multiline) % 2:
+                    multiline = None
+                continue
+            m = _HEADER.match(line)
+            if m:
+                path: tuple[str | int, ...] = _split(m.group(2))
+                if m.group(1) == "[[":
+                    counts[path] = counts.get(path, -1) + 1
+                    path = (*path, counts[path])
+                table = path
+                self.at.setdefault(table, n)
+                continue
+            m = _ASSIGN.match(line)
+            if m:
+                self.at.setdefault((*table, *_split(m.group(1))), n)
+                rest = line[m.end() :]
+                multiline = next((q for q in ('"""', "'''") if rest.count(q) % 2), None)
+
+    def line(self, path: tuple[str | int, ...]) -> int | None:
+        """The line of `path`, else of its closest enclosing key or table."""
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.at:
+                return self.at[path[:end]]
+        return None
+
+
+def _split(dotted: str) -> tuple[str, ...]:
+    return tuple(p.strip("\"'") for p in _PART.findall(dotted))
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    hint = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
+
+
+def _kind(value: object) -> str:
+    names = {dict: "a table", list: "an array", str: "a string", bool: "a boolean"}
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def _show(value: object) -> str:
+    return repr(value) if isinstance(value, str) else _kind(value)

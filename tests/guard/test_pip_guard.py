@@ -1,0 +1,472 @@
+"""The install guard for real: a fresh virtualenv's own pip, a local index on 127.0.0.1.
+
+The index serves the recorded pypi.org documents of six and idna with their real wheels
+(downloaded once from PyPI with `pip download`, checked against the recorded digests, and
+kept in pytest's cache), plus tiny wheels built here: `reqeusts`, a two-day-old typosquat
+of requests with a single owner; `guardtest-app`, which depends on it; and `guardtest-lib`,
+a new but harmless package depending on six and idna.
+
+pip is isolated from this machine's configuration (PIP_CONFIG_FILE=/dev/null, no PIP_*
+variables), so the local index is the only one it sees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chaingate.guard.pip import (
+    GuardError,
+    GuardOutcome,
+    fetch_files,
+    guard,
+    install,
+    plan,
+    plan_from_report,
+    split_args,
+)
+from chaingate.inventory.interface import Origin
+from chaingate.registry.http import HttpSettings
+from chaingate.scan import ScanOptions
+from chaingate.signals.interface import Severity
+from tests.inventory.wheels import write_wheel
+from tests.pypiserver import NotFound, PyPIServer, recorded_documents
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+REAL = {"six": "1.17.0", "idna": "3.20"}  # the latest versions in the recorded documents
+
+
+# --- the world: wheels, documents, an index, a virtualenv ----------------------------------
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env.pop("VIRTUAL_ENV", None)
+    env["PIP_CONFIG_FILE"] = os.devnull
+    return env
+
+
+def _recorded_file(name: str, filename: str) -> dict[str, Any]:
+    doc = json.loads(recorded_documents()[name])
+    for files in doc["releases"].values():
+        for f in files:
+            if f["filename"] == filename:
+                return dict(f)
+    raise AssertionError(f"{filename} is not in the recorded document of {name}")
+
+
+@pytest.fixture(scope="session")
+def real_wheels(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """six and idna wheels from PyPI, fetched once and checked against the recorded digests."""
+    cache = getattr(request.config, "cache", None)
+    where = cache.mkdir("chaingate-guard-wheels") if cache else tmp_path_factory.mktemp("wheels")
+    wanted = {
+        name: f"{name}-{version}-{'py2.py3' if name == 'six' else 'py3'}-none-any.whl"
+        for name, version in REAL.items()
+    }
+    if not all((where / f).is_file() for f in wanted.values()):
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+             "--index-url", "https://pypi.org/simple", "--disable-pip-version-check",
+             "-d", str(where), *(f"{n}=={v}" for n, v in REAL.items())],
+            env=_clean_env(), capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            pytest.skip(f"cannot download the real wheels from PyPI: {done.stderr[-300:]}")
+    for name, filename in wanted.items():
+        digest = hashlib.sha256((where / filename).read_bytes()).hexdigest()
+        assert digest == _recorded_file(name, filename)["digests"]["sha256"], filename
+    return where
+
+
+def _document(
+    name: str, version: str, wheel: Path, uploaded: datetime, owner: str, requires: list[str]
+) -> bytes:
+    """A JSON API document for a one-release project whose only file is `wheel`."""
+    data = wheel.read_bytes()
+    stamp = uploaded.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    file = {
+        "filename": wheel.name,
+        "packagetype": "bdist_wheel",
+        "python_version": "py3",
+        "requires_python": None,
+        "size": len(data),
+        "upload_time": stamp[:19],
+        "upload_time_iso_8601": stamp,
+        "url": f"https://files.example/{wheel.name}",
+        "digests": {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "md5": hashlib.md5(data).hexdigest(),
+        },
+        "yanked": False,
+        "yanked_reason": None,
+    }
+    doc = {
+        "info": {
+            "name": name,
+            "version": version,
+            "author": owner,
+            "author_email": None,
+            "home_page": None,
+            "project_urls": None,
+            "requires_dist": requires or None,
+            "summary": "",
+        },
+        "last_serial": 1,
+        "releases": {version: [file]},
+        "urls": [file],
+        "vulnerabilities": [],
+        "ownership": {"organization": None, "roles": [{"role": "Owner", "user": owner}]},
+    }
+    return json.dumps(doc).encode()
+
+
+@pytest.fixture
+def index(real_wheels: Path, tmp_path: Path) -> Iterator[PyPIServer]:
+    recorded = recorded_documents()
+    with PyPIServer({name: recorded[name] for name in REAL}) as server:
+        for wheel in real_wheels.glob("*.whl"):
+            server.add_file(wheel.name, wheel.read_bytes())
+        built = tmp_path / "built"
+        built.mkdir()
+        for name, version, uploaded, owner, requires in (
+            ("reqeusts", "2.32.6", NOW - timedelta(days=2), "kennethreitz2", []),
+            ("guardtest-app", "1.0.0", NOW - timedelta(days=400), "alice", ["reqeusts>=2"]),
+            ("guardtest-lib", "0.1.0", NOW - timedelta(days=3), "alice", ["six", "idna>=3"]),
+        ):
+            wheel = write_wheel(built, name, version, requires)
+            server.add_file(wheel.name, wheel.read_bytes())
+            server.add_project(name, _document(name, version, wheel, uploaded, owner, requires))
+        yield server
+
+
+@pytest.fixture(scope="session")
+def template_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtualenv with pip, made once; each test works on its own copy."""
+    where = tmp_path_factory.mktemp("template") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, env=_clean_env())
+    return where
+
+
+@pytest.fixture
+def venv(template_venv: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "venv"
+    shutil.copytree(template_venv, copy, symlinks=True)
+    return copy
+
+
+@pytest.fixture(autouse=True)
+def isolated_pip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """pip sees only the local index: none of this machine's configuration or caches."""
+    for key in [k for k in os.environ if k.startswith("PIP_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_CACHE_DIR", str(tmp_path / "pip-cache"))
+
+
+def python_of(venv: Path) -> str:
+    return str(venv / "bin" / "python")
+
+
+def site_packages(venv: Path) -> set[str]:
+    (lib,) = (venv / "lib").glob("python3*/site-packages")
+    return {p.name for p in lib.iterdir()}
+
+
+def pip_list(venv: Path) -> dict[str, str]:
+    out = subprocess.run(
+        [python_of(venv), "-m", "pip", "list", "--format", "json", "--disable-pip-version-check"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return {d["name"].lower(): d["version"] for d in json.loads(out)}
+
+
+def options(server: PyPIServer, tmp_path: Path) -> ScanOptions:
+    return ScanOptions(
+        index_url=server.url,
+        http=HttpSettings(cache_dir=tmp_path / "cache", backoff=0.01),
+        db_url=None,
+        now=NOW,
+        domains=None,
+    )
+
+
+def run_guard(
+    server: PyPIServer, venv: Path, tmp_path: Path, *args: str, **kwargs: Any
+) -> tuple[GuardOutcome, list[str]]:
+    said: list[str] = []
+    outcome = guard(
+        ["--index-url", server.index_url, *args],
+        python=python_of(venv),
+        scan_options=options(server, tmp_path),
+        announce=said.append,
+        **kwargs,
+    )
+    return outcome, said
+
+
+# --- the verdict ---------------------------------------------------------------------------
+
+
+def test_a_typosquat_is_blocked_and_nothing_is_installed(
+    index: PyPIServer, venv: Path, tmp_path: Path
+) -> None:
+    before = site_packages(venv)
+    outcome, said = run_guard(index, venv, tmp_path, "reqeusts")
+
+    assert not outcome.allowed
+    assert outcome.exit_code is None
+    assert {d.finding.id for d in outcome.blocked} >= {"typosquat", "new-package"}
+    assert site_packages(venv) == before
+    text = said[0]
+    assert text.startswith("chaingate: blocked: pip would install 1 package(s) (reqeusts 2.32.6)")
+    assert "Nothing was installed" in text
+    assert "'reqeusts' looks like the popular package 'requests'" in text
+    assert "rule: default: severity high or above blocks" in text
+
+
+def test_a_typosquat_pulled_in_by_a_dependency_blocks_the_whole_install(
+    index: PyPIServer, venv: Path, tmp_path: Path
+) -> None:
+    before = site_packages(venv)
+    outcome, said = run_guard(index, venv, tmp_path, "guardtest-app")
+
+    assert [i.key for i in outcome.plan.items] == ["guardtest-app==1.0.0", "reqeusts==2.32.6"]
+    assert {d.finding.package for d in outcome.blocked} == {"reqeusts"}
+    assert site_packages(venv) == before  # not even the harmless guardtest-app
+    assert "reqeusts 2.32.6 (pulled in by guardtest-app -> reqeusts): typosquat" in said[0]
+
+
+def test_a_policy_hook_replaces_the_default_verdict(
+    index: PyPIServer, venv: Path, tmp_path: Path
+) -> None:
+    outcome, said = run_guard(index, venv, tmp_path, "reqeusts", decide=lambda result: [])
+
+    assert outcome.allowed and outcome.exit_code == 0
+    assert pip_list(venv)["reqeusts"] == "2.32.6"
+    assert said[0].startswith(
+        "chaingate: checked the 1 package(s) pip would install (reqeusts 2.32.6): nothing blocks"
+    )
+
+
+def test_a_stricter_fail_on_blocks_a_new_package(
+    index: PyPIServer, venv: Path, tmp_path: Path
+) -> None:
+    before = site_packages(venv)
+    outcome, _ = run_guard(index, venv, tmp_path, "guardtest-lib", fail_on=Severity.MEDIUM)
+
+    assert [(d.finding.package, d.finding.id) for d in outcome.blocked] == [
+        ("guardtest-lib", "new-package")
+    ]
+    assert site_packages(venv) == before
+
+
+# --- the install ---------------------------------------------------------------------------
+
+
+def test_a_clean_package_is_installed_pinned_by_hash(
+    index: PyPIServer, venv: Path, tmp_path: Path
+) -> None:
+    outcome, said = run_guard(index, venv, tmp_path, "six")
+
+    assert outcome.allowed and outcome.installed
+    sha = _recorded_file("six", "six-1.17.0-py2.py3-none-any.whl")["digests"]["sha256"]
+    (item,) = outcome.plan.items
+    assert item.requirement_line() == f"six==1.17.0 --hash=sha256:{sha}"
+    assert pip_list(venv)["six"] == "1.17.0"
+    assert "nothing blocks" in said[0]
+    # The install read the checked wheel from the cache instead of asking the index again.
+    cached = tmp_path / "cache" / "files" / f"sha256-{sha}" / "six-1.17.0-py2.py3-none-any.whl"
+    assert cached.is_file()
+    assert index.hits["/simple/six/"] == 1
+
+    # Run again: pip would change nothing, so there is nothing to check or install.
+    again, said = run_guard(index, venv, tmp_path, "six")
+    assert again.plan.items == () and again.result is None and again.exit_code == 0
+    assert "pip would install nothing" in said[0]
+
+
+def test_dependencies_are_planned_scanned_and_installed_together(
+    index: PyPIServer, venv: Path, tmp_path: Path
+) -> None:
+    outcome, said = run_guard(index, venv, tmp_path, "guardtest-lib")
+
+    assert outcome.installed
+    assert {i.key: i.requested for i in outcome.plan.items} == {
+        "guardtest-lib==0.1.0": True,
+        "six==1.17.0": False,
+        "idna==3.20": False,
+    }
+    paths = {p.name: p.paths for p in outcome.plan.inventory.packages}
+    assert paths["idna"] == (("guardtest-lib", "idna"),)
+    installed = pip_list(venv)
+    assert (installed["guardtest-lib"], installed["six"], installed["idna"]) == (
+        "0.1.0",
+        "1.17.0",
+        "3.20",
+    )
+    assert "warning: guardtest-lib 0.1.0: new-package (medium)" in said[0]
+
+
+def test_pip_options_are_passed_through_to_the_install(
+    index: PyPIServer, venv: Path, tmp_path: Path
+) -> None:
+    before = site_packages(venv)
+    target = tmp_path / "target"
+    outcome, _ = run_guard(index, venv, tmp_path, "--target", str(target), "--no-compile", "six")
+
+    assert outcome.installed
+    assert (target / "six.py").is_file()
+    assert not (target / "__pycache__").exists()  # --no-compile reached the real install
+    assert site_packages(venv) == before
+
+
+def test_a_file_swapped_after_the_check_is_refused(
+    index: PyPIServer, venv: Path, tmp_path: Path
+) -> None:
+    planned = plan(["--index-url", index.index_url, "--no-cache-dir", "six"], python_of(venv))
+    # Between the verdict and the install, the index starts serving other bytes.
+    evil = write_wheel(tmp_path, "six", "1.17.0", [])
+    index.add_file("six-1.17.0-py2.py3-none-any.whl", evil.read_bytes())
+
+    assert install(planned, python_of(venv)) != 0
+    assert "six" not in pip_list(venv)
+
+
+def test_when_the_guard_cannot_fetch_a_wheel_pip_downloads_it_pinned(
+    index: PyPIServer, venv: Path, tmp_path: Path
+) -> None:
+    planned = plan(["--index-url", index.index_url, "six"], python_of(venv))
+    index.script("/files/six-1.17.0-py2.py3-none-any.whl", [NotFound()])
+
+    assert fetch_files(planned, tmp_path / "cache") is None
+    assert install(planned, python_of(venv), None) == 0
+    assert pip_list(venv)["six"] == "1.17.0"
+    assert index.hits["/simple/six/"] == 2  # the dry run, then pip's own download
+
+
+def test_a_pip_failure_is_reported_with_pips_words(
+    index: PyPIServer, venv: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(GuardError) as raised:
+        run_guard(index, venv, tmp_path, "no-such-project")
+    assert "pip could not plan the install" in str(raised.value)
+    assert "No matching distribution found for no-such-project" in str(raised.value)
+
+
+# --- splitting pip's arguments (no pip run) ------------------------------------------------
+
+
+def test_requirements_and_options_are_told_apart() -> None:
+    args = split_args(
+        ["-qU", "six>=1", "-r", "req.txt", "-ihttps://idx/simple", "--extra-index=https://x",
+         "--no-compile", "-c", "c.txt", "--target", "out", "-e", "./here", "--only-deps", "idna"]
+    )  # fmt: skip
+    assert args.requirements == ("six>=1", "-r", "req.txt", "-c", "c.txt", "-e", "./here", "idna")
+    assert args.pass_through == (
+        "-q", "-U", "-i", "https://idx/simple", "--extra-index=https://x", "--no-compile",
+        "--target", "out",
+    )  # fmt: skip
+    assert args.index_url == "https://idx/simple"
+    assert args.value("--extra-index-url") == "https://x"
+
+
+def test_everything_after_a_double_dash_is_a_requirement() -> None:
+    assert split_args(["--pre", "--", "-weird-name"]).requirements == ("-weird-name",)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dry-run", "six"], "--dry-run: the guard runs pip's dry run itself"),
+        (["--report", "r.json", "six"], "--report: the guard writes pip's report itself"),
+        (["-h"], "-h: for pip's own help run `pip install --help`"),
+        (["--frobnicate", "six"], "unknown pip install option --frobnicate"),
+        (["-Z"], "unknown pip install option -Z"),
+        (["six", "--index-url"], "pip option --index-url needs a value"),
+        (["--no-deps=yes"], "pip option --no-deps takes no value"),
+        (["--no-", "six"], "pip option --no- is ambiguous"),
+    ],
+)
+def test_arguments_the_guard_cannot_honour_are_refused(args: list[str], message: str) -> None:
+    with pytest.raises(GuardError, match=re.escape(message)):
+        split_args(args)
+
+
+def test_the_option_table_knows_every_option_of_the_installed_pip() -> None:
+    internal = pytest.importorskip("pip._internal.commands")
+    parser = internal.create_command("install").parser
+    refused = {"--dry-run", "--report", "-h", "--help"}
+    for option in parser._get_all_options():
+        for spelling in set(option._short_opts + option._long_opts) - refused:
+            words = [spelling, "VALUE"] if option.takes_value() else [spelling]
+            args = split_args(words)
+            assert args.requirements == () or spelling in {
+                "-r", "--requirement", "-c", "--constraint", "-e", "--editable",
+                "--requirements-from-script", "--group",
+            }, spelling  # fmt: skip
+
+
+# --- reading pip's report (no pip run) -----------------------------------------------------
+
+
+def _report(*items: dict[str, Any]) -> dict[str, Any]:
+    env = {"python_version": "3.11", "sys_platform": "linux", "platform_machine": "x86_64"}
+    return {"version": "1", "pip_version": "23.2.1", "install": list(items), "environment": env}
+
+
+def _item(name: str, version: str, info: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "version": version, **extra.pop("metadata", {})},
+        "download_info": info,
+        "is_direct": extra.pop("is_direct", False),
+        "requested": extra.pop("requested", True),
+    }
+
+
+def test_items_outside_the_index_are_pinned_by_url_or_commit() -> None:
+    commit = "a" * 40
+    report = _report(
+        _item("Lib", "1.0", {"url": "https://h/lib-1.0-py3-none-any.whl",
+                             "archive_info": {"hash": "sha256=abc"}}, is_direct=True),
+        _item("tool", "2.0", {"url": "https://github.com/o/tool",
+                              "vcs_info": {"vcs": "git", "commit_id": commit}}, is_direct=True),
+        _item("mine", "0.1", {"url": "file:///src/mine", "dir_info": {"editable": True}},
+              is_direct=True),
+        _item("dep", "3.0", {"url": "https://files/dep-3.0.tar.gz",
+                             "archive_info": {"hashes": {"sha256": "def"}}}, requested=False),
+    )  # fmt: skip
+    planned = plan_from_report(split_args(["x"]), report)
+    lines = {i.name: i.requirement_line() for i in planned.items}
+    assert lines == {
+        "lib": "lib @ https://h/lib-1.0-py3-none-any.whl --hash=sha256:abc",
+        "tool": f"tool @ git+https://github.com/o/tool@{commit}",
+        "mine": "-e file:///src/mine",
+        "dep": "dep==3.0 --hash=sha256:def",
+    }
+    origins = {p.name: p.origin for p in planned.inventory.packages}
+    assert origins == {
+        "lib": Origin.URL,
+        "tool": Origin.VCS,
+        "mine": Origin.PATH,
+        "dep": Origin.REGISTRY,
+    }
+    assert set(planned.built) == {"tool==2.0", "mine==0.1", "dep==3.0"}
+
+
+def test_a_file_pip_gives_no_hash_for_cannot_be_pinned() -> None:
+    report = _report(_item("six", "1.17.0", {"url": "https://h/six.whl", "archive_info": {}}))
+    with pytest.raises(GuardError, match=re.escape("pip gives no hash for six==1.17.0")):
+        plan_from_report(split_args(["six"]), report)
