@@ -562,6 +562,71 @@ def diff(
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
+pip_app = typer.Typer(
+    name="pip",
+    help="Install guard: evaluate exactly what pip would install, then install exactly that.",
+    no_args_is_help=True,
+)
+app.add_typer(pip_app)
+
+
+@pip_app.command(
+    "install",
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    },
+)
+def pip_install(ctx: typer.Context) -> None:
+    """`pip install ARGS...`, guarded: pip's dry run finds the exact set, chaingate scans it
+    and applies the project's policy, and only then installs that set pinned by hash. On a
+    block nothing is installed. Every argument goes to pip unchanged; chaingate's own
+    settings come from CHAINGATE_* variables and the policy in the current directory."""
+    from chaingate import config
+    from chaingate.guard import pip as guard_pip
+    from chaingate.policy.interface import PolicyError
+    from chaingate.policy.policy import decide, load_policy
+    from chaingate.registry.http import HttpSettings
+    from chaingate.scan import DomainOptions, ScanOptions
+
+    try:
+        pol = load_policy(Path("."))
+    except PolicyError as exc:
+        fail(str(exc))
+    try:
+        args = guard_pip.split_args(ctx.args)
+        index = args.index_url or config.index_url(None)[0]
+        opts = ScanOptions(
+            index_url=index,
+            http=HttpSettings(cache_dir=config.cache_dir(None)),
+            db_url=config.db_url(None),
+            thresholds=pol.thresholds,
+            ignores=pol.ignores,
+            domains=DomainOptions(
+                dns_servers=config.dns_servers(None), bootstrap_url=config.rdap_bootstrap_url()
+            ),
+        )
+        today = datetime.now(UTC).date()
+        outcome = _run(
+            lambda cb: guard_pip.guard(
+                ctx.args,
+                python=guard_pip.target_python(None),
+                scan_options=opts,
+                decide=lambda result: decide(result, pol, today),
+                announce=lambda text: print(text, file=sys.stderr),
+                progress=cb,
+            )
+        )
+    except (guard_pip.GuardError, ValueError) as exc:
+        fail(str(exc))
+    if outcome.blocked or outcome.warnings or not outcome.allowed:
+        print(guard_pip.explain(outcome), file=sys.stderr)
+    if not outcome.allowed:
+        raise typer.Exit(EXIT_FINDINGS if outcome.blocked else EXIT_INCOMPLETE)
+    raise typer.Exit(outcome.exit_code or 0)
+
+
 class DomainsFormat(StrEnum):
     text = "text"
     json = "json"

@@ -35,13 +35,14 @@ from chaingate.guard.pip import (
     plan,
     plan_from_report,
     split_args,
+    target_python,
 )
 from chaingate.inventory.interface import Origin
 from chaingate.registry.http import HttpSettings
 from chaingate.scan import ScanOptions
 from chaingate.signals.interface import Severity
 from tests.inventory.wheels import write_wheel
-from tests.pypiserver import NotFound, PyPIServer, recorded_documents
+from tests.pypiserver import NotFound, PyPIServer, Status, recorded_documents
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 REAL = {"six": "1.17.0", "idna": "3.20"}  # the latest versions in the recorded documents
@@ -273,6 +274,20 @@ def test_a_stricter_fail_on_blocks_a_new_package(
     assert site_packages(venv) == before
 
 
+def test_with_fail_incomplete_a_package_that_cannot_be_analysed_blocks(
+    index: PyPIServer, venv: Path, tmp_path: Path
+) -> None:
+    before = site_packages(venv)
+    index.always("/pypi/six/json", Status(503))
+    outcome, said = run_guard(index, venv, tmp_path, "six", fail_incomplete=True)
+
+    assert not outcome.allowed and outcome.exit_code is None
+    assert [i.package for i in outcome.incomplete] == ["six"]
+    assert site_packages(venv) == before
+    assert "1 could not be analysed (--fail-incomplete). Nothing was installed." in said[0]
+    assert "not analysed: six 1.17.0: could not fetch" in said[0]
+
+
 # --- the install ---------------------------------------------------------------------------
 
 
@@ -364,6 +379,17 @@ def test_a_pip_failure_is_reported_with_pips_words(
         run_guard(index, venv, tmp_path, "no-such-project")
     assert "pip could not plan the install" in str(raised.value)
     assert "No matching distribution found for no-such-project" in str(raised.value)
+
+
+def test_the_target_python_is_the_named_or_active_virtualenv(
+    venv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert target_python(str(venv)) == python_of(venv)
+    assert target_python() == sys.executable
+    monkeypatch.setenv("VIRTUAL_ENV", str(venv))
+    assert target_python() == python_of(venv)
+    with pytest.raises(GuardError, match="no such environment"):
+        target_python(str(venv / "missing"))
 
 
 # --- splitting pip's arguments (no pip run) ------------------------------------------------
@@ -470,3 +496,45 @@ def test_a_file_pip_gives_no_hash_for_cannot_be_pinned() -> None:
     report = _report(_item("six", "1.17.0", {"url": "https://h/six.whl", "archive_info": {}}))
     with pytest.raises(GuardError, match=re.escape("pip gives no hash for six==1.17.0")):
         plan_from_report(split_args(["six"]), report)
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_the_command_blocks_a_typosquat_and_installs_a_clean_package(
+    index: PyPIServer,
+    venv: Path,
+    tmp_path: Path,
+    dns_server: Any,
+    rdap_server: Any,
+) -> None:
+    """`chaingate pip install ...` as a person types it, inside an activated virtualenv."""
+    from tests.rdapserver import healthy_world
+
+    healthy_world(dns_server, rdap_server)
+    env = {
+        **os.environ,
+        "VIRTUAL_ENV": str(venv),
+        "CHAINGATE_INDEX_URL": index.url,
+        "CHAINGATE_CACHE_DIR": str(tmp_path / "cache"),
+        "CHAINGATE_DB": f"sqlite:///{tmp_path / 'store.db'}",
+        "CHAINGATE_DNS_SERVERS": dns_server.spec,
+        "CHAINGATE_RDAP_BOOTSTRAP_URL": rdap_server.bootstrap_url,
+    }
+    before = site_packages(venv)
+
+    def chaingate(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "chaingate", "pip", "install", "--index-url",
+             index.index_url, *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    blocked = chaingate("reqeusts")
+    assert blocked.returncode == 1, blocked.stderr
+    assert "typosquat" in blocked.stderr and "Nothing was installed" in blocked.stderr
+    assert site_packages(venv) == before
+
+    installed = chaingate("six==1.17.0")
+    assert installed.returncode == 0, installed.stderr
+    assert pip_list(venv)["six"] == "1.17.0"
