@@ -137,18 +137,13 @@ def print_gate(console: Console, result: ScanResult, decisions: list[Decision]) 
 
 def as_document(result: ScanResult, decisions: list[Decision]) -> dict[str, object]:
     from chaingate.report.json import as_document as scan_document
+    from chaingate.report.json import finding_json
 
     def one(d: Decision) -> dict[str, object]:
-        f = d.finding
         return {
             "action": d.action.value,
             "rule": d.rule,
-            "id": f.id,
-            "severity": f.severity.label,
-            "package": f.package,
-            "version": f.version,
-            "message": f.message,
-            "evidence": f.evidence,
+            **finding_json(d.finding),
             "exception": None
             if d.exception is None
             else {"reason": d.exception.reason, "expires": str(d.exception.expires or "") or None},

@@ -72,10 +72,10 @@ def as_document(result: ScanResult) -> dict[str, Any]:
         "email_domains": [
             {"domain": domain, "packages": sorted(names)} for domain, names in domains
         ],
-        "findings": [_finding(f) for f in sorted_findings(result)],
+        "findings": [finding_json(f) for f in sorted_findings(result)],
         "ignored": [
             {
-                "finding": _finding(i.finding),
+                "finding": finding_json(i.finding),
                 "reason": i.by.reason,
                 "expires": i.by.expires.isoformat() if i.by.expires else None,
                 "file": i.by.file,
@@ -95,7 +95,8 @@ def as_document(result: ScanResult) -> dict[str, Any]:
     }
 
 
-def _finding(f: Finding) -> dict[str, Any]:
+def finding_json(f: Finding) -> dict[str, Any]:
+    """A finding as every JSON document shows it."""
     return {
         "id": f.id,
         "severity": f.severity.label,
