@@ -121,14 +121,14 @@ def print_to(console: Console, diff: DiffResult) -> None:
     )
     console.print()
     _packages(console, diff)
-    tx._checks(console, view)
+    tx.checks_section(console, view)
     if diff.new_findings:
-        tx._findings(console, view)
+        tx.findings_section(console, view)
     else:
         console.print(Text("No new findings.", style="green"))
         console.print()
-    tx._ignored(console, view)
-    tx._incomplete(console, view)
+    tx.ignored_section(console, view)
+    tx.incomplete_section(console, view)
     for note in view.notes:
         console.print(Text.assemble(("Note: ", "yellow bold"), (note, "yellow")))
     if view.notes:
@@ -227,9 +227,9 @@ def render_markdown(diff: DiffResult, max_chars: int = md.DEFAULT_MAX_CHARS) -> 
         raise ReportError(f"max_chars must be at most {md.GITHUB_COMMENT_LIMIT}")
     view = diff.as_scan_result()
     head = _md_head(diff)
-    tail = _md_packages(diff) + md._ignored(view) + md._incomplete(view)
-    budget = max_chars - md._size(head) - md._size(tail)
-    findings = md._findings(view, budget) if diff.new_findings else ["No new findings.", ""]
+    tail = _md_packages(diff) + md.ignored_lines(view) + md.incomplete_lines(view)
+    budget = max_chars - md.size(head) - md.size(tail)
+    findings = md.findings_lines(view, budget) if diff.new_findings else ["No new findings.", ""]
     return "\n".join([*head, *findings, *tail])
 
 

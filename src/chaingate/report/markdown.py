@@ -55,9 +55,9 @@ class MarkdownReport(Report):
     def render(self, result: ScanResult) -> str:
         summary = Summary.of(result)
         head = _head(result, summary)
-        tail = _ignored(result) + _incomplete(result) + _accounts(result)
-        budget = self.max_chars - _size(head) - _size(tail)
-        return "\n".join([*head, *_findings(result, budget), *tail])
+        tail = ignored_lines(result) + incomplete_lines(result) + _accounts(result)
+        budget = self.max_chars - size(head) - size(tail)
+        return "\n".join([*head, *findings_lines(result, budget), *tail])
 
 
 def cell(text: str, limit: int = CELL_MAX) -> str:
@@ -100,13 +100,13 @@ def _head(result: ScanResult, summary: Summary) -> list[str]:
     return lines
 
 
-def _findings(result: ScanResult, budget: int) -> list[str]:
+def findings_lines(result: ScanResult, budget: int) -> list[str]:
     findings = sorted_findings(result)
     if not findings:
         return ["No findings.", ""]
     lines = ["| Severity | Signal | Package | Finding |", "|---|---|---|---|"]
     # Reserve room for the "and N more" line, then add rows while they fit.
-    used = _size(lines) + len(_more(len(findings))) + 2
+    used = size(lines) + len(_more(len(findings))) + 2
     shown = 0
     for f in findings:
         row = (
@@ -127,7 +127,7 @@ def _more(n: int) -> str:
     return f"… and {n} more {plural(n, 'finding')} (see the full report)"
 
 
-def _ignored(result: ScanResult) -> list[str]:
+def ignored_lines(result: ScanResult) -> list[str]:
     items = sorted_ignored(result)
     if not items:
         return []
@@ -153,7 +153,7 @@ def _ignored(result: ScanResult) -> list[str]:
     return [*lines, "", "</details>", ""]
 
 
-def _incomplete(result: ScanResult) -> list[str]:
+def incomplete_lines(result: ScanResult) -> list[str]:
     if not result.incomplete:
         return []
     items = sorted(result.incomplete, key=lambda i: (i.package, i.version or ""))
@@ -193,5 +193,5 @@ def _accounts(result: ScanResult) -> list[str]:
     return [*lines, "", "</details>", ""]
 
 
-def _size(lines: list[str]) -> int:
+def size(lines: list[str]) -> int:
     return sum(len(line) + 1 for line in lines)

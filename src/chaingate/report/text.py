@@ -69,10 +69,10 @@ def print_to(console: Console, result: ScanResult) -> None:
     """Print the report on `console` (the CLI's own, sized to the terminal)."""
     summary = Summary.of(result)
     _trust(console, result, summary)
-    _checks(console, result)
-    _findings(console, result)
-    _ignored(console, result)
-    _incomplete(console, result)
+    checks_section(console, result)
+    findings_section(console, result)
+    ignored_section(console, result)
+    incomplete_section(console, result)
     for note in result.notes:
         console.print(Text.assemble(("Note: ", "yellow bold"), (note, "yellow")))
     if result.notes:
@@ -128,7 +128,7 @@ def _trust(console: Console, result: ScanResult, summary: Summary) -> None:
     console.print()
 
 
-def _checks(console: Console, result: ScanResult) -> None:
+def checks_section(console: Console, result: ScanResult) -> None:
     unavailable = [(n, c) for n, c in sorted(result.checks.items()) if c.status != "ok"]
     if not unavailable:
         return
@@ -143,7 +143,7 @@ def _checks(console: Console, result: ScanResult) -> None:
     console.print()
 
 
-def _findings(console: Console, result: ScanResult) -> None:
+def findings_section(console: Console, result: ScanResult) -> None:
     findings = sorted_findings(result)
     if not findings:
         console.print(Text("No findings.", style="green"))
@@ -203,7 +203,7 @@ def key_evidence(evidence: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _ignored(console: Console, result: ScanResult) -> None:
+def ignored_section(console: Console, result: ScanResult) -> None:
     items = sorted_ignored(result)
     if not items:
         return
@@ -220,7 +220,7 @@ def _ignored(console: Console, result: ScanResult) -> None:
     console.print()
 
 
-def _incomplete(console: Console, result: ScanResult) -> None:
+def incomplete_section(console: Console, result: ScanResult) -> None:
     if not result.incomplete:
         return
     items = sorted(result.incomplete, key=lambda i: (i.package, i.version or ""))
