@@ -738,3 +738,79 @@ def main() -> None:
     except KeyboardInterrupt:
         print("chaingate: interrupted", file=sys.stderr)
         sys.exit(130)
+
+
+uv_app = typer.Typer(
+    name="uv",
+    help="Install guard for uv: evaluate exactly what uv would install, then install exactly that.",
+    no_args_is_help=True,
+)
+uv_pip_app = typer.Typer(
+    name="pip",
+    help="Install guard: evaluate exactly what `uv pip` would install, then install exactly that.",
+    no_args_is_help=True,
+)
+uv_app.add_typer(uv_pip_app)
+app.add_typer(uv_app)
+
+
+@uv_pip_app.command(
+    "install",
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    },
+)
+def uv_pip_install(ctx: typer.Context) -> None:
+    """`uv pip install ARGS...`, guarded: uv's dry run finds the exact set, chaingate scans
+    it and applies the project's policy, and only then installs that set pinned by hash. On
+    a block nothing is installed. Every argument goes to uv unchanged; chaingate's own
+    settings come from CHAINGATE_* variables and the policy in the current directory."""
+    import os
+
+    from chaingate import config
+    from chaingate.guard import uv as guard_uv
+    from chaingate.policy.interface import PolicyError
+    from chaingate.policy.policy import decide, load_policy
+    from chaingate.registry.http import HttpSettings
+    from chaingate.registry.pypi import DEFAULT_INDEX
+    from chaingate.scan import DomainOptions, ScanOptions
+
+    try:
+        pol = load_policy(Path("."))
+    except PolicyError as exc:
+        fail(str(exc))
+    try:
+        args = guard_uv.split_args(ctx.args)
+        uv = guard_uv.find_uv()
+        # The index uv installs from is the one to ask about its packages.
+        index = guard_uv.default_index(args, os.environ.get("CHAINGATE_INDEX_URL") or DEFAULT_INDEX)
+        opts = ScanOptions(
+            index_url=index,
+            http=HttpSettings(cache_dir=config.cache_dir(None)),
+            db_url=config.db_url(None),
+            thresholds=pol.thresholds,
+            ignores=pol.ignores,
+            domains=DomainOptions(
+                dns_servers=config.dns_servers(None), bootstrap_url=config.rdap_bootstrap_url()
+            ),
+        )
+        today = datetime.now(UTC).date()
+        outcome = _run(
+            lambda cb: guard_uv.guard(
+                ctx.args,
+                uv=uv,
+                scan_options=opts,
+                decide=lambda result: decide(result, pol, today),
+                announce=lambda text: print(text, file=sys.stderr),
+                progress=cb,
+            )
+        )
+    except (guard_uv.GuardError, ValueError) as exc:
+        fail(str(exc))
+    if outcome.blocked or outcome.warnings or not outcome.allowed:
+        print(guard_uv.explain(outcome), file=sys.stderr)
+    if not outcome.allowed:
+        raise typer.Exit(EXIT_FINDINGS if outcome.blocked else EXIT_INCOMPLETE)
+    raise typer.Exit(outcome.exit_code or 0)
