@@ -434,7 +434,7 @@ def test_arguments_the_guard_cannot_honour_are_refused(args: list[str], message:
 def test_the_option_table_knows_every_option_of_the_installed_pip() -> None:
     internal = pytest.importorskip("pip._internal.commands")
     parser = internal.create_command("install").parser
-    refused = {"--dry-run", "--report", "-h", "--help"}
+    refused = {"--dry-run", "--report", "-h", "--help", "-V", "--version"}
     for option in parser._get_all_options():
         for spelling in set(option._short_opts + option._long_opts) - refused:
             words = [spelling, "VALUE"] if option.takes_value() else [spelling]

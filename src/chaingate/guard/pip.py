@@ -161,6 +161,7 @@ def _table() -> dict[str, _Option]:
         "--prefer-binary",
         "--no-index",
         "-h --help",
+        "-V --version",
         "--debug",
         "--isolated",
         "--require-virtualenv --require-venv",
@@ -194,6 +195,7 @@ _REFUSED = {
     "--dry-run": "the guard runs pip's dry run itself; leave --dry-run out",
     "--report": "the guard writes pip's report itself; leave --report out",
     "--help": "for pip's own help run `pip install --help`",
+    "--version": "for pip's version run `pip --version`; it installs nothing",
 }
 # Flags that would change what the pinned install does with its requirement file.
 _NOT_FOR_PINNED_INSTALL = frozenset({"--only-deps", "--no-require-hashes"})
