@@ -168,6 +168,13 @@ DomainTtlOpt = Annotated[
     float, typer.Option(help="Hours a domain's DNS / RDAP answers are reused.")
 ]
 DnsTimeoutOpt = Annotated[float, typer.Option(min=0.1, help="Seconds per DNS query.")]
+CooldownOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Hours a release is 'new' (new-release); default: the policy's, 72.",
+        show_default=False,
+    ),
+]
 FailOnOpt = Annotated[
     str | None,
     typer.Option(
@@ -318,13 +325,7 @@ def scan(
     concurrency: ConcurrencyOpt = 16,
     timeout: TimeoutOpt = 20.0,
     retries: RetriesOpt = 3,
-    cooldown: Annotated[
-        float | None,
-        typer.Option(
-            help="Hours a release is 'new' (new-release); default: the policy's, 72.",
-            show_default=False,
-        ),
-    ] = None,
+    cooldown: CooldownOpt = None,
     dns_server: DnsServerOpt = None,
     no_domain_checks: NoDomainsOpt = False,
     domain_ttl: DomainTtlOpt = 24.0,
@@ -387,6 +388,7 @@ def check(
     concurrency: ConcurrencyOpt = 16,
     timeout: TimeoutOpt = 20.0,
     retries: RetriesOpt = 3,
+    cooldown: CooldownOpt = None,
     dns_server: DnsServerOpt = None,
     no_domain_checks: NoDomainsOpt = False,
     domain_ttl: DomainTtlOpt = 24.0,
@@ -405,6 +407,7 @@ def check(
     common = _Common(
         path, env, no_resolve, index_url, db, no_db, cache_dir, cache_ttl, refresh, offline,
         concurrency, timeout, retries, now, dns_server, no_domain_checks, domain_ttl, dns_timeout,
+        cooldown,
     )  # fmt: skip
     result = _analyse(common, thresholds=pol.thresholds, ignores=pol.ignores)
     today = (_parse_now(now) or datetime.now(UTC)).date()
@@ -497,6 +500,7 @@ def diff(
     concurrency: ConcurrencyOpt = 16,
     timeout: TimeoutOpt = 20.0,
     retries: RetriesOpt = 3,
+    cooldown: CooldownOpt = None,
     dns_server: DnsServerOpt = None,
     no_domain_checks: NoDomainsOpt = False,
     domain_ttl: DomainTtlOpt = 24.0,
@@ -520,6 +524,7 @@ def diff(
     common = _Common(
         path, False, no_resolve, index_url, db, no_db, cache_dir, cache_ttl, refresh, offline,
         concurrency, timeout, retries, now, dns_server, no_domain_checks, domain_ttl, dns_timeout,
+        cooldown,
     )  # fmt: skip
     opts, head_inventory = _prepare(common, thresholds=pol.thresholds, ignores=pol.ignores)
     index, _ = config.index_url(index_url)
