@@ -632,6 +632,75 @@ def pip_install(ctx: typer.Context) -> None:
     raise typer.Exit(outcome.exit_code or 0)
 
 
+class InspectFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def inspect(
+    target: Annotated[
+        Path,
+        typer.Argument(help="A package archive (.tar.gz, .zip, .whl) or a directory."),
+    ],
+    fmt: Annotated[
+        InspectFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = InspectFormat.text,
+    output: OutputOpt = None,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 1 when the verdict is this severity or higher.")
+    ] = "high",
+) -> None:
+    """Read a package's files without executing anything and report install hooks, .pth
+    payloads, obfuscated exec, exfiltration, download-and-execute and bundled binaries."""
+    import json
+
+    from chaingate.artifacts.inspect import inspect_path
+    from chaingate.signals.interface import Severity
+
+    try:
+        threshold = Severity.parse(fail_on)
+    except ValueError as exc:
+        fail(f"--fail-on: {exc}")
+    if not target.exists():
+        fail(f"{target}: no such file or directory")
+    result = inspect_path(target)
+    label = result.verdict.label if result.verdict is not None else "none"
+    if fmt is InspectFormat.json:
+        document = {
+            "schema": "chaingate/inspect/v1",
+            "target": result.target,
+            "verdict": label,
+            "files": result.files,
+            "bytes": result.bytes_read,
+            "findings": [
+                {
+                    "id": f.id,
+                    "severity": f.severity.label,
+                    "path": f.path,
+                    "line": f.line,
+                    "message": f.message,
+                    "excerpt": f.excerpt,
+                }
+                for f in result.findings
+            ],
+        }
+        text = json.dumps(document, indent=2, ensure_ascii=False)
+    else:
+        lines = [f"{result.target}: verdict {label} ({result.files} files, "
+                 f"{result.bytes_read / 1e6:.1f} MB read, nothing executed)"]  # fmt: skip
+        for f in result.findings:
+            where = f"{f.path}:{f.line}" if f.line else f.path
+            lines.append(f"  {f.severity.label.upper():8} {f.id}  {where}")
+            lines.append(f"           {f.message}")
+            if f.excerpt:
+                lines.append(f"           > {f.excerpt}")
+        text = "\n".join(lines)
+    _write(text, output)
+    if result.verdict is not None and result.verdict >= threshold:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
 class DomainsFormat(StrEnum):
     text = "text"
     json = "json"
