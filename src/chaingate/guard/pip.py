@@ -176,6 +176,14 @@ def _table() -> dict[str, _Option]:
         # accepted by older pips only
         "--no-use-pep517",
     )
+    return option_table(requirement, value, flag)
+
+
+def option_table(
+    requirement: tuple[str, ...], value: tuple[str, ...], flag: tuple[str, ...]
+) -> dict[str, _Option]:
+    """Every spelling of every option -> its description. Each entry of a group lists the
+    spellings of one option ("-i --index-url"); the first long one names it."""
     table: dict[str, _Option] = {}
     for group, takes_value, is_requirement in (
         (requirement, True, True),

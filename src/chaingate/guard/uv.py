@@ -73,6 +73,7 @@ from chaingate.guard.pip import (
     _inventory,
     _is_wheel,
     _Option,
+    option_table,
     severity_gate,
 )
 from chaingate.guard.pip import explain as explain_pip
@@ -235,18 +236,7 @@ def _table() -> dict[str, _Option]:
         "--no-config",
         "-h --help",
     )
-    table: dict[str, _Option] = {}
-    for group, takes_value, is_requirement in (
-        (requirement, True, True),
-        (value, True, False),
-        (flag, False, False),
-    ):
-        for spellings in group:
-            names = spellings.split()
-            name = next(n for n in names if n.startswith("--"))
-            option = _Option(name, takes_value, is_requirement)
-            table.update(dict.fromkeys(names, option))
-    return table
+    return option_table(requirement, value, flag)
 
 
 _OPTIONS = _table()
