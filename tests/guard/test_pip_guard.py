@@ -501,18 +501,15 @@ def test_a_file_pip_gives_no_hash_for_cannot_be_pinned() -> None:
 # --- the command line ----------------------------------------------------------------------
 
 
-def test_the_command_blocks_a_typosquat_and_installs_a_clean_package(
-    index: PyPIServer,
-    venv: Path,
-    tmp_path: Path,
-    dns_server: Any,
-    rdap_server: Any,
-) -> None:
-    """`chaingate pip install ...` as a person types it, inside an activated virtualenv."""
+def command_env(
+    index: PyPIServer, venv: Path, tmp_path: Path, dns_server: Any, rdap_server: Any
+) -> dict[str, str]:
+    """The environment of a person running chaingate in an activated virtualenv, with every
+    source on loopback and every maintainer domain alive."""
     from tests.rdapserver import healthy_world
 
     healthy_world(dns_server, rdap_server)
-    env = {
+    return {
         **os.environ,
         "VIRTUAL_ENV": str(venv),
         "CHAINGATE_INDEX_URL": index.url,
@@ -521,6 +518,17 @@ def test_the_command_blocks_a_typosquat_and_installs_a_clean_package(
         "CHAINGATE_DNS_SERVERS": dns_server.spec,
         "CHAINGATE_RDAP_BOOTSTRAP_URL": rdap_server.bootstrap_url,
     }
+
+
+def test_the_command_blocks_a_typosquat_and_installs_a_clean_package(
+    index: PyPIServer,
+    venv: Path,
+    tmp_path: Path,
+    dns_server: Any,
+    rdap_server: Any,
+) -> None:
+    """`chaingate pip install ...` as a person types it, inside an activated virtualenv."""
+    env = command_env(index, venv, tmp_path, dns_server, rdap_server)
     before = site_packages(venv)
 
     def chaingate(*args: str) -> subprocess.CompletedProcess[str]:

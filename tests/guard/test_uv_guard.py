@@ -38,6 +38,7 @@ from chaingate.registry.http import HttpSettings
 from chaingate.signals.interface import Severity
 from tests.guard.test_pip_guard import (  # the fixtures are the pip guard's world
     _recorded_file,
+    command_env,
     index,
     isolated_pip,
     options,
@@ -540,18 +541,7 @@ def test_the_command_blocks_a_typosquat_and_installs_a_clean_package(
     rdap_server: Any,
 ) -> None:
     """`chaingate uv pip install ...` as a person types it, inside an activated virtualenv."""
-    from tests.rdapserver import healthy_world
-
-    healthy_world(dns_server, rdap_server)
-    env = {
-        **os.environ,
-        "VIRTUAL_ENV": str(venv),
-        "CHAINGATE_INDEX_URL": index.url,
-        "CHAINGATE_CACHE_DIR": str(tmp_path / "cache"),
-        "CHAINGATE_DB": f"sqlite:///{tmp_path / 'store.db'}",
-        "CHAINGATE_DNS_SERVERS": dns_server.spec,
-        "CHAINGATE_RDAP_BOOTSTRAP_URL": rdap_server.bootstrap_url,
-    }
+    env = command_env(index, venv, tmp_path, dns_server, rdap_server)
     before = site_packages(venv)
 
     def chaingate(*args: str) -> subprocess.CompletedProcess[str]:
