@@ -635,14 +635,30 @@ def pip_install(ctx: typer.Context) -> None:
 class InspectFormat(StrEnum):
     text = "text"
     json = "json"
+    sarif = "sarif"
 
 
 @app.command()
 def inspect(
     target: Annotated[
-        Path,
-        typer.Argument(help="A package archive (.tar.gz, .zip, .whl) or a directory."),
+        str,
+        typer.Argument(
+            help="A package archive (.tar.gz, .zip, .whl), a directory, or name==version "
+            "(downloaded from the index and verified against its sha256).",
+            show_default=False,
+        ),
     ],
+    against: Annotated[
+        str | None,
+        typer.Option(
+            help="Compare with this release: a version of the same project, name==version, "
+            "an archive or a directory (default for name==version: the previous release).",
+            show_default=False,
+        ),
+    ] = None,
+    no_against: Annotated[
+        bool, typer.Option("--no-against", help="Do not compare with the previous release.")
+    ] = False,
     fmt: Annotated[
         InspectFormat, typer.Option("--format", "-f", help="Output format.")
     ] = InspectFormat.text,
@@ -650,54 +666,41 @@ def inspect(
     fail_on: Annotated[
         str, typer.Option(help="Exit 1 when the verdict is this severity or higher.")
     ] = "high",
+    index_url: IndexOpt = None,
+    cache_dir: CacheDirOpt = None,
+    timeout: TimeoutOpt = 60.0,
+    retries: RetriesOpt = 3,
 ) -> None:
     """Read a package's files without executing anything and report install hooks, .pth
-    payloads, obfuscated exec, exfiltration, download-and-execute and bundled binaries."""
-    import json
-
-    from chaingate.artifacts.inspect import inspect_path
+    payloads, obfuscated exec, exfiltration, download-and-execute and bundled binaries;
+    with a previous release, what this release changed."""
+    from chaingate import config
+    from chaingate.artifacts.report import render_json, render_sarif, render_text
+    from chaingate.artifacts.run import InspectError, InspectOptions, run_inspect
+    from chaingate.registry.http import HttpSettings
     from chaingate.signals.interface import Severity
 
     try:
         threshold = Severity.parse(fail_on)
     except ValueError as exc:
         fail(f"--fail-on: {exc}")
-    if not target.exists():
-        fail(f"{target}: no such file or directory")
-    result = inspect_path(target)
-    label = result.verdict.label if result.verdict is not None else "none"
-    if fmt is InspectFormat.json:
-        document = {
-            "schema": "chaingate/inspect/v1",
-            "target": result.target,
-            "verdict": label,
-            "files": result.files,
-            "bytes": result.bytes_read,
-            "findings": [
-                {
-                    "id": f.id,
-                    "severity": f.severity.label,
-                    "path": f.path,
-                    "line": f.line,
-                    "message": f.message,
-                    "excerpt": f.excerpt,
-                }
-                for f in result.findings
-            ],
-        }
-        text = json.dumps(document, indent=2, ensure_ascii=False)
-    else:
-        lines = [f"{result.target}: verdict {label} ({result.files} files, "
-                 f"{result.bytes_read / 1e6:.1f} MB read, nothing executed)"]  # fmt: skip
-        for f in result.findings:
-            where = f"{f.path}:{f.line}" if f.line else f.path
-            lines.append(f"  {f.severity.label.upper():8} {f.id}  {where}")
-            lines.append(f"           {f.message}")
-            if f.excerpt:
-                lines.append(f"           > {f.excerpt}")
-        text = "\n".join(lines)
-    _write(text, output)
-    if result.verdict is not None and result.verdict >= threshold:
+    opts = InspectOptions(
+        index_url=config.index_url(index_url)[0],
+        http=HttpSettings(cache_dir=config.cache_dir(cache_dir), timeout=timeout, retries=retries),
+    )
+    try:
+        outcome = run_inspect(target, opts, against=against, no_against=no_against)
+    except InspectError as exc:
+        fail(str(exc), EXIT_INCOMPLETE if exc.unavailable else EXIT_USAGE)
+    except ValueError as exc:  # a malformed index URL
+        fail(str(exc))
+    render = {
+        InspectFormat.text: render_text,
+        InspectFormat.json: render_json,
+        InspectFormat.sarif: render_sarif,
+    }[fmt]
+    _write(render(outcome), output)
+    if outcome.verdict is not None and outcome.verdict >= threshold:
         raise typer.Exit(EXIT_FINDINGS)
 
 

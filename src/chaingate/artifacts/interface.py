@@ -37,3 +37,25 @@ class Limits:
     max_files: int = 20_000
     max_file_bytes: int = 64 * 1024 * 1024
     max_ratio: float = 200.0  # uncompressed / compressed, for the whole archive
+
+
+# Every finding id artifact analysis reports, with a one-line summary (SARIF rules, the
+# signal registry under `scan --deep`, docs/artifacts.md).
+FINDING_IDS: dict[str, str] = {
+    "hostile-archive": "The archive was refused: traversal, links leaving the root, a bomb",
+    "install-hook": "Code that runs when the package is installed does network or process work",
+    "import-time-exec": "Network or process execution when a module is imported",
+    "obfuscated-exec": "Decoded or hidden code is executed",
+    "exfiltration": "Environment or credential files are sent out",
+    "shady-url": "A webhook, paste site, tunnel or raw IP address in the code",
+    "download-exec": "Downloaded content is executed",
+    "pth-exec": "A .pth file line that runs at every interpreter start",
+    "hidden-unicode": "Bidi control or zero-width characters in source",
+    "bundled-binary": "A native executable inside a package that declares no native code",
+    "unparsable-source": "A Python file that does not parse",
+    "new-install-hook": "This release adds an install hook its previous release did not have",
+    "new-pth": "This release adds an executable .pth line",
+    "new-binary": "This release adds native binaries to a package that had none",
+    "new-network-code": "This release is the first to use network code",
+    "new-process-code": "This release is the first to run processes",
+}

@@ -24,6 +24,7 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -295,6 +296,56 @@ class HttpClient:
         )
 
     async def _get_with_retries(self, url: str, headers: dict[str, str]) -> httpx.Response:
+        async def once() -> httpx.Response:
+            resp = await self._http().get(url, headers=headers)
+            # Read the whole body inside the semaphore: a truncated body raises here.
+            await resp.aread()
+            return resp
+
+        return await self._retrying(once)
+
+    async def download(self, url: str, dest: Path, *, sha256: str | None, max_bytes: int) -> str:
+        """Stream the file at `url` into `dest` (written atomically, never cached by this
+        client) and return its sha256. Retried like `fetch`. Raises `FetchError` when the
+        server does not answer 200, the body exceeds `max_bytes`, or `sha256` is given and the
+        bytes do not match it: nothing is left at `dest` then."""
+        partial = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+        digest = hashlib.sha256()
+
+        async def once() -> httpx.Response:
+            nonlocal digest
+            digest = hashlib.sha256()
+            async with self._http().stream("GET", url) as resp:
+                if resp.status_code != 200:
+                    return resp
+                size = 0
+                with partial.open("wb") as out:
+                    async for chunk in resp.aiter_bytes(1 << 16):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise FetchError(f"{url} is larger than {max_bytes} bytes")
+                        digest.update(chunk)
+                        out.write(chunk)
+                return resp
+
+        try:
+            resp = await self._retrying(once)
+            if resp.status_code != 200:
+                raise FetchError(f"HTTP {resp.status_code} from {url}")
+            got = digest.hexdigest()
+            if sha256 is not None and got != sha256.lower():
+                raise FetchError(
+                    f"sha256 mismatch for {url}: the index says {sha256}, the file is {got}"
+                )
+            os.replace(partial, dest)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+        return got
+
+    async def _retrying(self, once: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+        """`once()` under the concurrency bound, retried with backoff on timeouts, transport
+        errors and 429/5xx (honouring Retry-After up to `max_retry_after`)."""
         s = self.settings
         last = ""
         for attempt in range(s.retries + 1):
@@ -304,9 +355,7 @@ class HttpClient:
             try:
                 async with self._sem:
                     self.network_requests += 1
-                    resp = await self._http().get(url, headers=headers)
-                    # Read the whole body inside the semaphore: a truncated body raises here.
-                    await resp.aread()
+                    resp = await once()
             except httpx.TimeoutException:
                 last = f"timed out after {s.timeout:g} s"
             except httpx.HTTPError as exc:

@@ -77,14 +77,7 @@ def as_sarif(result: ScanResult) -> dict[str, Any]:
         out["suppressions"] = [_suppression(item.by, result)]
         results.append(out)
     run: dict[str, Any] = {
-        "tool": {
-            "driver": {
-                "name": "chaingate",
-                "version": __version__,
-                "informationUri": INFORMATION_URI,
-                "rules": [_rule(rule_id, everything) for rule_id in rule_ids],
-            }
-        },
+        "tool": tool([_rule(rule_id, everything) for rule_id in rule_ids]),
         "invocations": [_invocation(result)],
         "results": results,
     }
@@ -92,6 +85,12 @@ def as_sarif(result: ScanResult) -> dict[str, Any]:
     if root_uri is not None:
         run["originalUriBaseIds"] = {SRCROOT: {"uri": root_uri}}
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def tool(rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run's `tool`: chaingate with these rules."""
+    driver = {"name": "chaingate", "version": __version__, "informationUri": INFORMATION_URI}
+    return {"driver": {**driver, "rules": rules}}
 
 
 def rule_name(rule_id: str) -> str:
