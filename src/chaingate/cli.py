@@ -175,6 +175,14 @@ CooldownOpt = Annotated[
         show_default=False,
     ),
 ]
+DeepOpt = Annotated[
+    bool,
+    typer.Option(
+        "--deep",
+        help="Also read every package's code: the file pip would install here, downloaded, "
+        "verified and analysed without running it (see `chaingate inspect`).",
+    ),
+]
 FailOnOpt = Annotated[
     str | None,
     typer.Option(
@@ -209,6 +217,7 @@ class _Common:
     domain_ttl: float
     dns_timeout: float
     cooldown: float | None = None  # hours; None: the policy's (default 72)
+    deep: bool = False  # read every package's code
 
 
 def _prepare(
@@ -270,6 +279,7 @@ def _prepare(
         thresholds=thresholds or Thresholds(),
         ignores=tuple(ignores or ()),
         domains=domains,
+        deep=c.deep,
     )
     return opts, inventory
 
@@ -331,6 +341,7 @@ def scan(
     domain_ttl: DomainTtlOpt = 24.0,
     dns_timeout: DnsTimeoutOpt = 2.0,
     now: NowOpt = None,
+    deep: DeepOpt = False,
 ) -> None:
     """Show whom a project trusts and flag author, release and email-domain risk."""
     from chaingate.signals.interface import Severity
@@ -343,7 +354,7 @@ def scan(
         _Common(
             path, env, no_resolve, index_url, db, no_db, cache_dir, cache_ttl, refresh, offline,
             concurrency, timeout, retries, now, dns_server, no_domain_checks, domain_ttl,
-            dns_timeout, cooldown,
+            dns_timeout, cooldown, deep,
         )
     )  # fmt: skip
     _emit(result, fmt, output)
@@ -394,6 +405,7 @@ def check(
     domain_ttl: DomainTtlOpt = 24.0,
     dns_timeout: DnsTimeoutOpt = 2.0,
     now: NowOpt = None,
+    deep: DeepOpt = False,
 ) -> None:
     """The CI gate: scan, apply the policy, and exit 1 when anything is blocked, with one
     screen per block saying what, why, the evidence, and how to fix or except it."""
@@ -407,7 +419,7 @@ def check(
     common = _Common(
         path, env, no_resolve, index_url, db, no_db, cache_dir, cache_ttl, refresh, offline,
         concurrency, timeout, retries, now, dns_server, no_domain_checks, domain_ttl, dns_timeout,
-        cooldown,
+        cooldown, deep,
     )  # fmt: skip
     result = _analyse(common, thresholds=pol.thresholds, ignores=pol.ignores)
     today = (_parse_now(now) or datetime.now(UTC)).date()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from chaingate.artifacts.interface import CodeReport
 from chaingate.intel.interface import DomainReport
 from chaingate.intel.run import DomainOptions as DomainOptions  # part of ScanOptions
 from chaingate.intel.run import check_domains, domain_checks
@@ -32,6 +33,7 @@ from chaingate.signals.interface import Finding
 from chaingate.store.interface import Observation, RecordedMarker, content_hash
 
 if TYPE_CHECKING:
+    from chaingate.artifacts.deep import DeepResult
     from chaingate.store.db import Store
 
 Progress = Callable[[int, int], None]
@@ -46,6 +48,7 @@ class ScanOptions:
     thresholds: sigreg.Thresholds = field(default_factory=sigreg.Thresholds)
     ignores: tuple[Ignore, ...] = ()
     domains: DomainOptions | None = None  # None: no email-domain intelligence
+    deep: bool = False  # read every package's code (artifacts/deep.py)
 
 
 # repr=False: on Python 3.11 asyncio.run() formats repr() of the finished main task (and so
@@ -214,6 +217,7 @@ def evaluate(
     thresholds: sigreg.Thresholds,
     domains: DomainReport | None = None,
     email_first_seen: Mapping[str, datetime] | None = None,
+    code: Mapping[tuple[str, str], CodeReport] | None = None,
 ) -> list[Finding]:
     """Run every signal. Pure: no I/O, so tests feed it hand-built facts."""
     sigreg.load_all()
@@ -235,6 +239,7 @@ def evaluate(
             dns_ok=domains is not None and domains.dns.status == "ok",
             rdap_ok=domains is not None and domains.rdap.status == "ok",
             email_first_seen=email_first_seen or {},
+            code=(code or {}).get((pkg.name, pkg.version)) if pkg.version else None,
         )
         for fn in sigreg.PACKAGE_SIGNALS:
             findings.extend(fn(ctx))
@@ -297,6 +302,21 @@ def _checks(
     return checks
 
 
+def _code_checks(deep: DeepResult | None) -> dict[str, CheckStatus]:
+    if deep is None:
+        return {}
+    if not deep.failed:
+        return {"artifact-analysis": CheckStatus("ok")}
+    return {
+        "artifact-analysis": CheckStatus(
+            "unavailable",
+            f"the code of {len(deep.failed)} package(s) could not be read: "
+            + "; ".join(f"{n}=={v}" for n, v in sorted(deep.failed)[:5])
+            + (", ..." if len(deep.failed) > 5 else ""),
+        )
+    }
+
+
 def _open_store(url: str) -> Store:
     from chaingate.store.db import Store  # SQLAlchemy is imported only when a store is used
 
@@ -310,6 +330,11 @@ def run_scan(
     started = datetime.now(UTC)
     now = opts.now or started
     fetched = asyncio.run(_fetch_all(inventory.packages, opts, progress))
+    deep = None
+    if opts.deep:
+        from chaingate.artifacts.deep import deep_inspect
+
+        deep = deep_inspect(inventory.packages, opts.index_url, opts.http)
     store = None
     marker = RecordedMarker(opts.http.cache_dir, opts.db_url) if opts.db_url else None
     hashes = {name: content_hash(f) for name, f in fetched.facts.items()}
@@ -326,7 +351,16 @@ def run_scan(
     previous = store.latest("pypi", fetched.facts) if store else {}
     first_seen = store.email_first_seen("pypi", fetched.facts) if store else {}
     applied = apply(
-        evaluate(inventory, fetched, previous, now, opts.thresholds, domains, first_seen),
+        evaluate(
+            inventory,
+            fetched,
+            previous,
+            now,
+            opts.thresholds,
+            domains,
+            first_seen,
+            deep.reports if deep else None,
+        ),
         list(opts.ignores),
         now.date(),
     )
@@ -351,6 +385,11 @@ def run_scan(
             incomplete.append(
                 Incomplete(p.name, p.version, f"version {p.version} is not on the index")
             )
+    if deep is not None:
+        incomplete += [
+            Incomplete(name, version, f"artifact analysis: {why}")
+            for (name, version), why in sorted(deep.failed.items())
+        ]
     finished = datetime.now(UTC)
     index = IndexUrls.parse(opts.index_url).base
     if store is not None:
@@ -382,7 +421,11 @@ def run_scan(
         index_url=index,
         started_at=started,
         finished_at=finished,
-        checks={**_checks(inventory, fetched, opts, index), **domain_checks(domains)},
+        checks={
+            **_checks(inventory, fetched, opts, index),
+            **domain_checks(domains),
+            **_code_checks(deep),
+        },
         domains=domains.domains if domains else {},
         ignored=applied.ignored,
         notes=notes,

@@ -30,6 +30,16 @@ class CodeFinding:
 
 
 @dataclass(frozen=True)
+class CodeReport:
+    """What the code of one package's artifact says (`scan --deep`)."""
+
+    filename: str
+    sha256: str
+    verdict: Severity | None
+    findings: tuple[CodeFinding, ...]
+
+
+@dataclass(frozen=True)
 class Limits:
     """Caps against decompression bombs and hostile archives."""
 
@@ -53,6 +63,7 @@ FINDING_IDS: dict[str, str] = {
     "hidden-unicode": "Bidi control or zero-width characters in source",
     "bundled-binary": "A native executable inside a package that declares no native code",
     "unparsable-source": "A Python file that does not parse",
+    "analysis-failed": "The analysis of an archive did not complete",
     "new-install-hook": "This release adds an install hook its previous release did not have",
     "new-pth": "This release adds an executable .pth line",
     "new-binary": "This release adds native binaries to a package that had none",

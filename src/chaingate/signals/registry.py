@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from chaingate.artifacts.interface import CodeReport
 from chaingate.intel.interface import DomainFacts
 from chaingate.inventory.interface import Package
 from chaingate.registry.interface import ProjectFacts, Vulnerability
@@ -59,6 +60,8 @@ class PackageContext:
     dns_ok: bool = False
     rdap_ok: bool = False
     email_first_seen: Mapping[str, datetime] = field(default_factory=dict)
+    # What the package's code says (`scan --deep`); None when it was not read.
+    code: CodeReport | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ def load_all() -> None:
     """Import every signal module so their decorators run."""
     from chaingate.signals import (  # noqa: F401
         advisory,
+        artifacts,
         authors,
         domains,
         names,

@@ -1,0 +1,145 @@
+"""`chaingate scan --deep`: read the code of every package of a scan.
+
+For each registry package at an exact version: the file pip would install on this platform
+(the best-ranked wheel, else the sdist) is downloaded, verified against the index's sha256
+and analysed, all archives in parallel across processes. A package whose file cannot be
+listed, downloaded or verified is incomplete, with the reason; it is never taken as clean.
+
+Analyses are kept in the cache under the archive's sha256 and a fingerprint of the analyser's
+own code, so a warm `scan --deep` reads nothing twice; a new chaingate, or any change to the
+detectors, analyses again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chaingate.artifacts.fetch import Artifact, ArtifactError, Pin, fetch_release, project_files
+from chaingate.artifacts.inspect import Inspection
+from chaingate.artifacts.interface import CodeFinding, CodeReport, Limits
+from chaingate.inventory.interface import Origin, Package
+from chaingate.registry.http import HttpClient, HttpSettings
+from chaingate.registry.pypi import IndexUrls
+from chaingate.signals.interface import Severity
+
+
+@dataclass
+class DeepResult:
+    reports: dict[tuple[str, str], CodeReport] = field(default_factory=dict)
+    failed: dict[tuple[str, str], str] = field(default_factory=dict)  # reason
+
+
+@functools.cache
+def analyser_fingerprint() -> str:
+    """Changes whenever chaingate's version or the artifact analysis code changes."""
+    from chaingate import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+class _ReportCache:
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+
+    def _path(self, sha256: str) -> Path | None:
+        if self.root is None:
+            return None
+        return self.root / analyser_fingerprint() / f"{sha256}.json"
+
+    def load(self, artifact: Artifact) -> CodeReport | None:
+        path = self._path(artifact.sha256)
+        if path is None:
+            return None
+        try:
+            doc = json.loads(path.read_text())
+            findings = tuple(
+                CodeFinding(
+                    f["id"], Severity.parse(f["severity"]), f["path"], f["line"], f["message"],
+                    f["excerpt"],
+                )
+                for f in doc["findings"]
+            )  # fmt: skip
+            verdict = Severity.parse(doc["verdict"]) if doc["verdict"] else None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return CodeReport(artifact.filename, artifact.sha256, verdict, findings)
+
+    def save(self, report: CodeReport) -> None:
+        path = self._path(report.sha256)
+        if path is None:
+            return
+        doc = {
+            "verdict": report.verdict.label if report.verdict is not None else None,
+            "findings": [
+                {"id": f.id, "severity": f.severity.label, "path": f.path, "line": f.line,
+                 "message": f.message, "excerpt": f.excerpt}
+                for f in report.findings
+            ],
+        }  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc))
+        tmp.replace(path)
+
+
+def deep_inspect(
+    packages: tuple[Package, ...],
+    index_url: str,
+    http: HttpSettings,
+    *,
+    limits: Limits | None = None,
+    workers: int | None = None,
+) -> DeepResult:
+    from chaingate.artifacts.parallel import inspect_many
+
+    out = DeepResult()
+    base = http.cache_dir
+    artifacts = asyncio.run(_download(packages, index_url, http, out))
+    cache = _ReportCache(base / "inspections" if base else None)
+    todo: list[Artifact] = []
+    for art in artifacts:
+        cached = cache.load(art)
+        if cached is not None:
+            out.reports[(art.pin.name, art.pin.version)] = cached
+        else:
+            todo.append(art)
+    results: list[Inspection] = inspect_many([a.path for a in todo], workers, limits)
+    for art, ins in zip(todo, results, strict=True):
+        report = CodeReport(art.filename, art.sha256, ins.verdict, ins.findings)
+        if not any(f.id == "analysis-failed" for f in ins.findings):
+            cache.save(report)
+        out.reports[(art.pin.name, art.pin.version)] = report
+    return out
+
+
+async def _download(
+    packages: tuple[Package, ...], index_url: str, http: HttpSettings, out: DeepResult
+) -> list[Artifact]:
+    from chaingate import config
+
+    index = IndexUrls.parse(index_url)
+    folder = (http.cache_dir or config.cache_dir(None)) / "artifacts"
+    wanted = sorted(
+        {(p.name, p.version) for p in packages if p.origin is Origin.REGISTRY and p.version}
+    )
+    found: list[Artifact] = []
+    async with HttpClient(http) as client:
+
+        async def one(name: str, version: str) -> None:
+            pin = Pin(name, version)
+            try:
+                listing = await project_files(client, index, name)
+                found.append(await fetch_release(client, index, pin, folder, files=listing))
+            except ArtifactError as exc:
+                out.failed[(name, version)] = str(exc)
+
+        await asyncio.gather(*(one(n, v) for n, v in wanted))
+    return found
