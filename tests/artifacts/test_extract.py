@@ -224,7 +224,9 @@ HOSTILE_TAR = [
     ("block-device", [tspecial("dev", tarfile.BLKTYPE)], "device file"),
     ("fifo", [tspecial("pipe", tarfile.FIFOTYPE)], "FIFO"),
     ("unknown-type", [tspecial("odd", b"V")], "unsupported tar member type"),
-    ("duplicate", [tfile("a.py", b"1"), tfile("./a.py", b"2")], "duplicate member"),
+    ("duplicate", [tfile("a.py", b"1"), tfile("./a.py", b"2")], "with different contents"),
+    ("duplicate-size", [tfile("a.py", b"1"), tfile("a.py", b"22")], "duplicate member"),
+    ("duplicate-kind", [tfile("a", b"1"), tspecial("a", tarfile.DIRTYPE)], "duplicate member"),
     (
         "write-through-link",
         [tspecial("pkg", tarfile.SYMTYPE, "."), tfile("pkg/evil.py", b"x")],
@@ -261,7 +263,8 @@ HOSTILE_ZIP = [
     ("block-device", [zfile("dev", b"", mode=stat.S_IFBLK | 0o644)], "device file"),
     ("fifo", [zfile("pipe", b"", mode=stat.S_IFIFO | 0o644)], "FIFO"),
     ("socket", [zfile("sock", b"", mode=stat.S_IFSOCK | 0o644)], "socket"),
-    ("duplicate", [zfile("a.py", b"1"), zfile("./a.py", b"2")], "duplicate member"),
+    ("duplicate", [zfile("a.py", b"1"), zfile("./a.py", b"2")], "with different contents"),
+    ("duplicate-size", [zfile("a.py", b"1"), zfile("a.py", b"22")], "duplicate member"),
     (
         "write-through-link",
         [zfile("pkg", b".", mode=stat.S_IFLNK | 0o777), zfile("pkg/evil.py", b"x")],
@@ -273,6 +276,7 @@ HOSTILE_ZIP = [
 @pytest.mark.parametrize(
     ("entries", "reason"), [(e, r) for _, e, r in HOSTILE_ZIP], ids=[i for i, _, _ in HOSTILE_ZIP]
 )
+@pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")
 def test_hostile_zip_is_refused_and_nothing_is_written(
     tmp_path: Path, entries: list[tuple[zipfile.ZipInfo, bytes]], reason: str
 ) -> None:
@@ -580,3 +584,22 @@ def test_fuzz_structured_tar_entries(entries: list[tuple[str, bytes, str, bytes]
                 else:
                     tar.addfile(info)
         _exercise(path, Path(d))
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")
+def test_identical_duplicates_are_read_once(tmp_path: Path) -> None:
+    """pyarrow 26.0.1's sdist carries LICENSE.txt and NOTICE.txt twice, byte for byte."""
+    tar = make_tar(
+        tmp_path / "dup-1.0.tar.gz",
+        [tfile("dup-1.0/LICENSE.txt", b"MIT"), tfile("dup-1.0/a.py", b"x = 1\n"),
+         tfile("dup-1.0/LICENSE.txt", b"MIT")],
+    )  # fmt: skip
+    zf = make_zip(
+        tmp_path / "dup-1.0-py3-none-any.whl",
+        [zfile("LICENSE.txt", b"MIT"), zfile("LICENSE.txt", b"MIT")],
+    )
+    for path in (tar, zf):
+        with open_archive(path) as archive:
+            names = [m.name for m in archive.members() if m.is_file]
+            assert names.count(next(n for n in names if n.endswith("LICENSE.txt"))) == 1
+            assert archive.read(next(n for n in names if n.endswith("LICENSE.txt"))) == b"MIT"

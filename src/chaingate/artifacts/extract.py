@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
 import io
 import lzma
 import os
@@ -216,6 +217,10 @@ class Archive(ABC):
         self.limits = limits
         self._members: list[Member] = []
         self._by_name: dict[str, Member] = {}
+        self._entries: dict[str, Any] = {}  # name -> the format's own entry (TarInfo, ZipInfo)
+        # Later copies of a regular file with the size of the first: kept only when their
+        # bytes are the same (some real sdists carry LICENSE twice).
+        self._duplicates: list[tuple[Member, Any]] = []
         self._total = 0
         self._compressed = max(path.stat().st_size, 1)
 
@@ -278,8 +283,9 @@ class Archive(ABC):
         if n > self.limits.max_files:
             raise HostileArchive(f"too many files: more than {self.limits.max_files} members")
 
-    def _add(self, member: Member) -> bool:
-        """Validate sizes and uniqueness; False for entries not worth keeping (the root)."""
+    def _add(self, member: Member, entry: Any) -> bool:
+        """Validate sizes and uniqueness; False for entries not worth keeping (the root, a
+        directory or a same-size file seen before, checked by `_check_duplicates`)."""
         limits = self.limits
         if member.size < 0:
             raise HostileArchive(f"member {member.name!r} has a negative size")
@@ -306,10 +312,24 @@ class Archive(ABC):
         if previous is not None:
             if previous.is_dir and member.is_dir:
                 return False
+            if previous.is_file and member.is_file and previous.size == member.size:
+                self._duplicates.append((member, entry))
+                return False
             raise HostileArchive(f"duplicate member {member.name!r}")
         self._by_name[member.name] = member
         self._members.append(member)
+        self._entries[member.name] = entry
         return True
+
+    def _check_duplicates(self) -> None:
+        """A name given twice must mean the same bytes: tools disagree on which copy wins,
+        so differing copies could show a reviewer one file and install another."""
+        for member, entry in self._duplicates:
+            first, second = hashlib.sha256(), hashlib.sha256()
+            self._copy(member, first.update)
+            self._copy(member, second.update, entry)
+            if first.digest() != second.digest():
+                raise HostileArchive(f"duplicate member {member.name!r} with different contents")
 
     def _check_tree(self) -> None:
         """No member may live under a file or a link: writing through a link is the classic
@@ -332,11 +352,11 @@ class Archive(ABC):
             raise ValueError(f"{name!r} is not a regular file")
         return found
 
-    def _copy(self, member: Member, sink: Callable[[bytes], object]) -> None:
+    def _copy(self, member: Member, sink: Callable[[bytes], object], entry: Any = None) -> None:
         limit = min(member.size, self.limits.max_file_bytes)
         got = 0
         with _corrupt_guard():
-            stream = self._open_member(member.name)
+            stream = self._open_entry(self._entries[member.name] if entry is None else entry)
             try:
                 while chunk := stream.read(_CHUNK):
                     got += len(chunk)
@@ -357,7 +377,7 @@ class Archive(ABC):
     # -- per format -----------------------------------------------------------------------
 
     @abstractmethod
-    def _open_member(self, name: str) -> IO[bytes]: ...
+    def _open_entry(self, entry: Any) -> IO[bytes]: ...
 
     @abstractmethod
     def _second_check(self, member: Member, real_root: str) -> None:
@@ -370,7 +390,6 @@ class Archive(ABC):
 class _TarArchive(Archive):
     def __init__(self, path: Path, limits: Limits, compression: str) -> None:
         super().__init__(path, limits)
-        self._entries: dict[str, tarfile.TarInfo] = {}
         self._raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by close()
         self._tar: tarfile.TarFile | None = None
         try:
@@ -425,15 +444,15 @@ class _TarArchive(Archive):
                 member = Member(name, info.size, True)
             else:
                 raise HostileArchive(f"unsupported tar member type {info.type!r} ({info.name!r})")
-            if self._add(member):
-                self._entries[name] = info
+            self._add(member, info)
         self._check_tree()
+        self._check_duplicates()
 
-    def _open_member(self, name: str) -> IO[bytes]:
+    def _open_entry(self, entry: Any) -> IO[bytes]:
         assert self._tar is not None
-        stream = self._tar.extractfile(self._entries[name])
+        stream = self._tar.extractfile(entry)
         if stream is None:  # pragma: no cover - only regular files get here
-            raise HostileArchive(f"{name!r} is not a regular file")
+            raise HostileArchive(f"{entry.name!r} is not a regular file")
         return stream
 
     def _second_check(self, member: Member, real_root: str) -> None:
@@ -456,7 +475,6 @@ class _TarArchive(Archive):
 class _ZipArchive(Archive):
     def __init__(self, path: Path, limits: Limits) -> None:
         super().__init__(path, limits)
-        self._entries: dict[str, zipfile.ZipInfo] = {}
         self._raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by close()
         self._zip: zipfile.ZipFile | None = None
         try:
@@ -489,9 +507,9 @@ class _ZipArchive(Archive):
                 member = Member(name, info.file_size, False, is_dir=True)
             else:
                 member = Member(name, info.file_size, True)
-            if self._add(member):
-                self._entries[name] = info
+            self._add(member, info)
         self._check_tree()
+        self._check_duplicates()
 
     def _read_link(self, info: zipfile.ZipInfo) -> str:
         if info.file_size > _MAX_LINK_TARGET:
@@ -506,9 +524,9 @@ class _ZipArchive(Archive):
             raise HostileArchive(f"NUL byte in symlink target of {info.filename!r}")
         return target
 
-    def _open_member(self, name: str) -> IO[bytes]:
+    def _open_entry(self, entry: Any) -> IO[bytes]:
         assert self._zip is not None
-        return self._zip.open(self._entries[name])
+        return self._zip.open(entry)
 
     def _second_check(self, member: Member, real_root: str) -> None:
         """zipfile has no extraction filter: the realpath check in extract_to is the net."""
