@@ -20,12 +20,15 @@ file's bytes and returns `CodeFinding`s:
 from __future__ import annotations
 
 import ast
+import gc
 import ipaddress
 import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 from chaingate.artifacts.interface import CodeFinding
 from chaingate.signals.interface import Severity
@@ -118,6 +121,10 @@ _FILE_OPS = frozenset(
         "shutil.rmtree",
     }
 )
+_KNOWN_CALLS = _NETWORK | _PROCESS | _DECODERS
+_KNOWN_ENDS = ("urlretrieve", ".fromhex")
+_BUILTIN_PREFIXES = ("builtins.", "__builtin__.", "__builtins__.")
+_SOCKET_SENDS = frozenset({"send", "sendall", "sendto"})
 _HOOK_COMMANDS = frozenset({"install", "develop", "egg_info", "build_py"})
 _MAIN_NAMES = frozenset({"__main__"})
 _TEST_DIRS = frozenset({"test", "tests", "testing", "doc", "docs", "example", "examples"})
@@ -126,6 +133,7 @@ _B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 
 _BIDI = frozenset(chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 _ZERO_WIDTH = frozenset({"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"})
+_HIDDEN = re.compile("[" + "".join(sorted(_BIDI | _ZERO_WIDTH)) + "]")
 
 _CREDENTIAL_PATH = re.compile(
     r"(?:^|[/\\~])\.ssh(?:[/\\]|$)|id_rsa|id_ed25519|\.aws(?:[/\\]credentials|$)|\.npmrc"
@@ -142,6 +150,16 @@ _SHADY_URL = re.compile(
     r"|/api/webhooks/\d{6,}/[\w-]+|/bot\d{6,}:[\w-]{20,}",
     re.IGNORECASE,
 )
+# Words every match of _SHADY_URL or _RAW_IP_URL contains, alternative by alternative.
+_SHADY_WORDS = (
+    "discord", "api.telegram.org/bot", "pastebin.com/raw", ".ngrok", ".oast.", "oastify.com",
+    "burpcollaborator.net", "interact.sh", "webhook.site", "pipedream.net", "/api/webhooks/",
+)  # fmt: skip
+_SHADY_HINT = re.compile(
+    "|".join(re.escape(w) for w in _SHADY_WORDS) + r"|/bot\d|https?://\d", re.IGNORECASE
+)
+_BOT_DIGIT = re.compile(r"/bot\d")
+_URL_DIGIT = re.compile(r"://\d")
 _RAW_IP_URL = re.compile(r"https?://(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])", re.IGNORECASE)
 _SUSPICIOUS_COMMAND = re.compile(
     r"\bcurl\b|\bwget\b|powershell|Invoke-WebRequest|https?://|\|\s*(?:ba)?sh\b|base64\s+-d",
@@ -265,9 +283,15 @@ def _has_decoder(text: str) -> bool:
 
 def _hidden_unicode(path: str, text: str) -> list[CodeFinding]:
     findings: list[CodeFinding] = []
+    if text.isascii():
+        return findings
     if text.startswith("\ufeff"):
         text = " " + text[1:]
+    if not _HIDDEN.search(text):
+        return findings
     for number, line in enumerate(text.splitlines(), start=1):
+        if not _HIDDEN.search(line):
+            continue
         bidi = sorted({f"U+{ord(c):04X}" for c in line if c in _BIDI})
         zero = sorted({f"U+{ord(c):04X}" for c in line if c in _ZERO_WIDTH})
         if not bidi and not zero:
@@ -298,14 +322,37 @@ def _visible(line: str) -> str:
 
 @dataclass
 class _Context:
+    """One parsed file. `nodes` lists every node of the tree in `ast.walk` order (operator
+    and load/store markers left out), and the lists after it are the kinds the detectors look
+    at, in the same order; they are filled by one pass over the tree."""
+
     path: str
-    lines: list[str]
+    text: str
     tree: ast.Module
+    nodes: list[ast.AST] = field(default_factory=list)
+    calls: list[ast.Call] = field(default_factory=list)
+    strings: list[tuple[ast.Constant, str]] = field(default_factory=list)  # with the value
+    assigns: list[ast.Assign] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
-    parents: dict[int, ast.AST] = field(default_factory=dict)
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
-    scopes: list[list[ast.AST]] = field(default_factory=list)
     findings: list[CodeFinding] = field(default_factory=list)
+    call_names: dict[int, str | None] = field(default_factory=dict)
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    @cached_property
+    def parents(self) -> dict[int, ast.AST]:
+        parents: dict[int, ast.AST] = {}
+        for node in self.nodes:
+            for child in _children(node):
+                parents[id(child)] = node
+        return parents
+
+    @cached_property
+    def scopes(self) -> list[list[ast.AST]]:
+        return list(_scopes(self.tree, self.nodes))
 
     def add(self, id_: str, severity: Severity, node: ast.AST | None, message: str) -> None:
         line = getattr(node, "lineno", None) if node is not None else None
@@ -315,21 +362,28 @@ class _Context:
 
 
 def _analyse_python(path: str, text: str, size: int) -> list[CodeFinding]:
-    lines = text.splitlines()
     if size > MAX_SOURCE_BYTES:
         return [_unparsable(path, f"larger than {MAX_SOURCE_BYTES} bytes, not analysed")]
     source = text[1:] if text.startswith("\ufeff") else text
+    # A syntax tree is hundreds of thousands of objects without a single cycle: the cyclic
+    # collector would only slow down building and walking it.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        tree = ast.parse(source, filename=path)
-    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
-        return [_unparsable(path, f"does not parse ({type(exc).__name__})")]
-    ctx = _Context(path, lines, tree)
-    try:
-        _prepare(ctx)
-        _detect(ctx)
-    except RecursionError:
-        return [*ctx.findings, _unparsable(path, "nested too deeply to analyse fully")]
-    return ctx.findings
+        try:
+            tree = ast.parse(source, filename=path)
+        except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+            return [_unparsable(path, f"does not parse ({type(exc).__name__})")]
+        ctx = _Context(path, text, tree)
+        try:
+            _prepare(ctx)
+            _detect(ctx)
+        except RecursionError:
+            return [*ctx.findings, _unparsable(path, "nested too deeply to analyse fully")]
+        return ctx.findings
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _unparsable(path: str, why: str) -> CodeFinding:
@@ -343,37 +397,128 @@ def _unparsable(path: str, why: str) -> CodeFinding:
     )
 
 
+# Fields that never hold a node worth visiting: names, numbers, flags, and the load/store
+# and operator markers (leaves no detector looks at, so leaving them out changes no order).
+_SCALAR_FIELDS = frozenset(
+    {
+        "ctx", "op", "ops", "id", "attr", "arg", "asname", "module", "level", "kind", "str",
+        "conversion", "is_async", "simple", "tag", "name", "type_comment", "lineno", "rest",
+        "kwd_attrs",
+    }
+)  # fmt: skip
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {
+    ast.Constant: (),
+    ast.MatchSingleton: (),
+    ast.Global: (),
+    ast.Nonlocal: (),
+    ast.Name: (),
+}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that hold nodes: each is a node, None or a list of nodes
+    (but `Dict.keys`, whose None entries stand for `**mapping`)."""
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        keep = {"name"} if cls.__name__ == "TypeAlias" else set()  # 3.12: its name is a Name
+        fields = tuple(
+            f for f in getattr(cls, "_fields", ()) if f not in _SCALAR_FIELDS or f in keep
+        )
+        _CHILD_FIELDS[cls] = fields
+    return fields
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes` in the same order, without the marker leaves, as a list."""
+    out: list[ast.AST] = []
+    for name in _CHILD_FIELDS.get(node.__class__) or _child_fields(node.__class__):
+        value = getattr(node, name, None)
+        if value is None:
+            continue
+        if value.__class__ is list:
+            out.extend(value if name != "keys" else [v for v in value if v is not None])
+        else:
+            out.append(value)
+    return out
+
+
+def _walk(node: ast.AST) -> list[ast.AST]:
+    """`ast.walk` (breadth first, same order) without the marker leaves, as a list."""
+    out = [node]
+    i = 0
+    while i < len(out):
+        out.extend(_children(out[i]))
+        i += 1
+    return out
+
+
 def _prepare(ctx: _Context) -> None:
-    for node in ast.walk(ctx.tree):
-        for child in ast.iter_child_nodes(node):
-            ctx.parents[id(child)] = node
-        if isinstance(node, ast.Import):
+    """One pass over the tree: every node in walk order, the calls, strings and assignments
+    among them, and the aliases imports create (later imports win, as at run time)."""
+    nodes: list[ast.AST] = [ctx.tree]
+    ctx.nodes = nodes
+    calls, strings, assigns, aliases = ctx.calls, ctx.strings, ctx.assigns, ctx.aliases
+    append, extend = nodes.append, nodes.extend
+    fields_of = _CHILD_FIELDS
+    Call, Constant, Name, Attribute = ast.Call, ast.Constant, ast.Name, ast.Attribute
+    Assign, Import, ImportFrom, Dict = ast.Assign, ast.Import, ast.ImportFrom, ast.Dict
+    i = 0
+    # The same loop as _walk, inlined with the sorting: this pass sees every node of
+    # every file, and it is most of the analysis time after parsing.
+    while i < len(nodes):
+        node: Any = nodes[i]
+        i += 1
+        cls = node.__class__
+        if cls is Name:
+            continue
+        if cls is Attribute:
+            append(node.value)
+            continue
+        if cls is Call:
+            calls.append(node)
+        elif cls is Constant:
+            if node.value.__class__ is str:
+                strings.append((node, node.value))
+            continue
+        elif cls is Assign:
+            assigns.append(node)
+        elif cls is Dict:
+            extend([k for k in node.keys if k is not None])
+            extend(node.values)
+            continue
+        elif cls is Import:
             for a in node.names:
                 if a.asname:
-                    ctx.aliases[a.asname] = a.name
+                    aliases[a.asname] = a.name
                 else:
                     root = a.name.split(".", 1)[0]
-                    ctx.aliases[root] = root
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    aliases[root] = root
+        elif cls is ImportFrom and node.module and not node.level:
             for a in node.names:
                 if a.name != "*":
-                    ctx.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+        for name in fields_of.get(cls) or _child_fields(cls):
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if value.__class__ is list:
+                extend(value)
+            else:
+                append(value)
     for node in ctx.tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             ctx.functions[node.name] = node
-    ctx.scopes = list(_scopes(ctx.tree))
     # Simple aliasing by assignment (`e = exec`, `d = base64.b64decode`), to a fixpoint.
-    assigns = [
+    pairs = [
         (n.targets[0].id, n.value)
-        for n in ast.walk(ctx.tree)
-        if isinstance(n, ast.Assign)
-        and len(n.targets) == 1
+        for n in assigns
+        if len(n.targets) == 1
         and isinstance(n.targets[0], ast.Name)
         and isinstance(n.value, ast.Name | ast.Attribute | ast.Call)
     ]
     for _ in range(3):
         changed = False
-        for name, value in assigns:
+        for name, value in pairs:
             q = _qualname(ctx, value)
             if q and _interesting(q) and ctx.aliases.get(name) != q:
                 ctx.aliases[name] = q
@@ -476,16 +621,38 @@ def _qualname(ctx: _Context, node: ast.AST, depth: int = 0) -> str | None:
         key = _fold(ctx, node.slice, depth + 1)
         if base in {"__builtins__", "__builtins__.__dict__", "builtins.__dict__"} and key:
             q = f"builtins.{key}"
-    if q is None:
-        return None
-    for prefix in ("builtins.", "__builtin__.", "__builtins__."):
-        if q.startswith(prefix):
-            return q[len(prefix) :]
+    return None if q is None else _unbuiltin(q)
+
+
+def _unbuiltin(q: str) -> str:
+    if q.startswith(_BUILTIN_PREFIXES):
+        for prefix in _BUILTIN_PREFIXES:
+            if q.startswith(prefix):
+                return q[len(prefix) :]
     return q
 
 
 def _call_name(ctx: _Context, node: ast.AST) -> str | None:
-    return _qualname(ctx, node.func) if isinstance(node, ast.Call) else None
+    """`_qualname` of a call's function, remembered (aliases are final by now), with the
+    two common shapes, `name(...)` and `name.attr(...)`, worked out inline."""
+    if node.__class__ is not ast.Call:
+        return None
+    key = id(node)
+    names = ctx.call_names
+    if key in names:
+        return names[key]
+    func: Any = node.func
+    q: str | None
+    if func.__class__ is ast.Name:
+        q = _unbuiltin(ctx.aliases.get(func.id, func.id))
+    elif func.__class__ is ast.Attribute and func.value.__class__ is ast.Name:
+        name = func.value.id
+        base = _unbuiltin(ctx.aliases.get(name, name))
+        q = _unbuiltin(f"{base}.{func.attr}") if base else None
+    else:
+        q = _qualname(ctx, func)
+    names[key] = q
+    return q
 
 
 def _is_process_name(q: str) -> bool:
@@ -534,7 +701,7 @@ def _runtime_nodes(body: Iterable[ast.AST]) -> Iterator[ast.AST]:
             stack.extend(node.orelse)
             continue
         yield node
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(_children(node))
 
 
 def _reachable(ctx: _Context, body: Iterable[ast.AST]) -> list[ast.AST]:
@@ -553,23 +720,27 @@ def _reachable(ctx: _Context, body: Iterable[ast.AST]) -> list[ast.AST]:
     return out
 
 
-def _scopes(tree: ast.Module) -> Iterator[list[ast.AST]]:
-    """The nodes of each scope (module, function, class body, lambda), scope by scope."""
+_SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+
+
+def _scopes(tree: ast.Module, walked: list[ast.AST] | None = None) -> Iterator[list[ast.AST]]:
+    """The nodes of each scope (module, function, class body, lambda), scope by scope.
+    `walked` is `_walk(tree)` where the caller has it already."""
     roots: list[ast.AST] = [tree]
-    roots.extend(
-        n
-        for n in ast.walk(tree)
-        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda)
-    )
+    roots.extend(n for n in (walked or _walk(tree)) if n.__class__ in _SCOPE_TYPES)
     for root in roots:
         nodes: list[ast.AST] = []
-        stack = list(ast.iter_child_nodes(root))
+        stack = _children(root)
         while stack:
-            node = stack.pop()
+            node: Any = stack.pop()
             nodes.append(node)
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-                continue
-            stack.extend(ast.iter_child_nodes(node))
+            cls = node.__class__
+            if cls is ast.Name or cls is ast.Constant or cls in _SCOPE_TYPES:
+                continue  # no children, or another scope's
+            if cls is ast.Attribute:
+                stack.append(node.value)
+            else:
+                stack.extend(_children(node))
         yield nodes
 
 
@@ -607,7 +778,7 @@ def _taint(
     def contains(expr: ast.AST) -> bool:
         return any(
             is_source(n) or (isinstance(n, ast.Name) and n.id in tainted and name_use(n))
-            for n in ast.walk(expr)
+            for n in _walk(expr)
         )
 
     bindings = _bindings(nodes)
@@ -632,18 +803,66 @@ def _args_contain(call: ast.Call, pred: Callable[[ast.AST], bool]) -> bool:
 # --------------------------------------------------------------------------- detectors
 
 
+@dataclass
+class _Calls:
+    """What the calls of a file could set off. Each detector below reports only from calls
+    of its kind, so a file without them skips it, with the same findings and none of the
+    cost (most files call no network, process, exec or decoder function at all)."""
+
+    network: bool = False
+    process: bool = False
+    fetch: bool = False  # a download, or anything named *urlretrieve (download-exec)
+    decoder: bool = False
+    hidden_builtin: bool = False
+    socket_send: bool = False
+
+
+def _kinds_of_calls(ctx: _Context) -> _Calls:
+    kinds = _Calls()
+    aliases = ctx.aliases
+    for call in ctx.calls:
+        q = _call_name(ctx, call) or ""
+        if q in _KNOWN_CALLS or q.startswith(_PROCESS_PREFIXES) or q.endswith(_KNOWN_ENDS):
+            kinds.network |= q in _NETWORK
+            kinds.process |= _is_process_name(q)
+            kinds.fetch |= q in _FETCH or q.endswith("urlretrieve")
+            kinds.decoder |= q in _DECODERS or q.endswith(".fromhex")
+        func: Any = call.func
+        if func.__class__ is ast.Attribute:
+            if func.attr in _SOCKET_SENDS:
+                kinds.socket_send = True
+            elif func.attr == "join" and not kinds.decoder:
+                kinds.decoder = _is_decoder_call(ctx, call)
+        elif (
+            func.__class__ is ast.Name
+            and not kinds.hidden_builtin
+            and aliases.get(func.id, func.id) == "getattr"
+        ):
+            kinds.hidden_builtin = _hidden_builtin(ctx, call)
+    return kinds
+
+
 def _detect(ctx: _Context) -> None:
     parts = _path_parts(ctx.path)
     is_setup = parts[-1] == "setup.py"
-    import_nodes = _reachable(ctx, ctx.tree.body)
+    kinds = _kinds_of_calls(ctx)
+    socket_used = _socket_used(ctx)
+    sends = kinds.network or (socket_used and kinds.socket_send)
+    import_nodes = (
+        _reachable(ctx, ctx.tree.body)
+        if is_setup or kinds.network or kinds.process or sends
+        else []
+    )
     import_ids = {id(n) for n in import_nodes}
     if is_setup:
         _install_hooks(ctx, import_nodes)
-    else:
+    elif kinds.network or kinds.process:
         _import_time(ctx, import_nodes, downgrade=bool(_TEST_DIRS & set(parts[:-1])))
-    _obfuscation(ctx)
-    _download_exec(ctx)
-    exfil = _exfiltration(ctx, import_ids, is_setup)
+    if kinds.decoder or kinds.hidden_builtin:
+        _obfuscation(ctx)
+    if kinds.fetch:
+        _download_exec(ctx)
+    exfil = sends and _exfiltration(ctx, import_ids, is_setup)
     _shady_urls(ctx, exfil)
 
 
@@ -683,7 +902,7 @@ def _install_hooks(ctx: _Context, module_nodes: list[ast.AST]) -> None:
                 "absolute path): check what is written and why",
             )
     for cls in _hook_classes(ctx):
-        for node in ast.walk(cls):
+        for node in _walk(cls):
             if not isinstance(node, ast.Call):
                 continue
             q = _call_name(ctx, node) or ""
@@ -709,7 +928,7 @@ def _install_hooks(ctx: _Context, module_nodes: list[ast.AST]) -> None:
 def _hook_classes(ctx: _Context) -> list[ast.ClassDef]:
     """Classes registered as (or subclassing) install/develop/egg_info/build_py commands."""
     registered: set[str] = set()
-    for node in ast.walk(ctx.tree):
+    for node in ctx.nodes:
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=False):
                 if (
@@ -723,7 +942,7 @@ def _hook_classes(ctx: _Context) -> list[ast.ClassDef]:
                 if kw.arg in _HOOK_COMMANDS and isinstance(kw.value, ast.Name):
                     registered.add(kw.value.id)
     out: list[ast.ClassDef] = []
-    for node in ast.walk(ctx.tree):
+    for node in ctx.nodes:
         if not isinstance(node, ast.ClassDef):
             continue
         bases = {(_qualname(ctx, b) or "").rsplit(".", 1)[-1].lstrip("_") for b in node.bases}
@@ -734,7 +953,7 @@ def _hook_classes(ctx: _Context) -> list[ast.ClassDef]:
 
 def _suspicious_command(ctx: _Context, call: ast.Call) -> bool:
     for arg in _call_args(call):
-        for n in ast.walk(arg):
+        for n in _walk(arg):
             text = _fold(ctx, n)
             if text and _SUSPICIOUS_COMMAND.search(text):
                 return True
@@ -758,7 +977,7 @@ def _writes_outside(ctx: _Context, call: ast.Call) -> bool:
 
 
 def _outside_path(ctx: _Context, expr: ast.AST) -> bool:
-    for n in ast.walk(expr):
+    for n in _walk(expr):
         q = _call_name(ctx, n) or ""
         if q in {"os.path.expanduser", "pathlib.Path.home", "site.getsitepackages"}:
             return True
@@ -795,7 +1014,11 @@ def _import_time(ctx: _Context, module_nodes: list[ast.AST], downgrade: bool) ->
 
 
 def _obfuscation(ctx: _Context) -> None:
+    # A scope reports only from a decoder call or a hidden builtin of its own.
+    sources = {id(c) for c in ctx.calls if _is_decoder_call(ctx, c) or _hidden_builtin(ctx, c)}
     for nodes in ctx.scopes:
+        if sources.isdisjoint(map(id, nodes)):
+            continue
         decoded = _taint(nodes, lambda n: _is_decoder_call(ctx, n))
         blob = _taint(nodes, lambda n: isinstance(n, ast.Constant) and _is_blob(n.value))
         exec_in_scope = False
@@ -943,10 +1166,10 @@ def _keys(ctx: _Context, expr: ast.AST) -> set[str]:
 
 def _refs(ctx: _Context, expr: ast.AST) -> set[str]:
     out: set[str] = set()
-    for n in ast.walk(expr):
+    for n in _walk(expr):
         out |= _keys(ctx, n)
     # a command string mentioning a constant path ("sh /tmp/x") references it too
-    for n in ast.walk(expr):
+    for n in _walk(expr):
         text = _fold(ctx, n)
         if text:
             out |= {f"const:{w}" for w in text.split()}
@@ -967,7 +1190,7 @@ def _program_keys(ctx: _Context, expr: ast.AST) -> set[str]:
         words = text.split()
         return {f"const:{w}" for w in words[:2]}
     if isinstance(expr, ast.JoinedStr | ast.BinOp):
-        return {k for n in ast.walk(expr) for k in _keys(ctx, n) if k.startswith("name:")}
+        return {k for n in _walk(expr) for k in _keys(ctx, n) if k.startswith("name:")}
     return _keys(ctx, expr)
 
 
@@ -1001,9 +1224,7 @@ def _sends(ctx: _Context, nodes: Iterable[ast.AST], socket_used: bool) -> Iterat
             continue
         q = _call_name(ctx, n) or ""
         if q in _NETWORK or (
-            socket_used
-            and isinstance(n.func, ast.Attribute)
-            and n.func.attr in {"send", "sendall", "sendto"}
+            socket_used and isinstance(n.func, ast.Attribute) and n.func.attr in _SOCKET_SENDS
         ):
             yield n
 
@@ -1028,17 +1249,16 @@ def _is_strong_send(ctx: _Context, call: ast.Call, socket_used: bool) -> bool:
     )
 
 
-def _exfiltration(ctx: _Context, import_ids: set[int], is_setup: bool) -> bool:
-    socket_used = "socket" in ctx.aliases.values() or any(
+def _socket_used(ctx: _Context) -> bool:
+    return "socket" in ctx.aliases.values() or any(
         v.startswith("socket.") for v in ctx.aliases.values()
     )
+
+
+def _exfiltration(ctx: _Context, import_ids: set[int], is_setup: bool) -> bool:
+    socket_used = _socket_used(ctx)
     credential_reads = [
-        n
-        for n in ast.walk(ctx.tree)
-        if isinstance(n, ast.Constant)
-        and isinstance(n.value, str)
-        and len(n.value) < 512
-        and _CREDENTIAL_PATH.search(n.value)
+        n for n, text in ctx.strings if len(text) < 512 and _CREDENTIAL_PATH.search(text)
     ]
     found = False
     for nodes in ctx.scopes:
@@ -1074,11 +1294,13 @@ def _exfiltration(ctx: _Context, import_ids: set[int], is_setup: bool) -> bool:
 
 
 def _shady_urls(ctx: _Context, exfil: bool) -> None:
-    for node in ast.walk(ctx.tree):
-        if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
-            continue
-        text = node.value
-        if len(text) > 100_000:
+    strings = [(n, text) for n, text in ctx.strings if len(text) <= 100_000]
+    # One search over all the strings first: whatever matches inside one string also
+    # matches in the joined text, and the separator is nothing the hints contain.
+    if not _shady_hint("\n".join(text for _, text in strings)):
+        return
+    for node, text in strings:
+        if not _shady_hint(text):
             continue
         hit = _SHADY_URL.search(text)
         why = hit.group(0) if hit else _public_ip_url(text)
@@ -1092,6 +1314,20 @@ def _shady_urls(ctx: _Context, exfil: bool) -> None:
             "common drop point for stolen data or second-stage payloads: check why the "
             "package needs it",
         )
+
+
+def _shady_hint(text: str) -> bool:
+    """Does `text` contain a word that every match of _SHADY_URL or _RAW_IP_URL contains,
+    under the same case folding? ASCII text folds like str.lower() and is searched
+    case-sensitively, several times faster than with re.IGNORECASE."""
+    if not text.isascii():
+        return _SHADY_HINT.search(text) is not None
+    low = text.lower()
+    if any(word in low for word in _SHADY_WORDS):
+        return True
+    # the digits after /bot (Telegram) and :// (a raw IP): patterns with a literal prefix,
+    # which the regex engine finds by fast search
+    return _BOT_DIGIT.search(low) is not None or _URL_DIGIT.search(low) is not None
 
 
 def _public_ip_url(text: str) -> str | None:
