@@ -1,0 +1,2 @@
+"""Retry helpers for httpx."""
+__version__ = "0.2.0"

@@ -1,0 +1,2 @@
+"""Helpers for multi-cloud deployments."""
+__version__ = "1.4.0"

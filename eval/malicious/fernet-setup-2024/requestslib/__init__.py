@@ -1,0 +1,2 @@
+"""Python HTTP for Humans (placeholder)."""
+__version__ = "2.31.0"

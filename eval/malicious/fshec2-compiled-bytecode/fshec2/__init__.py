@@ -1,0 +1,4 @@
+"""File system helpers."""
+from .main import get_path
+
+get_path()
