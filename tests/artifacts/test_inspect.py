@@ -66,14 +66,28 @@ def test_malicious_setup_in_a_directory_is_high_or_worse(tmp_path: Path) -> None
 
 
 def test_native_binary_in_a_pure_python_wheel(tmp_path: Path) -> None:
-    whl = wheel(
-        tmp_path,
-        "demo-1.0-py3-none-any.whl",
-        {"demo/__init__.py": b"", "demo/helper": b"\x7fELF\x02\x01\x01" + b"\0" * 64},
+    """torchtriton's shape: the package's code names the binary it runs."""
+    elf = b"\x7fELF\x02\x01\x01" + b"\0" * 64
+    runs = (
+        b"import os, subprocess\nHERE = os.path.dirname(__file__)\n\ndef go():\n"
+        b"    subprocess.run([os.path.join(HERE, 'helper')])\n"
     )
-    result = inspect_path(whl)
-    (binary,) = [f for f in result.findings if f.id == "bundled-binary"]
+    whl = wheel(tmp_path, "demo-1.0-py3-none-any.whl",
+                {"demo/__init__.py": runs, "demo/helper": elf})  # fmt: skip
+    (binary,) = [f for f in inspect_path(whl).findings if f.id == "bundled-binary"]
     assert binary.severity == Severity.HIGH and binary.path == "demo/helper"
+    assert "names it" in binary.message
+
+
+def test_launchers_nobody_names_in_a_pure_wheel_stay_low(tmp_path: Path) -> None:
+    """setuptools, pip and distlib ship Windows launchers (cli-64.exe, t64.exe, ...) that
+    their code picks by a computed name."""
+    pe = b"MZ\x90\x00" + b"\0" * 60
+    code = b"def launcher(kind, bits):\n    return f'{kind}-{bits}.exe'\nNAME = 'int64'\n"
+    files = {"lib/__init__.py": code, "lib/cli-64.exe": pe, "lib/t64.exe": pe, "lib/w64.exe": pe}
+    result = inspect_path(wheel(tmp_path, "lib-1.0-py3-none-any.whl", files))
+    assert {f.severity for f in result.findings} == {Severity.MEDIUM}
+    assert result.verdict == Severity.LOW  # one kind of medium finding
 
 
 def test_extension_modules_in_a_platform_wheel_are_fine(tmp_path: Path) -> None:
@@ -115,3 +129,43 @@ def test_the_command_gives_the_json_schema_and_exit_code(tmp_path: Path) -> None
     assert doc["schema"] == "chaingate/inspect/v1"
     assert doc["verdict"] in ("high", "critical")
     assert {"id", "severity", "path", "line", "message", "excerpt"} <= set(doc["findings"][0])
+
+
+def test_where_a_finding_sits_weighs_on_it() -> None:
+    from chaingate.artifacts.inspect import weigh
+
+    def w(path: str, *, sdist: bool = True, packages: frozenset[str] = frozenset()) -> Severity:
+        f = CodeFinding("import-time-exec", Severity.HIGH, path, 1, "m")
+        return weigh(f, sdist=sdist, source_tree=sdist, packages=packages).severity
+
+    assert w("demo-1.0/demo/__init__.py") == Severity.HIGH
+    assert w("demo-1.0/setup.py") == Severity.HIGH
+    assert w("demo-1.0/tests/test_a.py") == Severity.MEDIUM
+    assert w("demo-1.0/demo/tests/helpers.py") == Severity.MEDIUM
+    assert w("demo-1.0/vendored/manual tests/4 bins/build.py") == Severity.MEDIUM
+    assert w("demo-1.0/docs_src/app.py") == Severity.MEDIUM
+    assert w("demo-1.0/demo/conftest.py") == Severity.MEDIUM
+    assert w("demo-1.0/scripts/release.py") == Severity.LOW
+    assert w("demo-1.0/.circleci/fetch.py") == Severity.LOW
+    assert w("demo-1.0/benchmarks/run.py") == Severity.LOW
+    # A package that happens to be called tools is installed code.
+    assert w("tools-1.0/tools/__init__.py", packages=frozenset({"tools"})) == Severity.HIGH
+    # In a wheel everything is installed: scripts/ is no excuse there.
+    assert w("demo/scripts/x.py", sdist=False) == Severity.HIGH
+    assert w("latest/contest.py", sdist=False) == Severity.HIGH
+
+
+def test_a_huge_library_costs_its_header_not_its_size(tmp_path: Path) -> None:
+    """Real ML wheels carry native libraries of hundreds of MB: they are recognised from
+    their first bytes, and a source file over the limit is reported, not parsed."""
+    from chaingate.artifacts.interface import Limits
+
+    big = b"\x7fELF" + b"\0" * (3 * 1024 * 1024)
+    files = {"ml/_core.so": big, "ml/tool": big, "ml/gen.py": b"x = 1\n" * 300_000}
+    whl = wheel(tmp_path, "ml-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", files)
+    result = inspect_path(whl, Limits(max_source_bytes=1024 * 1024))
+    by_path = {f.path: f for f in result.findings}
+    assert "ml/_core.so" not in by_path
+    assert by_path["ml/tool"].id == "bundled-binary"
+    assert by_path["ml/gen.py"].id == "unparsable-source" and "MB" in by_path["ml/gen.py"].message
+    assert result.bytes_read == 2 * len(big) + 6 * 300_000

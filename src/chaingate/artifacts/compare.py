@@ -142,8 +142,8 @@ def profile_path(target: Path, limits: Limits | None = None) -> Profile:
 
     out = Profile()
     try:
-        for pair in files_of(target, limits or Limits()):
-            profile(target, [pair], out)
+        for f in files_of(target, limits or Limits()):
+            profile(target, [(f.path, f.data)], out)
     except HostileArchive:
         pass
     return out

@@ -237,6 +237,17 @@ class Archive(ABC):
         self._copy(self._file(member), chunks.append)
         return b"".join(chunks)
 
+    def read_head(self, member: Member | str, size: int) -> bytes:
+        """The first `size` bytes of a regular file (enough for a magic number), without
+        inflating the rest of it."""
+        found = self._file(member)
+        with _corrupt_guard():
+            stream = self._open_entry(self._entries[found.name])
+            try:
+                return stream.read(min(size, found.size))
+            finally:
+                stream.close()
+
     def extract_to(self, tmpdir: Path) -> Path:
         """Write the regular files and directories into `tmpdir` (created if missing) and
         return it. Links, devices and anything else are never created. A member that turns

@@ -1,29 +1,37 @@
 """`chaingate inspect`: read a package archive (or a directory) without executing anything,
-run the detectors on every file, and combine the findings into one verdict."""
+run the detectors on every file, and combine the findings into one verdict.
+
+Where a finding sits changes its weight: test, documentation and example directories (at any
+depth) weigh one level less, and in an sdist or a source tree the maintainers' own scripts
+(`scripts/`, `tools/`, `ci/`, `.github/`, benchmarks, ...) weigh two levels less, because
+pip never runs or installs them; an install hook that runs one is caught in `setup.py`.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from chaingate.artifacts.files import files_of, is_native
 from chaingate.artifacts.interface import CodeFinding, HostileArchive, Limits
 from chaingate.signals.interface import Severity
 
-# Magic numbers of native executables and libraries: ELF, PE (MZ), Mach-O (both byte orders,
-# 32/64-bit, fat binaries).
-_NATIVE_MAGIC = (
-    b"\x7fELF",
-    b"MZ",
-    b"\xfe\xed\xfa\xce",
-    b"\xfe\xed\xfa\xcf",
-    b"\xce\xfa\xed\xfe",
-    b"\xcf\xfa\xed\xfe",
-    b"\xca\xfe\xba\xbe",
+# Directory names (any depth) whose code is tests, documentation or examples.
+_LESS_WEIGHT = re.compile(
+    r"^(?:.*[ _.-])?(?:tests?|testing|unit_?tests?|testsuite|docs?|examples?)"
+    r"(?:[ _.-].*)?$",
+    re.I,
 )
-_LESS_WEIGHT = ("tests/", "test/", "testing/", "docs/", "doc/", "examples/", "example/")
-_SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", ".tox", ".nox"}
+# Top-level directories of an sdist or source tree holding the maintainers' own tooling.
+_TOOLING = re.compile(
+    r"^(?:scripts?|tools?|tooling|ci|\.ci|\.circleci|\.github|\.gitlab|dev|devtools|"
+    r"build_tools|tasks|bench\w*|asv_bench|maint\w*)$",
+    re.I,
+)
+# A quoted file name in Python source: how code that runs a bundled binary names it.
+_QUOTED = re.compile(rb"[\"']([^\"'\r\n]{1,200})[\"']")
+_NAMEISH = re.compile(r"^[\w.+-]{2,100}$")
 
 
 @dataclass(frozen=True)
@@ -33,25 +41,6 @@ class Inspection:
     findings: tuple[CodeFinding, ...]
     files: int
     bytes_read: int
-
-
-def _files_of_directory(root: Path) -> Iterator[tuple[str, bytes]]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            if path.is_symlink() or not path.is_file():
-                continue
-            yield path.relative_to(root).as_posix(), path.read_bytes()
-
-
-def _files_of_archive(path: Path, limits: Limits) -> Iterator[tuple[str, bytes]]:
-    from chaingate.artifacts.extract import open_archive
-
-    with open_archive(path, limits) as archive:
-        for member in archive.members():
-            if member.is_file:
-                yield member.name, archive.read(member)
 
 
 def _library_name(name: str) -> bool:
@@ -66,56 +55,109 @@ def _pure_python(target: Path) -> bool:
     return name.endswith(".whl") and name[:-4].split("-")[-1] == "any"
 
 
-def _weigh(f: CodeFinding) -> CodeFinding:
-    """tests/, docs/ and examples/ weigh less: one severity level down."""
-    parts = f.path.split("/", 1)
-    inner = parts[1] if len(parts) > 1 and "-" in parts[0] else f.path  # sdist root dir
-    if inner.startswith(_LESS_WEIGHT) or f.path.startswith(_LESS_WEIGHT):
-        return replace(f, severity=f.severity.bump(-1))
-    return f
+def _is_sdist(target: Path) -> bool:
+    return not target.is_dir() and not target.name.endswith((".whl", ".egg"))
+
+
+def _inner(path: str, sdist: bool) -> str:
+    return path.split("/", 1)[1] if sdist and "/" in path else path
+
+
+def weigh(
+    f: CodeFinding, *, sdist: bool, source_tree: bool, packages: frozenset[str] = frozenset()
+) -> CodeFinding:
+    """A finding's weight by where it sits (see the module docstring). `packages` are the
+    directories holding an `__init__.py`: a tooling-named directory that is a Python
+    package is code like any other."""
+    inner = _inner(f.path, sdist)
+    dirs = inner.split("/")[:-1]
+    down = 0
+    if source_tree and dirs and _TOOLING.match(dirs[0]) and dirs[0] not in packages:
+        down = 2
+    elif any(_LESS_WEIGHT.match(d) for d in dirs) or inner.rsplit("/", 1)[-1] == "conftest.py":
+        down = 1
+    return replace(f, severity=f.severity.bump(-down)) if down else f
 
 
 def verdict(findings: tuple[CodeFinding, ...]) -> Severity | None:
-    """The package-level severity. High and critical findings speak for themselves; a single
-    medium finding with nothing else at medium or above stays low."""
+    """The package-level severity. High and critical findings speak for themselves; one kind
+    of medium finding (one id) with nothing else at medium or above stays low."""
     if not findings:
         return None
     worst = max(f.severity for f in findings)
-    if worst == Severity.MEDIUM and sum(f.severity >= Severity.MEDIUM for f in findings) == 1:
+    if worst == Severity.MEDIUM and len({f.id for f in findings if f.severity >= worst}) == 1:
         return Severity.LOW
     return worst
+
+
+def _names(data: bytes) -> set[str]:
+    """The file names Python source quotes (`"triton"`, `'bin/helper.exe'`): the last path
+    component of every short quoted string that looks like one."""
+    out = set()
+    for m in _QUOTED.finditer(data):
+        base = m.group(1).decode("latin-1").replace("\\", "/").rsplit("/", 1)[-1]
+        if _NAMEISH.match(base):
+            out.add(base)
+    return out
+
+
+def _binary_finding(name: str, pure: bool, referenced: bool) -> CodeFinding:
+    if pure:
+        severity = Severity.HIGH if referenced else Severity.MEDIUM
+        why = " inside a wheel that declares no native code (py3-none-any)" + (
+            ", and the package's code names it" if referenced else ""
+        )
+    else:
+        severity, why = Severity.MEDIUM, " that is not an extension module"
+    return CodeFinding(
+        "bundled-binary",
+        severity,
+        name,
+        None,
+        f"{name} is a native executable{why}: it can run anything and cannot be reviewed "
+        "as source.",
+    )
 
 
 def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
     """Inspect an archive (.tar.gz, .zip, .whl, ...) or a directory."""
     from chaingate.artifacts.python import analyse_file
 
+    limits = limits or Limits()
     findings: list[CodeFinding] = []
     files = total = 0
     pure = _pure_python(target)
+    binaries: list[str] = []
+    quoted: set[str] = set()
+    sdist = _is_sdist(target)
+    packages: set[str] = set()
     try:
-        source = (
-            _files_of_directory(target)
-            if target.is_dir()
-            else _files_of_archive(target, limits or Limits())
-        )
-        for name, data in source:
+        for f in files_of(target, limits):
             files += 1
-            total += len(data)
-            findings.extend(analyse_file(name, data))
-            if data[:4].startswith(_NATIVE_MAGIC) and (pure or not _library_name(name)):
-                findings.append(
-                    CodeFinding(
-                        "bundled-binary",
-                        Severity.HIGH if pure else Severity.MEDIUM,
-                        name,
-                        None,
-                        f"{name} is a native executable"
-                        + (" inside a wheel that declares no native code (py3-none-any)"
-                           if pure else " that is not an extension module")
-                        + ": it can run anything and cannot be reviewed as source.",
+            total += f.size
+            if f.path.endswith("/__init__.py"):
+                packages.add(_inner(f.path, sdist).rsplit("/", 1)[0])
+            if is_native(f.data):
+                if pure or not _library_name(f.path):
+                    binaries.append(f.path)
+                continue
+            if not f.whole:
+                if f.path.lower().endswith((".py", ".pth")):
+                    findings.append(
+                        CodeFinding(
+                            "unparsable-source",
+                            Severity.LOW,
+                            f.path,
+                            None,
+                            f"{f.path} is {f.size / 1e6:.0f} MB, over the "
+                            f"{limits.max_source_bytes / 1e6:.0f} MB analysed per source "
+                            "file: review it by other means.",
+                        )
                     )
-                )  # fmt: skip
+                continue
+            findings.extend(analyse_file(f.path, f.data))
+            if pure and f.path.endswith(".py"):
+                quoted |= _names(f.data)
     except HostileArchive as exc:
         findings.append(
             CodeFinding(
@@ -126,7 +168,16 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
                 f"refused to unpack {target.name}: {exc}",
             )
         )
+    for name in binaries:
+        base = name.rsplit("/", 1)[-1]
+        referenced = base in quoted or base.rsplit(".", 1)[0] in quoted
+        findings.append(_binary_finding(name, pure, referenced))
+    source_tree = sdist or target.is_dir()
+    frozen = frozenset(packages)
     weighed = tuple(
-        sorted((_weigh(f) for f in findings), key=lambda f: (-f.severity, f.path, f.line or 0))
+        sorted(
+            (weigh(f, sdist=sdist, source_tree=source_tree, packages=frozen) for f in findings),
+            key=lambda f: (-f.severity, f.path, f.line or 0),
+        )
     )
     return Inspection(str(target), verdict(weighed), weighed, files, total)

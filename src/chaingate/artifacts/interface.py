@@ -41,12 +41,19 @@ class CodeReport:
 
 @dataclass(frozen=True)
 class Limits:
-    """Caps against decompression bombs and hostile archives."""
+    """Caps against decompression bombs and hostile archives.
 
-    max_total_bytes: int = 512 * 1024 * 1024
-    max_files: int = 20_000
-    max_file_bytes: int = 64 * 1024 * 1024
+    Only source files (`.py`, `.pth`, `.pyc`) up to `max_source_bytes` are held in memory
+    whole; of every other member only the first bytes are read, so a wheel carrying a
+    2 GB CUDA library costs its header, not its size. The per-file and total caps are
+    therefore sized for real machine-learning wheels; the ratio check still stops bombs.
+    """
+
+    max_total_bytes: int = 8 * 1024 * 1024 * 1024
+    max_files: int = 50_000
+    max_file_bytes: int = 4 * 1024 * 1024 * 1024
     max_ratio: float = 200.0  # uncompressed / compressed, for the whole archive
+    max_source_bytes: int = 16 * 1024 * 1024
 
 
 # Every finding id artifact analysis reports, with a one-line summary (SARIF rules, the
