@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from chaingate.artifacts.interface import CodeReport
 from chaingate.intel.interface import DomainReport
 from chaingate.intel.run import DomainOptions as DomainOptions  # part of ScanOptions
-from chaingate.intel.run import check_domains, domain_checks
+from chaingate.intel.run import check_domains, domain_checks, nothing_known, preflight
 from chaingate.inventory.interface import Inventory, Origin, Package
 from chaingate.policy.ignore import Ignore, apply
 from chaingate.registry.factscache import FactsCache
@@ -126,7 +126,10 @@ async def _fetch_version_vulns(
 
 
 async def _fetch_all(
-    packages: tuple[Package, ...], opts: ScanOptions, progress: Progress | None
+    packages: tuple[Package, ...],
+    opts: ScanOptions,
+    progress: Progress | None,
+    started: datetime,
 ) -> _Fetched:
     index = IndexUrls.parse(opts.index_url)
     out = _Fetched()
@@ -178,7 +181,10 @@ async def _fetch_all(
                 elif facts.release(version) is not None:
                     await version_vulns(name, version)
 
-        await asyncio.gather(*(one(n) for n in names))
+        jobs = [one(n) for n in names]
+        if opts.domains is not None and nothing_known(opts.http, opts.db_url):
+            jobs.append(preflight(opts.http, opts.domains, started))
+        await asyncio.gather(*jobs)
         out.network_requests = client.network_requests
     return out
 
@@ -329,7 +335,7 @@ def run_scan(
     """Fetch facts for every package of `inventory`, evaluate, remember, and report."""
     started = datetime.now(UTC)
     now = opts.now or started
-    fetched = asyncio.run(_fetch_all(inventory.packages, opts, progress))
+    fetched = asyncio.run(_fetch_all(inventory.packages, opts, progress, started))
     deep = None
     if opts.deep:
         from chaingate.artifacts.deep import deep_inspect

@@ -194,6 +194,15 @@ async def _canaries(q: _Querier, who: str) -> SourceCheck:
     return SourceCheck("ok")
 
 
+async def source_check(servers: Sequence[str] | None, *, timeout: float = 2.0) -> SourceCheck:
+    """Only the canaries: whether the resolver can be believed at all."""
+    try:
+        resolver, who = _resolver(servers, timeout)
+    except _ConfigError as exc:
+        return SourceCheck("unavailable", f"{exc}: DNS checks skipped")
+    return await _canaries(_Querier(resolver, timeout, len(DNS_CANARIES)), who)
+
+
 async def check_dns(
     domains: Iterable[str],
     servers: Sequence[str] | None,

@@ -250,6 +250,12 @@ async def _bootstrap_and_canaries(
     return await _canaries(lookups, bootstrap_url)
 
 
+async def source_check(client: HttpClient, bootstrap_url: str) -> SourceCheck:
+    """Only the bootstrap and the canaries: whether the registries can be believed."""
+    source, _ = await _bootstrap_and_canaries(_Lookups(client, {}, 2), bootstrap_url)
+    return source
+
+
 async def check_rdap(
     domains: Iterable[str],
     client: HttpClient,

@@ -4,9 +4,10 @@ already know, what DNS and RDAP say about the rest, and how the checks are repor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaingate.intel.interface import DomainReport, SourceCheck
@@ -27,6 +28,59 @@ class DomainOptions:
     ttl_hours: float = 24.0
     dns_timeout: float = 2.0
     rdap_timeout: float = 5.0
+
+
+def _rdap_settings(http: HttpSettings, dopts: DomainOptions) -> HttpSettings:
+    # Fail fast on an unreachable RDAP service: one retry, short backoff.
+    return replace(
+        http, timeout=dopts.rdap_timeout, retries=min(http.retries, 1), backoff=0.2,
+        ttl=86400.0,
+    )  # fmt: skip
+
+
+async def preflight(http: HttpSettings, dopts: DomainOptions, started: datetime) -> None:
+    """Check the sources' canaries while registry documents download (they need no facts),
+    and remember a source found unavailable, so `check_domains` skips it at once. On a
+    machine whose resolver denies gmail.com this takes the canaries off the critical path.
+
+    The caller runs it only while no domain answer is kept anywhere (no domain cache, no
+    database yet): once there are some, most domains of a scan are usually known and
+    `check_domains` may need no query at all."""
+    if http.cache_dir is None or http.offline:
+        return  # nowhere to carry the answer over; check_domains asks itself
+    from chaingate.intel import dns, rdap
+    from chaingate.intel.cache import SourceMemo
+
+    memo = SourceMemo(http.cache_dir)
+    dns_key = ",".join(dopts.dns_servers or ("system",))
+    jobs: dict[tuple[str, str], Awaitable[SourceCheck]] = {}
+    if not memo.unavailable("dns", dns_key, started):
+        jobs[("dns", dns_key)] = dns.source_check(dopts.dns_servers, timeout=dopts.dns_timeout)
+    client = HttpClient(_rdap_settings(http, dopts))
+    async with client:
+        if not memo.unavailable("rdap", dopts.bootstrap_url, started):
+            jobs[("rdap", dopts.bootstrap_url)] = rdap.source_check(client, dopts.bootstrap_url)
+        results = await asyncio.gather(*jobs.values(), return_exceptions=True)
+    for (source, key), check in zip(jobs, results, strict=True):
+        # A surprise here only means check_domains asks again; it must not cost the scan.
+        if isinstance(check, SourceCheck) and check.status != "ok":
+            memo.remember(source, key, check.reason, started)
+
+
+def nothing_known(http: HttpSettings, db_url: str | None) -> bool:
+    """No domain answer can be had without asking: no domain cache file and no database
+    (a SQLite file not created yet; any other database may hold answers)."""
+    from chaingate.intel.cache import DomainCache
+
+    kept = DomainCache(http.cache_dir, timedelta(hours=24)).path
+    if kept is None or kept.exists():
+        return False
+    if db_url is None:
+        return True
+    prefix = "sqlite:///"
+    if not db_url.startswith(prefix) or ":memory:" in db_url:
+        return False
+    return not Path(db_url[len(prefix) :].split("?", 1)[0]).exists()
 
 
 def check_domains(
@@ -76,11 +130,7 @@ def check_domains(
 
     from chaingate.intel.lookup import look_up
 
-    # Fail fast on an unreachable RDAP service: one retry, short backoff.
-    rdap_http = replace(
-        http, timeout=dopts.rdap_timeout, retries=min(http.retries, 1), backoff=0.2,
-        ttl=86400.0,
-    )  # fmt: skip
+    rdap_http = _rdap_settings(http, dopts)
 
     async def run() -> DomainReport:
         async with HttpClient(rdap_http) as client:
