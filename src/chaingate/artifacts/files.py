@@ -1,9 +1,9 @@
 """The files of a package: an archive read under limits, or a directory, as `PackageFile`s in
 a stable order; and what marks a native executable.
 
-Source files (`.py`, `.pth`, `.pyc`) up to `Limits.max_source_bytes` come whole; of every
-other file only its first bytes (`HEAD`), enough to recognise native code, so memory stays
-bounded whatever the archive carries.
+Source files (`.py`, `.pth`, `.pyc`, and `pyproject.toml`) up to `Limits.max_source_bytes`
+come whole; of every other file only its first bytes (`HEAD`), enough to recognise native
+code, so memory stays bounded whatever the archive carries.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def is_native(data: bytes) -> bool:
 
 
 def is_source(path: str) -> bool:
-    return path.lower().endswith(SOURCE_SUFFIXES)
+    """Files read whole: Python sources, and pyproject.toml (which names a build backend)."""
+    return path.lower().endswith(SOURCE_SUFFIXES) or path.rsplit("/", 1)[-1] == "pyproject.toml"
 
 
 def files_of_directory(root: Path, limits: Limits) -> Iterator[PackageFile]:

@@ -10,6 +10,7 @@ pip never runs or installs them; an install hook that runs one is caught in `set
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -61,6 +62,46 @@ def _is_sdist(target: Path) -> bool:
 
 def _inner(path: str, sdist: bool) -> str:
     return path.split("/", 1)[1] if sdist and "/" in path else path
+
+
+def source_tree(target: Path) -> bool:
+    """An sdist or a directory: built (and so run) by pip, not installed as it is."""
+    return _is_sdist(target) or target.is_dir()
+
+
+def backend_modules(pyproject: bytes) -> set[str]:
+    """The files of an in-tree build backend (`[build-system] backend-path`), relative to the
+    project root: `build-backend = "pkg.build:api"` with `backend-path = ["tools"]` gives
+    tools/pkg/build.py and tools/pkg/build/__init__.py. Empty for an installed backend."""
+    try:
+        system = tomllib.loads(pyproject.decode("utf-8")).get("build-system", {})
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return set()
+    paths, name = system.get("backend-path"), system.get("build-backend")
+    if not isinstance(paths, list) or not isinstance(name, str) or not name:
+        return set()
+    module = name.split(":", 1)[0].strip().replace(".", "/")
+    out = set()
+    for raw in paths:
+        if isinstance(raw, str):
+            base = raw.strip().strip("/").removeprefix("./")
+            prefix = f"{base}/" if base and base != "." else ""
+            out |= {f"{prefix}{module}.py", f"{prefix}{module}/__init__.py"}
+    return out
+
+
+def _install_time(target: Path, limits: Limits, paths: set[str]) -> list[CodeFinding]:
+    """The backend's modules analysed as code that runs at install time."""
+    from chaingate.artifacts.python import analyse_file
+
+    out: list[CodeFinding] = []
+    try:
+        for f in files_of(target, limits):
+            if f.path in paths and f.whole:
+                out += analyse_file(f.path, f.data, install_time=True)
+    except HostileArchive:
+        pass  # already reported by the first pass
+    return out
 
 
 def weigh(
@@ -131,6 +172,7 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
     quoted: set[str] = set()
     sdist = _is_sdist(target)
     packages: set[str] = set()
+    backend: set[str] = set()  # paths of an in-tree build backend's modules
     try:
         for f in files_of(target, limits):
             files += 1
@@ -155,6 +197,9 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
                         )
                     )
                 continue
+            if _inner(f.path, sdist) == "pyproject.toml" and source_tree(target):
+                root = f.path[: -len("pyproject.toml")]
+                backend = {root + m for m in backend_modules(f.data)}
             findings.extend(analyse_file(f.path, f.data))
             if pure and f.path.endswith(".py"):
                 quoted |= _names(f.data)
@@ -168,17 +213,20 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
                 f"refused to unpack {target.name}: {exc}",
             )
         )
+    if backend:
+        findings = [f for f in findings if f.path not in backend]
+        findings += _install_time(target, limits, backend)
     for name in binaries:
         base = name.rsplit("/", 1)[-1]
         # The file's own name, quoted: "triton", "helper.exe". A stem alone ('cli' for
         # cli.exe) is too common a word to say the code runs this file.
         referenced = base in quoted
         findings.append(_binary_finding(name, pure, referenced))
-    source_tree = sdist or target.is_dir()
     frozen = frozenset(packages)
+    tree = source_tree(target)
     weighed = tuple(
         sorted(
-            (weigh(f, sdist=sdist, source_tree=source_tree, packages=frozen) for f in findings),
+            (weigh(f, sdist=sdist, source_tree=tree, packages=frozen) for f in findings),
             key=lambda f: (-f.severity, f.path, f.line or 0),
         )
     )

@@ -262,10 +262,13 @@ _PTH_DANGER = re.compile(
 )
 
 
-def analyse_file(path: str, data: bytes) -> list[CodeFinding]:
+def analyse_file(path: str, data: bytes, *, install_time: bool = False) -> list[CodeFinding]:
     """Findings for one file of a package archive (empty for files it does not analyse).
 
-    Never executes the file and never raises on malformed input.
+    `install_time` marks a module of an in-tree build backend (pyproject.toml's
+    `backend-path`): like setup.py it runs on every build and install from source, from its
+    module level and from its PEP 517 hooks. Never executes the file and never raises on
+    malformed input.
     """
     name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
     if name.endswith(".pth"):
@@ -275,7 +278,7 @@ def analyse_file(path: str, data: bytes) -> list[CodeFinding]:
     if name.endswith(".py"):
         text = _decode(data)
         findings = _hidden_unicode(path, text)
-        findings.extend(_analyse_python(path, text, len(data)))
+        findings.extend(_analyse_python(path, text, len(data), install_time))
         return _dedupe(findings)
     return []
 
@@ -585,6 +588,12 @@ class _Context:
     findings: list[CodeFinding] = field(default_factory=list)
     call_names: dict[int, str | None] = field(default_factory=dict)
     decoder_funcs: set[str] = field(default_factory=set)  # names whose calls decode
+    backend: bool = False  # an in-tree build backend: runs at install time like setup.py
+
+    @property
+    def runner(self) -> str:
+        """What runs this file at install time, as messages name it."""
+        return f"the in-tree build backend {self.path}" if self.backend else "setup.py"
 
     @cached_property
     def lines(self) -> list[str]:
@@ -644,7 +653,9 @@ class _Context:
         )
 
 
-def _analyse_python(path: str, text: str, size: int) -> list[CodeFinding]:
+def _analyse_python(
+    path: str, text: str, size: int, install_time: bool = False
+) -> list[CodeFinding]:
     if size > MAX_SOURCE_BYTES:
         return [_unparsable(path, f"larger than {MAX_SOURCE_BYTES} bytes, not analysed")]
     source = text[1:] if text.startswith("\ufeff") else text
@@ -657,7 +668,7 @@ def _analyse_python(path: str, text: str, size: int) -> list[CodeFinding]:
             tree = ast.parse(source, filename=path)
         except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
             return [_unparsable(path, f"does not parse ({type(exc).__name__})")]
-        ctx = _Context(path, text, tree)
+        ctx = _Context(path, text, tree, backend=install_time)
         try:
             _prepare(ctx)
             _detect(ctx)
@@ -1327,10 +1338,13 @@ def _kinds_of_calls(ctx: _Context) -> _Calls:
 
 def _detect(ctx: _Context) -> None:
     parts = _path_parts(ctx.path)
-    is_setup = parts[-1] == "setup.py"
+    is_setup = parts[-1] == "setup.py" or ctx.backend
     kinds = _kinds_of_calls(ctx)
+    roots: list[ast.AST] = list(ctx.tree.body)
+    if ctx.backend:  # the frontend calls the PEP 517 hooks
+        roots += [s for name in _PEP517_HOOKS if (fn := ctx.functions.get(name)) for s in fn.body]
     import_nodes = (
-        _reachable(ctx, ctx.tree.body)
+        _reachable(ctx, roots)
         if is_setup or kinds.network or kinds.process or kinds.bytecode
         else []
     )
@@ -1363,6 +1377,18 @@ def _describe(ctx: _Context, call: ast.Call) -> str:
     return _call_name(ctx, call) or "call"
 
 
+_PEP517_HOOKS = (
+    "build_wheel",
+    "build_sdist",
+    "build_editable",
+    "prepare_metadata_for_build_wheel",
+    "prepare_metadata_for_build_editable",
+    "get_requires_for_build_wheel",
+    "get_requires_for_build_sdist",
+    "get_requires_for_build_editable",
+)
+
+
 def _install_hooks(ctx: _Context, module_nodes: list[ast.AST]) -> None:
     for node in module_nodes:
         if not isinstance(node, ast.Call):
@@ -1373,7 +1399,7 @@ def _install_hooks(ctx: _Context, module_nodes: list[ast.AST]) -> None:
                 "install-hook",
                 Severity.HIGH,
                 node,
-                f"setup.py calls {_describe(ctx, node)} while it runs (every build and "
+                f"{ctx.runner} calls {_describe(ctx, node)} while it runs (every build and "
                 "install from source): check what it contacts and what it does with the "
                 "answer",
             )
@@ -1390,7 +1416,7 @@ def _install_hooks(ctx: _Context, module_nodes: list[ast.AST]) -> None:
                 "install-hook",
                 severity,
                 node,
-                f"setup.py runs a process ({q}) while it runs{why}: check the command "
+                f"{ctx.runner} runs a process ({q}) while it runs{why}: check the command "
                 + (
                     "(dependencies belong in install_requires, where the resolver sees them)"
                     if pip
@@ -1402,7 +1428,7 @@ def _install_hooks(ctx: _Context, module_nodes: list[ast.AST]) -> None:
                 "install-hook",
                 Severity.MEDIUM,
                 node,
-                "setup.py writes to a path outside the build tree (home directory or an "
+                f"{ctx.runner} writes to a path outside the build tree (home directory or an "
                 "absolute path): check what is written and why",
             )
     for cls in _hook_classes(ctx):
