@@ -80,7 +80,7 @@ def render_text(outcome: InspectOutcome) -> str:
     ins = outcome.side.inspection
     head = (
         f"{outcome.side.label}: verdict {_label(outcome.verdict)} ({ins.files} files, "
-        f"{ins.bytes_read / 1e6:.1f} MB read, nothing executed)"
+        f"{ins.bytes_read / 1e6:.1f} MB uncompressed, nothing executed)"
     )
     lines = [head]
     if outcome.side.artifact is not None:
