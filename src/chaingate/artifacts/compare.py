@@ -57,7 +57,6 @@ _IMPORT = re.compile(
 )
 _DYNAMIC_IMPORT = re.compile(rb"""(?:__import__|import_module)\(\s*['"]([\w.]+)['"]""")
 _OS_PROCESS = re.compile(rb"\bos\.(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?)\(")
-_LESS_WEIGHT = ("tests/", "test/", "testing/", "docs/", "doc/", "examples/", "example/")
 
 
 @dataclass
@@ -113,6 +112,7 @@ def profile(
 ) -> Profile:
     """The profile of one release from its (path, bytes) pairs (added to `into`)."""
     from chaingate.artifacts.files import is_native
+    from chaingate.artifacts.inspect import less_weight
 
     sdist = is_sdist(target)
     out = into if into is not None else Profile()
@@ -122,7 +122,7 @@ def profile(
         if is_native(data):
             out.binaries.add(path)
             continue
-        if not path.endswith(".py") or path.startswith(_LESS_WEIGHT) or "/tests/" in path:
+        if not path.endswith(".py") or less_weight(path):
             continue
         if path not in out.network and (hit := _first(data, _NETWORK_MODULES)):
             out.network[path] = hit

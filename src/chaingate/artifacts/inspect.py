@@ -104,6 +104,12 @@ def _install_time(target: Path, limits: Limits, paths: set[str]) -> list[CodeFin
     return out
 
 
+def less_weight(inner: str) -> bool:
+    """Tests, documentation or examples (a directory at any depth), or a conftest.py."""
+    parts = inner.split("/")
+    return parts[-1] == "conftest.py" or any(_LESS_WEIGHT.match(d) for d in parts[:-1])
+
+
 def weigh(
     f: CodeFinding, *, sdist: bool, source_tree: bool, packages: frozenset[str] = frozenset()
 ) -> CodeFinding:
@@ -115,7 +121,7 @@ def weigh(
     down = 0
     if source_tree and dirs and _TOOLING.match(dirs[0]) and dirs[0] not in packages:
         down = 2
-    elif any(_LESS_WEIGHT.match(d) for d in dirs) or inner.rsplit("/", 1)[-1] == "conftest.py":
+    elif less_weight(inner):
         down = 1
     return replace(f, severity=f.severity.bump(-down)) if down else f
 

@@ -165,8 +165,14 @@ async def _run(
     return InspectOutcome(side, findings, verdict(findings), old_side, comparison)
 
 
-def analyse(paths: list[Path], opts: InspectOptions) -> list[Inspection]:
-    """Inspect each path, in parallel across processes when there are several."""
-    from chaingate.artifacts.inspect import inspect_path
+# Below this much archive, starting a worker process costs more than it saves.
+PARALLEL_FROM_BYTES = 8 * 1024 * 1024
 
-    return [inspect_path(p, opts.limits) for p in paths]
+
+def analyse(paths: list[Path], opts: InspectOptions) -> list[Inspection]:
+    """Inspect each path; two releases of a big package in parallel across processes."""
+    from chaingate.artifacts.parallel import inspect_many
+
+    size = sum(p.stat().st_size for p in paths if p.is_file())
+    workers = opts.workers if size >= PARALLEL_FROM_BYTES else 1
+    return inspect_many(paths, workers, opts.limits)
