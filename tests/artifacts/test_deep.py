@@ -86,3 +86,15 @@ def test_without_deep_no_code_is_read(tmp_path: Path) -> None:
         assert not any(p.startswith("/files/") for p in server.hits)
     doc = json.loads(proc.stdout)
     assert not _code(doc) and "artifact-analysis" not in doc["checks"]
+
+
+def test_a_tampered_cached_file_is_fetched_again_not_analysed(tmp_path: Path) -> None:
+    with PyPIServer() as server:
+        world(server, tmp_path)
+        first = json.loads(scan(server, tmp_path).stdout)
+        (cached,) = (tmp_path / "cache" / "artifacts").rglob("demo-1.0.1.tar.gz")
+        cached.write_bytes(b"swapped on disk")
+        downloads = server.hits["/files/demo-1.0.1.tar.gz"]
+        again = json.loads(scan(server, tmp_path).stdout)
+        assert server.hits["/files/demo-1.0.1.tar.gz"] == downloads + 1
+    assert again["findings"] == first["findings"]

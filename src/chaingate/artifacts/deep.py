@@ -90,6 +90,53 @@ class _ReportCache:
         tmp.replace(path)
 
 
+class _ChosenFiles:
+    """Which file was chosen for a pin on this interpreter, kept as long as the index's
+    documents are (`--cache-ttl`): a warm deep scan then neither fetches nor parses the
+    project's file list (tens of MB for boto3 and botocore). The file itself is verified
+    again against the digest on every use."""
+
+    def __init__(self, root: Path, index: str, ttl: float) -> None:
+        from packaging.tags import sys_tags
+
+        self.root, self.ttl = root, ttl
+        key = f"{index}\0{next(iter(sys_tags()))}"
+        self.key = hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def _path(self, pin: Pin) -> Path:
+        return self.root / self.key / f"{pin.name}=={pin.version}.json"
+
+    def load(self, pin: Pin, folder: Path) -> Artifact | None:
+        import time
+
+        from chaingate.artifacts.fetch import sha256_file
+
+        path = self._path(pin)
+        try:
+            if time.time() - path.stat().st_mtime >= self.ttl:
+                return None
+            doc = json.loads(path.read_text())
+            digest, filename = str(doc["sha256"]), str(doc["filename"])
+            file = folder / digest[:2] / digest / Path(filename).name
+            if sha256_file(file) != digest:
+                return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        kind = "wheel" if filename.endswith(".whl") else "sdist"
+        return Artifact(pin, filename, str(doc.get("url", "")), digest, file, kind)
+
+    def save(self, art: Artifact) -> None:
+        path = self._path(art.pin)
+        doc = {"filename": art.filename, "url": art.url, "sha256": art.sha256}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(doc))
+            tmp.replace(path)
+        except OSError:
+            pass  # only a cache
+
+
 def deep_inspect(
     packages: tuple[Package, ...],
     index_url: str,
@@ -131,15 +178,23 @@ async def _download(
         {(p.name, p.version) for p in packages if p.origin is Origin.REGISTRY and p.version}
     )
     found: list[Artifact] = []
+    chosen = _ChosenFiles(folder / "chosen", index.base, http.ttl if not http.refresh else 0)
     async with HttpClient(http) as client:
 
         async def one(name: str, version: str) -> None:
             pin = Pin(name, version)
+            known = chosen.load(pin, folder)
+            if known is not None:
+                found.append(known)
+                return
             try:
                 listing = await project_files(client, index, name)
-                found.append(await fetch_release(client, index, pin, folder, files=listing))
+                art = await fetch_release(client, index, pin, folder, files=listing)
             except ArtifactError as exc:
                 out.failed[(name, version)] = str(exc)
+                return
+            chosen.save(art)
+            found.append(art)
 
         await asyncio.gather(*(one(n, v) for n, v in wanted))
     return found
