@@ -52,6 +52,14 @@ def crashing_job(target: Path, limits: Limits | None) -> Inspection:
     return inspect_path(target, limits)
 
 
+def hanging_job(target: Path, limits: Limits | None) -> Inspection:
+    """Spins like a detector caught in a pathological input, on archives named hang*."""
+    if target.name.startswith("hang"):
+        while True:
+            pass
+    return inspect_path(target, limits)
+
+
 def raising_job(target: Path, limits: Limits | None) -> Inspection:
     if target.name.startswith("crash"):
         raise RuntimeError("a bug in a detector")
@@ -138,3 +146,22 @@ def test_limits_reach_the_workers(tmp_path: Path) -> None:
 def test_workers_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         inspect_many([tmp_path], workers=0)
+
+
+def test_an_archive_that_never_finishes_is_failed_and_the_rest_go_on(tmp_path: Path) -> None:
+    targets = [
+        wheel(tmp_path, "alpha", HEALTHY_INIT),
+        wheel(tmp_path, "hang", HEALTHY_INIT * 80),  # the largest: runs first
+        wheel(tmp_path, "evil", EVIL_INIT),
+        wheel(tmp_path, "gamma", HEALTHY_INIT),
+    ]
+    results = parallel._run(targets, 2, None, hanging_job, timeout=3.0)
+    assert [Path(r.target).name for r in results] == [t.name for t in targets]
+    (failed,) = results[1].findings
+    assert failed.id == "analysis-failed" and "timed out after 3 s" in failed.message
+    assert results[1].verdict == Severity.HIGH  # not clean
+    assert results[2].verdict is not None and results[2].verdict >= Severity.HIGH
+    assert results[0].findings == () and results[3].findings == ()
+    # Alone, as after a crash, the same limit holds.
+    alone = parallel._alone(targets[1], None, hanging_job, timeout=2.0)
+    assert "timed out" in alone.findings[0].message

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 from chaingate.artifacts.inspect import Inspection, inspect_path, verdict
 from chaingate.artifacts.interface import CodeFinding, Limits
@@ -26,12 +29,22 @@ from chaingate.signals.interface import Severity
 Job = Callable[[Path, Limits | None], Inspection]
 
 
+# Seconds one archive may take in a worker. The largest real wheels take seconds; a file
+# built to make the analyser spin must not stall a whole deep scan.
+TIMEOUT = 300.0
+
+
 def inspect_many(
-    targets: Sequence[Path], workers: int | None = None, limits: Limits | None = None
+    targets: Sequence[Path],
+    workers: int | None = None,
+    limits: Limits | None = None,
+    timeout: float = TIMEOUT,
 ) -> list[Inspection]:
     """Inspect every target, `workers` processes at a time (default: one per CPU); results in
-    the order of `targets`. A single target, or a single worker, runs in this process."""
-    return _run(list(targets), workers, limits, _inspect)
+    the order of `targets`. A single target, or a single worker, runs in this process. An
+    archive still running after `timeout` seconds in a worker is stopped and reported as
+    `analysis-failed`; the others carry on."""
+    return _run(list(targets), workers, limits, _inspect, timeout)
 
 
 def _inspect(target: Path, limits: Limits | None) -> Inspection:
@@ -54,7 +67,11 @@ def _failed(target: Path, why: str) -> Inspection:
 
 
 def _run(
-    targets: list[Path], workers: int | None, limits: Limits | None, job: Job
+    targets: list[Path],
+    workers: int | None,
+    limits: Limits | None,
+    job: Job,
+    timeout: float = TIMEOUT,
 ) -> list[Inspection]:
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
@@ -65,11 +82,11 @@ def _run(
     # Largest first, so that one big archive does not run alone at the end.
     waiting = deque(sorted(range(len(targets)), key=lambda i: -_size(targets[i])))
     while waiting:
-        suspects = _pool_round(targets, waiting, workers, limits, job, results)
+        suspects = _pool_round(targets, waiting, workers, limits, job, results, timeout)
         # The pool broke: whatever was in flight when it did is tried again alone, where a
         # second death pins the blame on that target only.
         for i in suspects:
-            results[i] = _alone(targets[i], limits, job)
+            results[i] = _alone(targets[i], limits, job, timeout)
     return [results[i] for i in range(len(targets))]
 
 
@@ -80,10 +97,13 @@ def _pool_round(
     limits: Limits | None,
     job: Job,
     results: dict[int, Inspection],
+    timeout: float = TIMEOUT,
 ) -> list[int]:
     """Run targets from `waiting` (taken from the left) until it is empty or the pool breaks;
-    then return the indexes that were in flight."""
+    then return the indexes that were in flight. A target over `timeout` is failed, the
+    pool's workers are stopped, and the other targets in flight go back to `waiting`."""
     running: dict[Future[Inspection], int] = {}
+    since: dict[Future[Inspection], float] = {}
     with ProcessPoolExecutor(workers, mp_context=_context()) as pool:
         while waiting or running:
             # Never more in flight than workers: when the pool breaks, every target in flight
@@ -91,11 +111,22 @@ def _pool_round(
             while waiting and len(running) < workers:
                 i = waiting.popleft()
                 try:
-                    running[pool.submit(job, targets[i], limits)] = i
+                    future = pool.submit(job, targets[i], limits)
                 except BrokenProcessPool:
                     waiting.appendleft(i)
                     return sorted(running.values())
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+                running[future], since[future] = i, time.monotonic()
+            left = min(since[f] for f in running) + timeout - time.monotonic()
+            done, _ = wait(running, timeout=max(left, 0.0), return_when=FIRST_COMPLETED)
+            if not done:
+                _stop(pool)
+                now = time.monotonic()
+                for future, i in running.items():
+                    if now - since[future] >= timeout:
+                        results[i] = _failed(targets[i], f"timed out after {timeout:g} s")
+                    else:
+                        waiting.appendleft(i)
+                return []
             broken = False
             for future in done:
                 i = running.pop(future)
@@ -111,10 +142,21 @@ def _pool_round(
     return []
 
 
-def _alone(target: Path, limits: Limits | None, job: Job) -> Inspection:
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers: a worker stuck in an analysis cannot be interrupted."""
+    workers: Any = getattr(pool, "_processes", None) or {}
+    for process in list(workers.values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _alone(target: Path, limits: Limits | None, job: Job, timeout: float = TIMEOUT) -> Inspection:
     with ProcessPoolExecutor(1, mp_context=_context()) as pool:
         try:
-            return pool.submit(job, target, limits).result()
+            return pool.submit(job, target, limits).result(timeout=timeout)
+        except FuturesTimeout:
+            _stop(pool)
+            return _failed(target, f"timed out after {timeout:g} s")
         except BrokenProcessPool:
             return _failed(target, "the worker process analysing it died")
         except Exception as exc:
