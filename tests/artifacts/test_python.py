@@ -1269,3 +1269,23 @@ def test_marshal_of_a_file_read_at_import_is_bytecode_loading() -> None:
         """,
     )
     assert at(findings, "compiled-bytecode", 3).severity == Severity.HIGH
+
+
+def test_a_file_in_newer_syntax_is_still_read_line_by_line() -> None:
+    """Python 3.12 syntax does not parse on 3.11: the payload must not hide behind it."""
+    src = (
+        b"type Alias = list[int]\n"
+        b"import base64\n"
+        b"exec(base64.b64decode('cHJpbnQoMSk='))\n"
+        b"HOOK = 'https://discord.com/api/webhooks/123/abc'\n"
+    )
+    found = {f.id: f for f in analyse_file("pkg/new.py", src)}
+    assert found["unparsable-source"].severity == Severity.LOW
+    assert found["obfuscated-exec"].severity == Severity.HIGH
+    assert found["obfuscated-exec"].line == 3
+    assert found["shady-url"].line == 4
+
+
+def test_python2_code_without_payload_stays_low() -> None:
+    src = b'print "hello"\nurl = "https://example.org/docs"\nexec code in ns\n'
+    assert [f.id for f in analyse_file("pkg/old.py", src)] == ["unparsable-source"]

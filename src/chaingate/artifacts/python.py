@@ -667,7 +667,10 @@ def _analyse_python(
         try:
             tree = ast.parse(source, filename=path)
         except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
-            return [_unparsable(path, f"does not parse ({type(exc).__name__})")]
+            return [
+                _unparsable(path, f"does not parse ({type(exc).__name__})"),
+                *_textual(path, text),
+            ]
         ctx = _Context(path, text, tree, backend=install_time)
         try:
             _prepare(ctx)
@@ -678,6 +681,54 @@ def _analyse_python(
     finally:
         if collecting:
             gc.enable()
+
+
+# What is still looked for, line by line, in a file this Python cannot parse (Python 2, or
+# syntax newer than this interpreter's: a payload must not hide behind a `type X = ...`).
+_TEXT_EXEC = re.compile(r"\b(?:exec|eval)\s*\(")
+_TEXT_DECODER = re.compile(
+    r"b64decode|b32decode|b85decode|a85decode|decodebytes|unhexlify|fromhex|decompress|"
+    r"marshal\.loads|codecs\.decode|\.decrypt\("
+)
+_TEXT_URL = re.compile(r"""["'](?:https?|wss?)://[^"'\s]{4,300}["']""")
+
+
+def _textual(path: str, text: str) -> list[CodeFinding]:
+    """Line-level checks for a file without a syntax tree: exec of decoded data on one line
+    (high: without the tree the flow cannot be confirmed) and shady URLs (medium)."""
+    out: list[CodeFinding] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > 100_000 or line.lstrip().startswith("#"):
+            continue
+        excerpt = line.strip()[:EXCERPT_CHARS]
+        if _TEXT_EXEC.search(line) and _TEXT_DECODER.search(line):
+            out.append(
+                CodeFinding(
+                    "obfuscated-exec",
+                    Severity.HIGH,
+                    path,
+                    number,
+                    "exec/eval of decoded data on one line, in a file this Python cannot parse "
+                    "(newer syntax or Python 2): read the line",
+                    excerpt,
+                )
+            )
+        for m in _TEXT_URL.finditer(line):
+            url = m.group(0)[1:-1]
+            if _shady_hint(url) and (hit := _SHADY_URL.search(url) or _public_ip_url(url)):
+                why = hit if isinstance(hit, str) else hit.group(0)
+                out.append(
+                    CodeFinding(
+                        "shady-url",
+                        Severity.MEDIUM,
+                        path,
+                        number,
+                        f"string refers to {why!r} (webhook, paste site, tunnel, OAST host or "
+                        "raw IP), in a file this Python cannot parse: check why it is there",
+                        excerpt,
+                    )
+                )
+    return out[: _MAX_FINDINGS_PER_ID * 2]
 
 
 def _unparsable(path: str, why: str) -> CodeFinding:
