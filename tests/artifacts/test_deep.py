@@ -98,3 +98,25 @@ def test_a_tampered_cached_file_is_fetched_again_not_analysed(tmp_path: Path) ->
         again = json.loads(scan(server, tmp_path).stdout)
         assert server.hits["/files/demo-1.0.1.tar.gz"] == downloads + 1
     assert again["findings"] == first["findings"]
+
+
+def test_offline_uses_what_is_cached_and_fetches_nothing(tmp_path: Path) -> None:
+    with PyPIServer() as server:
+        world(server, tmp_path)
+        first = json.loads(scan(server, tmp_path).stdout)
+        before = sum(server.hits.values())
+        again = json.loads(scan(server, tmp_path, "--offline").stdout)
+        assert sum(server.hits.values()) == before
+    assert again["findings"] == first["findings"]
+    assert again["checks"]["artifact-analysis"]["status"] == "ok"
+
+
+def test_offline_with_nothing_cached_is_incomplete_not_clean(tmp_path: Path) -> None:
+    with PyPIServer() as server:
+        world(server, tmp_path)
+        proc = scan(server, tmp_path, "--offline", "--fail-incomplete")
+        assert not any(path.startswith("/files/") for path in server.hits)
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 3
+    assert {i["package"] for i in doc["incomplete"]} >= {"demo", "calm"}
+    assert not _code(doc)

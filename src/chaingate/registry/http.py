@@ -309,6 +309,8 @@ class HttpClient:
         client) and return its sha256. Retried like `fetch`. Raises `FetchError` when the
         server does not answer 200, the body exceeds `max_bytes`, or `sha256` is given and the
         bytes do not match it: nothing is left at `dest` then."""
+        if self.settings.offline:
+            raise FetchError(f"{url} is not in the cache and --offline was given")
         partial = dest.with_name(f".{dest.name}.{os.getpid()}.part")
         digest = hashlib.sha256()
 
