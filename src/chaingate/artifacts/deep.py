@@ -22,6 +22,7 @@ from pathlib import Path
 from chaingate.artifacts.fetch import Artifact, ArtifactError, Pin, fetch_release, project_files
 from chaingate.artifacts.inspect import Inspection
 from chaingate.artifacts.interface import CodeFinding, CodeReport, Limits
+from chaingate.atomic import write_atomic
 from chaingate.inventory.interface import Origin, Package
 from chaingate.registry.http import HttpClient, HttpSettings
 from chaingate.registry.pypi import IndexUrls
@@ -84,10 +85,7 @@ class _ReportCache:
                 for f in report.findings
             ],
         }  # fmt: skip
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(doc))
-        tmp.replace(path)
+        write_atomic(path, json.dumps(doc).encode())
 
 
 class _ChosenFiles:
@@ -128,13 +126,7 @@ class _ChosenFiles:
     def save(self, art: Artifact) -> None:
         path = self._path(art.pin)
         doc = {"filename": art.filename, "url": art.url, "sha256": art.sha256}
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(doc))
-            tmp.replace(path)
-        except OSError:
-            pass  # only a cache
+        write_atomic(path, json.dumps(doc).encode())
 
 
 def deep_inspect(

@@ -19,17 +19,15 @@ from pathlib import Path
 
 from packaging.tags import Tag, sys_tags
 from packaging.utils import (
-    InvalidSdistFilename,
     InvalidWheelFilename,
     canonicalize_name,
-    parse_sdist_filename,
     parse_wheel_filename,
 )
 from packaging.version import InvalidVersion, Version
 
 from chaingate.registry.http import FetchError, HttpClient
 from chaingate.registry.pypi import SIMPLE_JSON, IndexUrls
-from chaingate.registry.simple import SimpleFile, parse_simple_page
+from chaingate.registry.simple import SimpleFile, parse_simple_page, version_of
 
 MAX_DOWNLOAD = 1024 * 1024 * 1024  # bytes of one artifact
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*===?\s*([^\s;,]+)\s*$")
@@ -75,14 +73,10 @@ def parse_pin(text: str) -> Pin | None:
 
 
 def _version(filename: str) -> Version | None:
-    try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
-        if filename.endswith(_SDIST_SUFFIXES):
-            return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+    if not filename.endswith((".whl", *_SDIST_SUFFIXES)):
         return None
-    return None
+    text = version_of(filename)
+    return Version(text) if text is not None else None
 
 
 def _same(a: str, b: Version) -> bool:

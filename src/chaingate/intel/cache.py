@@ -11,29 +11,16 @@ lacks them); this file is the fast path that spares a warm scan the database.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import msgspec
 
+from chaingate.atomic import write_atomic
 from chaingate.intel.interface import DomainFacts
 
 _encoder = msgspec.msgpack.Encoder()
-
-
-def _write(path: Path | None, data: bytes) -> None:
-    """Replace `path` atomically; a cache that cannot be written only costs the next run."""
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError:
-        pass
 
 
 _decoder = msgspec.msgpack.Decoder(dict[str, DomainFacts])
@@ -66,7 +53,7 @@ class DomainCache:
             return
         stored = self._load()
         stored.update({f.domain: f for f in facts})
-        _write(self.path, _encoder.encode(stored))
+        write_atomic(self.path, _encoder.encode(stored))
 
 
 class SourceMemo:
@@ -112,7 +99,7 @@ class SourceMemo:
                 return
         else:
             doc[source] = {"key": key, "reason": reason, "checked_at": now.isoformat()}
-        _write(self.path, json.dumps(doc).encode())
+        write_atomic(self.path, json.dumps(doc).encode())
 
 
 class HostMemo:
@@ -132,4 +119,4 @@ class HostMemo:
         return doc if isinstance(doc, dict) else {}
 
     def save(self, mapping: dict[str, str | None]) -> None:
-        _write(self.path, json.dumps(mapping, sort_keys=True).encode())
+        write_atomic(self.path, json.dumps(mapping, sort_keys=True).encode())

@@ -130,7 +130,7 @@ def _from_json(body: bytes, page_url: str) -> list[SimpleFile]:
     return out
 
 
-def _version_of(filename: str) -> str | None:
+def version_of(filename: str) -> str | None:
     try:
         if filename.endswith(".whl"):
             return str(parse_wheel_filename(filename)[1])
@@ -146,7 +146,7 @@ def facts_from_simple(
     times), yanked flags, and the files of the latest release. No owners, no emails."""
     by_version: dict[str, list[SimpleFile]] = defaultdict(list)
     for f in files:
-        version = _version_of(f.filename)
+        version = version_of(f.filename)
         if version is not None:
             by_version[version].append(f)
     releases = []
