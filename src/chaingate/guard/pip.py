@@ -270,7 +270,6 @@ def split_args(args: Sequence[str]) -> PipArgs:
     or refused option (`--dry-run`, `--report`, `--help`) or a missing value."""
     requirements: list[str] = []
     options: list[PipOption] = []
-    i = 0
 
     def take(option: _Option, tokens: tuple[str, ...], value: str | None) -> None:
         if option.name in _REFUSED:
@@ -280,10 +279,44 @@ def split_args(args: Sequence[str]) -> PipArgs:
         else:
             options.append(PipOption(option.name, tokens, value))
 
+    rest = parse_words(
+        args,
+        "pip",
+        _long,
+        lambda letter: _OPTIONS.get(letter) or _unknown(letter),
+        take=take,
+        positional=requirements.append,
+        joined_short=False,
+    )
+    requirements.extend(rest or ())
+    return PipArgs(tuple(args), tuple(requirements), tuple(options))
+
+
+def _unknown(letter: str) -> _Option:
+    raise GuardError(f"unknown pip install option {letter}")
+
+
+def parse_words(
+    args: Sequence[str],
+    tool: str,
+    long: Callable[[str], _Option],
+    short: Callable[[str], _Option],
+    *,
+    take: Callable[[_Option, tuple[str, ...], str | None], None],
+    positional: Callable[[str], None],
+    joined_short: bool,
+) -> list[str] | None:
+    """Walk install arguments the way pip's and uv's parsers do: `--name value`,
+    `--name=value`, clusters of short options (`-qU`, `-ihttps://...`), positionals. Each
+    option goes to `take` with the words that spelled it; the words after `--` are returned
+    (None without a `--`). `joined_short` keeps an attached short value in one word, the
+    way uv also accepts `-i=URL`."""
+    i = 0
+
     def next_value(word: str) -> str:
         nonlocal i
         if i >= len(args):
-            raise GuardError(f"pip option {word} needs a value")
+            raise GuardError(f"{tool} option {word} needs a value")
         i += 1
         return args[i - 1]
 
@@ -291,14 +324,13 @@ def split_args(args: Sequence[str]) -> PipArgs:
         word = args[i]
         i += 1
         if word == "--":
-            requirements.extend(args[i:])
-            break
+            return list(args[i:])
         if word.startswith("--"):
             name, eq, attached = word.partition("=")
-            option = _long(name)
+            option = long(name)
             if not option.takes_value:
                 if eq:
-                    raise GuardError(f"pip option {name} takes no value")
+                    raise GuardError(f"{tool} option {name} takes no value")
                 take(option, (word,), None)
             elif eq:
                 take(option, (word,), attached)
@@ -306,25 +338,24 @@ def split_args(args: Sequence[str]) -> PipArgs:
                 value = next_value(name)
                 take(option, (word, value), value)
         elif word.startswith("-") and len(word) > 1:
-            # A cluster of short options (`-qU`, `-ihttps://...`): each becomes its own token.
             j = 1
             while j < len(word):
                 letter = f"-{word[j]}"
-                option = _OPTIONS.get(letter) or _unknown(letter)
+                option = short(letter)
                 j += 1
                 if not option.takes_value:
                     take(option, (letter,), None)
                     continue
-                value = word[j:] or next_value(letter)
-                take(option, (letter, value), value)
+                if j < len(word) and joined_short:
+                    value = word[j:].removeprefix("=")
+                    take(option, (f"{letter}{value}",), value)
+                else:
+                    value = word[j:] or next_value(letter)
+                    take(option, (letter, value), value)
                 break
         else:
-            requirements.append(word)
-    return PipArgs(tuple(args), tuple(requirements), tuple(options))
-
-
-def _unknown(letter: str) -> _Option:
-    raise GuardError(f"unknown pip install option {letter}")
+            positional(word)
+    return None
 
 
 # --- the plan: pip's dry run ---------------------------------------------------------------

@@ -74,6 +74,7 @@ from chaingate.guard.pip import (
     _is_wheel,
     _Option,
     option_table,
+    parse_words,
     severity_gate,
 )
 from chaingate.guard.pip import explain as explain_pip
@@ -311,7 +312,6 @@ def split_args(args: Sequence[str]) -> UvArgs:
     sources: list[PipOption] = []
     options: list[PipOption] = []
     dry_run: list[str] = []
-    i = 0
 
     def take(option: _Option, tokens: tuple[str, ...], value: str | None) -> None:
         if option.name in _REFUSED:
@@ -325,52 +325,17 @@ def split_args(args: Sequence[str]) -> UvArgs:
         if option.name not in _NOT_FOR_DRY_RUN:
             dry_run.extend(tokens)
 
-    def next_value(word: str) -> str:
-        nonlocal i
-        if i >= len(args):
-            raise GuardError(f"uv option {word} needs a value")
-        i += 1
-        return args[i - 1]
+    def positional(word: str) -> None:
+        packages.append(word)
+        dry_run.append(word)
 
-    while i < len(args):
-        word = args[i]
-        i += 1
-        if word == "--":
-            packages.extend(args[i:])
-            dry_run.extend(args[i - 1 :])
-            break
-        if word.startswith("--"):
-            name, eq, attached = word.partition("=")
-            option = _OPTIONS.get(name) or _unknown(name)
-            if not option.takes_value:
-                if eq:
-                    raise GuardError(f"uv option {name} takes no value")
-                take(option, (word,), None)
-            elif eq:
-                take(option, (word,), attached)
-            else:
-                value = next_value(name)
-                take(option, (word, value), value)
-        elif word.startswith("-") and len(word) > 1:
-            # A cluster of short options (`-qU`, `-ihttps://...`, `-i=https://...`).
-            j = 1
-            while j < len(word):
-                letter = f"-{word[j]}"
-                option = _OPTIONS.get(letter) or _unknown(letter)
-                j += 1
-                if not option.takes_value:
-                    take(option, (letter,), None)
-                    continue
-                if j < len(word):
-                    value = word[j:].removeprefix("=")
-                    take(option, (f"{letter}{value}",), value)
-                else:
-                    value = next_value(letter)
-                    take(option, (letter, value), value)
-                break
-        else:
-            packages.append(word)
-            dry_run.append(word)
+    lookup = lambda word: _OPTIONS.get(word) or _unknown(word)  # noqa: E731
+    rest = parse_words(
+        args, "uv", lookup, lookup, take=take, positional=positional, joined_short=True
+    )
+    if rest is not None:
+        packages.extend(rest)
+        dry_run.extend(["--", *rest])
     requirement_words = (*packages, *(t for o in sources for t in o.tokens))
     return UvArgs(
         args=tuple(args),
