@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -76,6 +77,12 @@ def test_json_report_of_a_pinned_project(pypi_server: PyPIServer, tmp_path: Path
     assert names["requests"]["declared_in"][0]["line"] == 1
     assert any(f["id"] == "single-owner" and f["package"] == "six" for f in doc["findings"])
     assert doc["incomplete"] == []
+    # The command ends without interpreter teardown, yet the store was closed properly: the
+    # observations are in the database file and SQLite's write-ahead log is gone.
+    assert (tmp_path / "store.db").exists() and not (tmp_path / "store.db-wal").exists()
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        assert db.execute("SELECT count(*) FROM project_observation").fetchone() == (3,)
+        assert db.execute("SELECT packages FROM scan_run").fetchall() == [(3,)]
 
 
 def test_fail_on_sets_the_exit_code(pypi_server: PyPIServer, tmp_path: Path) -> None:

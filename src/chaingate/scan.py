@@ -8,6 +8,7 @@ concurrent fetch of registry documents, run on one event loop behind the plain f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,11 +31,17 @@ from chaingate.result import CheckStatus, Incomplete, ScanResult
 from chaingate.signals import registry as sigreg
 from chaingate.signals.combine import combine
 from chaingate.signals.interface import Finding
-from chaingate.store.interface import Observation, RecordedMarker, content_hash
+from chaingate.store.interface import (
+    Observation,
+    RecordedMarker,
+    ScanRecord,
+    ScanStore,
+    StoreError,
+    content_hash,
+)
 
 if TYPE_CHECKING:
     from chaingate.artifacts.deep import DeepResult
-    from chaingate.store.db import Store
 
 Progress = Callable[[int, int], None]
 
@@ -130,6 +137,7 @@ async def _fetch_all(
     opts: ScanOptions,
     progress: Progress | None,
     started: datetime,
+    on_network: Callable[[], None] | None = None,
 ) -> _Fetched:
     index = IndexUrls.parse(opts.index_url)
     out = _Fetched()
@@ -152,7 +160,7 @@ async def _fetch_all(
         probe.set_result(False)
         out.version_docs_unsupported = True
 
-    async with HttpClient(opts.http) as client:
+    async with HttpClient(opts.http, on_network=on_network) as client:
 
         async def version_vulns(name: str, version: str) -> None:
             nonlocal probe
@@ -323,19 +331,54 @@ def _code_checks(deep: DeepResult | None) -> dict[str, CheckStatus]:
     }
 
 
-def _open_store(url: str) -> Store:
-    from chaingate.store.db import Store  # SQLAlchemy is imported only when a store is used
+class _StoreStarter:
+    """The store, in a child process started on first need (`store/worker.py`): at the
+    scan's first network request, so that opening it overlaps the downloads. A scan whose
+    answers all come from the cache, and which the store already holds, never starts it."""
 
-    return Store(url)
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self.store: ScanStore | None = None
+
+    def start(self) -> None:
+        if self.url is not None and self.store is None:
+            from chaingate.store.worker import StoreProcess
+
+            self.store = StoreProcess(self.url)
+
+    def open(self) -> ScanStore | None:
+        self.start()
+        return self.store
+
+    def close(self) -> None:
+        if self.store is not None:
+            store, self.store = self.store, None
+            store.close()
 
 
 def run_scan(
     inventory: Inventory, opts: ScanOptions, progress: Progress | None = None
 ) -> ScanResult:
     """Fetch facts for every package of `inventory`, evaluate, remember, and report."""
+    starter = _StoreStarter(opts.db_url)
+    try:
+        result = _scan(inventory, opts, progress, starter)
+    except BaseException:
+        with contextlib.suppress(StoreError):
+            starter.close()
+        raise
+    starter.close()  # waits for the writes: a failed one raises StoreError here
+    return result
+
+
+def _scan(
+    inventory: Inventory, opts: ScanOptions, progress: Progress | None, starter: _StoreStarter
+) -> ScanResult:
     started = datetime.now(UTC)
     now = opts.now or started
-    fetched = asyncio.run(_fetch_all(inventory.packages, opts, progress, started))
+    fetched = asyncio.run(
+        _fetch_all(inventory.packages, opts, progress, started, on_network=starter.start)
+    )
     deep = None
     if opts.deep:
         from chaingate.artifacts.deep import deep_inspect
@@ -345,13 +388,13 @@ def run_scan(
     marker = RecordedMarker(opts.http.cache_dir, opts.db_url) if opts.db_url else None
     hashes = {name: content_hash(f) for name, f in fetched.facts.items()}
     unchanged = fetched.network_requests == 0 and marker is not None and marker.covers(hashes)
-    if opts.db_url and not unchanged:
-        store = _open_store(opts.db_url)
+    if not unchanged:
+        store = starter.open()
     domains = None
     if opts.domains is not None:
         domains = check_domains(fetched.facts, opts.http, opts.domains, now, started, store)
-        if domains.queries and opts.db_url and store is None:
-            store = _open_store(opts.db_url)  # new lookups are observations to record
+        if domains.queries and store is None:
+            store = starter.open()  # new lookups are observations to record
     # When unchanged, the store's latest observations are exactly these facts: nothing to
     # compare against, so no previous observations are needed.
     previous = store.latest("pypi", fetched.facts) if store else {}
@@ -408,17 +451,20 @@ def run_scan(
             # Only believable answers: one made while a source failed its canaries says nothing.
             store.record_domains(domains.domains.values())
         store.record(list(fetched.facts.values()), now)
+        store.record_scan(
+            ScanRecord(
+                started_at=started,
+                finished_at=finished,
+                root=inventory.root,
+                index_url=index,
+                packages=len(inventory.packages),
+                findings=len(findings),
+                incomplete=len(incomplete),
+            )
+        )
+        starter.close()  # every write answered, or StoreError
         if marker is not None:
             marker.save(hashes)
-        store.record_scan(
-            started_at=started,
-            finished_at=finished,
-            root=inventory.root,
-            index_url=index,
-            packages=len(inventory.packages),
-            findings=len(findings),
-            incomplete=len(incomplete),
-        )
     return ScanResult(
         inventory=inventory,
         facts=fetched.facts,

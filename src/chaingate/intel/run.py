@@ -16,7 +16,7 @@ from chaingate.registry.interface import ProjectFacts
 from chaingate.result import CheckStatus
 
 if TYPE_CHECKING:
-    from chaingate.store.db import Store
+    from chaingate.store.interface import ScanStore
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def check_domains(
     dopts: DomainOptions,
     now: datetime,
     started: datetime,
-    store: Store | None,
+    store: ScanStore | None,
 ) -> DomainReport:
     """DNS and RDAP for every maintainer email domain: once per domain, answers reused from
     the cache while younger than the TTL. A warm scan sends nothing, and does not even load

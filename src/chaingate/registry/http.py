@@ -168,11 +168,16 @@ def _retry_after(headers: httpx.Headers) -> float | None:
 class HttpClient:
     """An async client for registry documents. Use as `async with HttpClient(settings)`."""
 
-    def __init__(self, settings: HttpSettings) -> None:
+    def __init__(
+        self, settings: HttpSettings, *, on_network: Callable[[], None] | None = None
+    ) -> None:
+        """`on_network` is called once, just before the first request that goes to the
+        network (never when every answer comes from the cache)."""
         self.settings = settings
         self._cache = _Cache(settings.cache_dir) if settings.cache_dir else None
         self._client: httpx.AsyncClient | None = None
         self._sem = asyncio.Semaphore(settings.concurrency)
+        self._on_network = on_network
         self.network_requests = 0
 
     async def __aenter__(self) -> HttpClient:
@@ -185,6 +190,8 @@ class HttpClient:
     def _http(self) -> httpx.AsyncClient:
         # Created on first use: a fully warm scan never builds a client (or its TLS context).
         if self._client is None:
+            if self._on_network is not None:
+                self._on_network()
             import httpx
 
             limits = httpx.Limits(

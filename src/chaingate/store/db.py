@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from chaingate.intel.interface import DnsAnswer, DomainFacts, RdapRecord
 from chaingate.registry.interface import Account, ProjectFacts
-from chaingate.store.interface import Observation, StoreError, content_hash
+from chaingate.store.interface import Observation, ScanRecord, StoreError, content_hash
 from chaingate.store.models import (
     Base,
     DomainObservation,
@@ -56,6 +56,11 @@ class Store:
             self.migrate()
         except (SQLAlchemyError, OSError) as exc:
             raise StoreError(f"cannot open database {_redact(url)}: {exc}") from None
+
+    def close(self) -> None:
+        """Close every pooled connection (for SQLite in WAL mode, the last close checkpoints
+        the log into the database file and removes it)."""
+        self.engine.dispose()
 
     def migrate(self) -> None:
         """Bring the schema to HEAD. A brand-new database is created from the models and
@@ -248,29 +253,9 @@ class Store:
             with Session(self.engine) as s, s.begin():
                 s.connection().execute(insert(DomainObservation.__table__), rows)  # type: ignore[arg-type]
 
-    def record_scan(
-        self,
-        *,
-        started_at: datetime,
-        finished_at: datetime,
-        root: str,
-        index_url: str,
-        packages: int,
-        findings: int,
-        incomplete: int,
-    ) -> None:
+    def record_scan(self, run: ScanRecord) -> None:
         with Session(self.engine) as s, s.begin():
-            s.add(
-                ScanRun(
-                    started_at=started_at,
-                    finished_at=finished_at,
-                    root=root,
-                    index_url=index_url,
-                    packages=packages,
-                    findings=findings,
-                    incomplete=incomplete,
-                )
-            )
+            s.add(ScanRun(**asdict(run)))
 
 
 def _rdap_json(r: RdapRecord) -> dict[str, object]:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from chaingate.registry.interface import Account, ProjectFacts
+
+if TYPE_CHECKING:
+    from chaingate.intel.interface import DomainFacts
 
 
 @dataclass(frozen=True)
@@ -24,8 +29,40 @@ class Observation:
     latest_version: str | None
 
 
+@dataclass(frozen=True)
+class ScanRecord:
+    """One scan, as the store's `scan_run` table keeps it."""
+
+    started_at: datetime
+    finished_at: datetime
+    root: str
+    index_url: str
+    packages: int
+    findings: int
+    incomplete: int
+
+
 class StoreError(Exception):
     """The database could not be opened or written; the message says which and why."""
+
+
+class ScanStore(Protocol):
+    """What a scan reads from and writes to the store: `store.db.Store` in this process, or
+    `store.worker.StoreProcess` in a child process."""
+
+    def latest(self, ecosystem: str, names: Iterable[str]) -> dict[str, Observation]: ...
+
+    def email_first_seen(self, ecosystem: str, names: Iterable[str]) -> dict[str, datetime]: ...
+
+    def domains(self, domains: Iterable[str], fresh_after: datetime) -> dict[str, DomainFacts]: ...
+
+    def record_domains(self, facts: Iterable[DomainFacts]) -> None: ...
+
+    def record(self, facts: Sequence[ProjectFacts], now: datetime) -> None: ...
+
+    def record_scan(self, run: ScanRecord) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def default_url() -> str:
