@@ -1,7 +1,7 @@
 """`chaingate scan`: inventory -> facts -> findings, with the store remembering each run.
 
-This module wires the stages; each stage lives in its own package. The only I/O here is the
-concurrent fetch of registry documents, run on one event loop behind the plain function
+This module wires the stages; each stage lives in its own package. The registry documents
+are fetched concurrently (`registry/collect.py`) on one event loop behind the plain function
 `run_scan`.
 """
 
@@ -21,12 +21,10 @@ from chaingate.intel.run import DomainOptions as DomainOptions  # part of ScanOp
 from chaingate.intel.run import check_domains, domain_checks, nothing_known, preflight
 from chaingate.inventory.interface import Inventory, Origin, Package
 from chaingate.policy.ignore import Ignore, apply
-from chaingate.registry.factscache import FactsCache
-from chaingate.registry.http import BodyNotKept, FetchError, HttpClient, HttpSettings
-from chaingate.registry.interface import ProjectFacts, RegistryError, Vulnerability
-from chaingate.registry.memo import IndexMemo
-from chaingate.registry.pypi import SIMPLE_JSON, IndexUrls, parse_project, parse_vulnerabilities
-from chaingate.registry.simple import facts_from_simple, parse_simple_page
+from chaingate.registry.collect import Fetched, collect
+from chaingate.registry.collect import Progress as Progress  # part of run_scan's signature
+from chaingate.registry.http import HttpSettings
+from chaingate.registry.pypi import IndexUrls
 from chaingate.result import CheckStatus, Incomplete, ScanResult
 from chaingate.signals import registry as sigreg
 from chaingate.signals.combine import combine
@@ -43,8 +41,6 @@ from chaingate.store.interface import (
 if TYPE_CHECKING:
     from chaingate.artifacts.deep import DeepResult
 
-Progress = Callable[[int, int], None]
-
 
 @dataclass(frozen=True)
 class ScanOptions:
@@ -58,143 +54,25 @@ class ScanOptions:
     deep: bool = False  # read every package's code (artifacts/deep.py)
 
 
-# repr=False: on Python 3.11 asyncio.run() formats repr() of the finished main task (and so
-# of its result) while restoring the SIGINT handler; a full repr of every fact cost seconds.
-@dataclass(repr=False)
-class _Fetched:
-    facts: dict[str, ProjectFacts] = field(default_factory=dict)
-    not_found: set[str] = field(default_factory=set)
-    incomplete: dict[str, str] = field(default_factory=dict)  # name -> reason
-    # (name, version) -> vulnerabilities of that version; missing: the index could not say
-    vulns: dict[tuple[str, str], tuple[Vulnerability, ...]] = field(default_factory=dict)
-    version_docs_unsupported: bool = False
-    network_requests: int = 0
-
-
-async def _fetch_project(
-    client: HttpClient, index: IndexUrls, name: str, out: _Fetched, facts_cache: FactsCache
-) -> None:
-    url = index.project_json(name)
-    try:
-        resp = await client.fetch(url, keep_body=False)
-        if resp.status == 404:
-            # Ask the simple API before calling the name missing: some indexes have no JSON API.
-            simple = await client.fetch(
-                index.project_simple(name), accept=f"{SIMPLE_JSON}, text/html;q=0.1"
-            )
-            if simple.status == 404:
-                out.not_found.add(name)
-                return
-            # No JSON API for this project: the simple page still dates the releases.
-            files = parse_simple_page(simple.body, simple.url)
-            out.facts[name] = facts_from_simple(
-                name,
-                files,
-                source_url=simple.url,
-                fetched_at=datetime.fromtimestamp(simple.fetched_at, UTC),
-            )
-            return
-        facts = facts_cache.get(resp.body_id, url) if resp.from_cache else None
-        if facts is None:
-            try:
-                body = resp.body
-            except BodyNotKept:  # facts lost or from an older chaingate: download again
-                resp = await client.fetch(url, keep_body=False, reload=True)
-                body = resp.body
-            fetched_at = datetime.fromtimestamp(resp.fetched_at, UTC)
-            facts = parse_project(body, source_url=url, fetched_at=fetched_at)
-            facts_cache.put(resp.body_id, url, facts)
-        out.facts[name] = facts
-    except FetchError as exc:
-        out.incomplete[name] = f"could not fetch {url}: {exc}"
-    except RegistryError as exc:
-        client.forget(url)
-        out.incomplete[name] = str(exc)
-
-
-async def _fetch_version_vulns(
-    client: HttpClient, index: IndexUrls, name: str, version: str, out: _Fetched
-) -> bool | None:
-    """Vulnerabilities of a pinned, non-latest version. True when found, False when the
-    index answered that it has no such document, None when it could not be asked."""
-    url = index.version_json(name, version)
-    try:
-        resp = await client.fetch(url)
-    except FetchError:
-        return None
-    if resp.status != 200:
-        return False
-    try:
-        out.vulns[(name, version)] = parse_vulnerabilities(resp.body, source_url=url)
-    except RegistryError:
-        client.forget(url)
-        return None
-    return True
-
-
 async def _fetch_all(
     packages: tuple[Package, ...],
     opts: ScanOptions,
     progress: Progress | None,
     started: datetime,
     on_network: Callable[[], None] | None = None,
-) -> _Fetched:
-    index = IndexUrls.parse(opts.index_url)
-    out = _Fetched()
-    names = sorted({p.name for p in packages if p.origin is Origin.REGISTRY})
-    total, done = len(names), 0
-    cache_dir = opts.http.cache_dir
-    facts_cache = FactsCache(cache_dir / "facts" if cache_dir else None)
-    versions: dict[str, set[str]] = defaultdict(set)
+) -> Fetched:
+    """Facts for every registry package, and the email-domain sources' canaries alongside
+    when nothing is known about them yet."""
+    wanted: dict[str, set[str]] = {p.name: set() for p in packages if p.origin is Origin.REGISTRY}
     for p in packages:
-        if p.version is not None:
-            versions[p.name].add(p.version)
-    # Vulnerabilities: the project document covers the latest version; other pinned
-    # versions need the per-version document, which not every index serves. The first such
-    # request is a probe: the others wait for it and are not sent if it fails.
-    probe: asyncio.Future[bool] | None = None
-    memo = IndexMemo(opts.http.cache_dir, index.base, opts.http.ttl)
-    if memo.version_docs is False and not opts.http.refresh:
-        # Learnt by an earlier scan, still within the cache TTL.
-        probe = asyncio.get_running_loop().create_future()
-        probe.set_result(False)
-        out.version_docs_unsupported = True
-
-    async with HttpClient(opts.http, on_network=on_network) as client:
-
-        async def version_vulns(name: str, version: str) -> None:
-            nonlocal probe
-            if probe is None:
-                probe = asyncio.get_running_loop().create_future()
-                answer = await _fetch_version_vulns(client, index, name, version, out)
-                out.version_docs_unsupported = answer is False
-                probe.set_result(bool(answer))
-                if answer is not None:  # a timeout says nothing about the index
-                    memo.remember(version_docs=answer)
-            elif await asyncio.shield(probe):
-                await _fetch_version_vulns(client, index, name, version, out)
-
-        async def one(name: str) -> None:
-            nonlocal done
-            await _fetch_project(client, index, name, out, facts_cache)
-            done += 1
-            if progress:
-                progress(done, total)
-            facts = out.facts.get(name)
-            if facts is None:
-                return
-            for version in sorted(versions[name]):
-                if version == facts.latest_version:
-                    out.vulns[(name, version)] = facts.vulnerabilities
-                elif facts.release(version) is not None:
-                    await version_vulns(name, version)
-
-        jobs = [one(n) for n in names]
-        if opts.domains is not None and nothing_known(opts.http, opts.db_url):
-            jobs.append(preflight(opts.http, opts.domains, started))
-        await asyncio.gather(*jobs)
-        out.network_requests = client.network_requests
-    return out
+        if p.version is not None and p.name in wanted:
+            wanted[p.name].add(p.version)
+    also = []
+    if opts.domains is not None and nothing_known(opts.http, opts.db_url):
+        also.append(preflight(opts.http, opts.domains, started))
+    return await collect(
+        wanted, opts.index_url, opts.http, progress=progress, on_network=on_network, also=also
+    )
 
 
 def _dependents(inventory: Inventory) -> dict[str, int]:
@@ -225,7 +103,7 @@ def _dependents(inventory: Inventory) -> dict[str, int]:
 
 def evaluate(
     inventory: Inventory,
-    fetched: _Fetched,
+    fetched: Fetched,
     previous: dict[str, Observation],
     now: datetime,
     thresholds: sigreg.Thresholds,
@@ -266,7 +144,7 @@ def evaluate(
 
 
 def _checks(
-    inventory: Inventory, fetched: _Fetched, opts: ScanOptions, index: str
+    inventory: Inventory, fetched: Fetched, opts: ScanOptions, index: str
 ) -> dict[str, CheckStatus]:
     checks: dict[str, CheckStatus] = {}
     unknown = [

@@ -9,12 +9,12 @@ is: a changed document gets a new `body_id` and is parsed afresh.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import msgspec
 
 from chaingate import __version__
+from chaingate.atomic import write_atomic
 from chaingate.registry.interface import ProjectFacts
 
 # Bump when ProjectFacts or the way it is derived from a document changes.
@@ -44,13 +44,5 @@ class FactsCache:
             return None  # missing or unreadable: parse the document again
 
     def put(self, body_id: str, url: str, facts: ProjectFacts) -> None:
-        path = self._path(body_id, url)
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(_encoder.encode(facts))
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        # A cache that cannot be written only costs time.
+        write_atomic(self._path(body_id, url), _encoder.encode(facts))

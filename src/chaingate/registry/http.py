@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaingate import __version__
+from chaingate.atomic import write_atomic
 
 if TYPE_CHECKING:
     import httpx
@@ -125,18 +126,14 @@ class _Cache:
             path.unlink(missing_ok=True)
 
     def store(self, key: str, meta: dict[str, object], body: bytes | None) -> None:
+        """Keep `meta` (and `body`) for `key`. A write that fails costs only a refetch: a
+        body without its meta is never read, and a meta whose body is missing or torn fails
+        the length check in `_body_intact`."""
         meta_path, body_path = self._paths(key)
-        meta_path.parent.mkdir(exist_ok=True)
         meta = {**meta, "key": key}
         if body is not None:
-            _atomic_write(body_path, body)
-        _atomic_write(meta_path, json.dumps(meta).encode())
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{random.randrange(1 << 30)}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+            write_atomic(body_path, body)
+        write_atomic(meta_path, json.dumps(meta).encode())
 
 
 def _max_age(headers: httpx.Headers) -> float | None:
@@ -230,15 +227,8 @@ class HttpClient:
         key = f"{accept} {url}"
         cached = self._cache.load(key) if self._cache and not reload else None
         now = time.time()
-        if cached is not None:
-            meta, body_path = cached
-            fetched = float(meta.get("fetched_at", 0.0))  # type: ignore[arg-type]
-            # The server's max-age when it gave one, else the TTL configured now.
-            server_max_age = meta.get("max_age")
-            fresh_for = self.settings.ttl if server_max_age is None else float(server_max_age)  # type: ignore[arg-type]
-            fresh = now - fetched < fresh_for and not self.settings.refresh
-            if (fresh or self.settings.offline) and _body_intact(body_path, meta):
-                return self._cached(url, meta, body_path)
+        if cached is not None and self._usable(*cached, now):
+            return self._cached(url, *cached)
         if self.settings.offline:
             raise FetchError("not in the cache and --offline was given")
 
@@ -282,6 +272,20 @@ class HttpClient:
         return Response(
             url, resp.status_code, body=body, from_cache=False, fetched_at=now, body_id=body_id
         )
+
+    def answers_from_cache(self, url: str, *, accept: str = "application/json") -> bool:
+        """Whether `fetch(url)` would answer from the cache, without a request."""
+        cached = self._cache.load(f"{accept} {url}") if self._cache else None
+        return cached is not None and self._usable(*cached, time.time())
+
+    def _usable(self, meta: dict[str, object], body_path: Path, now: float) -> bool:
+        """A cached entry answers without a request while fresh (or when offline)."""
+        fetched = float(meta.get("fetched_at", 0.0))  # type: ignore[arg-type]
+        # The server's max-age when it gave one, else the TTL configured now.
+        server_max_age = meta.get("max_age")
+        fresh_for = self.settings.ttl if server_max_age is None else float(server_max_age)  # type: ignore[arg-type]
+        fresh = now - fetched < fresh_for and not self.settings.refresh
+        return (fresh or self.settings.offline) and _body_intact(body_path, meta)
 
     @staticmethod
     def _cached(url: str, meta: dict[str, object], body_path: Path) -> Response:

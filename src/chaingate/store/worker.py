@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import struct
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -30,12 +29,12 @@ from typing import IO, Any, TypeVar
 
 import msgspec
 
+from chaingate.frames import encoder, read_frame, write_frame
 from chaingate.intel.interface import DomainFacts
 from chaingate.registry.interface import ProjectFacts
 from chaingate.store.interface import Observation, ScanRecord, StoreError
 
 T = TypeVar("T")
-_HEADER = struct.Struct(">I")
 
 
 class _Open(msgspec.Struct, tag="open"):
@@ -78,24 +77,6 @@ class _Reply(msgspec.Struct):
     value: msgspec.Raw = msgspec.Raw(b"\xc0")  # msgpack nil
 
 
-_encoder = msgspec.msgpack.Encoder()
-
-
-def _write_frame(out: IO[bytes], payload: bytes) -> None:
-    out.write(_HEADER.pack(len(payload)) + payload)
-    out.flush()
-
-
-def _read_frame(inp: IO[bytes]) -> bytes | None:
-    """One frame, or None at the end of the stream (a torn frame is the end too)."""
-    header = inp.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        return None
-    (size,) = _HEADER.unpack(header)
-    payload = inp.read(size)
-    return payload if len(payload) == size else None
-
-
 class StoreProcess:
     """A `Store` running in a child process. Start it early; use it like a `Store`; always
     `close()` it (that reports any write that failed)."""
@@ -122,7 +103,7 @@ class StoreProcess:
     def _send(self, request: _Request) -> None:
         assert self._proc.stdin is not None
         try:
-            _write_frame(self._proc.stdin, _encoder.encode(request))
+            write_frame(self._proc.stdin, encoder.encode(request))
         except (BrokenPipeError, ValueError):
             raise self._died() from None
         self._pending += 1
@@ -139,7 +120,7 @@ class StoreProcess:
         values: list[msgspec.Raw] = []
         error: str | None = None
         while self._pending:
-            frame = _read_frame(self._proc.stdout)
+            frame = read_frame(self._proc.stdout)
             if frame is None:
                 raise self._died()
             self._pending -= 1
@@ -217,7 +198,7 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> None:
     decoder = msgspec.msgpack.Decoder(_Request)
     store = None
     opened: StoreError | None = None
-    while (frame := _read_frame(inp)) is not None:
+    while (frame := read_frame(inp)) is not None:
         reply: _Reply
         try:
             request = decoder.decode(frame)
@@ -234,13 +215,13 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> None:
                 raise StoreError(str(opened) if opened else "the store was not opened")
             else:
                 value = _answer(store, request)
-            reply = _Reply(value=msgspec.Raw(_encoder.encode(value)))
+            reply = _Reply(value=msgspec.Raw(encoder.encode(value)))
         except StoreError as exc:
             reply = _Reply(error=str(exc))
         except Exception as exc:
             traceback.print_exc()
             reply = _Reply(error=f"the store failed: {type(exc).__name__}: {exc}")
-        _write_frame(out, _encoder.encode(reply))
+        write_frame(out, encoder.encode(reply))
     if store is not None:
         store.close()
 
