@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -18,12 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaingate.policy import ignore
+from chaingate.policy.cel import FINDING_FIELDS, PACKAGE_FIELDS
 from chaingate.policy.ignore import Ignore
 from chaingate.policy.interface import Action, Decision, PolicyError
 from chaingate.policy.policy import (
     DENY_ID,
-    FINDING_FIELDS,
-    PACKAGE_FIELDS,
     Policy,
     blocked,
     decide,
@@ -776,3 +777,23 @@ def test_ignores_are_the_ignore_py_exceptions(tmp_path: Path) -> None:
     pol = policy(tmp_path, EXCEPTION)
     assert pol.ignores == tuple(ignore.load(tmp_path))
     assert isinstance(pol.ignores[0], Ignore)
+
+
+def test_the_cel_interpreter_is_loaded_only_for_a_policy_with_rules(tmp_path: Path) -> None:
+    """Every scan loads the policy; celpy and lark cost ~0.04 s of start-up it need not pay."""
+    plain, ruled = tmp_path / "plain", tmp_path / "ruled"
+    plain.mkdir()
+    ruled.mkdir()
+    (plain / "chaingate.toml").write_text('[severity]\nmedium = "block"\n')
+    (ruled / "chaingate.toml").write_text(
+        '[[rules]]\nname = "x"\nexpr = "finding.id == \'typosquat\'"\naction = "block"\n'
+    )
+    program = (
+        "import sys; from pathlib import Path; from chaingate.policy.policy import load_policy; "
+        "load_policy(Path(sys.argv[1])); print('celpy' in sys.modules, 'lark' in sys.modules)"
+    )
+    for where, expected in ((plain, "False False"), (ruled, "True True")):
+        proc = subprocess.run(
+            [sys.executable, "-c", program, str(where)], capture_output=True, text=True, check=True
+        )
+        assert proc.stdout.strip() == expected, where

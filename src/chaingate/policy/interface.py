@@ -3,6 +3,8 @@ install guard) and every output."""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -40,3 +42,9 @@ class PolicyError(Exception):
     def __init__(self, file: str, line: int | None, message: str) -> None:
         self.file, self.line, self.message = file, line, message
         super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest of `choices`, or "" when none is close."""
+    hint = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""

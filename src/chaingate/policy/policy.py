@@ -9,21 +9,15 @@ an unknown key is a typo, and a typo must never quietly weaken a gate.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import celpy
-import lark
 import tomli as tomllib
-from celpy import celtypes
-from celpy.celparser import CELParseError
-from celpy.evaluation import CELEvalError, base_functions
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -32,11 +26,14 @@ from packaging.version import InvalidVersion, Version
 from chaingate.inventory.interface import Package
 from chaingate.policy import ignore
 from chaingate.policy.ignore import Ignore
-from chaingate.policy.interface import Action, Decision, PolicyError
+from chaingate.policy.interface import Action, Decision, PolicyError, did_you_mean
 from chaingate.registry.interface import ProjectFacts
 from chaingate.result import ScanResult
 from chaingate.signals import registry as sigreg
 from chaingate.signals.interface import Finding, Severity
+
+if TYPE_CHECKING:
+    import celpy
 
 DENY_ID = "policy-deny"  # the finding a deny list raises; not a signal, never excepted
 
@@ -103,7 +100,7 @@ class Rule:
     action: Action
     reason: str | None
     where: str  # "file:line"
-    program: celpy.Runner = field(compare=False, repr=False)
+    program: celpy.Runner = field(compare=False, repr=False)  # policy/cel.py
 
     def describe(self) -> str:
         text = f"rule {self.name!r} ({self.where})"
@@ -220,7 +217,7 @@ class _Source:
         keys = tuple(keys)
         for k in table:
             if k not in keys:
-                did = _did_you_mean(k, keys)
+                did = did_you_mean(k, keys)
                 raise self.error((*path, k), f"unknown key{did}; known: {', '.join(keys)}")
 
     def action(self, value: object, *path: str | int) -> Action:
@@ -245,7 +242,7 @@ def _parse(path: Path, text: str, doc: Mapping[str, Any], base: tuple[str, ...])
     actions: dict[str, Action] = {}
     for k, v in src.table(doc.get("actions", {}), "actions").items():
         if k not in sigreg.SIGNALS:
-            did = _did_you_mean(k, sigreg.SIGNALS)
+            did = did_you_mean(k, sigreg.SIGNALS)
             raise src.error(("actions", k), f"unknown signal id{did}; see docs/signals.md")
         actions[k] = src.action(v, "actions", k)
         where[f"actions.{k}"] = src.where("actions", k)
@@ -351,7 +348,12 @@ def _rules(src: _Source, value: object) -> tuple[Rule, ...]:
                 ("rules", i),
                 f"'reason' is required for an ignore rule ({name}): say why its findings are safe",
             )
-        program = _compile(src, expr, ("rules", i, "expr"))
+        from chaingate.policy import cel  # the CEL interpreter, only for a policy with rules
+
+        try:
+            program = cel.compile_condition(expr)
+        except cel.CelError as exc:
+            raise src.error(("rules", i, "expr"), str(exc)) from None
         out.append(
             Rule(
                 name,
@@ -363,162 +365,6 @@ def _rules(src: _Source, value: object) -> tuple[Rule, ...]:
             )
         )
     return tuple(out)
-
-
-# --- custom rules in CEL -----------------------------------------------------------------------
-
-# What a rule sees. Kept in step with _finding_vars / _package_vars and docs/policy.md.
-FINDING_FIELDS = ("id", "severity", "severity_rank", "package", "version", "message", "evidence")
-PACKAGE_FIELDS = (
-    "name", "version", "direct", "origin", "owners", "organization", "emails", "domains",
-    "latest_version", "first_release", "release_count", "has_facts",
-)  # fmt: skip
-_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
-_TYPE_NAMES = frozenset({
-    "int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
-    "timestamp", "duration", "dyn",
-})  # fmt: skip
-_env: celpy.Environment | None = None
-
-
-def _environment() -> celpy.Environment:
-    global _env
-    if _env is None:  # the interpreter: CEL is walked as a tree, never turned into Python
-        _env = celpy.Environment(runner_class=celpy.InterpretedRunner)
-    return _env
-
-
-def _compile(src: _Source, expr: str, path: tuple[str | int, ...]) -> celpy.Runner:
-    env = _environment()
-    try:
-        ast = env.compile(expr)
-    except CELParseError as exc:
-        lines = expr.splitlines() or [""]
-        row, col = exc.line or 1, exc.column or 1
-        shown = lines[min(row, len(lines)) - 1]
-        raise src.error(
-            path,
-            f"CEL syntax error at line {row}, column {col}:\n    {shown}\n    {' ' * (col - 1)}^",
-        ) from None
-    except Exception as exc:  # the parser's own limits (e.g. nesting depth)
-        raise src.error(path, f"CEL does not compile: {type(exc).__name__}: {exc}") from None
-    problem = _unknown_names(ast)
-    if problem:
-        raise src.error(path, problem)
-    program = env.program(ast)
-    try:  # data-dependent errors are fine here; a condition that is not a condition is not
-        sample = program.evaluate(_SAMPLE)
-    except Exception:
-        return program
-    if not isinstance(sample, CELEvalError | celtypes.BoolType):
-        raise src.error(path, f"must be a condition (true or false), not a {_cel_kind(sample)}")
-    return program
-
-
-def _unknown_names(ast: lark.Tree[Any]) -> str:
-    """A message for the first variable or field a rule cannot have meant, else ""."""
-    bound = set()
-    for node in ast.iter_subtrees():
-        if node.data == "member_dot_arg" and str(node.children[1]) in _MACROS:
-            args = node.children[2]
-            if isinstance(args, lark.Tree) and args.children:
-                var = _plain_ident(args.children[0])
-                if var:
-                    bound.add(var)
-    known = {"finding": FINDING_FIELDS, "package": PACKAGE_FIELDS}
-    functions = {f for f in base_functions if f[0].isalpha()} | _MACROS | {"has", "dyn"}
-    for node in ast.iter_subtrees():
-        call = {"ident_arg": 0, "dot_ident_arg": 0, "member_dot_arg": 1}.get(str(node.data))
-        if call is not None and str(node.children[call]) not in functions:
-            name = str(node.children[call])
-            return f"unknown function {name!r}{_did_you_mean(name, functions)}"
-        if node.data in ("ident", "dot_ident"):
-            name = str(node.children[0])
-            if name not in known and name not in bound and name not in _TYPE_NAMES:
-                did = _did_you_mean(name, known)
-                return f"unknown name {name!r}{did}; a rule sees `finding` and `package`"
-        if node.data == "member_dot":
-            target, member = node.children[0], str(node.children[1])
-            var = _plain_ident(target)
-            if var in known and member not in known[var]:
-                did = _did_you_mean(member, known[var])
-                return f"{var} has no field {member!r}{did}; it has {', '.join(known[var])}"
-    return ""
-
-
-def _plain_ident(node: object) -> str | None:
-    """`finding` for the tree of the bare name `finding` (member > primary > ident)."""
-    while isinstance(node, lark.Tree) and len(node.children) == 1:
-        if node.data in ("ident", "dot_ident"):
-            return str(node.children[0])
-        node = node.children[0]
-    return None
-
-
-def _cel(value: object) -> Any:
-    """A JSON-like Python value as a CEL value (dates as ISO strings, anything else as text)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return celtypes.BoolType(value)
-    if isinstance(value, int):
-        return celtypes.IntType(value)
-    if isinstance(value, float):
-        return celtypes.DoubleType(value)
-    if isinstance(value, str):
-        return celtypes.StringType(value)
-    if isinstance(value, datetime | date):
-        return celtypes.StringType(value.isoformat())
-    if isinstance(value, Mapping):
-        return celtypes.MapType({celtypes.StringType(str(k)): _cel(v) for k, v in value.items()})
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        return celtypes.ListType([_cel(v) for v in items])
-    return celtypes.StringType(str(value))
-
-
-def _cel_kind(value: object) -> str:
-    return type(value).__name__.removesuffix("Type").lower() or "value"
-
-
-def _finding_vars(f: Finding) -> dict[str, object]:
-    return {
-        "id": f.id,
-        "severity": f.severity.label,
-        "severity_rank": int(f.severity),
-        "package": f.package,
-        "version": f.version,
-        "message": f.message,
-        "evidence": f.evidence,
-    }
-
-
-def _package_vars(
-    name: str | None, version: str | None, p: Package | None, facts: ProjectFacts | None
-) -> dict[str, object]:
-    uploads = [r.uploaded_at for r in facts.releases if r.uploaded_at] if facts else []
-    first = min(uploads).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if uploads else None
-    people = facts.people if facts else ()
-    return {
-        "name": name,
-        "version": p.version if p else version,
-        "direct": p.direct if p else False,
-        "origin": p.origin.value if p else None,
-        "owners": [a.user for a in facts.owners] if facts else [],
-        "organization": facts.organization if facts else None,
-        "emails": [person.email for person in people],
-        "domains": sorted({person.domain for person in people}),
-        "latest_version": facts.latest_version if facts else None,
-        "first_release": first,
-        "release_count": len(facts.releases) if facts else 0,
-        "has_facts": facts is not None,
-    }
-
-
-_SAMPLE = {
-    "finding": _cel(_finding_vars(Finding("sample", Severity.INFO, "sample", "1.0", "sample"))),
-    "package": _cel(_package_vars("sample", "1.0", None, None)),
-}
 
 
 # --- deciding --------------------------------------------------------------------------------
@@ -556,20 +402,15 @@ def _excepted(f: Finding, by: Ignore) -> Decision:
 
 def _decide(f: Finding, p: Package | None, facts: ProjectFacts | None, pol: Policy) -> Decision:
     if pol.rules:
-        activation = {
-            "finding": _cel(_finding_vars(f)),
-            "package": _cel(_package_vars(f.package, f.version, p, facts)),
-        }
+        from chaingate.policy import cel
+
         for r in pol.rules:
-            try:
-                value: object = r.program.evaluate(activation)
-            except Exception as exc:
-                value = exc
-            if isinstance(value, celtypes.BoolType):
-                if value:
-                    return Decision(f, r.action, r.describe())
+            holds = cel.holds(r.program, f, p, facts)
+            if holds is True:
+                return Decision(f, r.action, r.describe())
+            if holds is False:
                 continue
-            why = _eval_error(value)
+            why = holds
             return Decision(
                 f,
                 Action.BLOCK,
@@ -588,13 +429,6 @@ def _decide(f: Finding, p: Package | None, facts: ProjectFacts | None, pol: Poli
         if allowed:
             return Decision(f, Action.WARN, f"{rule}, lowered to warn: {allowed}")
     return Decision(f, action, rule)
-
-
-def _eval_error(value: object) -> str:
-    if isinstance(value, Exception):  # CELEvalError too, raised or returned
-        text = str(value.args[0]) if value.args else type(value).__name__
-        return text.split(" (in activation", 1)[0][:200]
-    return f"gave a {_cel_kind(value)}, not true or false"
 
 
 def _allowed(f: Finding, p: Package | None, facts: ProjectFacts | None, allow: Lists) -> str:
@@ -700,11 +534,6 @@ class _Lines:
 
 def _split(dotted: str) -> tuple[str, ...]:
     return tuple(p.strip("\"'") for p in _PART.findall(dotted))
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    hint = difflib.get_close_matches(word, sorted(choices), n=1)
-    return f" (did you mean {hint[0]!r}?)" if hint else ""
 
 
 def _kind(value: object) -> str:
