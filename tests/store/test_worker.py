@@ -101,3 +101,32 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "alembi
         [sys.executable, "-c", program], capture_output=True, text=True, cwd=root, check=True
     )
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_scan_starts_its_store_once_it_went_to_the_network_and_is_in_its_tail(
+    tmp_path: Path,
+) -> None:
+    from chaingate.scan import _StoreStarter
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    seen: list[tuple[int, int]] = []
+
+    cached = _StoreStarter(url, lambda done, total: seen.append((done, total)))
+    for done in range(1, 11):
+        cached.progress(done, 10)
+    assert cached.store is None  # every answer from the cache: no store process
+    assert seen == [(d, 10) for d in range(1, 11)]  # the scan's own progress still reported
+
+    networked = _StoreStarter(url, None)
+    networked.network()
+    networked.progress(7, 10)
+    assert networked.store is None  # the download's busy middle
+    networked.progress(8, 10)
+    assert networked.store is not None
+    networked.close()
+
+    late = _StoreStarter(url, None)  # the first request comes after 80% are in
+    late.progress(9, 10)
+    late.network()
+    assert late.store is not None
+    late.close()
