@@ -1,16 +1,33 @@
-"""Length-prefixed frames on a pipe, for chaingate's helper processes (`store/worker.py`,
-`fetchworker.py`): a 4-byte big-endian length, then that many bytes of msgpack."""
+"""chaingate's helper processes (`store/worker.py`, `registry/helper.py`): how they are
+started, and the length-prefixed frames they talk in on their pipes (a 4-byte big-endian
+length, then that many bytes of msgpack)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import struct
+import sys
 from pathlib import Path
 from typing import IO, Any
 
 import msgspec
 
 _HEADER = struct.Struct(">I")
+
+
+def helper_command(module: str) -> list[str]:
+    """The command that runs `python -m <module>` with this interpreter."""
+    return [sys.executable, "-m", module]
+
+
+def helper_env() -> dict[str, str]:
+    """The environment for a helper: this one, with this very chaingate first on the path
+    (wherever it was imported from)."""
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+    return env
 
 
 def _enc_hook(obj: object) -> object:

@@ -16,11 +16,19 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Collection, Mapping
-from pathlib import Path
 
 import msgspec
 
-from chaingate.frames import decoder, encoder, frame, read_frame, read_frame_async, write_frame
+from chaingate.frames import (
+    decoder,
+    encoder,
+    frame,
+    helper_command,
+    helper_env,
+    read_frame,
+    read_frame_async,
+    write_frame,
+)
 from chaingate.registry.collect import Fetched, collect
 from chaingate.registry.http import HttpSettings
 from chaingate.registry.interface import ProjectFacts, Vulnerability
@@ -46,7 +54,7 @@ class _Done(msgspec.Struct, tag="done"):
 
 
 _Message = _Tick | _Done
-COMMAND = (sys.executable, "-m", "chaingate.registry.helper")
+COMMAND = tuple(helper_command("chaingate.registry.helper"))
 
 
 async def collect_in_helper(
@@ -57,12 +65,12 @@ async def collect_in_helper(
 ) -> Fetched | None:
     """Run `collect()` for `wanted` in a helper process: its result, or None when the helper
     did not deliver one."""
-    env = dict(os.environ)
-    here = str(Path(__file__).resolve().parents[2])  # the helper imports this very chaingate
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
     try:
         proc = await asyncio.create_subprocess_exec(
-            *COMMAND, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env
+            *COMMAND,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=helper_env(),
         )
     except OSError as exc:
         print(f"chaingate: warning: cannot start a fetch helper: {exc}", file=sys.stderr)

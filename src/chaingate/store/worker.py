@@ -24,12 +24,11 @@ import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import msgspec
 
-from chaingate.frames import encoder, read_frame, write_frame
+from chaingate.frames import encoder, helper_command, helper_env, read_frame, write_frame
 from chaingate.intel.interface import DomainFacts
 from chaingate.registry.interface import ProjectFacts
 from chaingate.store.interface import Observation, ScanRecord, StoreError
@@ -83,16 +82,12 @@ class StoreProcess:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        env = dict(os.environ)
-        # The child imports this very chaingate, wherever it was imported from.
-        here = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "chaingate.store.worker"],
+                helper_command("chaingate.store.worker"),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                env=env,
+                env=helper_env(),
             )
         except OSError as exc:
             raise StoreError(f"cannot start the store process: {exc}") from None
