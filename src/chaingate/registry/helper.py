@@ -114,6 +114,13 @@ async def collect_in_helper(
 
 
 def main() -> None:
+    try:
+        _serve()
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the parent says so
+        os._exit(130)
+
+
+def _serve() -> None:
     payload = read_frame(sys.stdin.buffer)
     if payload is None:
         os._exit(2)
