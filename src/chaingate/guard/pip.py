@@ -41,7 +41,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -567,21 +567,40 @@ def install(
             for i in hashed:
                 (found / files[i.key].name).symlink_to(files[i.key].absolute())
             local = ["--no-index", "--find-links", str(found)]
-        for items, extra in ((hashed, ["--require-hashes", *local]), (unhashed, [])):
-            if not items:
-                continue
-            pinned = Path(tmp) / "pinned.txt"
-            pinned.write_text("".join(f"{i.requirement_line()}\n" for i in items), "utf-8")
-            command = [
+
+        def command(extra: Sequence[str], pinned: Path) -> list[str]:
+            return [
                 python, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps",
                 *extra, "-r", str(pinned), *plan.args.pass_through,
             ]  # fmt: skip
-            try:
-                code = subprocess.run(command, check=False).returncode
-            except OSError as exc:
-                raise GuardError(f"cannot run {python}: {exc}") from exc
-            if code != 0:
-                return code
+
+        runs: list[tuple[Sequence[Planned], Sequence[str]]] = [
+            (hashed, ["--require-hashes", *local]),
+            (unhashed, []),
+        ]
+        return run_pinned(runs, command, Path(tmp), python)
+
+
+def run_pinned(
+    runs: Iterable[tuple[Sequence[Planned], Sequence[str]]],
+    command: Callable[[Sequence[str], Path], list[str]],
+    tmp: Path,
+    tool: str,
+) -> int:
+    """Install each run of items (skipping empty ones) from a requirements file of their
+    pinned lines in `tmp`: `command(extra_args, file)` is the installer's command line. The
+    first failing exit code, else 0."""
+    for items, extra in runs:
+        if not items:
+            continue
+        pinned = tmp / "pinned.txt"
+        pinned.write_text("".join(f"{i.requirement_line()}\n" for i in items), "utf-8")
+        try:
+            code = subprocess.run(command(extra, pinned), check=False).returncode
+        except OSError as exc:
+            raise GuardError(f"cannot run {tool}: {exc}") from exc
+        if code != 0:
+            return code
     return 0
 
 

@@ -75,6 +75,7 @@ from chaingate.guard.pip import (
     _Option,
     option_table,
     parse_words,
+    run_pinned,
     severity_gate,
 )
 from chaingate.guard.pip import explain as explain_pip
@@ -870,22 +871,18 @@ def install(plan: UvPlan, *, python: str | None = None, uv: str | None = None) -
     hashed = [i for i in plan.items if i.hash is not None]
     unhashed = [i for i in plan.items if i.hash is None]
     with tempfile.TemporaryDirectory(prefix="chaingate-guard-") as tmp:
-        for items, extra in ((hashed, ["--require-hashes"]), (unhashed, [])):
-            if not items:
-                continue
-            pinned = Path(tmp) / "pinned.txt"
-            pinned.write_text("".join(f"{i.requirement_line()}\n" for i in items), "utf-8")
-            command = [
+
+        def command(extra: Sequence[str], pinned: Path) -> list[str]:
+            return [
                 uv, "pip", "install", *_python_args(args, python), "--no-deps", *extra,
                 "-r", str(pinned), *args.pass_through,
             ]  # fmt: skip
-            try:
-                code = subprocess.run(command, check=False).returncode
-            except OSError as exc:
-                raise GuardError(f"cannot run {uv}: {exc}") from exc
-            if code != 0:
-                return code
-    return 0
+
+        runs: list[tuple[Sequence[Planned], Sequence[str]]] = [
+            (hashed, ["--require-hashes"]),
+            (unhashed, []),
+        ]
+        return run_pinned(runs, command, Path(tmp), uv)
 
 
 # --- the verdict ---------------------------------------------------------------------------
