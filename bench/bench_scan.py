@@ -160,7 +160,7 @@ def run_scan(
 # process, not by the command).
 IMPORTS = (
     "import chaingate.cli, chaingate.scan, chaingate.inventory.build, chaingate.registry.http, "
-    "chaingate.report.json, chaingate.signals.registry, chaingate.signals.typosquat, typer, "
+    "chaingate.report.json, chaingate.signals.registry, chaingate.signals.typosquat, click, "
     "httpx; chaingate.signals.registry.load_all()"
 )
 

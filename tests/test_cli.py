@@ -245,3 +245,45 @@ def test_broken_resolver_gives_no_domain_findings_and_says_why(
     assert "gmail.com" in doc["checks"]["dns"]["reason"]
     text = run(pypi_server, tmp_path, "scan", "--no-resolve", "--now", NOW).stdout
     assert "dns" in text.lower() and "unavailable" in text.lower()
+
+
+def test_shared_options_reach_the_scan(
+    pypi_server: PyPIServer,
+    dns_server: DnsServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The options scan, check, diff and domains share, given on the command line instead of
+    through CHAINGATE_* variables, each change what the scan does."""
+    monkeypatch.delenv("CHAINGATE_DNS_SERVERS")
+    write(tmp_path / "requirements.txt", "requests==2.32.5\nsix==1.17.0\n")
+    db, cache = tmp_path / "given.db", tmp_path / "given-cache"
+    args = [
+        "scan", "--no-resolve", "-f", "json", "--now", NOW, "--db", f"sqlite:///{db}",
+        "--cache-dir", str(cache), "--cache-ttl", "60", "--concurrency", "2", "--timeout", "5",
+        "--retries", "0", "--dns-server", "192.0.2.1:9", "--dns-server", dns_server.spec,
+        "--domain-ttl", "1", "--dns-timeout", "0.5",
+    ]  # fmt: skip
+    for command in ("scan", "check", "domains"):
+        proc = run(pypi_server, tmp_path, command, *args[1:])
+        assert proc.returncode in (0, 1), proc.stderr
+        doc = json.loads(proc.stdout)
+        checks = doc.get("scan", doc)["checks"]  # check wraps the scan document
+        # The second server answers the canaries: DNS is usable although the first is dead.
+        assert checks["dns"]["status"] == "ok", command
+    assert db.exists() and not (tmp_path / "store.db").exists()
+    assert any(cache.rglob("*.meta")) and not (tmp_path / "cache").exists()
+    # --offline with the cache just filled: no request, same packages.
+    proc = run(pypi_server, tmp_path, *args, "--offline", "--no-domain-checks")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["incomplete"] == []
+
+    # --cooldown: requests 2.32.5 (August 2025) is "new" only under a cooldown of years.
+    def new_releases(*extra: str) -> list[str]:
+        proc = run(pypi_server, tmp_path, *args, "--no-domain-checks", *extra)
+        doc = json.loads(proc.stdout)
+        return [f["package"] for f in doc["findings"] if f["id"] == "new-release"]
+
+    assert new_releases() == []
+    assert "requests" in new_releases("--cooldown", "100000")
+    assert run(pypi_server, tmp_path, *args, "--cooldown", "bogus").returncode == 2

@@ -9,15 +9,16 @@ Exit codes (the one place they are defined):
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import typer
+import click
 
 from chaingate import __version__
 
@@ -31,16 +32,26 @@ if TYPE_CHECKING:
     from chaingate.signals.registry import Thresholds
 
 T = TypeVar("T")
+Command = Callable[..., None]
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
-app = typer.Typer(
+# Every command shows its defaults in --help and takes -h as well as --help.
+_CONTEXT = {"show_default": True, "help_option_names": ["-h", "--help"]}
+
+
+@click.group(
     name="chaingate",
     help="Whom does your project trust? Supply-chain risk from the people behind your "
     "dependencies.",
     no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+    context_settings=_CONTEXT,
 )
+@click.version_option(
+    __version__, "--version", prog_name="chaingate", message="%(prog)s %(version)s",
+    help="Show version.",
+)  # fmt: skip
+def app() -> None:
+    """chaingate: inventory, registry facts, author and release signals."""
 
 
 class Format(StrEnum):
@@ -53,22 +64,7 @@ class Format(StrEnum):
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print `chaingate: <message>` on stderr and exit; never a traceback for bad input."""
     print(f"chaingate: {message}", file=sys.stderr)
-    raise typer.Exit(code)
-
-
-def _version(value: bool) -> None:
-    if value:
-        print(f"chaingate {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
-    ] = False,
-) -> None:
-    """chaingate: inventory, registry facts, author and release signals."""
+    raise click.exceptions.Exit(code)
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -81,117 +77,67 @@ def _parse_now(value: str | None) -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-# Options shared by the commands that analyse a project (scan, domains).
-PathArg = Annotated[
-    Path | None,
-    typer.Argument(
-        help="Project directory or one manifest / lock file (default: the current "
-        "directory). With --env: a virtualenv (default: this interpreter).",
-        show_default=False,
-    ),
-]
-EnvOpt = Annotated[
-    bool, typer.Option("--env", help="Scan an installed environment instead of files.")
-]
-NoResolveOpt = Annotated[
-    bool,
-    typer.Option(
-        "--no-resolve", help="Take the input as complete: do not resolve unpinned requirements."
-    ),
-]
-IndexOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--index-url",
-        "-i",
-        help="PyPI-compatible index: its base (https://pypi.org) or its /simple URL. "
-        "Default: CHAINGATE_INDEX_URL, then pip's index-url, then https://pypi.org.",
-        show_default=False,
-    ),
-]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        help="SQLAlchemy database URL for observations over time (default: CHAINGATE_DB, "
-        "else SQLite in the user data directory).",
-        show_default=False,
-    ),
-]
-NoDbOpt = Annotated[
-    bool, typer.Option("--no-db", help="Keep no history (ownership-change is unavailable).")
-]
-CacheDirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        help="Cache directory (default: CHAINGATE_CACHE_DIR or the user cache directory).",
-        show_default=False,
-    ),
-]
-CacheTtlOpt = Annotated[
-    float,
-    typer.Option(
-        help="Seconds a cached document stays fresh when the index does not say "
-        "(pypi.org says 900)."
-    ),
-]
-RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Revalidate every cached document.")]
-OfflineOpt = Annotated[
-    bool,
-    typer.Option("--offline", help="Use only the cache; a miss makes the package incomplete."),
-]
-ConcurrencyOpt = Annotated[int, typer.Option(min=1, max=128, help="Parallel requests.")]
-TimeoutOpt = Annotated[float, typer.Option(min=0.1, help="Seconds per request.")]
-RetriesOpt = Annotated[int, typer.Option(min=0, max=10, help="Retries per request.")]
-NowOpt = Annotated[
-    str | None,
-    typer.Option(
-        help="Evaluate as of this ISO 8601 time (replaying an incident).", show_default=False
-    ),
-]
-DnsServerOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--dns-server",
-        help="DNS server HOST[:PORT] for email-domain checks; repeatable (default: "
-        "CHAINGATE_DNS_SERVERS, comma-separated, else the system's resolver).",
-        show_default=False,
-    ),
-]
-NoDomainsOpt = Annotated[
-    bool,
-    typer.Option(
-        "--no-domain-checks", help="Skip DNS and RDAP checks of maintainer email domains."
-    ),
-]
-DomainTtlOpt = Annotated[
-    float, typer.Option(help="Hours a domain's DNS / RDAP answers are reused.")
-]
-DnsTimeoutOpt = Annotated[float, typer.Option(min=0.1, help="Seconds per DNS query.")]
-CooldownOpt = Annotated[
-    float | None,
-    typer.Option(
-        help="Hours a release is 'new' (new-release); default: the policy's, 72.",
-        show_default=False,
-    ),
-]
-DeepOpt = Annotated[
-    bool,
-    typer.Option(
-        "--deep",
-        help="Also read every package's code: the file pip would install here, downloaded, "
-        "verified and analysed without running it (see `chaingate inspect`).",
-    ),
-]
-FailOnOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--fail-on",
-        help="Also block every finding of this severity or higher (critical, high, medium, "
-        "low, info), whatever the policy says.",
-        show_default=False,
-    ),
-]
+def _options(*decorators: Callable[[Command], Command]) -> Callable[[Command], Command]:
+    """Several click parameters as one decorator, listed in --help in the order given."""
+
+    def apply(f: Command) -> Command:
+        for decorate in reversed(decorators):
+            f = decorate(f)
+        return f
+
+    return apply
+
+
+def _format_option(kind: type[StrEnum], default: StrEnum) -> Callable[[Command], Command]:
+    choices = click.Choice([member.value for member in kind])
+    return click.option(
+        "--format", "-f", "fmt", type=choices, default=default.value, help="Output format."
+    )
+
+
+def _fail_incomplete_option(what: str = "any package") -> Callable[[Command], Command]:
+    return click.option(
+        "--fail-incomplete", is_flag=True, help=f"Exit 3 when {what} could not be analysed."
+    )
+
+
+_path_type = click.Path(path_type=Path)
+_index_option = click.option(
+    "--index-url",
+    "-i",
+    help="PyPI-compatible index: its base (https://pypi.org) or its /simple URL. "
+    "Default: CHAINGATE_INDEX_URL, then pip's index-url, then https://pypi.org.",
+)
+_output_option = click.option(
+    "--output", "-o", type=_path_type, metavar="FILE", help="Write the report to FILE."
+)
+_cache_dir_option = click.option(
+    "--cache-dir",
+    type=_path_type,
+    help="Cache directory (default: CHAINGATE_CACHE_DIR or the user cache directory).",
+)
+
+
+def _timeout_option(default: float) -> Callable[[Command], Command]:
+    return click.option(
+        "--timeout", type=click.FloatRange(min=0.1), default=default, help="Seconds per request."
+    )
+
+
+_retries_option = click.option(
+    "--retries", type=click.IntRange(0, 10), default=3, help="Retries per request."
+)
+_policy_option = click.option(
+    "--policy",
+    type=_path_type,
+    help="Policy file (chaingate.toml form). Default: [tool.chaingate] in the project's "
+    "pyproject.toml, or a chaingate.toml beside it.",
+)
+_fail_on_policy_option = click.option(
+    "--fail-on",
+    help="Also block every finding of this severity or higher (critical, high, medium, "
+    "low, info), whatever the policy says.",
+)
 
 
 @dataclass(frozen=True)
@@ -218,6 +164,122 @@ class _Common:
     dns_timeout: float
     cooldown: float | None = None  # hours; None: the policy's (default 72)
     deep: bool = False  # read every package's code
+
+
+_PATH_HELP = (
+    "PATH: a project directory or one manifest / lock file (default: the current directory)"
+)
+_ENV_PATH_HELP = "; with --env, a virtualenv (default: this interpreter)"
+
+
+def _project_options(
+    *, env: bool = True, domain_switch: bool = True, cooldown: bool = True, deep: bool = True
+) -> Callable[[Command], Command]:
+    """The options shared by the commands that analyse a project (scan, check, diff,
+    domains), gathered into one `_Common` passed as the command's first argument. The flags
+    name the options a command leaves out."""
+    params: list[Callable[[Command], Command]] = [
+        click.argument("path", required=False, type=_path_type),
+        click.option(
+            "--no-resolve",
+            is_flag=True,
+            help="Take the input as complete: do not resolve unpinned requirements.",
+        ),
+        _index_option,
+        click.option(
+            "--db",
+            help="SQLAlchemy database URL for observations over time (default: CHAINGATE_DB, "
+            "else SQLite in the user data directory).",
+        ),
+        click.option(
+            "--no-db", is_flag=True, help="Keep no history (ownership-change is unavailable)."
+        ),
+        _cache_dir_option,
+        click.option(
+            "--cache-ttl",
+            type=float,
+            default=900.0,
+            help="Seconds a cached document stays fresh when the index does not say "
+            "(pypi.org says 900).",
+        ),
+        click.option("--refresh", is_flag=True, help="Revalidate every cached document."),
+        click.option(
+            "--offline",
+            is_flag=True,
+            help="Use only the cache; a miss makes the package incomplete.",
+        ),
+        click.option(
+            "--concurrency", type=click.IntRange(1, 128), default=16, help="Parallel requests."
+        ),
+        _timeout_option(20.0),
+        _retries_option,
+        click.option(
+            "--dns-server",
+            multiple=True,
+            metavar="HOST[:PORT]",
+            help="DNS server for email-domain checks; repeatable (default: "
+            "CHAINGATE_DNS_SERVERS, comma-separated, else the system's resolver).",
+        ),
+        click.option(
+            "--domain-ttl",
+            type=float,
+            default=24.0,
+            help="Hours a domain's DNS / RDAP answers are reused.",
+        ),
+        click.option(
+            "--dns-timeout",
+            type=click.FloatRange(min=0.1),
+            default=2.0,
+            help="Seconds per DNS query.",
+        ),
+        click.option("--now", help="Evaluate as of this ISO 8601 time (replaying an incident)."),
+    ]
+    if env:
+        env_option = click.option(
+            "--env", is_flag=True, help="Scan an installed environment instead of files."
+        )
+        params.insert(1, env_option)
+    if domain_switch:
+        params.append(
+            click.option(
+                "--no-domain-checks",
+                is_flag=True,
+                help="Skip DNS and RDAP checks of maintainer email domains.",
+            )
+        )
+    if cooldown:
+        params.append(
+            click.option(
+                "--cooldown",
+                type=float,
+                help="Hours a release is 'new' (new-release); default: the policy's, 72.",
+            )
+        )
+    if deep:
+        params.append(
+            click.option(
+                "--deep",
+                is_flag=True,
+                help="Also read every package's code: the file pip would install here, "
+                "downloaded, verified and analysed without running it (see `chaingate "
+                "inspect`).",
+            )
+        )
+    names = [f.name for f in fields(_Common)]
+
+    def decorate(f: Command) -> Command:
+        @functools.wraps(f)
+        def command(**kw: Any) -> None:
+            shared = {name: kw.pop(name, None) for name in names}
+            shared["dns_server"] = list(shared["dns_server"] or ()) or None
+            for flag in ("env", "no_domain_checks", "deep"):
+                shared[flag] = bool(shared[flag])
+            f(_Common(**shared), **kw)
+
+        command.__doc__ = f"{f.__doc__}\n\n{_PATH_HELP}{_ENV_PATH_HELP if env else ''}."
+        return _options(*params)(command)
+
+    return decorate
 
 
 def _prepare(
@@ -308,40 +370,17 @@ def _run(work: Callable[[Progress | None], T]) -> T:
 
 
 @app.command()
+@_format_option(Format, Format.text)
+@_output_option
+@click.option(
+    "--fail-on",
+    default="high",
+    help="Exit 1 when a finding has this severity or higher (critical, high, medium, low, info).",
+)
+@_fail_incomplete_option()
+@_project_options()
 def scan(
-    path: PathArg = None,
-    env: EnvOpt = False,
-    no_resolve: NoResolveOpt = False,
-    index_url: IndexOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    output: OutputOpt = None,
-    fail_on: Annotated[
-        str,
-        typer.Option(
-            help="Exit 1 when a finding has this severity or higher "
-            "(critical, high, medium, low, info)."
-        ),
-    ] = "high",
-    fail_incomplete: Annotated[
-        bool,
-        typer.Option("--fail-incomplete", help="Exit 3 when any package could not be analysed."),
-    ] = False,
-    db: DbOpt = None,
-    no_db: NoDbOpt = False,
-    cache_dir: CacheDirOpt = None,
-    cache_ttl: CacheTtlOpt = 900.0,
-    refresh: RefreshOpt = False,
-    offline: OfflineOpt = False,
-    concurrency: ConcurrencyOpt = 16,
-    timeout: TimeoutOpt = 20.0,
-    retries: RetriesOpt = 3,
-    cooldown: CooldownOpt = None,
-    dns_server: DnsServerOpt = None,
-    no_domain_checks: NoDomainsOpt = False,
-    domain_ttl: DomainTtlOpt = 24.0,
-    dns_timeout: DnsTimeoutOpt = 2.0,
-    now: NowOpt = None,
-    deep: DeepOpt = False,
+    common: _Common, fmt: str, output: Path | None, fail_on: str, fail_incomplete: bool
 ) -> None:
     """Show whom a project trusts and flag author, release and email-domain risk."""
     from chaingate.signals.interface import Severity
@@ -350,62 +389,29 @@ def scan(
         threshold = Severity.parse(fail_on)
     except ValueError as exc:
         fail(f"--fail-on: {exc}")
-    result = _analyse(
-        _Common(
-            path, env, no_resolve, index_url, db, no_db, cache_dir, cache_ttl, refresh, offline,
-            concurrency, timeout, retries, now, dns_server, no_domain_checks, domain_ttl,
-            dns_timeout, cooldown, deep,
-        )
-    )  # fmt: skip
-    _emit(result, fmt, output)
+    result = _analyse(common)
+    _emit(result, Format(fmt), output)
     worst = result.worst()
     if worst is not None and worst >= threshold:
-        raise typer.Exit(EXIT_FINDINGS)
+        raise click.exceptions.Exit(EXIT_FINDINGS)
     if fail_incomplete and result.incomplete:
-        raise typer.Exit(EXIT_INCOMPLETE)
-
-
-PolicyOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--policy",
-        help="Policy file (chaingate.toml form). Default: [tool.chaingate] in the project's "
-        "pyproject.toml, or a chaingate.toml beside it.",
-        show_default=False,
-    ),
-]
+        raise click.exceptions.Exit(EXIT_INCOMPLETE)
 
 
 @app.command()
+@_policy_option
+@_format_option(Format, Format.text)
+@_output_option
+@_fail_on_policy_option
+@_fail_incomplete_option()
+@_project_options()
 def check(
-    path: PathArg = None,
-    env: EnvOpt = False,
-    no_resolve: NoResolveOpt = False,
-    index_url: IndexOpt = None,
-    policy: PolicyOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    output: OutputOpt = None,
-    fail_on: FailOnOpt = None,
-    fail_incomplete: Annotated[
-        bool,
-        typer.Option("--fail-incomplete", help="Exit 3 when any package could not be analysed."),
-    ] = False,
-    db: DbOpt = None,
-    no_db: NoDbOpt = False,
-    cache_dir: CacheDirOpt = None,
-    cache_ttl: CacheTtlOpt = 900.0,
-    refresh: RefreshOpt = False,
-    offline: OfflineOpt = False,
-    concurrency: ConcurrencyOpt = 16,
-    timeout: TimeoutOpt = 20.0,
-    retries: RetriesOpt = 3,
-    cooldown: CooldownOpt = None,
-    dns_server: DnsServerOpt = None,
-    no_domain_checks: NoDomainsOpt = False,
-    domain_ttl: DomainTtlOpt = 24.0,
-    dns_timeout: DnsTimeoutOpt = 2.0,
-    now: NowOpt = None,
-    deep: DeepOpt = False,
+    common: _Common,
+    policy: Path | None,
+    fmt: str,
+    output: Path | None,
+    fail_on: str | None,
+    fail_incomplete: bool,
 ) -> None:
     """The CI gate: scan, apply the policy, and exit 1 when anything is blocked, with one
     screen per block saying what, why, the evidence, and how to fix or except it."""
@@ -413,22 +419,17 @@ def check(
     from chaingate.policy.policy import decide, load_policy
 
     try:
-        pol = load_policy(path or Path("."), policy)
+        pol = load_policy(common.path or Path("."), policy)
     except PolicyError as exc:
         fail(str(exc))
-    common = _Common(
-        path, env, no_resolve, index_url, db, no_db, cache_dir, cache_ttl, refresh, offline,
-        concurrency, timeout, retries, now, dns_server, no_domain_checks, domain_ttl, dns_timeout,
-        cooldown, deep,
-    )  # fmt: skip
     result = _analyse(common, thresholds=pol.thresholds, ignores=pol.ignores)
-    today = (_parse_now(now) or datetime.now(UTC)).date()
+    today = (_parse_now(common.now) or datetime.now(UTC)).date()
     decisions = decide(result, _with_fail_on(pol, fail_on), today)
-    _emit_gate(result, decisions, fmt, output)
+    _emit_gate(result, decisions, Format(fmt), output)
     if any(d.action is Action.BLOCK for d in decisions):
-        raise typer.Exit(EXIT_FINDINGS)
+        raise click.exceptions.Exit(EXIT_FINDINGS)
     if fail_incomplete and result.incomplete:
-        raise typer.Exit(EXIT_INCOMPLETE)
+        raise click.exceptions.Exit(EXIT_INCOMPLETE)
 
 
 def _emit_gate(
@@ -480,44 +481,26 @@ def _write(text: str, output: Path | None) -> None:
 
 
 @app.command()
+@click.option(
+    "--base",
+    required=True,
+    help="Git ref to compare with (e.g. origin/main, HEAD~1), or an older copy of the "
+    "manifest / lock file.",
+)
+@_policy_option
+@_format_option(Format, Format.text)
+@_output_option
+@_fail_on_policy_option
+@_fail_incomplete_option("an introduced package")
+@_project_options(env=False, deep=False)
 def diff(
-    base: Annotated[
-        str,
-        typer.Option(
-            "--base",
-            help="Git ref to compare with (e.g. origin/main, HEAD~1), or an older "
-            "copy of the manifest / lock file.",
-            show_default=False,
-        ),
-    ],
-    path: PathArg = None,
-    no_resolve: NoResolveOpt = False,
-    index_url: IndexOpt = None,
-    policy: PolicyOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    output: OutputOpt = None,
-    fail_on: FailOnOpt = None,
-    fail_incomplete: Annotated[
-        bool,
-        typer.Option(
-            "--fail-incomplete", help="Exit 3 when an introduced package could not be analysed."
-        ),
-    ] = False,
-    db: DbOpt = None,
-    no_db: NoDbOpt = False,
-    cache_dir: CacheDirOpt = None,
-    cache_ttl: CacheTtlOpt = 900.0,
-    refresh: RefreshOpt = False,
-    offline: OfflineOpt = False,
-    concurrency: ConcurrencyOpt = 16,
-    timeout: TimeoutOpt = 20.0,
-    retries: RetriesOpt = 3,
-    cooldown: CooldownOpt = None,
-    dns_server: DnsServerOpt = None,
-    no_domain_checks: NoDomainsOpt = False,
-    domain_ttl: DomainTtlOpt = 24.0,
-    dns_timeout: DnsTimeoutOpt = 2.0,
-    now: NowOpt = None,
+    common: _Common,
+    base: str,
+    policy: Path | None,
+    fmt: str,
+    output: Path | None,
+    fail_on: str | None,
+    fail_incomplete: bool,
 ) -> None:
     """Judge a change on its own risk: only the packages, versions and findings it
     introduces compared with --base. Exit codes as for check."""
@@ -528,25 +511,20 @@ def diff(
     from chaingate.policy.policy import decide, load_policy
     from chaingate.report.diff import print_to, render_diff
 
-    target = path or Path(".")
+    target = common.path or Path(".")
     try:
         pol = load_policy(target, policy)
     except PolicyError as exc:
         fail(str(exc))
-    common = _Common(
-        path, False, no_resolve, index_url, db, no_db, cache_dir, cache_ttl, refresh, offline,
-        concurrency, timeout, retries, now, dns_server, no_domain_checks, domain_ttl, dns_timeout,
-        cooldown,
-    )  # fmt: skip
     opts, head_inventory = _prepare(common, thresholds=pol.thresholds, ignores=pol.ignores)
-    index, _ = config.index_url(index_url)
+    index, _ = config.index_url(common.index_url)
     try:
         with open_base(base, target) as b:
             if b.target is None:
                 base_inventory = empty_inventory(base)
             else:
                 base_inventory = replace(
-                    _inventory(b.target, env=False, resolve=not no_resolve, index=index),
+                    _inventory(b.target, env=False, resolve=not common.no_resolve, index=index),
                     root=base,
                 )
             result = _run(
@@ -559,7 +537,7 @@ def diff(
         fail(str(exc))
     except InventoryError as exc:
         fail(f"at --base {base}: {exc}")
-    today = (_parse_now(now) or datetime.now(UTC)).date()
+    today = (_parse_now(common.now) or datetime.now(UTC)).date()
     decisions = [
         d
         for d in decide(result.as_scan_result(), _with_fail_on(pol, fail_on), today)
@@ -567,35 +545,34 @@ def diff(
         if d.finding.id != "policy-deny"
         or result.is_introduced(d.finding.package, d.finding.version)
     ]
-    if fmt is Format.text and output is None:
+    if fmt == Format.text and output is None:
         from rich.console import Console
 
         print_to(Console(), result)
     else:
-        _write(render_diff(result, fmt.value), output)
+        _write(render_diff(result, fmt), output)
     if any(d.action is Action.BLOCK for d in decisions):
-        raise typer.Exit(EXIT_FINDINGS)
+        raise click.exceptions.Exit(EXIT_FINDINGS)
     if fail_incomplete and result.incomplete:
-        raise typer.Exit(EXIT_INCOMPLETE)
+        raise click.exceptions.Exit(EXIT_INCOMPLETE)
 
 
-pip_app = typer.Typer(
+# Every argument of a guarded install belongs to the installer, --help included.
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+
+
+@app.group(
     name="pip",
     help="Install guard: evaluate exactly what pip would install, then install exactly that.",
     no_args_is_help=True,
 )
-app.add_typer(pip_app)
+def pip_app() -> None:
+    pass
 
 
-@pip_app.command(
-    "install",
-    context_settings={
-        "ignore_unknown_options": True,
-        "allow_extra_args": True,
-        "help_option_names": [],
-    },
-)
-def pip_install(ctx: typer.Context) -> None:
+@pip_app.command("install", context_settings=_PASS_THROUGH)
+@click.pass_context
+def pip_install(ctx: click.Context) -> None:
     """`pip install ARGS...`, guarded: pip's dry run finds the exact set, chaingate scans it
     and applies the project's policy, and only then installs that set pinned by hash. On a
     block nothing is installed. Every argument goes to pip unchanged; chaingate's own
@@ -640,8 +617,8 @@ def pip_install(ctx: typer.Context) -> None:
     if outcome.blocked or outcome.warnings or not outcome.allowed:
         print(guard_pip.explain(outcome), file=sys.stderr)
     if not outcome.allowed:
-        raise typer.Exit(EXIT_FINDINGS if outcome.blocked else EXIT_INCOMPLETE)
-    raise typer.Exit(outcome.exit_code or 0)
+        raise click.exceptions.Exit(EXIT_FINDINGS if outcome.blocked else EXIT_INCOMPLETE)
+    raise click.exceptions.Exit(outcome.exit_code or 0)
 
 
 class InspectFormat(StrEnum):
@@ -651,41 +628,40 @@ class InspectFormat(StrEnum):
 
 
 @app.command()
+@click.argument("target")
+@click.option(
+    "--against",
+    help="Compare with this release: a version of the same project, name==version, an "
+    "archive or a directory (default for name==version: the previous release).",
+)
+@click.option("--no-against", is_flag=True, help="Do not compare with the previous release.")
+@_format_option(InspectFormat, InspectFormat.text)
+@_output_option
+@click.option(
+    "--fail-on", default="high", help="Exit 1 when the verdict is this severity or higher."
+)
+@_index_option
+@_cache_dir_option
+@_timeout_option(60.0)
+@_retries_option
 def inspect(
-    target: Annotated[
-        str,
-        typer.Argument(
-            help="A package archive (.tar.gz, .zip, .whl), a directory, or name==version "
-            "(downloaded from the index and verified against its sha256).",
-            show_default=False,
-        ),
-    ],
-    against: Annotated[
-        str | None,
-        typer.Option(
-            help="Compare with this release: a version of the same project, name==version, "
-            "an archive or a directory (default for name==version: the previous release).",
-            show_default=False,
-        ),
-    ] = None,
-    no_against: Annotated[
-        bool, typer.Option("--no-against", help="Do not compare with the previous release.")
-    ] = False,
-    fmt: Annotated[
-        InspectFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = InspectFormat.text,
-    output: OutputOpt = None,
-    fail_on: Annotated[
-        str, typer.Option(help="Exit 1 when the verdict is this severity or higher.")
-    ] = "high",
-    index_url: IndexOpt = None,
-    cache_dir: CacheDirOpt = None,
-    timeout: TimeoutOpt = 60.0,
-    retries: RetriesOpt = 3,
+    target: str,
+    against: str | None,
+    no_against: bool,
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+    index_url: str | None,
+    cache_dir: Path | None,
+    timeout: float,
+    retries: int,
 ) -> None:
     """Read a package's files without executing anything and report install hooks, .pth
     payloads, obfuscated exec, exfiltration, download-and-execute and bundled binaries;
-    with a previous release, what this release changed."""
+    with a previous release, what this release changed.
+
+    TARGET: a package archive (.tar.gz, .zip, .whl), a directory, or name==version
+    (downloaded from the index and verified against its sha256)."""
     from chaingate import config
     from chaingate.artifacts.report import render_json, render_sarif, render_text
     from chaingate.artifacts.run import InspectError, InspectOptions, run_inspect
@@ -710,10 +686,10 @@ def inspect(
         InspectFormat.text: render_text,
         InspectFormat.json: render_json,
         InspectFormat.sarif: render_sarif,
-    }[fmt]
+    }[InspectFormat(fmt)]
     _write(render(outcome), output)
     if outcome.verdict is not None and outcome.verdict >= threshold:
-        raise typer.Exit(EXIT_FINDINGS)
+        raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
 class DomainsFormat(StrEnum):
@@ -722,40 +698,16 @@ class DomainsFormat(StrEnum):
 
 
 @app.command()
-def domains(
-    path: PathArg = None,
-    env: EnvOpt = False,
-    no_resolve: NoResolveOpt = False,
-    index_url: IndexOpt = None,
-    fmt: Annotated[
-        DomainsFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = DomainsFormat.text,
-    output: OutputOpt = None,
-    db: DbOpt = None,
-    no_db: NoDbOpt = False,
-    cache_dir: CacheDirOpt = None,
-    cache_ttl: CacheTtlOpt = 900.0,
-    refresh: RefreshOpt = False,
-    offline: OfflineOpt = False,
-    concurrency: ConcurrencyOpt = 16,
-    timeout: TimeoutOpt = 20.0,
-    retries: RetriesOpt = 3,
-    dns_server: DnsServerOpt = None,
-    domain_ttl: DomainTtlOpt = 24.0,
-    dns_timeout: DnsTimeoutOpt = 2.0,
-    now: NowOpt = None,
-) -> None:
+@_format_option(DomainsFormat, DomainsFormat.text)
+@_output_option
+@_project_options(domain_switch=False, cooldown=False, deep=False)
+def domains(common: _Common, fmt: str, output: Path | None) -> None:
     """Every maintainer email domain in the tree: status, registration and expiry, and the
     accounts and packages behind it."""
     from chaingate.report.domains import render_domains_json, render_domains_text
 
-    result = _analyse(
-        _Common(
-            path, env, no_resolve, index_url, db, no_db, cache_dir, cache_ttl, refresh, offline,
-            concurrency, timeout, retries, now, dns_server, False, domain_ttl, dns_timeout,
-        )
-    )  # fmt: skip
-    text = render_domains_json(result) if fmt is DomainsFormat.json else render_domains_text(result)
+    result = _analyse(common)
+    text = render_domains_json(result) if fmt == DomainsFormat.json else render_domains_text(result)
     _write(text, output)
 
 
@@ -827,11 +779,11 @@ _exit_status = 1  # what the process ends with; main() sets it from the command'
 def main() -> None:
     """The console script (and `python -m chaingate`).
 
-    A scan loads SQLAlchemy, pydantic (through typer), httpx and ~100k objects of facts;
+    A scan loads httpx, msgspec and ~100k objects of facts;
     CPython's interpreter teardown then spends 0.06-0.13 s freeing modules nobody will use
     again. `_skip_teardown`, registered first so it runs after every other exit handler and
     after non-daemon threads have been joined, ends the process right there. Library use
-    (`app` under typer's test runner, `run_scan`) is unaffected."""
+    (`app` under click's test runner, `run_scan`) is unaffected."""
     global _exit_status
     import atexit
 
@@ -870,29 +822,27 @@ def _skip_teardown() -> None:
     os._exit(_exit_status)
 
 
-uv_app = typer.Typer(
+@app.group(
     name="uv",
     help="Install guard for uv: evaluate exactly what uv would install, then install exactly that.",
     no_args_is_help=True,
 )
-uv_pip_app = typer.Typer(
+def uv_app() -> None:
+    pass
+
+
+@uv_app.group(
     name="pip",
     help="Install guard: evaluate exactly what `uv pip` would install, then install exactly that.",
     no_args_is_help=True,
 )
-uv_app.add_typer(uv_pip_app)
-app.add_typer(uv_app)
+def uv_pip_app() -> None:
+    pass
 
 
-@uv_pip_app.command(
-    "install",
-    context_settings={
-        "ignore_unknown_options": True,
-        "allow_extra_args": True,
-        "help_option_names": [],
-    },
-)
-def uv_pip_install(ctx: typer.Context) -> None:
+@uv_pip_app.command("install", context_settings=_PASS_THROUGH)
+@click.pass_context
+def uv_pip_install(ctx: click.Context) -> None:
     """`uv pip install ARGS...`, guarded: uv's dry run finds the exact set, chaingate scans
     it and applies the project's policy, and only then installs that set pinned by hash. On
     a block nothing is installed. Every argument goes to uv unchanged; chaingate's own
@@ -942,5 +892,5 @@ def uv_pip_install(ctx: typer.Context) -> None:
     if outcome.blocked or outcome.warnings or not outcome.allowed:
         print(guard_uv.explain(outcome), file=sys.stderr)
     if not outcome.allowed:
-        raise typer.Exit(EXIT_FINDINGS if outcome.blocked else EXIT_INCOMPLETE)
-    raise typer.Exit(outcome.exit_code or 0)
+        raise click.exceptions.Exit(EXIT_FINDINGS if outcome.blocked else EXIT_INCOMPLETE)
+    raise click.exceptions.Exit(outcome.exit_code or 0)

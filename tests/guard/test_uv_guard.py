@@ -277,7 +277,7 @@ def test_without_uv_the_guard_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(guard_uv, "_uv_binary", lambda: None)
     with pytest.raises(GuardError, match=r"^uv is not installed$"):
         find_uv()
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from chaingate.cli import app
 
