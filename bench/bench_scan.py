@@ -10,11 +10,13 @@ with a bare httpx client (no parsing, no cache, no database), measured two ways:
 With `curl` on the PATH, the same documents are also fetched by `curl --parallel` at the
 same concurrency: the network's own floor, without Python's per-read costs.
 
-Cold and warm are the whole command, `chaingate scan LOCK --no-resolve --format json`, run
+chaingate's modules are byte-compiled first, as a wheel install does. Cold and warm are the
+whole command, `chaingate scan LOCK --no-resolve --format json`, run
 as a subprocess (Python start-up, imports, parsing, signals, database and report included):
 cold with an empty cache and database, warm right after with both kept. Rounds interleave
 the floors and the scans so network drift hits them alike; medians are reported. Peak
-memory is the largest max RSS among the scan's processes (the command and its helpers).
+memory is watched in three more cold scans through /proc: the largest process, and all of
+the scan's processes (the command and its helpers) together at their fullest moment.
 
     .venv/bin/python bench/bench_scan.py [--lock bench/lock150/uv.lock] [--rounds 3]
 """
@@ -121,11 +123,8 @@ def curl_floor(urls: list[str], concurrency: int) -> float | None:
     return time.perf_counter() - t
 
 
-def run_scan(
-    lock: Path, cache: Path, db: Path, index: str, concurrency: int
-) -> tuple[float, int, dict[str, object]]:
-    """Wall time, peak RSS (KiB) and the JSON report of one `chaingate scan` subprocess."""
-    cmd = [
+def scan_command(lock: Path, cache: Path, db: Path, index: str, concurrency: int) -> list[str]:
+    return [
         str(Path(sys.executable).with_name("chaingate")),
         "scan",
         str(lock),
@@ -143,17 +142,66 @@ def run_scan(
         "--fail-on",
         "critical",
     ]
+
+
+def run_scan(
+    lock: Path, cache: Path, db: Path, index: str, concurrency: int
+) -> tuple[float, dict[str, object]]:
+    """Wall time and the JSON report of one `chaingate scan` subprocess."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.run(
+            scan_command(lock, cache, db, index, concurrency), stdout=out, stderr=err
+        )
         wall = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         if proc.returncode not in (0, 1):
             raise SystemExit(f"scan failed ({proc.returncode}): {err.read().decode()[-2000:]}")
-        return wall, usage.ru_maxrss, json.loads(out.read())
+        return wall, json.loads(out.read())
+
+
+def _session_memory(session: int) -> tuple[dict[int, int], int]:
+    """For every process of `session`: its peak RSS so far (VmHWM, KiB); and the sum of
+    their current RSS (KiB)."""
+    peaks, total = {}, 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[3]) != session:
+                continue
+            fields = dict(
+                line.split(":", 1)
+                for line in Path(f"/proc/{entry}/status").read_text().splitlines()
+            )
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        if "VmHWM" in fields:
+            peaks[int(entry)] = int(fields["VmHWM"].split()[0])
+            total += int(fields["VmRSS"].split()[0])
+    return peaks, total
+
+
+def memory(lock: Path, cache: Path, db: Path, index: str, concurrency: int) -> tuple[int, int]:
+    """One scan, untimed, watched every 5 ms through /proc (Linux): the largest peak RSS of
+    any of its processes (the command and its helpers) and the largest sum of their RSS at
+    one moment, both in KiB. (The rusage of a child is no good here: a child forked from
+    this process, which holds the floor's documents, inherits its high-water mark.)"""
+    proc = subprocess.Popen(
+        scan_command(lock, cache, db, index, concurrency),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    largest = together = 0
+    while proc.poll() is None:
+        peaks, total = _session_memory(proc.pid)
+        largest = max(largest, *peaks.values(), 0)
+        together = max(together, total)
+        time.sleep(0.005)
+    return largest, together
 
 
 # What the scan's own process imports (the store's SQLAlchemy is imported by its helper
@@ -176,6 +224,17 @@ def startup() -> float:
     return statistics.median(times)
 
 
+def cpu_reference() -> float:
+    """Seconds for a fixed pure-Python loop: how fast this machine's core is right now, so
+    figures from different days and machines can be read side by side (the project's
+    machines are shared and their speed drifts by half within minutes)."""
+    t = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    return time.perf_counter() - t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lock", type=Path, default=ROOT / "bench" / "lock150" / "uv.lock")
@@ -184,12 +243,20 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=16)
     args = ap.parse_args()
 
+    # Measure chaingate as installed: a wheel install byte-compiles it, and an editable one
+    # writes __pycache__ on first use unless PYTHONDONTWRITEBYTECODE is set (as it is on the
+    # project's machines), when every run would compile chaingate's sources again.
+    import compileall
+
+    import chaingate
+
+    compileall.compile_dir(Path(chaingate.__file__).parent, quiet=1)
     urls = document_urls(args.lock, args.index)
     print(f"lock: {args.lock} ({len(urls)} registry packages), index {args.index}")
-    floors, pfloors, cfloors, colds, warms = [], [], [], [], []
-    peak = 0
+    floors, pfloors, cfloors, colds, warms, cpus = [], [], [], [], [], []
     report: dict[str, object] = {}
     for i in range(args.rounds):
+        cpus.append(cpu_reference())
         f, size = floor(urls, args.concurrency)
         floors.append(f)
         pf = process_floor(urls, args.concurrency)
@@ -199,15 +266,14 @@ def main() -> None:
             cfloors.append(cf)
         with tempfile.TemporaryDirectory() as tmp:
             cache, db = Path(tmp) / "cache", Path(tmp) / "store.db"
-            cold, peak_c, report = run_scan(args.lock, cache, db, args.index, args.concurrency)
-            warm, peak_w, _ = run_scan(args.lock, cache, db, args.index, args.concurrency)
+            cold, report = run_scan(args.lock, cache, db, args.index, args.concurrency)
+            warm, _ = run_scan(args.lock, cache, db, args.index, args.concurrency)
         colds.append(cold)
         warms.append(warm)
-        peak = max(peak, peak_c, peak_w)
         curl = f", curl {cf:.2f} s" if cf is not None else ""
         print(
             f"round {i + 1}: floor {f:.2f} s ({size / 1e6:.1f} MB), as a process {pf:.2f} s"
-            f"{curl}; cold {cold:.2f} s, warm {warm:.2f} s"
+            f"{curl}; cold {cold:.2f} s, warm {warm:.2f} s; cpu reference {cpus[-1]:.2f} s"
         )
     mf, mp, mc, mw = (statistics.median(x) for x in (floors, pfloors, colds, warms))
     summary = report.get("summary", {})
@@ -219,8 +285,28 @@ def main() -> None:
         print(f"network floor, curl (median):  {statistics.median(cfloors):.2f} s")
     print(f"cold scan (median):            {mc:.2f} s")
     print(f"  = {mc / mf:.2f}x the in-process floor, {mc / mp:.2f}x the process floor (target 1.5)")
+    # Each round's cold scan against the floors measured seconds before it: on a machine
+    # whose speed drifts, the ratio within a round is steadier than the ratio of medians.
+    ratio_f = statistics.median(c / f for c, f in zip(colds, floors, strict=True))
+    ratio_p = statistics.median(c / p for c, p in zip(colds, pfloors, strict=True))
+    print(
+        f"  per round (median): {ratio_f:.2f}x the in-process floor, "
+        f"{ratio_p:.2f}x the process floor"
+    )
     print(f"warm scan (median):            {mw:.2f} s  (target <= 0.5 s)")
-    print(f"peak memory (max RSS):         {peak / 1024:.0f} MB (target <= 300 MB)")
+    if Path("/proc/self/status").exists():
+        largest = together = 0
+        for _ in range(3):  # cold scans again, watched rather than timed
+            with tempfile.TemporaryDirectory() as tmp:
+                one, all_ = memory(
+                    args.lock, Path(tmp) / "cache", Path(tmp) / "db", args.index, args.concurrency
+                )
+            largest, together = max(largest, one), max(together, all_)
+        print(
+            f"peak memory, 3 cold scans:     {largest / 1024:.0f} MB in the largest process, "
+            f"{together / 1024:.0f} MB in all its processes at once (target <= 300 MB)"
+        )
+    print(f"cpu reference (median):        {statistics.median(cpus):.2f} s (5M-step Python loop)")
     base = startup()
     print(f"start-up (interpreter + imports): {base:.2f} s; warm minus start-up: {mw - base:.2f} s")
 
