@@ -23,6 +23,7 @@ import click
 from chaingate import __version__
 
 if TYPE_CHECKING:
+    from chaingate.guard.pip import GuardOutcome
     from chaingate.inventory.interface import Inventory
     from chaingate.policy.ignore import Ignore
     from chaingate.policy.interface import Decision
@@ -579,6 +580,33 @@ def pip_install(ctx: click.Context) -> None:
     settings come from CHAINGATE_* variables and the policy in the current directory."""
     from chaingate import config
     from chaingate.guard import pip as guard_pip
+
+    def index() -> str:
+        return guard_pip.split_args(ctx.args).index_url or config.index_url(None)[0]
+
+    _guarded_install(
+        index,
+        lambda opts, decide, announce, progress: guard_pip.guard(
+            ctx.args,
+            python=guard_pip.target_python(None),
+            scan_options=opts,
+            decide=decide,
+            announce=announce,
+            progress=progress,
+        ),
+        guard_pip.explain,
+    )
+
+
+def _guarded_install(
+    index: Callable[[], str], run_guard: Callable[..., GuardOutcome], explain: Callable[..., str]
+) -> NoReturn:
+    """What the pip and uv install guards share: the policy of the current directory, scan
+    options from CHAINGATE_* settings for the index `index()` names, the guard run under a
+    progress bar, its explanation on stderr and its exit code. `run_guard(options, decide,
+    announce, progress)` plans, scans, decides and installs."""
+    from chaingate import config
+    from chaingate.guard.pip import GuardError
     from chaingate.policy.interface import PolicyError
     from chaingate.policy.policy import decide, load_policy
     from chaingate.registry.http import HttpSettings
@@ -589,10 +617,8 @@ def pip_install(ctx: click.Context) -> None:
     except PolicyError as exc:
         fail(str(exc))
     try:
-        args = guard_pip.split_args(ctx.args)
-        index = args.index_url or config.index_url(None)[0]
         opts = ScanOptions(
-            index_url=index,
+            index_url=index(),
             http=HttpSettings(cache_dir=config.cache_dir(None)),
             db_url=config.db_url(None),
             thresholds=pol.thresholds,
@@ -603,19 +629,17 @@ def pip_install(ctx: click.Context) -> None:
         )
         today = datetime.now(UTC).date()
         outcome = _run(
-            lambda cb: guard_pip.guard(
-                ctx.args,
-                python=guard_pip.target_python(None),
-                scan_options=opts,
-                decide=lambda result: decide(result, pol, today),
-                announce=lambda text: print(text, file=sys.stderr),
-                progress=cb,
+            lambda cb: run_guard(
+                opts,
+                lambda result: decide(result, pol, today),
+                lambda text: print(text, file=sys.stderr),
+                cb,
             )
         )
-    except (guard_pip.GuardError, ValueError) as exc:
+    except (GuardError, ValueError) as exc:
         fail(str(exc))
     if outcome.blocked or outcome.warnings or not outcome.allowed:
-        print(guard_pip.explain(outcome), file=sys.stderr)
+        print(explain(outcome), file=sys.stderr)
     if not outcome.allowed:
         raise click.exceptions.Exit(EXIT_FINDINGS if outcome.blocked else EXIT_INCOMPLETE)
     raise click.exceptions.Exit(outcome.exit_code or 0)
@@ -849,48 +873,23 @@ def uv_pip_install(ctx: click.Context) -> None:
     settings come from CHAINGATE_* variables and the policy in the current directory."""
     import os
 
-    from chaingate import config
     from chaingate.guard import uv as guard_uv
-    from chaingate.policy.interface import PolicyError
-    from chaingate.policy.policy import decide, load_policy
-    from chaingate.registry.http import HttpSettings
     from chaingate.registry.pypi import DEFAULT_INDEX
-    from chaingate.scan import DomainOptions, ScanOptions
 
-    try:
-        pol = load_policy(Path("."))
-    except PolicyError as exc:
-        fail(str(exc))
-    try:
-        args = guard_uv.split_args(ctx.args)
-        uv = guard_uv.find_uv()
+    def index() -> str:
         # The index uv installs from is the one to ask about its packages.
-        index = guard_uv.default_index(args, os.environ.get("CHAINGATE_INDEX_URL") or DEFAULT_INDEX)
-        opts = ScanOptions(
-            index_url=index,
-            http=HttpSettings(cache_dir=config.cache_dir(None)),
-            db_url=config.db_url(None),
-            thresholds=pol.thresholds,
-            ignores=pol.ignores,
-            domains=DomainOptions(
-                dns_servers=config.dns_servers(None), bootstrap_url=config.rdap_bootstrap_url()
-            ),
-        )
-        today = datetime.now(UTC).date()
-        outcome = _run(
-            lambda cb: guard_uv.guard(
-                ctx.args,
-                uv=uv,
-                scan_options=opts,
-                decide=lambda result: decide(result, pol, today),
-                announce=lambda text: print(text, file=sys.stderr),
-                progress=cb,
-            )
-        )
-    except (guard_uv.GuardError, ValueError) as exc:
-        fail(str(exc))
-    if outcome.blocked or outcome.warnings or not outcome.allowed:
-        print(guard_uv.explain(outcome), file=sys.stderr)
-    if not outcome.allowed:
-        raise click.exceptions.Exit(EXIT_FINDINGS if outcome.blocked else EXIT_INCOMPLETE)
-    raise click.exceptions.Exit(outcome.exit_code or 0)
+        args = guard_uv.split_args(ctx.args)
+        return guard_uv.default_index(args, os.environ.get("CHAINGATE_INDEX_URL") or DEFAULT_INDEX)
+
+    _guarded_install(
+        index,
+        lambda opts, decide, announce, progress: guard_uv.guard(
+            ctx.args,
+            uv=guard_uv.find_uv(),
+            scan_options=opts,
+            decide=decide,
+            announce=announce,
+            progress=progress,
+        ),
+        guard_uv.explain,
+    )
