@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -215,12 +215,14 @@ class _StoreStarter:
     (importing SQLAlchemy, opening the database: ~0.2 s of a core) overlaps the download's
     tail, when the cores wait for the last large documents, and not its busy middle, when
     they decode. A scan whose answers all come from the cache, and which the store already
-    holds, never starts it."""
+    holds, never starts it. Once started, it is asked at once for the previous observations
+    of `names` (the registry projects), so they are ready when the download ends."""
 
     TAIL = 0.8
 
-    def __init__(self, url: str | None, progress: Progress | None) -> None:
+    def __init__(self, url: str | None, progress: Progress | None, names: Iterable[str]) -> None:
         self.url = url
+        self.names = sorted(names)
         self.store: ScanStore | None = None
         self._progress = progress
         self._networked = False
@@ -245,6 +247,7 @@ class _StoreStarter:
             from chaingate.store.worker import StoreProcess
 
             self.store = StoreProcess(self.url)
+            self.store.prefetch("pypi", self.names)
 
     def open(self) -> ScanStore | None:
         self.start()
@@ -260,7 +263,8 @@ def run_scan(
     inventory: Inventory, opts: ScanOptions, progress: Progress | None = None
 ) -> ScanResult:
     """Fetch facts for every package of `inventory`, evaluate, remember, and report."""
-    starter = _StoreStarter(opts.db_url, progress)
+    names = {p.name for p in inventory.packages if p.origin is Origin.REGISTRY}
+    starter = _StoreStarter(opts.db_url, progress, names)
     try:
         result = _scan(inventory, opts, starter)
     except BaseException:
@@ -297,6 +301,18 @@ def _scan(inventory: Inventory, opts: ScanOptions, starter: _StoreStarter) -> Sc
     # compare against, so no previous observations are needed.
     previous = store.latest("pypi", fetched.facts) if store else {}
     first_seen = store.email_first_seen("pypi", fetched.facts) if store else {}
+    if store is not None:
+        # Written while the signals run: the store answers in order, so what was read above
+        # is the previous state whatever is written now.
+        if (
+            domains is not None
+            and domains.queries
+            and domains.dns.status == "ok"
+            and domains.rdap.status == "ok"
+        ):
+            # Only believable answers: one made while a source failed its canaries says nothing.
+            store.record_domains(domains.domains.values())
+        store.record(list(fetched.facts.values()), now)
     applied = apply(
         evaluate(
             inventory,
@@ -340,15 +356,6 @@ def _scan(inventory: Inventory, opts: ScanOptions, starter: _StoreStarter) -> Sc
     finished = datetime.now(UTC)
     index = IndexUrls.parse(opts.index_url).base
     if store is not None:
-        if (
-            domains is not None
-            and domains.queries
-            and domains.dns.status == "ok"
-            and domains.rdap.status == "ok"
-        ):
-            # Only believable answers: one made while a source failed its canaries says nothing.
-            store.record_domains(domains.domains.values())
-        store.record(list(fetched.facts.values()), now)
         store.record_scan(
             ScanRecord(
                 started_at=started,

@@ -111,13 +111,13 @@ def test_a_scan_starts_its_store_once_it_went_to_the_network_and_is_in_its_tail(
     url = f"sqlite:///{tmp_path / 's.db'}"
     seen: list[tuple[int, int]] = []
 
-    cached = _StoreStarter(url, lambda done, total: seen.append((done, total)))
+    cached = _StoreStarter(url, lambda done, total: seen.append((done, total)), ["demo"])
     for done in range(1, 11):
         cached.progress(done, 10)
     assert cached.store is None  # every answer from the cache: no store process
     assert seen == [(d, 10) for d in range(1, 11)]  # the scan's own progress still reported
 
-    networked = _StoreStarter(url, None)
+    networked = _StoreStarter(url, None, ["demo"])
     networked.network()
     networked.progress(7, 10)
     assert networked.store is None  # the download's busy middle
@@ -125,8 +125,48 @@ def test_a_scan_starts_its_store_once_it_went_to_the_network_and_is_in_its_tail(
     assert networked.store is not None
     networked.close()
 
-    late = _StoreStarter(url, None)  # the first request comes after 80% are in
+    late = _StoreStarter(url, None, ["demo"])  # the first request comes after 80% are in
     late.progress(9, 10)
     late.network()
     assert late.store is not None
     late.close()
+
+
+def test_prefetched_answers_are_the_state_before_this_scans_writes(tmp_path: Path) -> None:
+    """A scan asks for the previous observations as soon as its store starts and writes its
+    own before it reads them: what it reads is still the previous state, and a question the
+    prefetch did not cover is asked afresh."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    before = StoreProcess(url)
+    before.record([facts("demo", owners=["alice"], emails=["a@old.example"])], T1)
+    before.record([facts("other", owners=["bob"], emails=["b@other.example"])], T1)
+    before.close()
+
+    child = StoreProcess(url)
+    child.prefetch("pypi", ["demo", "other"])
+    child.record([facts("demo", owners=["mallory"], emails=["m@new.example"])], T2)
+    # One fewer name than prefetched: still answered from the prefetch, per project.
+    latest = child.latest("pypi", ["demo"])
+    assert set(latest) == {"demo"}
+    assert latest["demo"].owners is not None and latest["demo"].owners[0].user == "alice"
+    # Not the names prefetched: asked now, after the write above.
+    assert child.email_first_seen("pypi", ["demo"]) == {"a@old.example": T1, "m@new.example": T2}
+    # The prefetched answer for exactly the prefetched names is the state before the write.
+    assert child.email_first_seen("pypi", ["demo", "other"]) == {
+        "a@old.example": T1,
+        "b@other.example": T1,
+    }
+    # Each prefetched answer is used once: asking again sees this scan's write.
+    again = child.latest("pypi", ["demo"])
+    assert again["demo"].owners is not None and again["demo"].owners[0].user == "mallory"
+    child.close()
+
+
+def test_a_prefetch_against_a_bad_database_fails_the_first_read(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-db"
+    bad.write_text("this is not sqlite")
+    child = StoreProcess(f"sqlite:///{bad}")
+    child.prefetch("pypi", ["demo"])
+    with pytest.raises(StoreError, match="cannot open database"):
+        child.latest("pypi", ["demo"])
+    child.close()

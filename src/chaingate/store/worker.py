@@ -91,37 +91,45 @@ class StoreProcess:
             )
         except OSError as exc:
             raise StoreError(f"cannot start the store process: {exc}") from None
-        self._pending = 0
+        # One entry per reply still owed, in order: the key under which a prefetched answer
+        # is kept when it arrives (see `prefetch`), else None.
+        self._owed: list[tuple[str, str] | None] = []
+        self._kept: dict[tuple[str, str], msgspec.Raw] = {}
+        # (kind, ecosystem) -> the names a prefetched, not yet used answer covers
+        self._prefetched: dict[tuple[str, str], frozenset[str]] = {}
         self._closed = False
         self._send(_Open(url))
 
-    def _send(self, request: _Request) -> None:
+    def _send(self, request: _Request, keep_as: tuple[str, str] | None = None) -> None:
         assert self._proc.stdin is not None
         try:
             write_frame(self._proc.stdin, encoder.encode(request))
         except (BrokenPipeError, ValueError):
             raise self._died() from None
-        self._pending += 1
+        self._owed.append(keep_as)
 
     def _died(self) -> StoreError:
-        self._pending = 0  # nothing more will be answered
+        self._owed.clear()  # nothing more will be answered
         code = self._proc.wait()
         return StoreError(f"the store process for {self.url} ended unexpectedly (exit {code})")
 
     def _replies(self) -> list[msgspec.Raw]:
-        """Read every reply still owed, in order; raise the first error among them (after
-        reading them all, so the next request starts in step)."""
+        """Read every reply still owed, in order, keeping prefetched answers aside; raise
+        the first error among them (after reading them all, so the next request starts in
+        step)."""
         assert self._proc.stdout is not None
         values: list[msgspec.Raw] = []
         error: str | None = None
-        while self._pending:
+        while self._owed:
             frame = read_frame(self._proc.stdout)
             if frame is None:
                 raise self._died()
-            self._pending -= 1
+            keep_as = self._owed.pop(0)
             reply = msgspec.msgpack.decode(frame, type=_Reply)
             if reply.error is not None and error is None:
                 error = reply.error
+            if keep_as is not None:
+                self._kept[keep_as] = reply.value
             values.append(reply.value)
         if error is not None:
             raise StoreError(error)
@@ -131,11 +139,43 @@ class StoreProcess:
         self._send(request)
         return msgspec.msgpack.decode(self._replies()[-1], type=answer)
 
+    def prefetch(self, ecosystem: str, names: Iterable[str]) -> None:
+        """Ask now for what `latest` and `email_first_seen` will be asked about `names`, so
+        the child answers while the parent is still busy (a cold scan's download). Before
+        any write of this scan, so the answers are the previous observations, as they would
+        be when asked later."""
+        asked = sorted(set(names))
+        for kind, request in (
+            ("latest", _Latest(ecosystem, asked)),
+            ("email_first_seen", _EmailFirstSeen(ecosystem, asked)),
+        ):
+            self._send(request, keep_as=(kind, ecosystem))
+            self._prefetched[(kind, ecosystem)] = frozenset(asked)
+
+    def _prefetched_answer(self, kind: str, ecosystem: str) -> msgspec.Raw:
+        """The prefetched answer (used once), reading the replies owed until it is in."""
+        key = (kind, ecosystem)
+        del self._prefetched[key]
+        if key not in self._kept:
+            self._replies()
+        return self._kept.pop(key)
+
     def latest(self, ecosystem: str, names: Iterable[str]) -> dict[str, Observation]:
-        return self._call(_Latest(ecosystem, sorted(set(names))), dict[str, Observation])
+        wanted = frozenset(names)
+        if wanted <= self._prefetched.get(("latest", ecosystem), frozenset()):
+            # Per project: the answer for more names holds the one for these.
+            raw = self._prefetched_answer("latest", ecosystem)
+            got = msgspec.msgpack.decode(raw, type=dict[str, Observation])
+            return {name: obs for name, obs in got.items() if name in wanted}
+        return self._call(_Latest(ecosystem, sorted(wanted)), dict[str, Observation])
 
     def email_first_seen(self, ecosystem: str, names: Iterable[str]) -> dict[str, datetime]:
-        return self._call(_EmailFirstSeen(ecosystem, sorted(set(names))), dict[str, datetime])
+        wanted = frozenset(names)
+        if wanted == self._prefetched.get(("email_first_seen", ecosystem)):
+            # Per address over all the names: only an answer for exactly these will do.
+            raw = self._prefetched_answer("email_first_seen", ecosystem)
+            return msgspec.msgpack.decode(raw, type=dict[str, datetime])
+        return self._call(_EmailFirstSeen(ecosystem, sorted(wanted)), dict[str, datetime])
 
     def domains(self, domains: Iterable[str], fresh_after: datetime) -> dict[str, DomainFacts]:
         return self._call(_Domains(sorted(set(domains)), fresh_after), dict[str, DomainFacts])
