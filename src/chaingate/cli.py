@@ -165,6 +165,7 @@ class _Common:
     dns_timeout: float
     cooldown: float | None = None  # hours; None: the policy's (default 72)
     deep: bool = False  # read every package's code
+    no_build: bool = False  # resolve without building source distributions
 
 
 _PATH_HELP = (
@@ -185,6 +186,12 @@ def _project_options(
             "--no-resolve",
             is_flag=True,
             help="Take the input as complete: do not resolve unpinned requirements.",
+        ),
+        click.option(
+            "--no-build",
+            is_flag=True,
+            help="Resolve without building any source distribution, so no package's build "
+            "code runs; a requirement only an sdist satisfies then fails the resolution.",
         ),
         _index_option,
         click.option(
@@ -273,7 +280,7 @@ def _project_options(
         def command(**kw: Any) -> None:
             shared = {name: kw.pop(name, None) for name in names}
             shared["dns_server"] = list(shared["dns_server"] or ()) or None
-            for flag in ("env", "no_domain_checks", "deep"):
+            for flag in ("env", "no_domain_checks", "deep", "no_build"):
                 shared[flag] = bool(shared[flag])
             f(_Common(**shared), **kw)
 
@@ -325,7 +332,9 @@ def _prepare(
         thresholds = thresholds or pol.thresholds
     if c.cooldown is not None:
         thresholds = replace(thresholds or Thresholds(), cooldown_hours=c.cooldown)
-    inventory = _inventory(c.path, env=c.env, resolve=not c.no_resolve, index=index)
+    inventory = _inventory(
+        c.path, env=c.env, resolve=not c.no_resolve, index=index, build=not c.no_build
+    )
     opts = ScanOptions(
         index_url=index,
         http=HttpSettings(
@@ -525,7 +534,13 @@ def diff(
                 base_inventory = empty_inventory(base)
             else:
                 base_inventory = replace(
-                    _inventory(b.target, env=False, resolve=not common.no_resolve, index=index),
+                    _inventory(
+                        b.target,
+                        env=False,
+                        resolve=not common.no_resolve,
+                        index=index,
+                        build=not common.no_build,
+                    ),
                     root=base,
                 )
             result = _run(
@@ -735,7 +750,9 @@ def domains(common: _Common, fmt: str, output: Path | None) -> None:
     _write(text, output)
 
 
-def _inventory(path: Path | None, *, env: bool, resolve: bool, index: str) -> Inventory:
+def _inventory(
+    path: Path | None, *, env: bool, resolve: bool, index: str, build: bool = True
+) -> Inventory:
     from chaingate.inventory.build import build_inventory
     from chaingate.inventory.interface import InventoryError
     from chaingate.inventory.resolve import ResolutionError
@@ -748,7 +765,7 @@ def _inventory(path: Path | None, *, env: bool, resolve: bool, index: str) -> In
         if not target.exists():
             fail(f"{target}: no such file or directory")
         try:
-            return build_inventory(target, resolve_deps=resolve, index_url=index)
+            return build_inventory(target, resolve_deps=resolve, index_url=index, build=build)
         except ResolutionError as exc:
             # A name missing from the index is the dependency-confusion case the scan exists
             # to report: scan what the files declare, and say the tree is incomplete.

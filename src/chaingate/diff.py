@@ -374,6 +374,7 @@ def base_inventory(
     resolve_deps: bool = True,
     index_url: str,
     timeout: float = 300,
+    build: bool = True,
 ) -> tuple[Inventory, str | None]:
     """The inventory of the base of a diff of `path` (see `open_base`), its root named
     `base`, and the commit a git ref named (None for a file). Bad manifests at the base are
@@ -385,7 +386,11 @@ def base_inventory(
             return empty_inventory(base), where.commit
         try:
             inv = build_inventory(
-                where.target, resolve_deps=resolve_deps, index_url=index_url, timeout=timeout
+                where.target,
+                resolve_deps=resolve_deps,
+                index_url=index_url,
+                timeout=timeout,
+                build=build,
             )
         except InventoryError as exc:
             raise DiffError(f"at --base {base}: {_display(exc, where.target)}") from None

@@ -19,7 +19,7 @@ import pytest
 
 from chaingate.inventory.interface import Declared, Location, Manifest, Origin
 from chaingate.inventory.resolve import ResolutionError, resolve, resolver_name, simple_index
-from tests.inventory.wheels import write_index
+from tests.inventory.wheels import write_index, write_marking_sdist
 
 # name -> version -> Requires-Dist lines
 PROJECTS: dict[str, dict[str, list[str]]] = {
@@ -41,6 +41,7 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The base URL of a local index serving PROJECTS; uv and pip use a fresh cache and
     none of this machine's pip configuration."""
     write_index(tmp_path / "index", PROJECTS)
+    write_marking_sdist(tmp_path / "index", "cg-sdist", "1.0", ["cg-base"])
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
     monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
@@ -101,6 +102,29 @@ def test_resolves_transitive_set_from_configured_index(index: str, resolver: str
     assert by_name["cg-lib"].location == Location("requirements.txt", 2)
     assert not by_name["cg-base"].direct
     assert by_name["cg-base"].location == Location("requirements.txt")
+
+
+@pytest.mark.parametrize("resolver", RESOLVERS)
+def test_no_build_resolves_without_running_package_code(
+    index: str, resolver: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resolving a requirement only an sdist satisfies runs that sdist's build backend:
+    code from the index, on this machine, before anything is judged. With build=False the
+    resolver refuses instead, says why, and nothing runs."""
+    mark = tmp_path / "backend-ran"
+    monkeypatch.setenv("CG_BUILD_MARK", str(mark))
+    manifest = requirements_manifest(("cg-sdist", "", ()))
+    with pytest.raises(ResolutionError) as refused:
+        resolve([manifest], index, resolver=resolver, build=False)
+    assert "cg-sdist" in str(refused.value)
+    assert not mark.exists()
+    # The default builds: the backend ran to give the metadata, and the result is right.
+    found = resolve([manifest], index, resolver=resolver)
+    assert {e.name: e.version for e in found.entries} == {"cg-sdist": "1.0", "cg-base": "2.0"}
+    assert "prepare_metadata_for_build_wheel" in mark.read_text()
+    # Wheels only: build=False changes nothing.
+    wheels = requirements_manifest(("cg-app", "", ()))
+    assert resolve([wheels], index, resolver=resolver, build=False).entries
 
 
 def test_index_given_as_simple_url_or_base(index: str) -> None:
@@ -184,3 +208,42 @@ def test_resolves_httpx_from_pypi(tmp_path: Path) -> None:
     assert "h11" in resolved.graph["httpcore"]
     assert "httpcore" in resolved.graph["httpx"]
     assert [e.direct for e in resolved.entries if e.name == "httpx"] == [True]
+
+
+def test_scan_no_build_option_reaches_the_resolver(
+    index: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`chaingate scan --no-build`, end to end: the sdist's backend never runs, and the
+    tree is reported incomplete with uv's reason instead of being taken as complete."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    mark = tmp_path / "backend-ran"
+    monkeypatch.setenv("CG_BUILD_MARK", str(mark))
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "requirements.txt").write_text("cg-sdist\n")
+    env = {**os.environ, "CHAINGATE_CACHE_DIR": str(tmp_path / "cache")}
+    command = [
+        sys.executable, "-m", "chaingate", "scan", "requirements.txt", "--index-url", index,
+        "-f", "json", "--no-db", "--no-domain-checks",
+    ]  # fmt: skip
+
+    def scan(*extra: str) -> dict[str, Any]:
+        done = subprocess.run(
+            [*command, *extra], cwd=project, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode in (0, 1), done.stderr
+        document: dict[str, Any] = json.loads(done.stdout)
+        return document
+
+    refused = scan("--no-build")
+    assert not mark.exists()
+    reasons = " ".join(i["reason"] for i in refused["incomplete"])
+    assert "could not resolve" in reasons and "cg-sdist" in reasons
+    built = scan()
+    assert mark.exists()
+    assert {p["name"] for p in built["packages"]} == {"cg-sdist", "cg-base"}
+    assert built["incomplete"] == []

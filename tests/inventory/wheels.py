@@ -51,3 +51,68 @@ def write_index(root: Path, projects: dict[str, dict[str, list[str]]]) -> None:
         page = root / "simple" / name / "index.html"
         page.parent.mkdir(parents=True)
         page.write_text("<!DOCTYPE html><html><body>" + "".join(links) + "</body></html>")
+
+
+# An in-tree PEP 517 backend that leaves a mark when a resolver runs it: proof that
+# resolving an sdist executes code from the index.
+_MARKING_BACKEND = """import os
+import pathlib
+
+
+def _mark(hook):
+    with open(os.environ["CG_BUILD_MARK"], "a", encoding="utf-8") as out:
+        out.write(hook + "\\n")
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    _mark("get_requires_for_build_wheel")
+    return []
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    _mark("prepare_metadata_for_build_wheel")
+    info = pathlib.Path(metadata_directory) / "{module}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text({metadata!r})
+    return info.name
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    _mark("build_wheel")
+    raise RuntimeError("not needed to resolve")
+"""
+
+
+def write_marking_sdist(root: Path, name: str, version: str, requires: list[str]) -> None:
+    """An sdist-only project in the index at `root` (made by `write_index`) whose metadata
+    only its build backend can give (Metadata-Version 2.1, nothing static in pyproject), so
+    a resolver must run the backend, which appends each hook it runs to $CG_BUILD_MARK."""
+    import io
+    import tarfile
+
+    module = name.replace("-", "_")
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
+    top = f"{module}-{version}"
+    members = {
+        f"{top}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{top}/pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\n'
+        'backend-path = ["."]\n',
+        f"{top}/backend.py": _MARKING_BACKEND.format(
+            module=module, version=version, metadata=metadata
+        ),
+    }
+    sdist = root / "files" / f"{top}.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        for path, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    sha = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    page = root / "simple" / name / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(
+        f'<!DOCTYPE html><html><body><a href="../../files/{sdist.name}#sha256={sha}">'
+        f"{sdist.name}</a></body></html>"
+    )

@@ -43,6 +43,7 @@ def build_inventory(
     index_url: str,
     env: str | None = None,
     timeout: float = 300,
+    build: bool = True,
 ) -> Inventory:
     """The packages `target` trusts.
 
@@ -52,8 +53,9 @@ def build_inventory(
     `environment.read_environment`). With `resolve_deps` (the default) unlocked manifests
     are resolved against `index_url` (ResolutionError if that fails); without it they are
     taken as complete, like pip-audit's `--no-deps`: an exact pin keeps its version and
-    anything else has version None. Raises InventoryError for unreadable input and for a
-    directory with nothing to scan.
+    anything else has version None. `build=False` resolves without building any source
+    distribution (see `resolve.resolve`). Raises InventoryError for unreadable input and for
+    a directory with nothing to scan.
     """
     if env is not None:
         manifest = read_environment(env)
@@ -65,7 +67,7 @@ def build_inventory(
     # Each resolution is a resolver process of its own; a few at a time, results in order.
     with ThreadPoolExecutor(max_workers=_RESOLVERS_AT_ONCE) as pool:
         jobs = {
-            i: pool.submit(_resolved, parsed[i], _own_name(files[i][0]), index_url, timeout)
+            i: pool.submit(_resolved, parsed[i], _own_name(files[i][0]), index_url, timeout, build)
             for i in pending
         }
         for i, job in jobs.items():
@@ -104,7 +106,9 @@ def _own_name(path: Path) -> str | None:
     return canonicalize_name(name) if isinstance(name, str) else None
 
 
-def _resolved(manifest: Manifest, own_name: str | None, index_url: str, timeout: float) -> Manifest:
+def _resolved(
+    manifest: Manifest, own_name: str | None, index_url: str, timeout: float, build: bool
+) -> Manifest:
     """`manifest` with its registry entries replaced by the resolved transitive set.
 
     URL, VCS and path entries are kept as declared: they never go to the resolver. Neither
@@ -113,7 +117,7 @@ def _resolved(manifest: Manifest, own_name: str | None, index_url: str, timeout:
     the same file anyway.
     """
     sent = replace(manifest, entries=tuple(e for e in manifest.entries if e.name != own_name))
-    found = resolve([sent], index_url, timeout)
+    found = resolve([sent], index_url, timeout, build=build)
     kept = tuple(
         e for e in manifest.entries if e.origin is not Origin.REGISTRY and e.name != own_name
     )

@@ -10,7 +10,10 @@ and platform, so a requirement whose marker excludes this machine is not in the 
 Only registry requirements are sent: URL, VCS and path entries bypass the index, and
 resolving them would fetch and build code from outside it. The caller keeps them as
 declared. Note that either resolver may build a source distribution that has no static
-metadata, which runs that package's build backend, as pip-audit's resolution does.
+metadata, which runs that package's build backend, as pip-audit's resolution does: code
+from the index runs on this machine before anything has been judged. `build=False` forbids
+it (uv's `--no-build`, pip's `--only-binary :all:`); a requirement that only a source
+distribution satisfies then fails the resolution, with the resolver's explanation.
 """
 
 from __future__ import annotations
@@ -70,11 +73,13 @@ def resolve(
     timeout: float = 300,
     *,
     resolver: str | None = None,
+    build: bool = True,
 ) -> Manifest:
     """Resolve the registry requirements of `manifests` into a locked manifest.
 
     `index_url` is the index as a base (`https://pypi.org`) or its simple URL (see
     `simple_index`). `resolver` forces `"uv"` or `"pip"` (default: uv when available).
+    `build=False` never builds a source distribution (no package code runs).
     The result has kind `"resolved"`, one entry per resolved package with its exact
     version, and the graph filled. Direct entries keep
     the input's location, specifier, extras, marker and group (one entry per place the
@@ -91,9 +96,9 @@ def resolve(
         uv = _uv_binary()
         if uv is None:
             raise ResolutionError("uv is not installed (pip install uv)")
-        found = _compile_with_uv(uv, lines, simple_index(index_url), timeout)
+        found = _compile_with_uv(uv, lines, simple_index(index_url), timeout, build)
     elif choice == "pip":
-        found = _report_with_pip(lines, simple_index(index_url), timeout)
+        found = _report_with_pip(lines, simple_index(index_url), timeout, build)
     else:
         raise ValueError(f"unknown resolver {resolver!r}; expected 'uv' or 'pip'")
     return _manifest(manifests, direct, found, path)
@@ -193,7 +198,9 @@ def _trim(stderr: str) -> str:
     return message
 
 
-def _compile_with_uv(uv: str, lines: list[str], index: str, timeout: float) -> _Resolution:
+def _compile_with_uv(
+    uv: str, lines: list[str], index: str, timeout: float, build: bool
+) -> _Resolution:
     """`uv pip compile` on a temporary requirements.in; parse its `# via` annotations."""
     with tempfile.TemporaryDirectory(prefix="chaingate-resolve-") as tmp:
         cwd = Path(tmp)
@@ -216,6 +223,7 @@ def _compile_with_uv(uv: str, lines: list[str], index: str, timeout: float) -> _
                 "never",
                 "--no-progress",
                 "--quiet",
+                *([] if build else ["--no-build"]),
             ],
             cwd,
             timeout,
@@ -226,7 +234,7 @@ def _compile_with_uv(uv: str, lines: list[str], index: str, timeout: float) -> _
     return _Resolution(versions=versions, graph=compiled.graph)
 
 
-def _report_with_pip(lines: list[str], index: str, timeout: float) -> _Resolution:
+def _report_with_pip(lines: list[str], index: str, timeout: float, build: bool) -> _Resolution:
     """`pip install --dry-run --report -`; the graph comes from each package's Requires-Dist."""
     with tempfile.TemporaryDirectory(prefix="chaingate-resolve-") as tmp:
         cwd = Path(tmp)
@@ -246,6 +254,7 @@ def _report_with_pip(lines: list[str], index: str, timeout: float) -> _Resolutio
                 "--no-input",
                 "--index-url",
                 index,
+                *([] if build else ["--only-binary", ":all:"]),
                 "-r",
                 _INPUT_NAME,
             ],
