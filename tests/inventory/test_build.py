@@ -15,6 +15,7 @@ import pytest
 
 from chaingate.inventory.build import build_inventory, shortest_paths
 from chaingate.inventory.interface import InventoryError, Location, Origin, Package
+from chaingate.inventory.resolve import ResolutionError
 from tests.inventory.wheels import write_index
 
 REPO = Path(__file__).resolve().parents[2]
@@ -145,6 +146,69 @@ def test_lock_file_is_taken_as_it_is(tmp_path: Path) -> None:
     assert ("httpx", "httpcore", "h11") in packages["h11"].paths
     assert all(len(p.paths) <= 3 and p.paths for p in inventory.packages)
     assert packages["h11"].locations[0].file == "uv.lock"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "lock", "helper"),
+    [
+        ("uv", "uv.lock", "libs/helper"),
+        ("poetry", "poetry.lock", "libs/helper"),
+        ("pdm", "pdm.lock", "libs/helper"),
+        ("pipenv", "Pipfile.lock", "libs/helper"),
+    ],
+)
+def test_a_path_dependency_under_a_lock_is_not_resolved_again(
+    tmp_path: Path, fixture: str, lock: str, helper: str
+) -> None:
+    """The recorded projects depend on a local package `libs/helper` (which depends on
+    six) that their lock locks. Its own pyproject.toml is the lock's business, as the one
+    beside the lock is: resolving it on its own would ask the index again (the index here
+    is unreachable) and could add versions nobody installs."""
+    root = tmp_path / fixture
+    shutil.copytree(REPO / "tests" / "inventory" / "fixtures" / fixture, root)
+    member = root / helper / "pyproject.toml"
+    member.parent.mkdir(parents=True, exist_ok=True)
+    member.write_text(
+        '[project]\nname = "helper"\nversion = "0.1.0"\ndependencies = ["six>=1.16"]\n'
+    )
+
+    inventory = build_inventory(root, index_url=UNREACHABLE)
+
+    assert inventory.resolved_with is None
+    assert inventory.manifests == (lock,)
+    versions = {p.name: p.version for p in inventory.packages}
+    assert versions["six"] is not None  # as the lock pins it
+    # An unlocked project beside it, not locked by anything, is still resolved.
+    other = tmp_path / "other"
+    shutil.copytree(root, other / fixture)
+    (other / "tool").mkdir()
+    (other / "tool" / "pyproject.toml").write_text(
+        '[project]\nname = "tool"\nversion = "0"\ndependencies = ["six"]\n'
+    )
+    with pytest.raises(ResolutionError):
+        build_inventory(other, index_url=UNREACHABLE)
+
+
+def test_uv_workspace_members_are_locked_by_the_root_lock(tmp_path: Path) -> None:
+    """A uv workspace (recorded with `uv lock`, uv 0.13.9, 2026-12-07): the member's
+    pyproject.toml asks for six<1.17 and the root lock pins 1.16.0; nothing is resolved."""
+    root = tmp_path / "ws"
+    (root / "packages" / "a").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "root-app"\nversion = "0.1.0"\ndependencies = ["a", "idna"]\n\n'
+        "[tool.uv.sources]\na = { workspace = true }\n\n"
+        '[tool.uv.workspace]\nmembers = ["packages/*"]\n'
+    )
+    (root / "packages" / "a" / "pyproject.toml").write_text(
+        '[project]\nname = "a"\nversion = "0.1.0"\ndependencies = ["six>=1.10,<1.17"]\n'
+    )
+    shutil.copy(REPO / "tests" / "inventory" / "fixtures" / "uv-workspace.lock", root / "uv.lock")
+
+    inventory = build_inventory(root, index_url=UNREACHABLE)
+
+    assert inventory.resolved_with is None
+    assert inventory.manifests == ("uv.lock",)
+    assert {p.name: p.version for p in inventory.packages} == {"idna": "3.21", "six": "1.16.0"}
 
 
 def test_empty_directory_is_an_error(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """From a project directory, file or environment to the `Inventory` the pipeline audits.
 
-Every manifest under the target is parsed; each one that is not a lock and names registry
-requirements is resolved on its own (one file is one install, so two files may pin a
+Every manifest under the target is parsed, except a pyproject.toml that a lock file above
+it already locks (a workspace member, a path dependency); each one that is not a lock and
+names registry requirements is resolved on its own (one file is one install, so two files may pin a
 package differently and both versions are audited). Entries are then merged into one
 `Package` per canonical name and exact version, with the files and lines that declare it
 and up to three shortest chains of names from a direct dependency down to it.
@@ -14,11 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
 from packaging.utils import canonicalize_name
 
-from chaingate.inventory.discover import discover, kind_of, parse_file
+from chaingate.inventory.discover import LOCK_KINDS, discover, kind_of, parse_file
 from chaingate.inventory.environment import read_environment
 from chaingate.inventory.interface import (
     Declared,
@@ -29,6 +32,7 @@ from chaingate.inventory.interface import (
     Origin,
     Package,
 )
+from chaingate.inventory.pyproject import KIND as PYPROJECT_KIND
 from chaingate.inventory.resolve import resolve, resolver_name
 
 ECOSYSTEM = "pypi"
@@ -62,6 +66,11 @@ def build_inventory(
         return _inventory(manifest.path, [manifest], (manifest.path,), None)
     files = _manifest_files(target)
     parsed = [parse_file(path, kind, display) for path, kind, display in files]
+    # A workspace member's or path dependency's pyproject.toml under a lock that locks it
+    # is that lock's business, as the pyproject beside a lock is (discover skips that one).
+    covered = _covered_projects(files, parsed)
+    kept = [i for i, (path, kind, _) in enumerate(files) if not _is_covered(path, kind, covered)]
+    files, parsed = [files[i] for i in kept], [parsed[i] for i in kept]
     effective = list(parsed)
     pending = [i for i, m in enumerate(parsed) if resolve_deps and _needs_resolution(m)]
     # Each resolution is a resolver process of its own; a few at a time, results in order.
@@ -88,6 +97,28 @@ def _manifest_files(target: Path) -> list[tuple[Path, str, str]]:
     if not target.exists():
         raise InventoryError(str(target), None, "no such file or directory")
     return [(target, kind_of(target), target.name)]
+
+
+def _covered_projects(files: list[tuple[Path, str, str]], parsed: list[Manifest]) -> set[Path]:
+    """The directories of the local projects that the lock files among `parsed` lock:
+    workspace members and path dependencies, as each lock writes their paths (relative to
+    the lock's directory, or file: URLs)."""
+    covered: set[Path] = set()
+    for (path, kind, _), manifest in zip(files, parsed, strict=True):
+        if kind not in LOCK_KINDS:
+            continue
+        local = {e.url for e in manifest.entries if e.origin is Origin.PATH and e.url}
+        for where in local | set(manifest.covers):
+            if where.startswith("file:"):
+                directory = Path(url2pathname(urlsplit(where).path))
+            else:
+                directory = path.parent / where
+            covered.add(directory.resolve())
+    return covered
+
+
+def _is_covered(path: Path, kind: str, covered: set[Path]) -> bool:
+    return kind == PYPROJECT_KIND and path.parent.resolve() in covered
 
 
 def _needs_resolution(manifest: Manifest) -> bool:

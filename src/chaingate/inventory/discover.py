@@ -3,6 +3,8 @@
 In one directory a lock file is the truth about what gets installed, so a pyproject.toml
 next to a lock (poetry.lock, uv.lock, Pipfile.lock, pdm.lock, pylock*.toml) is not returned
 on its own: the lock parsers read it to tell direct dependencies from transitive ones.
+(A pyproject.toml further down that a lock locks, a workspace member or a path dependency,
+is returned here and dropped by `build.build_inventory` once the lock has been read.)
 Requirements files are always returned. Virtual environments, VCS metadata, caches and
 build output are skipped.
 """
@@ -35,7 +37,7 @@ PARSERS: dict[str, Callable[[Path, str], Manifest]] = {
     pylock.KIND: pylock.parse,
 }
 
-_LOCK_KINDS = frozenset(
+LOCK_KINDS = frozenset(
     {poetry_lock.KIND, uv_lock.KIND, pipfile_lock.KIND, pdm_lock.KIND, pylock.KIND}
 )
 _EXACT_NAMES = {
@@ -84,7 +86,7 @@ def discover(root: Path) -> list[tuple[Path, str]]:
         directory = Path(current)
         dirs[:] = sorted(d for d in dirs if not _skipped(directory / d, d))
         kinds = {name: kind for name in files if (kind := _match(directory, name))}
-        has_lock = any(kind in _LOCK_KINDS for kind in kinds.values())
+        has_lock = any(kind in LOCK_KINDS for kind in kinds.values())
         for name, kind in sorted(kinds.items()):
             if kind == pyproject.KIND and has_lock:
                 continue

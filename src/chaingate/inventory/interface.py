@@ -68,6 +68,9 @@ class Manifest:
     `locked` means the file lists the complete transitive set with exact versions (a lock
     file, or a hash-pinned requirements file), so no resolution is needed. `graph` maps a
     canonical name to the canonical names it depends on, where the file records that.
+    `covers` names the local projects a lock file locks besides the one beside it
+    (workspace members, path dependencies), as the lock writes their paths: their own
+    pyproject.toml files need no resolution of their own.
     """
 
     path: str
@@ -75,6 +78,7 @@ class Manifest:
     entries: tuple[Declared, ...]
     locked: bool = False
     graph: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    covers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

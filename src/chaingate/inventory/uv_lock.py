@@ -37,6 +37,7 @@ class _Package:
     project: bool
     dependencies: tuple[tuple[str, str | None, str | None], ...]  # (name, group, marker)
     specifiers: dict[str, str]  # what a project package's metadata asks for, by name
+    local: str | None  # the directory of a local source (editable, virtual, directory, path)
 
 
 def parse(path: Path, display: str) -> Manifest:
@@ -85,7 +86,10 @@ def parse(path: Path, display: str) -> Manifest:
         else:
             declared = replace(declared, direct=False, group=None, marker=None)
         entries.append(declared)
-    return Manifest(path=display, kind=KIND, entries=tuple(entries), locked=True, graph=graph)
+    covers = tuple(sorted({p.local for p in packages if p.local is not None}))
+    return Manifest(
+        path=display, kind=KIND, entries=tuple(entries), locked=True, graph=graph, covers=covers
+    )
 
 
 def _members(data: dict[str, object], display: str) -> set[str]:
@@ -104,6 +108,7 @@ def _package(raw: object, line: int | None, display: str, members: set[str]) -> 
     source = as_table(table.get("source", {}), display, line, f"{name} source")
     origin, url, local = _source(source, display, line, name)
     project = name in members or (local is not None and local.rstrip("/") in ("", "."))
+    directory = url if origin is Origin.PATH else None
 
     dependencies: list[tuple[str, str | None, str | None]] = []
     dependencies.extend(_dependencies(table.get("dependencies"), None, display, line, name))
@@ -123,7 +128,7 @@ def _package(raw: object, line: int | None, display: str, members: set[str]) -> 
         name, Location(display, line), version, origin=origin, url=url, hashes=hashes
     )
     specifiers = _requested(table.get("metadata"), display, line, name) if project else {}
-    return _Package(declared, project, tuple(dependencies), specifiers)
+    return _Package(declared, project, tuple(dependencies), specifiers, directory)
 
 
 def _requested(raw: object, display: str, line: int | None, name: str) -> dict[str, str]:
