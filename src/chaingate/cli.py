@@ -25,12 +25,10 @@ from chaingate import __version__
 if TYPE_CHECKING:
     from chaingate.guard.pip import GuardOutcome
     from chaingate.inventory.interface import Inventory
-    from chaingate.policy.ignore import Ignore
     from chaingate.policy.interface import Decision
     from chaingate.policy.policy import Policy
     from chaingate.result import ScanResult
     from chaingate.scan import Progress, ScanOptions
-    from chaingate.signals.registry import Thresholds
 
 T = TypeVar("T")
 Command = Callable[..., None]
@@ -290,17 +288,14 @@ def _project_options(
     return decorate
 
 
-def _prepare(
-    c: _Common, *, thresholds: Thresholds | None = None, ignores: Sequence[Ignore] | None = None
-) -> tuple[ScanOptions, Inventory]:
+def _prepare(c: _Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventory]:
     """The scan options and the inventory for the shared options; exits with code 2 and a
-    one-line message on bad input. `thresholds` and `ignores` come from a policy when the
-    caller has one."""
+    one-line message on bad input. `pol` is the caller's policy when it has one (check,
+    diff); else the project's is read, as check would read it (none for --env)."""
     from chaingate import config
     from chaingate.registry.http import HttpSettings
     from chaingate.registry.pypi import IndexUrls
     from chaingate.scan import DomainOptions, ScanOptions
-    from chaingate.signals.registry import Thresholds
 
     index, _source = config.index_url(c.index_url)
     try:
@@ -319,22 +314,19 @@ def _prepare(
             )
         except ValueError as exc:
             fail(f"--dns-server: {exc}")
-    if ignores is None and not c.env:
-        # The same policy check reads: its exceptions and thresholds apply to scan too.
+    if pol is None:
         from chaingate.policy.interface import PolicyError
-        from chaingate.policy.policy import load_policy
+        from chaingate.policy.policy import Policy, load_policy
 
         try:
-            pol = load_policy(c.path or Path("."))
+            pol = Policy() if c.env else load_policy(c.path or Path("."))
         except PolicyError as exc:
             fail(str(exc))
-        ignores = pol.ignores
-        thresholds = thresholds or pol.thresholds
+    thresholds = pol.thresholds
     if c.cooldown is not None:
-        thresholds = replace(thresholds or Thresholds(), cooldown_hours=c.cooldown)
-    inventory = _inventory(
-        c.path, env=c.env, resolve=not c.no_resolve, index=index, build=not c.no_build
-    )
+        thresholds = replace(thresholds, cooldown_hours=c.cooldown)
+    build = pol.build and not c.no_build  # either one forbids building sdists
+    inventory = _inventory(c.path, env=c.env, resolve=not c.no_resolve, index=index, build=build)
     opts = ScanOptions(
         index_url=index,
         http=HttpSettings(
@@ -348,21 +340,19 @@ def _prepare(
         ),
         db_url=None if c.no_db else config.db_url(c.db),
         now=pinned_now,
-        thresholds=thresholds or Thresholds(),
-        ignores=tuple(ignores or ()),
+        thresholds=thresholds,
+        ignores=pol.ignores,
         domains=domains,
         deep=c.deep,
     )
     return opts, inventory
 
 
-def _analyse(
-    c: _Common, *, thresholds: Thresholds | None = None, ignores: Sequence[Ignore] | None = None
-) -> ScanResult:
+def _analyse(c: _Common, pol: Policy | None = None) -> ScanResult:
     """Inventory, facts, domain intelligence and findings for the shared options."""
     from chaingate.scan import run_scan
 
-    opts, inventory = _prepare(c, thresholds=thresholds, ignores=ignores)
+    opts, inventory = _prepare(c, pol)
     return _run(lambda cb: run_scan(inventory, opts, cb))
 
 
@@ -432,7 +422,7 @@ def check(
         pol = load_policy(common.path or Path("."), policy)
     except PolicyError as exc:
         fail(str(exc))
-    result = _analyse(common, thresholds=pol.thresholds, ignores=pol.ignores)
+    result = _analyse(common, pol)
     today = (_parse_now(common.now) or datetime.now(UTC)).date()
     decisions = decide(result, _with_fail_on(pol, fail_on), today)
     _emit_gate(result, decisions, Format(fmt), output)
@@ -526,7 +516,7 @@ def diff(
         pol = load_policy(target, policy)
     except PolicyError as exc:
         fail(str(exc))
-    opts, head_inventory = _prepare(common, thresholds=pol.thresholds, ignores=pol.ignores)
+    opts, head_inventory = _prepare(common, pol)
     index, _ = config.index_url(common.index_url)
     try:
         with open_base(base, target) as b:
@@ -539,7 +529,7 @@ def diff(
                         env=False,
                         resolve=not common.no_resolve,
                         index=index,
-                        build=not common.no_build,
+                        build=pol.build and not common.no_build,
                     ),
                     root=base,
                 )

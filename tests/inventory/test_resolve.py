@@ -213,8 +213,9 @@ def test_resolves_httpx_from_pypi(tmp_path: Path) -> None:
 def test_scan_no_build_option_reaches_the_resolver(
     index: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`chaingate scan --no-build`, end to end: the sdist's backend never runs, and the
-    tree is reported incomplete with uv's reason instead of being taken as complete."""
+    """`chaingate scan --no-build` (or `[resolve] build = false` in the project's policy),
+    end to end: the sdist's backend never runs, and the tree is reported incomplete with
+    uv's reason instead of being taken as complete."""
     import json
     import os
     import subprocess
@@ -243,6 +244,12 @@ def test_scan_no_build_option_reaches_the_resolver(
     assert not mark.exists()
     reasons = " ".join(i["reason"] for i in refused["incomplete"])
     assert "could not resolve" in reasons and "cg-sdist" in reasons
+    # The project's policy can forbid it too, without the flag.
+    (project / "chaingate.toml").write_text("[resolve]\nbuild = false\n")
+    by_policy = scan()
+    assert not mark.exists()
+    assert by_policy["incomplete"] == refused["incomplete"]
+    (project / "chaingate.toml").unlink()
     built = scan()
     assert mark.exists()
     assert {p["name"] for p in built["packages"]} == {"cg-sdist", "cg-base"}

@@ -71,6 +71,31 @@ def error(tmp_path: Path, body: str, name: str = "pyproject.toml") -> PolicyErro
     return info.value
 
 
+# --- resolve ---------------------------------------------------------------------------------
+
+
+def test_resolve_build_defaults_to_true_and_can_be_turned_off(tmp_path: Path) -> None:
+    assert Policy().build
+    assert policy(tmp_path, "[tool.chaingate.severity]\nmedium = 'warn'\n").build
+    assert not policy(tmp_path, "[tool.chaingate.resolve]\nbuild = false\n").build
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        ("[tool.chaingate.resolve]\nbuild = 'no'\n", 2, "must be true or false, not 'no'"),
+        ("[tool.chaingate.resolve]\nbuilds = false\n", 2, "did you mean 'build'"),
+        ("[tool.chaingate]\nresolve = 1\n", 2, "must be a table"),
+    ],
+)
+def test_bad_resolve_settings_are_errors(
+    tmp_path: Path, body: str, line: int, message: str
+) -> None:
+    err = error(tmp_path, body)
+    assert err.line == line, str(err)
+    assert message in str(err)
+
+
 # --- actions by severity and by id -----------------------------------------------------------
 
 
@@ -771,6 +796,7 @@ def test_the_full_example_decides_as_documented(tmp_path: Path) -> None:
     decisions = by_id(decide(result, pol, TODAY))
     assert decisions[("single-owner", "ctx")].action is Action.BLOCK
     assert decisions[("typosquat", "requests")].action is Action.BLOCK
+    assert not pol.build
 
 
 def test_ignores_are_the_ignore_py_exceptions(tmp_path: Path) -> None:

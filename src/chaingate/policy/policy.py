@@ -119,6 +119,7 @@ class Policy:
     deny: Lists = field(default_factory=Lists)
     rules: tuple[Rule, ...] = ()
     ignores: tuple[Ignore, ...] = ()
+    build: bool = True  # [resolve] build: may resolution build sdists (run their code)?
     source: str | None = None  # the file it came from; None for the default policy
     # "severity.high", "actions.typosquat" -> "file:line", for the rule named in a decision
     where: Mapping[str, str] = field(default_factory=dict)
@@ -180,7 +181,8 @@ def _tool_table(path: Path, text: str, doc: dict[str, Any]) -> dict[str, Any]:
     return table
 
 
-_TOP = ("severity", "actions", "thresholds", "allow", "deny", "rules", "ignore")
+_TOP = ("severity", "actions", "thresholds", "allow", "deny", "rules", "ignore", "resolve")
+_RESOLVE_KEYS = ("build",)
 _LIST_KEYS = ("packages", "accounts", "domains")
 _RULE_KEYS = ("name", "expr", "action", "reason")
 _ACTIONS = tuple(a.value for a in Action)
@@ -255,9 +257,20 @@ def _parse(path: Path, text: str, doc: Mapping[str, Any], base: tuple[str, ...])
         deny=_lists(src, doc.get("deny", {}), "deny"),
         rules=_rules(src, doc.get("rules", [])),
         ignores=tuple(ignores),
+        build=_resolve_build(src, doc.get("resolve", {})),
         source=str(path),
         where=where,
     )
+
+
+def _resolve_build(src: _Source, value: object) -> bool:
+    """`[resolve] build`: false forbids building source distributions while resolving."""
+    table = src.table(value, "resolve")
+    src.known(table, _RESOLVE_KEYS, "resolve")
+    build = table.get("build", True)
+    if not isinstance(build, bool):
+        raise src.error(("resolve", "build"), f"must be true or false, not {_show(build)}")
+    return build
 
 
 # Lower bounds; a number must also be finite. Shares are at most 1.
