@@ -440,12 +440,10 @@ def _emit_gate(
     if fmt is Format.text:
         text = gate.render_text(result, list(decisions))
     elif fmt is Format.json:
-        import json
-
-        from chaingate.report.json import jsonable
+        from chaingate.report.json import pretty_json
 
         document = gate.as_document(result, list(decisions))
-        text = json.dumps(document, indent=2, ensure_ascii=False, default=jsonable)
+        text = pretty_json(document)
     else:
         from chaingate.report.interface import get_report
 

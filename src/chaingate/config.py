@@ -4,7 +4,6 @@ data directories follow XDG (platformdirs)."""
 
 from __future__ import annotations
 
-import configparser
 import os
 from pathlib import Path
 
@@ -42,6 +41,8 @@ def _pip_conf_files() -> list[Path]:
 
 
 def _pip_conf_index_url() -> tuple[str, str] | None:
+    import configparser
+
     result: tuple[str, str] | None = None
     for path in _pip_conf_files():
         parser = configparser.ConfigParser(interpolation=None)

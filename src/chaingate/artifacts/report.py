@@ -8,12 +8,12 @@ file and line even though they live in an archive, not in the repository being s
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from chaingate.artifacts.interface import FINDING_IDS, CodeFinding
 from chaingate.artifacts.run import InspectOutcome, Side
+from chaingate.report.json import pretty_json
 from chaingate.report.sarif import LEVELS, SARIF_SCHEMA, SECURITY_SEVERITY, tool
 from chaingate.report.sarif import rule_name as _rule_name
 from chaingate.signals.interface import Severity
@@ -73,7 +73,7 @@ def as_json(outcome: InspectOutcome) -> dict[str, Any]:
 
 
 def render_json(outcome: InspectOutcome) -> str:
-    return json.dumps(as_json(outcome), indent=2, ensure_ascii=False)
+    return pretty_json(as_json(outcome))
 
 
 def render_text(outcome: InspectOutcome) -> str:
@@ -162,4 +162,4 @@ def as_sarif(outcome: InspectOutcome) -> dict[str, Any]:
 
 
 def render_sarif(outcome: InspectOutcome) -> str:
-    return json.dumps(as_sarif(outcome), indent=2, ensure_ascii=False)
+    return pretty_json(as_sarif(outcome))

@@ -22,7 +22,6 @@ import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdli
 from packaging.utils import canonicalize_name
 
 from chaingate.inventory.discover import LOCK_KINDS, discover, kind_of, parse_file
-from chaingate.inventory.environment import read_environment
 from chaingate.inventory.interface import (
     Declared,
     Inventory,
@@ -33,7 +32,6 @@ from chaingate.inventory.interface import (
     Package,
 )
 from chaingate.inventory.pyproject import KIND as PYPROJECT_KIND
-from chaingate.inventory.resolve import resolve, resolver_name
 
 ECOSYSTEM = "pypi"
 MAX_PATHS = 3
@@ -62,6 +60,8 @@ def build_inventory(
     a directory with nothing to scan.
     """
     if env is not None:
+        from chaingate.inventory.environment import read_environment
+
         manifest = read_environment(env)
         return _inventory(manifest.path, [manifest], (manifest.path,), None)
     files = _manifest_files(target)
@@ -81,7 +81,11 @@ def build_inventory(
         }
         for i, job in jobs.items():
             effective[i] = job.result()
-    resolved_with = resolver_name() if pending else None
+    resolved_with = None
+    if pending:
+        from chaingate.inventory.resolve import resolver_name
+
+        resolved_with = resolver_name()
     return _inventory(str(target), effective, tuple(m.path for m in parsed), resolved_with)
 
 
@@ -148,6 +152,8 @@ def _resolved(
     the same file anyway.
     """
     sent = replace(manifest, entries=tuple(e for e in manifest.entries if e.name != own_name))
+    from chaingate.inventory.resolve import resolve
+
     found = resolve([sent], index_url, timeout, build=build)
     kept = tuple(
         e for e in manifest.entries if e.origin is not Origin.REGISTRY and e.name != own_name

@@ -3,7 +3,6 @@ install guard) and every output."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -46,5 +45,7 @@ class PolicyError(Exception):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the closest of `choices`, or "" when none is close."""
+    import difflib  # only for an error message
+
     hint = difflib.get_close_matches(word, sorted(choices), n=1)
     return f" (did you mean {hint[0]!r}?)" if hint else ""

@@ -21,7 +21,6 @@ from chaingate.registry.http import BodyNotKept, FetchError, HttpClient, HttpSet
 from chaingate.registry.interface import ProjectFacts, RegistryError, Vulnerability
 from chaingate.registry.memo import IndexMemo
 from chaingate.registry.pypi import SIMPLE_JSON, IndexUrls, parse_project, parse_vulnerabilities
-from chaingate.registry.simple import facts_from_simple, parse_simple_page
 
 Progress = Callable[[int, int], None]
 
@@ -70,6 +69,8 @@ async def _fetch_project(
                 out.not_found.add(name)
                 return
             # No JSON API for this project: the simple page still dates the releases.
+            from chaingate.registry.simple import facts_from_simple, parse_simple_page
+
             files = parse_simple_page(simple.body, simple.url)
             out.facts[name] = facts_from_simple(
                 name,

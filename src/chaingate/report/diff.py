@@ -15,7 +15,6 @@ silenced by an exception), `unchanged_findings`, `incomplete`, `checks` and `not
 from __future__ import annotations
 
 import io
-import json
 from typing import Any, Final
 
 from rich.console import Console
@@ -28,7 +27,7 @@ from chaingate.inventory.interface import Package
 from chaingate.report import markdown as md
 from chaingate.report import text as tx
 from chaingate.report.interface import ReportError, Summary, iso_utc, package_key, plural
-from chaingate.report.json import as_document, jsonable
+from chaingate.report.json import as_document, pretty_json
 from chaingate.report.sarif import SarifReport
 
 SCHEMA: Final = "chaingate/diff/v1"
@@ -165,7 +164,7 @@ def _packages(console: Console, diff: DiffResult) -> None:
 
 
 def render_json(diff: DiffResult) -> str:
-    text = json.dumps(as_diff_document(diff), indent=2, ensure_ascii=False, default=jsonable)
+    text = pretty_json(as_diff_document(diff))
     return text + "\n"
 
 

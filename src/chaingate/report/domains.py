@@ -4,7 +4,6 @@ about it, and the addresses, accounts and packages behind it."""
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +14,7 @@ from rich.text import Text
 from chaingate import __version__
 from chaingate.intel.interface import DomainFacts, dns_json, rdap_json
 from chaingate.intel.psl import registrable_domain
+from chaingate.report.json import pretty_json
 from chaingate.result import ScanResult
 
 SCHEMA = "chaingate/domains/v1"
@@ -107,7 +107,7 @@ def as_document(result: ScanResult) -> dict[str, object]:
 
 
 def render_domains_json(result: ScanResult) -> str:
-    return json.dumps(as_document(result), indent=2, ensure_ascii=False)
+    return pretty_json(as_document(result))
 
 
 def render_domains_text(result: ScanResult, width: int | None = None) -> str:

@@ -12,7 +12,6 @@ one.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Final
 from urllib.parse import quote
@@ -28,7 +27,7 @@ from chaingate.report.interface import (
     sorted_findings,
     sorted_ignored,
 )
-from chaingate.report.json import jsonable
+from chaingate.report.json import pretty_json
 from chaingate.result import ScanResult
 from chaingate.signals.interface import Finding, Severity
 from chaingate.signals.registry import SIGNALS, SignalInfo, load_all
@@ -60,7 +59,7 @@ class SarifReport(Report):
     """One SARIF log with one run; one rule per finding id present."""
 
     def render(self, result: ScanResult) -> str:
-        text = json.dumps(as_sarif(result), indent=2, ensure_ascii=False, default=jsonable)
+        text = pretty_json(as_sarif(result))
         return text + "\n"
 
 

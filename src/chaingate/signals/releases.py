@@ -38,9 +38,14 @@ def _dated(ctx: PackageContext) -> list[Release]:
 def _run_start(releases: list[Release], idx: int, quiet: timedelta) -> int:
     """Index of the first release of the run holding `releases[idx]`: walk back while the
     gap to the previous release is shorter than `quiet`."""
-    start = idx
-    while start > 0 and _t(releases[start]) - _t(releases[start - 1]) < quiet:
-        start -= 1
+    start, later = idx, _t(releases[idx])
+    # A run can be thousands of releases long (botocore): a plain loop, no helper calls.
+    while start > 0:
+        earlier = releases[start - 1].uploaded_at
+        assert earlier is not None
+        if later - earlier >= quiet:
+            break
+        start, later = start - 1, earlier
     return start
 
 

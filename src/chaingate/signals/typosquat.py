@@ -76,20 +76,25 @@ class Match:
 class PopularNames:
     """Canonical package names with their download rank (1 is the most downloaded)."""
 
-    def __init__(self, ranks: Mapping[str, int]) -> None:
-        self._ranks = {canonicalize_name(name): rank for name, rank in ranks.items()}
+    def __init__(self, ranks: Mapping[str, int], *, canonical: bool = False) -> None:
+        """`canonical=True`: the names are canonical already (the shipped list is written
+        so), which spares 15,000 `canonicalize_name` calls per scan."""
+        if canonical:
+            self._ranks = dict(ranks)
+        else:
+            self._ranks = {canonicalize_name(name): rank for name, rank in ranks.items()}
         self._by_rank = sorted(self._ranks, key=self._ranks.__getitem__)
         self._indexes: dict[int, _TargetIndex] = {}
 
     @classmethod
-    def from_lines(cls, lines: Iterable[str]) -> PopularNames:
+    def from_lines(cls, lines: Iterable[str], *, canonical: bool = False) -> PopularNames:
         """Parse `rank<TAB>name` lines; blank lines and `#` comments are skipped."""
         ranks: dict[str, int] = {}
         for line in lines:
             if line.strip() and not line.startswith("#"):
                 rank, name = line.rstrip("\n").split("\t")
                 ranks[name] = int(rank)
-        return cls(ranks)
+        return cls(ranks, canonical=canonical)
 
     def rank(self, name: str) -> int | None:
         """The download rank of `name` (any spelling), or None when it is not on the list."""
@@ -114,7 +119,8 @@ class PopularNames:
 def load_popular() -> PopularNames:
     """The shipped list of the most downloaded PyPI packages, read once."""
     text = resources.files("chaingate.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
-    return PopularNames.from_lines(text.splitlines())
+    # scripts/make_popular_names.py writes canonical names (a test holds it to that)
+    return PopularNames.from_lines(text.splitlines(), canonical=True)
 
 
 def resembles(name: str, popular: PopularNames, *, targets: int = 5000) -> Match | None:
@@ -149,7 +155,7 @@ class _TargetIndex:
         for name in names:
             key = _strip_separators(name)
             self.by_key.setdefault(key, []).append(name)
-            core = _Affixed.split(key).core
+            core = _split_affixes(key)[1]
             if len(core) >= MIN_AFFIX_CORE:
                 self.by_core.setdefault(core, []).append(name)
             if len(name) >= MIN_EDIT_TARGET:
@@ -197,10 +203,16 @@ class _Affixed:
 
     @classmethod
     def split(cls, key: str) -> _Affixed:
-        prefix = next((a for a in _AFFIXES if key.startswith(a) and key != a), "")
-        rest = key[len(prefix) :]
-        suffix = next((a for a in _AFFIXES if rest.endswith(a) and rest != a), "")
-        return cls(prefix, rest[: len(rest) - len(suffix)], suffix)
+        return cls(*_split_affixes(key))
+
+
+def _split_affixes(key: str) -> tuple[str, str, str]:
+    """(prefix, core, suffix) of a separator-free name; the index splits 5,000 this way,
+    so no object is built."""
+    prefix = next((a for a in _AFFIXES if key.startswith(a) and key != a), "")
+    rest = key[len(prefix) :]
+    suffix = next((a for a in _AFFIXES if rest.endswith(a) and rest != a), "")
+    return prefix, rest[: len(rest) - len(suffix)], suffix
 
 
 def _affix_change(ours: _Affixed, theirs: _Affixed) -> str | None:
