@@ -7,6 +7,7 @@ is all the signals ever see of the registry. A project that could not be fetched
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -95,15 +96,24 @@ class ProjectFacts:
     # owner checks are then unavailable for this project, not passed.
     has_ownership: bool = True
 
+    @functools.cached_property
+    def _exact(self) -> dict[str, Release]:
+        """Releases by their exact version string, built on first use: signals ask several
+        times per package, and botocore has thousands of releases. (Not a field: equality,
+        hashing and encoding are unchanged.)"""
+        exact: dict[str, Release] = {}
+        for r in self.releases:
+            exact.setdefault(r.version, r)  # the first, as a scan in order would find
+        return exact
+
     def release(self, version: str | None) -> Release | None:
         """The release for `version` (compared as PEP 440 versions), if the registry has it."""
         if version is None:
             return None
+        if version in self._exact:
+            return self._exact[version]
         from packaging.version import InvalidVersion, Version
 
-        for r in self.releases:
-            if r.version == version:
-                return r
         try:
             wanted = Version(version)
         except InvalidVersion:
