@@ -23,7 +23,7 @@ import click
 from chaingate import __version__
 
 if TYPE_CHECKING:
-    from chaingate.guard.pip import GuardOutcome
+    from chaingate.guard.pip import Decide, GuardOutcome
     from chaingate.inventory.interface import Inventory
     from chaingate.policy.interface import Decision
     from chaingate.policy.policy import Policy
@@ -602,7 +602,11 @@ def pip_install(ctx: click.Context) -> None:
 
 
 def _guarded_install(
-    index: Callable[[], str], run_guard: Callable[..., GuardOutcome], explain: Callable[..., str]
+    index: Callable[[], str],
+    run_guard: Callable[
+        [ScanOptions, Decide, Callable[[str], None], Progress | None], GuardOutcome
+    ],
+    explain: Callable[[GuardOutcome], str],
 ) -> NoReturn:
     """What the pip and uv install guards share: the policy of the current directory, scan
     options from CHAINGATE_* settings for the index `index()` names, the guard run under a

@@ -222,7 +222,7 @@ class _StoreStarter:
 
     def __init__(self, url: str | None, progress: Progress | None, names: Iterable[str]) -> None:
         self.url = url
-        self.names = sorted(names)
+        self.names = tuple(names)  # StoreProcess.prefetch sorts them
         self.store: ScanStore | None = None
         self._progress = progress
         self._networked = False
