@@ -178,3 +178,16 @@ def test_shipped_list_is_ranked_canonical_and_read_once() -> None:
     assert len({name for _, name in ranked}) == len(ranked)
     assert load_popular() is load_popular()
     assert len(load_popular()) == len(ranked)
+
+
+def test_list_text_skips_comments_and_blank_lines_and_names_a_bad_line() -> None:
+    popular = PopularNames.from_text("# header\n1\trequests\n\n  \n2\tFlask_Login\n")
+
+    assert popular.rank("flask-login") == 2 and popular.rank("requests") == 1
+    assert list(popular) == ["requests", "flask-login"]
+    with pytest.raises(ValueError, match="'2 flask'"):
+        PopularNames.from_text("1\trequests\n2 flask\n")
+    with pytest.raises(ValueError, match="'3\\\\tflask\\\\textra'"):
+        PopularNames.from_text("1\trequests\n3\tflask\textra\n")
+    with pytest.raises(ValueError, match="'1\\\\ta\\\\t2'"):
+        PopularNames.from_text("1\ta\t2\nb\n")  # tabs that add up across lines

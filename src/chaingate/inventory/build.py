@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
 from packaging.utils import canonicalize_name
@@ -73,18 +71,22 @@ def build_inventory(
     files, parsed = [files[i] for i in kept], [parsed[i] for i in kept]
     effective = list(parsed)
     pending = [i for i, m in enumerate(parsed) if resolve_deps and _needs_resolution(m)]
-    # Each resolution is a resolver process of its own; a few at a time, results in order.
-    with ThreadPoolExecutor(max_workers=_RESOLVERS_AT_ONCE) as pool:
-        jobs = {
-            i: pool.submit(_resolved, parsed[i], _own_name(files[i][0]), index_url, timeout, build)
-            for i in pending
-        }
-        for i, job in jobs.items():
-            effective[i] = job.result()
     resolved_with = None
-    if pending:
+    if pending:  # (a locked project, the common case, imports none of this)
+        from concurrent.futures import ThreadPoolExecutor
+
         from chaingate.inventory.resolve import resolver_name
 
+        # Each resolution is a resolver process of its own; a few at a time, results in order.
+        with ThreadPoolExecutor(max_workers=_RESOLVERS_AT_ONCE) as pool:
+            jobs = {
+                i: pool.submit(
+                    _resolved, parsed[i], _own_name(files[i][0]), index_url, timeout, build
+                )
+                for i in pending
+            }
+            for i, job in jobs.items():
+                effective[i] = job.result()
         resolved_with = resolver_name()
     return _inventory(str(target), effective, tuple(m.path for m in parsed), resolved_with)
 
@@ -114,6 +116,8 @@ def _covered_projects(files: list[tuple[Path, str, str]], parsed: list[Manifest]
         local = {e.url for e in manifest.entries if e.origin is Origin.PATH and e.url}
         for where in local | set(manifest.covers):
             if where.startswith("file:"):
+                from urllib.request import url2pathname  # (costs 15 ms to import)
+
                 directory = Path(url2pathname(urlsplit(where).path))
             else:
                 directory = path.parent / where

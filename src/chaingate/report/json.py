@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from enum import Enum
-from importlib.resources import files
 from typing import Any, Final
 
 from chaingate import __version__
@@ -43,6 +42,8 @@ def pretty_json(document: object) -> str:
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) that every document `JsonReport` writes conforms to."""
+    from importlib.resources import files  # (25 ms to import; a scan does not need it)
+
     schema: dict[str, Any] = json.loads(files(__package__).joinpath(SCHEMA_FILE).read_text())
     return schema
 
