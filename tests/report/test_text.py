@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
+from msgspec import structs
 from rich.console import Console
 
 from chaingate.registry.interface import Account, ProjectFacts
@@ -33,8 +35,6 @@ def test_first_the_picture_of_whom_the_project_trusts(scan: ScanResult) -> None:
 
 
 def test_pinned_input_says_no_resolver_ran(build: Callable[..., ScanResult]) -> None:
-    from dataclasses import replace
-
     result = build()
     result = build(inventory=replace(result.inventory, resolved_with=None))
     assert "resolver none (versions as pinned)" in lines_of(result)[2]
@@ -51,12 +51,10 @@ def test_accounts_table_lists_the_biggest_holders_first(scan: ScanResult) -> Non
 def test_accounts_table_stops_at_ten(build: Callable[..., ScanResult]) -> None:
     facts: dict[str, ProjectFacts] = {}
     template = build().facts["certifi"]
-    from dataclasses import replace
-
     for i in range(15):
         name = f"pkg-{i:02d}"
         owners = (Account(f"user-{i:02d}", "Owner"), Account("bigholder", "Owner"))
-        facts[name] = replace(template, name=name, owners=owners)
+        facts[name] = structs.replace(template, name=name, owners=owners)
     lines = lines_of(build(facts=facts))
     assert lines[position(lines, "bigholder")].split()[:2] == ["bigholder", "15"]
     assert "pkg-00, pkg-01, pkg-02, …" in lines[position(lines, "bigholder")]
@@ -68,14 +66,12 @@ def test_accounts_table_stops_at_ten(build: Callable[..., ScanResult]) -> None:
 def test_long_names_cut_the_examples_never_the_count(
     build: Callable[..., ScanResult], width: int
 ) -> None:
-    from dataclasses import replace
-
     template = build().facts["certifi"]
     facts = {}
     for i in range(3):
         name = f"a-rather-long-package-name-number-{i:02d}"
         owners = (Account("someone-with-a-very-long-account-name", "Owner"),)
-        facts[name] = replace(template, name=name, owners=owners)
+        facts[name] = structs.replace(template, name=name, owners=owners)
     lines = lines_of(build(facts=facts), width)
     row = lines[position(lines, "someone-with")]
     assert " 3 " in row

@@ -18,7 +18,7 @@ from chaingate.atomic import write_atomic
 from chaingate.registry.interface import ProjectFacts
 
 # Bump when ProjectFacts or the way it is derived from a document changes.
-FORMAT = f"{__version__}/1"
+FORMAT = f"{__version__}/2"
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(ProjectFacts)
