@@ -326,11 +326,19 @@ def _prepare(c: _Common, pol: Policy | None = None) -> tuple[ScanOptions, Invent
     if c.cooldown is not None:
         thresholds = replace(thresholds, cooldown_hours=c.cooldown)
     build = pol.build and not c.no_build  # either one forbids building sdists
-    inventory = _inventory(c.path, env=c.env, resolve=not c.no_resolve, index=index, build=build)
+    cache_dir = config.cache_dir(c.cache_dir)
+    inventory = _inventory(
+        c.path,
+        env=c.env,
+        resolve=not c.no_resolve,
+        index=index,
+        build=build,
+        cache_dir=cache_dir,
+    )
     opts = ScanOptions(
         index_url=index,
         http=HttpSettings(
-            cache_dir=config.cache_dir(c.cache_dir),
+            cache_dir=cache_dir,
             ttl=c.cache_ttl,
             timeout=c.timeout,
             retries=c.retries,
@@ -528,6 +536,7 @@ def diff(
                         resolve=not common.no_resolve,
                         index=index,
                         build=pol.build and not common.no_build,
+                        cache_dir=opts.http.cache_dir,
                     ),
                     root=base,
                 )
@@ -743,7 +752,13 @@ def domains(common: _Common, fmt: str, output: Path | None) -> None:
 
 
 def _inventory(
-    path: Path | None, *, env: bool, resolve: bool, index: str, build: bool = True
+    path: Path | None,
+    *,
+    env: bool,
+    resolve: bool,
+    index: str,
+    build: bool = True,
+    cache_dir: Path | None = None,
 ) -> Inventory:
     from chaingate.inventory.build import build_inventory
     from chaingate.inventory.interface import InventoryError
@@ -757,13 +772,17 @@ def _inventory(
         if not target.exists():
             fail(f"{target}: no such file or directory")
         try:
-            return build_inventory(target, resolve_deps=resolve, index_url=index, build=build)
+            return build_inventory(
+                target, resolve_deps=resolve, index_url=index, build=build, cache_dir=cache_dir
+            )
         except ResolutionError as exc:
             # A name missing from the index is the dependency-confusion case the scan exists
             # to report: scan what the files declare, and say the tree is incomplete.
             reason = f"could not resolve dependencies, so transitive ones are unknown: {exc}"
             print(f"chaingate: warning: {reason}", file=sys.stderr)
-            declared = build_inventory(target, resolve_deps=False, index_url=index)
+            declared = build_inventory(
+                target, resolve_deps=False, index_url=index, cache_dir=cache_dir
+            )
             return replace(declared, unresolved=(*declared.unresolved, reason))
     except InventoryError as exc:
         fail(str(exc))

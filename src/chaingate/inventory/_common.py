@@ -17,6 +17,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from chaingate.inventory import tomlcache
 from chaingate.inventory.interface import Declared, InventoryError, Location, Origin
 
 _TOML_AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
@@ -46,7 +47,19 @@ def read_text(path: Path, display: str) -> str:
 
 
 def parse_toml(text: str, display: str) -> dict[str, object]:
-    """Parse TOML text, reporting a syntax error at the line tomllib names."""
+    """Parse TOML text, reporting a syntax error at the line tomllib names. Large texts are
+    kept parsed in the cache of this context, if any (`tomlcache.py`)."""
+    cache = tomlcache.active() if len(text) >= tomlcache.MIN_CHARS else None
+    if cache is not None:
+        data = cache.get(text)
+        if data is None:
+            data = _parse_toml(text, display)
+            cache.put(text, data)
+        return data
+    return _parse_toml(text, display)
+
+
+def _parse_toml(text: str, display: str) -> dict[str, object]:
     try:
         return cast(dict[str, object], tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
 from packaging.utils import canonicalize_name
 
+from chaingate.inventory import tomlcache
 from chaingate.inventory.discover import LOCK_KINDS, discover, kind_of, parse_file
 from chaingate.inventory.interface import (
     Declared,
@@ -44,6 +45,7 @@ def build_inventory(
     env: str | None = None,
     timeout: float = 300,
     build: bool = True,
+    cache_dir: Path | None = None,
 ) -> Inventory:
     """The packages `target` trusts.
 
@@ -54,8 +56,9 @@ def build_inventory(
     are resolved against `index_url` (ResolutionError if that fails); without it they are
     taken as complete, like pip-audit's `--no-deps`: an exact pin keeps its version and
     anything else has version None. `build=False` resolves without building any source
-    distribution (see `resolve.resolve`). Raises InventoryError for unreadable input and for
-    a directory with nothing to scan.
+    distribution (see `resolve.resolve`). Large TOML files are kept parsed under
+    `cache_dir` (`tomlcache.py`). Raises InventoryError for unreadable input and for a
+    directory with nothing to scan.
     """
     if env is not None:
         from chaingate.inventory.environment import read_environment
@@ -63,7 +66,8 @@ def build_inventory(
         manifest = read_environment(env)
         return _inventory(manifest.path, [manifest], (manifest.path,), None)
     files = _manifest_files(target)
-    parsed = [parse_file(path, kind, display) for path, kind, display in files]
+    with tomlcache.using(cache_dir):
+        parsed = [parse_file(path, kind, display) for path, kind, display in files]
     # A workspace member's or path dependency's pyproject.toml under a lock that locks it
     # is that lock's business, as the pyproject beside a lock is (discover skips that one).
     covered = _covered_projects(files, parsed)
