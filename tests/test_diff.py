@@ -12,11 +12,11 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from chaingate.diff import (
     DiffError,
@@ -420,15 +420,13 @@ def test_one_name_at_two_versions() -> None:
 def test_incomplete_is_what_the_change_could_not_show() -> None:
     base = scan_of([("a", "1")], [])
     head = scan_of([("a", "1"), ("b", "2")], [])
-    head = ScanResult(
-        **{
-            **head.__dict__,
-            "incomplete": (
-                Incomplete("a", "1", "HTTP 500"),
-                Incomplete("b", "2", "HTTP 500"),
-                Incomplete("requirements.txt", None, "could not resolve"),
-            ),
-        }
+    head = replace(
+        head,
+        incomplete=(
+            Incomplete("a", "1", "HTTP 500"),
+            Incomplete("b", "2", "HTTP 500"),
+            Incomplete("requirements.txt", None, "could not resolve"),
+        ),
     )
     diff = diff_scans(base, head)
     assert [i.package for i in diff.incomplete] == ["b", "requirements.txt"]
@@ -439,11 +437,9 @@ def test_what_the_base_could_not_see_is_said() -> None:
     """A package the base could not analyse cannot have its findings told old: they are new,
     and a note says why. A package the change removed needs no such note."""
     base = scan_of([("a", "1"), ("gone", "1")], [])
-    base = ScanResult(
-        **{
-            **base.__dict__,
-            "incomplete": (Incomplete("a", "1", "HTTP 500"), Incomplete("gone", "1", "HTTP 500")),
-        }
+    base = replace(
+        base,
+        incomplete=(Incomplete("a", "1", "HTTP 500"), Incomplete("gone", "1", "HTTP 500")),
     )
     finding = Finding("single-owner", Severity.INFO, "a", "1", "one owner")
     diff = diff_scans(base, scan_of([("a", "1")], [finding]))

@@ -12,13 +12,14 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
+import msgspec
+from msgspec.structs import fields, replace
 
 from chaingate import __version__
 
@@ -139,8 +140,7 @@ _fail_on_policy_option = click.option(
 )
 
 
-@dataclass(frozen=True)
-class _Common:
+class _Common(msgspec.Struct, frozen=True):
     """The values of the shared options, gathered once."""
 
     path: Path | None

@@ -19,11 +19,13 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING, Final
+
+import msgspec
+from msgspec.structs import replace
 
 from chaingate.inventory import requirements
 from chaingate.inventory.discover import discover, kind_of
@@ -51,8 +53,7 @@ class DiffError(Exception):
 # --- the base: a git ref or an older file --------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Base:
+class Base(msgspec.Struct, frozen=True):
     """Where the base of a diff is read from.
 
     `target` is the base's equivalent of the head path (a directory or file to hand to
@@ -409,8 +410,7 @@ PackageKey = tuple[str, str | None]
 FindingKey = tuple[str, str | None, str | None, str]
 
 
-@dataclass(frozen=True)
-class DiffResult:
+class DiffResult(msgspec.Struct, frozen=True):
     """What the head introduces over the base.
 
     `added`: packages whose name is not in the base. `changed`: a name of the base at a

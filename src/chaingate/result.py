@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+import msgspec
 
 from chaingate.intel.interface import DomainFacts
 from chaingate.inventory.interface import Inventory, Package
@@ -14,8 +15,7 @@ from chaingate.registry.interface import ProjectFacts
 from chaingate.signals.interface import Finding, Severity
 
 
-@dataclass(frozen=True)
-class Incomplete:
+class Incomplete(msgspec.Struct, frozen=True):
     """A package that could not be analysed (fully), and why. Never silently clean."""
 
     package: str
@@ -23,16 +23,14 @@ class Incomplete:
     reason: str
 
 
-@dataclass(frozen=True)
-class CheckStatus:
+class CheckStatus(msgspec.Struct, frozen=True):
     """Whether a family of checks could run; `unavailable` comes with a reason."""
 
     status: Literal["ok", "unavailable"]
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class Maintainer:
+class Maintainer(msgspec.Struct, frozen=True):
     """One registry account and the packages of this tree it holds a role on."""
 
     account: str
@@ -40,8 +38,7 @@ class Maintainer:
     roles: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ScanResult:
+class ScanResult(msgspec.Struct, frozen=True):
     inventory: Inventory
     facts: dict[str, ProjectFacts]  # by canonical name
     findings: tuple[Finding, ...]
@@ -49,9 +46,11 @@ class ScanResult:
     index_url: str
     started_at: datetime
     finished_at: datetime
-    checks: dict[str, CheckStatus] = field(default_factory=dict)
+    checks: dict[str, CheckStatus] = msgspec.field(default_factory=dict)
     ignored: tuple[Ignored, ...] = ()  # findings silenced by an exception, with its reason
-    domains: dict[str, DomainFacts] = field(default_factory=dict)  # email-domain intelligence
+    domains: dict[str, DomainFacts] = msgspec.field(
+        default_factory=dict
+    )  # email-domain intelligence
     notes: tuple[str, ...] = ()  # things the reader should know (e.g. an expired exception)
 
     @property

@@ -11,9 +11,10 @@ import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from chaingate.artifacts.interface import CodeReport
 from chaingate.intel.interface import DomainReport
@@ -42,13 +43,12 @@ if TYPE_CHECKING:
     from chaingate.artifacts.deep import DeepResult
 
 
-@dataclass(frozen=True)
-class ScanOptions:
+class ScanOptions(msgspec.Struct, frozen=True):
     index_url: str
     http: HttpSettings
     db_url: str | None  # None: keep no history (ownership-change is then unavailable)
     now: datetime | None = None  # pinned by tests and replays
-    thresholds: sigreg.Thresholds = field(default_factory=sigreg.Thresholds)
+    thresholds: sigreg.Thresholds = msgspec.field(default_factory=sigreg.Thresholds)
     ignores: tuple[Ignore, ...] = ()
     domains: DomainOptions | None = None  # None: no email-domain intelligence
     deep: bool = False  # read every package's code (artifacts/deep.py)

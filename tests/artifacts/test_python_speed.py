@@ -11,10 +11,10 @@ import ast
 import base64
 import textwrap
 from collections.abc import Iterator
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from msgspec.structs import fields
 
 from chaingate.artifacts import python
 from chaingate.artifacts.interface import CodeFinding

@@ -8,13 +8,13 @@ Scans are built by hand (tests/report/conftest.py): requests -> urllib3, certifi
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -760,7 +760,7 @@ def test_any_text_is_a_policy_or_a_policy_error(tmp_path: Path, text: str) -> No
 
 def test_every_key_and_rule_field_is_documented() -> None:
     text = DOCS.read_text(encoding="utf-8")
-    names = [f.name for f in dataclasses.fields(Thresholds)]
+    names = [f.name for f in msgspec.structs.fields(Thresholds)]
     names += [*FINDING_FIELDS, *PACKAGE_FIELDS, "severity", "actions", "allow", "deny", "rules"]
     names += ["packages", "accounts", "domains", "ignore", "expires", "reason"]
     missing = [n for n in names if f"`{n}`" not in text and f"`package.{n}`" not in text]

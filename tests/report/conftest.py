@@ -10,10 +10,10 @@ exception for `mylib` coming from git, and one that expired.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
+from msgspec.structs import replace
 
 from chaingate.inventory.interface import Inventory, Location, Origin, Package
 from chaingate.policy.ignore import Ignore, Ignored

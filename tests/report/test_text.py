@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import replace
 
 import pytest
-from msgspec import structs
+from msgspec.structs import replace
 from rich.console import Console
 
 from chaingate.registry.interface import Account, ProjectFacts
@@ -54,7 +53,7 @@ def test_accounts_table_stops_at_ten(build: Callable[..., ScanResult]) -> None:
     for i in range(15):
         name = f"pkg-{i:02d}"
         owners = (Account(f"user-{i:02d}", "Owner"), Account("bigholder", "Owner"))
-        facts[name] = structs.replace(template, name=name, owners=owners)
+        facts[name] = replace(template, name=name, owners=owners)
     lines = lines_of(build(facts=facts))
     assert lines[position(lines, "bigholder")].split()[:2] == ["bigholder", "15"]
     assert "pkg-00, pkg-01, pkg-02, …" in lines[position(lines, "bigholder")]
@@ -71,7 +70,7 @@ def test_long_names_cut_the_examples_never_the_count(
     for i in range(3):
         name = f"a-rather-long-package-name-number-{i:02d}"
         owners = (Account("someone-with-a-very-long-account-name", "Owner"),)
-        facts[name] = structs.replace(template, name=name, owners=owners)
+        facts[name] = replace(template, name=name, owners=owners)
     lines = lines_of(build(facts=facts), width)
     row = lines[position(lines, "someone-with")]
     assert " 3 " in row

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
+
+from msgspec.structs import replace
 
 from chaingate.intel.interface import DnsAnswer, DomainFacts, RdapRecord
 from chaingate.signals.domains import email_domain_findings

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import msgspec
+from msgspec.structs import replace
 from packaging.version import InvalidVersion, Version
 
 from chaingate.artifacts.interface import CodeFinding, HostileArchive, Limits
@@ -59,14 +60,15 @@ _DYNAMIC_IMPORT = re.compile(rb"""(?:__import__|import_module)\(\s*['"]([\w.]+)[
 _OS_PROCESS = re.compile(rb"\bos\.(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?)\(")
 
 
-@dataclass
-class Profile:
+class Profile(msgspec.Struct):
     """What a release's files can do, by path inside the package."""
 
-    files: set[str] = field(default_factory=set)
-    binaries: set[str] = field(default_factory=set)
-    network: dict[str, tuple[int, str]] = field(default_factory=dict)  # path -> line, module
-    process: dict[str, tuple[int, str]] = field(default_factory=dict)
+    files: set[str] = msgspec.field(default_factory=set)
+    binaries: set[str] = msgspec.field(default_factory=set)
+    network: dict[str, tuple[int, str]] = msgspec.field(
+        default_factory=dict
+    )  # path -> line, module
+    process: dict[str, tuple[int, str]] = msgspec.field(default_factory=dict)
 
 
 def inner_path(path: str, *, sdist: bool) -> str:
@@ -158,8 +160,7 @@ def is_patch_release(old: str, new: str) -> bool:
     return b > a and a.release[:2] == b.release[:2]
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(msgspec.Struct, frozen=True):
     findings: tuple[CodeFinding, ...]  # the new release's findings, reweighed, plus new-*
     new: frozenset[int]  # indexes into findings of what this release introduced
     against: str

@@ -16,8 +16,9 @@ import asyncio
 import functools
 import hashlib
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from chaingate.artifacts.fetch import Artifact, ArtifactError, Pin, fetch_release, project_files
 from chaingate.artifacts.inspect import Inspection
@@ -29,10 +30,9 @@ from chaingate.registry.pypi import IndexUrls
 from chaingate.signals.interface import Severity
 
 
-@dataclass
-class DeepResult:
-    reports: dict[tuple[str, str], CodeReport] = field(default_factory=dict)
-    failed: dict[tuple[str, str], str] = field(default_factory=dict)  # reason
+class DeepResult(msgspec.Struct):
+    reports: dict[tuple[str, str], CodeReport] = msgspec.field(default_factory=dict)
+    failed: dict[tuple[str, str], str] = msgspec.field(default_factory=dict)  # reason
 
 
 @functools.cache

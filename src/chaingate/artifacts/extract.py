@@ -32,10 +32,11 @@ import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Protocol
+
+import msgspec
 
 from chaingate.artifacts.interface import HostileArchive, Limits
 
@@ -79,8 +80,7 @@ _CORRUPT = (
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(msgspec.Struct, frozen=True):
     """One entry of an archive. `name` is a normalised posix path relative to the archive
     root; `size` the uncompressed size the header declares. Only regular files (`is_file`)
     can be read; links (`link_target` set) are reported, never followed."""

@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 from packaging.tags import Tag, sys_tags
 from packaging.utils import (
     InvalidWheelFilename,
@@ -43,8 +43,7 @@ class ArtifactError(Exception):
         self.unavailable = unavailable
 
 
-@dataclass(frozen=True)
-class Pin:
+class Pin(msgspec.Struct, frozen=True):
     name: str  # canonical
     version: str
 
@@ -52,8 +51,7 @@ class Pin:
         return f"{self.name}=={self.version}"
 
 
-@dataclass(frozen=True)
-class Artifact:
+class Artifact(msgspec.Struct, frozen=True):
     """A downloaded, verified file of a release."""
 
     pin: Pin

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from chaingate.artifacts.interface import Limits
 
@@ -31,8 +32,7 @@ SOURCE_SUFFIXES = (".py", ".pth", ".pyc")
 HEAD = 64
 
 
-@dataclass(frozen=True)
-class PackageFile:
+class PackageFile(msgspec.Struct, frozen=True):
     path: str  # posix, relative to the archive root
     data: bytes  # whole for source files within the limit, else the first HEAD bytes
     size: int  # the real size

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, replace
 from pathlib import Path
+
+import msgspec
+from msgspec.structs import replace
 
 from chaingate.artifacts.files import files_of, is_native
 from chaingate.artifacts.interface import CodeFinding, HostileArchive, Limits
@@ -35,8 +37,7 @@ _QUOTED = re.compile(rb"[\"']([^\"'\r\n]{1,200})[\"']")
 _NAMEISH = re.compile(r"^[\w.+-]{2,100}$")
 
 
-@dataclass(frozen=True)
-class Inspection:
+class Inspection(msgspec.Struct, frozen=True):
     target: str
     verdict: Severity | None  # None: nothing found
     findings: tuple[CodeFinding, ...]

@@ -6,7 +6,7 @@ directory under strict limits) and sources are parsed, never imported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from chaingate.signals.interface import Severity
 
@@ -16,8 +16,7 @@ class HostileArchive(Exception):
     `hostile-archive` finding, never a crash)."""
 
 
-@dataclass(frozen=True)
-class CodeFinding:
+class CodeFinding(msgspec.Struct, frozen=True):
     """One thing found in a file: `path` relative to the archive root, 1-based `line`
     (None for whole-file findings), and a short `excerpt` of the offending source."""
 
@@ -29,8 +28,7 @@ class CodeFinding:
     excerpt: str = ""
 
 
-@dataclass(frozen=True)
-class CodeReport:
+class CodeReport(msgspec.Struct, frozen=True):
     """What the code of one package's artifact says (`scan --deep`)."""
 
     filename: str
@@ -39,8 +37,7 @@ class CodeReport:
     findings: tuple[CodeFinding, ...]
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(msgspec.Struct, frozen=True):
     """Caps against decompression bombs and hostile archives.
 
     Only source files (`.py`, `.pth`, `.pyc`) up to `max_source_bytes` are held in memory

@@ -35,9 +35,10 @@ import re
 import tokenize
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+import msgspec
 
 from chaingate.artifacts.interface import CodeFinding
 from chaingate.signals.interface import Severity
@@ -570,8 +571,7 @@ def _visible(line: str) -> str:
 # --------------------------------------------------------------------------- Python AST
 
 
-@dataclass
-class _Context:
+class _Context(msgspec.Struct, dict=True):  # dict: for its cached properties
     """One parsed file. `nodes` lists every node of the tree in `ast.walk` order (operator
     and load/store markers left out), and the lists after it are the kinds the detectors look
     at, in the same order; they are filled by one pass over the tree."""
@@ -579,15 +579,17 @@ class _Context:
     path: str
     text: str
     tree: ast.Module
-    nodes: list[ast.AST] = field(default_factory=list)
-    calls: list[ast.Call] = field(default_factory=list)
-    strings: list[tuple[ast.Constant, str]] = field(default_factory=list)  # with the value
-    assigns: list[ast.Assign] = field(default_factory=list)
-    aliases: dict[str, str] = field(default_factory=dict)
-    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
-    findings: list[CodeFinding] = field(default_factory=list)
-    call_names: dict[int, str | None] = field(default_factory=dict)
-    decoder_funcs: set[str] = field(default_factory=set)  # names whose calls decode
+    nodes: list[ast.AST] = msgspec.field(default_factory=list)
+    calls: list[ast.Call] = msgspec.field(default_factory=list)
+    strings: list[tuple[ast.Constant, str]] = msgspec.field(default_factory=list)  # with the value
+    assigns: list[ast.Assign] = msgspec.field(default_factory=list)
+    aliases: dict[str, str] = msgspec.field(default_factory=dict)
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = msgspec.field(
+        default_factory=dict
+    )
+    findings: list[CodeFinding] = msgspec.field(default_factory=list)
+    call_names: dict[int, str | None] = msgspec.field(default_factory=dict)
+    decoder_funcs: set[str] = msgspec.field(default_factory=set)  # names whose calls decode
     backend: bool = False  # an in-tree build backend: runs at install time like setup.py
 
     @property
@@ -1335,8 +1337,7 @@ def _args_contain(call: ast.Call, pred: Callable[[ast.AST], bool]) -> bool:
 # --------------------------------------------------------------------------- detectors
 
 
-@dataclass
-class _Calls:
+class _Calls(msgspec.Struct):
     """What the calls of a file could set off. Each detector below reports only from calls
     of its kind, so a file without them skips it, with the same findings and none of the
     cost (most files call no network, process, exec or decoder function at all)."""

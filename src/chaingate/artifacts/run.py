@@ -10,8 +10,9 @@ nothing to compare with and says so.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from chaingate.artifacts.compare import Comparison, compare, is_patch_release, profile_path
 from chaingate.artifacts.fetch import (
@@ -30,11 +31,10 @@ from chaingate.registry.pypi import IndexUrls
 from chaingate.signals.interface import Severity
 
 
-@dataclass(frozen=True)
-class InspectOptions:
+class InspectOptions(msgspec.Struct, frozen=True):
     index_url: str
     http: HttpSettings
-    limits: Limits = field(default_factory=Limits)
+    limits: Limits = msgspec.field(default_factory=Limits)
     workers: int | None = None
 
     @property
@@ -45,8 +45,7 @@ class InspectOptions:
         return base / "artifacts"
 
 
-@dataclass(frozen=True)
-class Side:
+class Side(msgspec.Struct, frozen=True):
     """One analysed release: where its files came from and what was found."""
 
     label: str  # "requests==2.32.3" or the path given
@@ -55,8 +54,7 @@ class Side:
     artifact: Artifact | None = None
 
 
-@dataclass(frozen=True)
-class InspectOutcome:
+class InspectOutcome(msgspec.Struct, frozen=True):
     side: Side
     findings: tuple[CodeFinding, ...]
     verdict: Severity | None

@@ -43,13 +43,14 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import httpx
+import msgspec
+from msgspec.structs import replace
 from packaging.utils import canonicalize_name
 
 from chaingate.inventory.build import ECOSYSTEM, shortest_paths
@@ -76,8 +77,7 @@ class GuardError(Exception):
 # --- pip's arguments -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Option:
+class _Option(msgspec.Struct, frozen=True):
     name: str  # the first long spelling, used as the option's identity
     takes_value: bool
     requirement: bool = False  # names what to install: never passed to the pinned install
@@ -209,8 +209,7 @@ _REFUSED = {
 _NOT_FOR_PINNED_INSTALL = frozenset({"--only-deps", "--no-require-hashes"})
 
 
-@dataclass(frozen=True)
-class PipOption:
+class PipOption(msgspec.Struct, frozen=True):
     """One option as the user wrote it: `tokens` are the words to pass on (one or two)."""
 
     name: str  # canonical long name, e.g. "--index-url" for `-i` or `--index`
@@ -218,8 +217,7 @@ class PipOption:
     value: str | None = None
 
 
-@dataclass(frozen=True)
-class PipArgs:
+class PipArgs(msgspec.Struct, frozen=True):
     """The arguments of `pip install`, split into what to install and how to install it.
 
     `args` is the input, verbatim (what the dry run gets). `requirements` holds the
@@ -361,8 +359,7 @@ def parse_words(
 # --- the plan: pip's dry run ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Planned:
+class Planned(msgspec.Struct, frozen=True):
     """One distribution pip would install, and the exact file it chose.
 
     `hash` is `"<algorithm>:<hex>"` of that file as pip's `--hash` wants it; None for VCS
@@ -400,8 +397,7 @@ class Planned:
         return f"{line} --hash={self.hash}" if self.hash else line
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(msgspec.Struct, frozen=True):
     """What `pip install ARGS` would do: the items, and the same set as an `Inventory`."""
 
     args: PipArgs
@@ -693,8 +689,7 @@ def severity_gate(fail_on: Severity = Severity.HIGH) -> Decide:
     return decide
 
 
-@dataclass(frozen=True)
-class GuardOutcome:
+class GuardOutcome(msgspec.Struct, frozen=True):
     """What the guard did. `exit_code` is pip's exit code of the install, or None when
     nothing was installed because the verdict blocked; `result` is None when pip had
     nothing to install (no scan was needed)."""

@@ -48,11 +48,12 @@ import shlex
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+import msgspec
+from msgspec.structs import replace
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -269,8 +270,7 @@ _NOT_FOR_PINNED_INSTALL = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class UvArgs(PipArgs):
+class UvArgs(PipArgs, frozen=True):
     """The arguments of `uv pip install`, split like `PipArgs`: `args` verbatim,
     `requirements` the positional requirements and requirement options as written,
     `options` everything else. `packages` are the positional requirements alone, `sources`
@@ -364,8 +364,7 @@ def _python_args(args: UvArgs, python: str | None) -> list[str]:
 # --- the plan: uv's dry run ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(msgspec.Struct, frozen=True):
     """One line of uv's dry run: `name==version`, or `name @ url` for a URL, VCS or path
     item (uv prints no version for those)."""
 
@@ -445,8 +444,7 @@ def _tail(text: str) -> str:
     return "\n".join(lines[-_TAIL_LINES:]) or "(uv printed nothing)"
 
 
-@dataclass(frozen=True)
-class UvPlanned(Planned):
+class UvPlanned(Planned, frozen=True):
     """A planned item with every acceptable hash: uv does not say which of the version's
     files it picks, so the pin accepts each file the index publishes for the version.
     `version` is empty for URL, VCS and path items, whose version uv does not print."""
@@ -465,8 +463,7 @@ class UvPlanned(Planned):
         return f"{self.name} @ {self.source}"
 
 
-@dataclass(frozen=True)
-class UvPlan(Plan):
+class UvPlan(Plan, frozen=True):
     """What `uv pip install ARGS` would do. `args` is a `UvArgs`; `pip_version` holds uv's
     version."""
 
@@ -721,8 +718,7 @@ def _same_location(url: str, wanted: Iterable[str]) -> bool:
 # --- the hashes: the index's simple pages --------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Sources:
+class _Sources(msgspec.Struct, frozen=True):
     indexes: tuple[str, ...]  # simple roots, in uv's order of priority
     find_links: tuple[str, ...]
     first_index: bool

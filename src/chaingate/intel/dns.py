@@ -17,13 +17,13 @@ import asyncio
 import ipaddress
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import dns.asyncresolver
 import dns.exception
 import dns.nameserver
 import dns.resolver
+import msgspec
 
 from chaingate.intel.interface import DNS_CANARIES, DnsAnswer, SourceCheck
 
@@ -89,8 +89,7 @@ def _resolver(
 Outcome = Literal["records", "nodata", "nxdomain", "error"]
 
 
-@dataclass(frozen=True)
-class _Result:
+class _Result(msgspec.Struct, frozen=True):
     outcome: Outcome
     error: str = ""
 

@@ -8,9 +8,10 @@ source fails its canaries (a resolver that says NXDOMAIN for gmail.com), the who
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+import msgspec
 
 # Domains that must exist. A resolver or RDAP service that denies them cannot be believed.
 DNS_CANARIES = ("pypi.org", "gmail.com", "python.org")
@@ -19,8 +20,7 @@ RDAP_CANARIES = ("pypi.org", "python.org")
 SourceStatus = Literal["ok", "unavailable"]
 
 
-@dataclass(frozen=True)
-class DnsAnswer:
+class DnsAnswer(msgspec.Struct, frozen=True):
     """What the resolver said about a domain. `exists` is False only for NXDOMAIN."""
 
     exists: bool
@@ -29,8 +29,7 @@ class DnsAnswer:
     has_ns: bool = False
 
 
-@dataclass(frozen=True)
-class RdapRecord:
+class RdapRecord(msgspec.Struct, frozen=True):
     """Registration facts from RDAP (RFC 9083 `events` and `status`).
 
     `registered` is False when the registry's RDAP server answered 404 (no such object).
@@ -44,8 +43,7 @@ class RdapRecord:
     url: str | None = None  # the RDAP document it came from
 
 
-@dataclass(frozen=True)
-class DomainFacts:
+class DomainFacts(msgspec.Struct, frozen=True):
     domain: str  # registrable domain (public suffix list), lowercase
     checked_at: datetime
     dns: DnsAnswer | None  # None: DNS could not answer for this domain (timeout, SERVFAIL)
@@ -54,19 +52,17 @@ class DomainFacts:
     rdap_error: str | None = None
 
 
-@dataclass(frozen=True)
-class SourceCheck:
+class SourceCheck(msgspec.Struct, frozen=True):
     """Whether a source (DNS, RDAP) can be believed in this run, and why not."""
 
     status: SourceStatus
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class DomainReport:
+class DomainReport(msgspec.Struct, frozen=True):
     """Every domain looked at in one run, and whether each source could be believed."""
 
-    domains: dict[str, DomainFacts] = field(default_factory=dict)
+    domains: dict[str, DomainFacts] = msgspec.field(default_factory=dict)
     dns: SourceCheck = SourceCheck("unavailable", "not checked")
     rdap: SourceCheck = SourceCheck("unavailable", "not checked")
     queries: int = 0  # DNS queries and RDAP requests sent in this run (0 on a warm re-scan)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
+from msgspec.structs import replace
 
 from chaingate.intel.interface import DomainReport, SourceCheck
 from chaingate.registry.http import HttpClient, HttpSettings
@@ -19,8 +21,7 @@ if TYPE_CHECKING:
     from chaingate.store.interface import ScanStore
 
 
-@dataclass(frozen=True)
-class DomainOptions:
+class DomainOptions(msgspec.Struct, frozen=True):
     """How to check maintainer email domains (DNS and RDAP)."""
 
     dns_servers: tuple[str, ...] | None  # "HOST[:PORT]"; None: the system's resolver

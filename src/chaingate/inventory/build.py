@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import msgspec
 import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
+from msgspec.structs import replace
 from packaging.utils import canonicalize_name
 
 from chaingate.inventory import tomlcache
@@ -170,8 +171,7 @@ def _resolved(
     return replace(manifest, entries=found.entries + kept, locked=True, graph=graph)
 
 
-@dataclass
-class _Merged:
+class _Merged(msgspec.Struct):
     """Everything the manifests say about one (name, version)."""
 
     name: str
@@ -179,7 +179,7 @@ class _Merged:
     direct: bool = False
     origin: Origin = Origin.REGISTRY
     url: str | None = None
-    locations: dict[Location, None] = field(default_factory=dict)
+    locations: dict[Location, None] = msgspec.field(default_factory=dict)
 
     def add(self, entry: Declared) -> None:
         self.direct = self.direct or entry.direct

@@ -24,10 +24,10 @@ import sys
 import tempfile
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -128,8 +128,7 @@ json.dump({"environment": marker_environment(), "distributions": dists}, sys.std
 """
 
 
-@dataclass(frozen=True)
-class _Installed:
+class _Installed(msgspec.Struct, frozen=True):
     """One installed distribution as the target interpreter reported it."""
 
     name: str

@@ -7,8 +7,9 @@ declared, and (for lock files) the dependency graph. `build.py` turns manifests 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+import msgspec
 
 
 class InventoryError(Exception):
@@ -31,16 +32,14 @@ class Origin(StrEnum):
     PATH = "path"
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(msgspec.Struct, frozen=True):
     """A place in a manifest: the file (relative to the scan root where possible) and line."""
 
     file: str
     line: int | None = None
 
 
-@dataclass(frozen=True)
-class Declared:
+class Declared(msgspec.Struct, frozen=True):
     """One dependency as a file states it.
 
     `name` is canonical (packaging.utils.canonicalize_name). `version` is the exact version
@@ -61,8 +60,7 @@ class Declared:
     hashes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(msgspec.Struct, frozen=True):
     """One parsed file.
 
     `locked` means the file lists the complete transitive set with exact versions (a lock
@@ -77,12 +75,11 @@ class Manifest:
     kind: str
     entries: tuple[Declared, ...]
     locked: bool = False
-    graph: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    graph: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
     covers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Package:
+class Package(msgspec.Struct, frozen=True):
     """One exact package the project trusts, and why it is there.
 
     `paths` holds chains of names from a direct dependency down to this package (the first
@@ -104,8 +101,7 @@ class Package:
         return f"{self.name}=={self.version}" if self.version else self.name
 
 
-@dataclass(frozen=True)
-class Inventory:
+class Inventory(msgspec.Struct, frozen=True):
     """Everything a scan found: the packages and the files they came from."""
 
     root: str
@@ -113,7 +109,7 @@ class Inventory:
     manifests: tuple[str, ...]
     resolved_with: str | None = None
     # canonical name -> names it depends on (union of the manifests' graphs), when known
-    graph: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    graph: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
     # Why the tree may be missing packages (e.g. resolution failed and only the declared
     # packages are listed); each becomes an `incomplete` entry of the scan.
     unresolved: tuple[str, ...] = ()

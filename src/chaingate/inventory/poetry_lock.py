@@ -9,8 +9,9 @@ for them.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from chaingate.inventory._common import (
     as_list,

@@ -10,8 +10,10 @@ without a graph cannot tell).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from pathlib import Path
+
+import msgspec
+from msgspec.structs import replace
 
 from chaingate.inventory._common import (
     as_list,
@@ -35,8 +37,7 @@ KIND = "pylock"
 _SUPPORTED_MAJOR = "1"
 
 
-@dataclass(frozen=True)
-class _Package:
+class _Package(msgspec.Struct, frozen=True):
     declared: Declared
     project: bool
     children: frozenset[str]

@@ -22,11 +22,12 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import msgspec
 import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
+from msgspec.structs import replace
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
@@ -115,21 +116,19 @@ def read_index_options(path: Path, display: str | None = None) -> list[str]:
     return list(dict.fromkeys(reader.index_urls))
 
 
-@dataclass
-class _Entry:
+class _Entry(msgspec.Struct):
     """An entry being read, with its `# via` annotation (None when there is none)."""
 
     declared: Declared
     via: list[str] | None = None
 
 
-@dataclass
-class _Reader:
+class _Reader(msgspec.Struct):
     """Reads one requirements file and everything it includes."""
 
-    entries: list[_Entry] = field(default_factory=list)
-    index_urls: list[str] = field(default_factory=list)
-    done: set[tuple[str, bool]] = field(default_factory=set)
+    entries: list[_Entry] = msgspec.field(default_factory=list)
+    index_urls: list[str] = msgspec.field(default_factory=list)
+    done: set[tuple[str, bool]] = msgspec.field(default_factory=set)
 
     def read_file(
         self, path: Path, display: str, stack: tuple[str, ...], *, constraint: bool

@@ -27,11 +27,11 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
@@ -53,8 +53,7 @@ class ResolutionError(Exception):
     """
 
 
-@dataclass(frozen=True)
-class _Resolution:
+class _Resolution(msgspec.Struct, frozen=True):
     """What a resolver run tells us: exact versions and who requires whom."""
 
     versions: dict[str, str]

@@ -8,8 +8,10 @@ depend on, including their optional and dev groups, is what the project asked fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from pathlib import Path
+
+import msgspec
+from msgspec.structs import replace
 
 from chaingate.inventory._common import (
     as_list,
@@ -29,8 +31,7 @@ from chaingate.inventory.interface import Declared, InventoryError, Location, Ma
 KIND = "uv.lock"
 
 
-@dataclass(frozen=True)
-class _Package:
+class _Package(msgspec.Struct, frozen=True):
     """One `[[package]]` as read, before direct-ness is known."""
 
     declared: Declared

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
 from packaging.utils import canonicalize_name
 
@@ -23,8 +23,7 @@ from chaingate.signals.interface import Finding
 __all__ = ["Applied", "Ignore", "Ignored", "PolicyError", "apply", "entries", "load"]
 
 
-@dataclass(frozen=True)
-class Ignore:
+class Ignore(msgspec.Struct, frozen=True):
     id: str
     reason: str
     package: str | None = None  # canonical; None: every package
@@ -44,14 +43,12 @@ class Ignore:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
-@dataclass(frozen=True)
-class Ignored:
+class Ignored(msgspec.Struct, frozen=True):
     finding: Finding
     by: Ignore
 
 
-@dataclass(frozen=True)
-class Applied:
+class Applied(msgspec.Struct, frozen=True):
     kept: tuple[Finding, ...]
     ignored: tuple[Ignored, ...]
     expired: tuple[Ignore, ...]

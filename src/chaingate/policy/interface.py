@@ -4,9 +4,10 @@ install guard) and every output."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from chaingate.signals.interface import Finding
 
@@ -20,8 +21,7 @@ class Action(StrEnum):
     IGNORE = "ignore"
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(msgspec.Struct, frozen=True):
     """The action for one finding and the rule that chose it.
 
     `rule` says where the decision came from in words a person can find in their policy

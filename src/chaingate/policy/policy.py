@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import tomli as tomllib
+from msgspec.structs import fields
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -46,8 +48,7 @@ DEFAULT_SEVERITY: Mapping[Severity, Action] = {
 }
 
 
-@dataclass(frozen=True)
-class PackageEntry:
+class PackageEntry(msgspec.Struct, frozen=True):
     """One allow/deny list entry for packages: a name, optionally with versions
     (`"urllib3"`, `"ctx<0.2"`)."""
 
@@ -68,15 +69,14 @@ class PackageEntry:
             return unknown_version
 
 
-@dataclass(frozen=True)
-class Lists:
+class Lists(msgspec.Struct, frozen=True):
     """An allow or deny list: packages, registry accounts, email domains, and where each
     list is written (for the rule named in a decision)."""
 
     packages: tuple[PackageEntry, ...] = ()
     accounts: frozenset[str] = frozenset()  # casefolded
     domains: tuple[str, ...] = ()  # lowercase; an entry also covers its subdomains
-    where: Mapping[str, str] = field(default_factory=dict)  # "accounts" -> "file:line"
+    where: Mapping[str, str] = msgspec.field(default_factory=dict)  # "accounts" -> "file:line"
 
     def package(self, name: str, version: str | None, *, deny: bool) -> str:
         """The first entry covering the package, or "" (deny lists match unknown versions)."""
@@ -107,22 +107,23 @@ class Rule:
         return f"{text}: {self.reason}" if self.reason else text
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(msgspec.Struct, frozen=True):
     """A loaded policy. `Policy()` is the default: critical and high block, medium and low
     warn, info is ignored (listed, never gating); no lists, rules or exceptions."""
 
-    severity: Mapping[Severity, Action] = field(default_factory=lambda: dict(DEFAULT_SEVERITY))
-    actions: Mapping[str, Action] = field(default_factory=dict)  # by signal id
-    thresholds: sigreg.Thresholds = field(default_factory=sigreg.Thresholds)
-    allow: Lists = field(default_factory=Lists)
-    deny: Lists = field(default_factory=Lists)
+    severity: Mapping[Severity, Action] = msgspec.field(
+        default_factory=lambda: dict(DEFAULT_SEVERITY)
+    )
+    actions: Mapping[str, Action] = msgspec.field(default_factory=dict)  # by signal id
+    thresholds: sigreg.Thresholds = msgspec.field(default_factory=sigreg.Thresholds)
+    allow: Lists = msgspec.field(default_factory=Lists)
+    deny: Lists = msgspec.field(default_factory=Lists)
     rules: tuple[Rule, ...] = ()
     ignores: tuple[Ignore, ...] = ()
     build: bool = True  # [resolve] build: may resolution build sdists (run their code)?
     source: str | None = None  # the file it came from; None for the default policy
     # "severity.high", "actions.typosquat" -> "file:line", for the rule named in a decision
-    where: Mapping[str, str] = field(default_factory=dict)
+    where: Mapping[str, str] = msgspec.field(default_factory=dict)
 
 
 # --- loading ---------------------------------------------------------------------------------

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+
+import msgspec
+from msgspec.structs import replace
 
 from chaingate.registry.factscache import FactsCache
 from chaingate.registry.http import BodyNotKept, FetchError, HttpClient, HttpSettings
@@ -31,18 +33,21 @@ HELPER_MIN_DOCUMENTS = 24
 HELPER_SHARE = (1, 3)  # of every 5 names, in name order
 
 
-# repr=False: on Python 3.11 asyncio.run() formats repr() of the finished main task (and so
-# of its result) while restoring the SIGINT handler; a full repr of every fact cost seconds.
-@dataclass(repr=False)
-class Fetched:
-    facts: dict[str, ProjectFacts] = field(default_factory=dict)
-    not_found: set[str] = field(default_factory=set)
-    incomplete: dict[str, str] = field(default_factory=dict)  # name -> reason
+class Fetched(msgspec.Struct):
+    facts: dict[str, ProjectFacts] = msgspec.field(default_factory=dict)
+    not_found: set[str] = msgspec.field(default_factory=set)
+    incomplete: dict[str, str] = msgspec.field(default_factory=dict)  # name -> reason
     # (name, version) -> vulnerabilities of that version; missing: the index could not say
-    vulns: dict[tuple[str, str], tuple[Vulnerability, ...]] = field(default_factory=dict)
+    vulns: dict[tuple[str, str], tuple[Vulnerability, ...]] = msgspec.field(default_factory=dict)
     version_docs_unsupported: bool = False
     network_requests: int = 0
     helped: int = 0  # projects fetched by a helper process
+
+    def __repr__(self) -> str:
+        # Short: on Python 3.11 asyncio.run() formats repr() of the finished main task (and
+        # so of its result) while restoring the SIGINT handler; a full repr of every fact
+        # cost seconds.
+        return f"Fetched(<{len(self.facts)} projects>)"
 
     def merge(self, other: Fetched) -> None:
         self.facts.update(other.facts)

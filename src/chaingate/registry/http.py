@@ -24,9 +24,10 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from chaingate import __version__
 from chaingate.atomic import write_atomic
@@ -85,8 +86,7 @@ class Response:
         return self._body
 
 
-@dataclass(frozen=True)
-class HttpSettings:
+class HttpSettings(msgspec.Struct, frozen=True):
     cache_dir: Path | None
     ttl: float = 900.0  # freshness when the server gives no max-age
     timeout: float = 20.0

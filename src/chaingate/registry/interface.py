@@ -14,7 +14,6 @@ arrays (`array_like`), which halves the cache.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
@@ -129,16 +128,14 @@ class ProjectFacts(msgspec.Struct, frozen=True, dict=True):
         return None
 
 
-@dataclass(frozen=True)
-class Unavailable:
+class Unavailable(msgspec.Struct, frozen=True):
     """A project whose facts could not be obtained, and why (shown in `incomplete`)."""
 
     name: str
     reason: str
 
 
-@dataclass(frozen=True)
-class NotFound:
+class NotFound(msgspec.Struct, frozen=True):
     """The index answered 404: the name does not exist there."""
 
     name: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email.utils
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,8 +30,7 @@ DEFAULT_INDEX = "https://pypi.org"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 
 
-@dataclass(frozen=True)
-class IndexUrls:
+class IndexUrls(msgspec.Struct, frozen=True):
     """An index given as its base (`https://pypi.org`) or its simple URL, the pip way
     (`https://pypi.org/simple`). `base` never ends with a slash."""
 

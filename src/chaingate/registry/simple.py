@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin
 
+import msgspec
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -30,8 +30,7 @@ from packaging.version import InvalidVersion, Version
 from chaingate.registry.interface import ProjectFacts, RegistryError, Release, ReleaseFile
 
 
-@dataclass(frozen=True)
-class SimpleFile:
+class SimpleFile(msgspec.Struct, frozen=True):
     filename: str
     url: str  # absolute, without the hash fragment
     sha256: str | None

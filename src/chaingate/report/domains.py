@@ -4,9 +4,9 @@ about it, and the addresses, accounts and packages behind it."""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 from datetime import datetime
 
+import msgspec
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -27,13 +27,12 @@ _DOMAIN_IDS = (
 )
 
 
-@dataclass
-class DomainRow:
+class DomainRow(msgspec.Struct):
     domain: str
-    emails: set[str] = field(default_factory=set)
-    packages: set[str] = field(default_factory=set)
-    accounts: set[str] = field(default_factory=set)
-    findings: set[str] = field(default_factory=set)
+    emails: set[str] = msgspec.field(default_factory=set)
+    packages: set[str] = msgspec.field(default_factory=set)
+    accounts: set[str] = msgspec.field(default_factory=set)
+    findings: set[str] = msgspec.field(default_factory=set)
     facts: DomainFacts | None = None
 
 

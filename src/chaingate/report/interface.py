@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
+
+import msgspec
 
 from chaingate.inventory.interface import Package
 from chaingate.policy.ignore import Ignore, Ignored
@@ -66,8 +67,7 @@ def get_report(name: str, **opts: Any) -> Report:
 SEVERITIES_WORST_FIRST: Final = tuple(sorted(Severity, reverse=True))
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(msgspec.Struct, frozen=True):
     """The counts every format shows at the top."""
 
     packages: int

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
+
+import msgspec
 
 
 class Severity(IntEnum):
@@ -30,8 +31,7 @@ class Severity(IntEnum):
         return Severity(min(Severity.CRITICAL, max(Severity.INFO, self + steps)))
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     """One thing a person should look at.
 
     `package` and `version` are None for project-level findings (e.g. owner-concentration).
@@ -43,7 +43,7 @@ class Finding:
     package: str | None
     version: str | None
     message: str
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = msgspec.field(default_factory=dict)
 
     def sort_key(self) -> tuple[int, str, str]:
         return (-int(self.severity), self.package or "", self.id)

@@ -8,8 +8,9 @@ entry per id; tests/signals/test_registry.py keeps the two in step.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
+
+import msgspec
 
 from chaingate.artifacts.interface import CodeReport
 from chaingate.intel.interface import DomainFacts
@@ -19,8 +20,7 @@ from chaingate.signals.interface import Finding, Severity
 from chaingate.store.interface import Observation
 
 
-@dataclass(frozen=True)
-class Thresholds:
+class Thresholds(msgspec.Struct, frozen=True):
     """Tunable numbers of the release and ownership signals (policy can override them)."""
 
     cooldown_hours: float = 72.0
@@ -39,8 +39,7 @@ class Thresholds:
     concentration_share: float = 0.10
 
 
-@dataclass(frozen=True)
-class PackageContext:
+class PackageContext(msgspec.Struct, frozen=True):
     """Everything a per-package signal may look at. `facts` is None when the registry could
     not be asked (the package is then in `incomplete`, and registry signals stay silent)."""
 
@@ -53,31 +52,29 @@ class PackageContext:
     tree_size: int = 1
     # Vulnerabilities of the version in use; None when the registry could not say.
     vulnerabilities: tuple[Vulnerability, ...] | None = None
-    thresholds: Thresholds = field(default_factory=Thresholds)
+    thresholds: Thresholds = msgspec.field(default_factory=Thresholds)
     # Email-domain intelligence, by registrable domain; findings only from sources that
     # passed their canaries (dns_ok / rdap_ok).
-    domains: Mapping[str, DomainFacts] = field(default_factory=dict)
+    domains: Mapping[str, DomainFacts] = msgspec.field(default_factory=dict)
     dns_ok: bool = False
     rdap_ok: bool = False
-    email_first_seen: Mapping[str, datetime] = field(default_factory=dict)
+    email_first_seen: Mapping[str, datetime] = msgspec.field(default_factory=dict)
     # What the package's code says (`scan --deep`); None when it was not read.
     code: CodeReport | None = None
 
 
-@dataclass(frozen=True)
-class TreeContext:
+class TreeContext(msgspec.Struct, frozen=True):
     now: datetime
     packages: tuple[Package, ...]
     facts: dict[str, ProjectFacts]
-    thresholds: Thresholds = field(default_factory=Thresholds)
+    thresholds: Thresholds = msgspec.field(default_factory=Thresholds)
 
 
 PackageSignal = Callable[[PackageContext], Iterable[Finding]]
 TreeSignal = Callable[[TreeContext], Iterable[Finding]]
 
 
-@dataclass(frozen=True)
-class SignalInfo:
+class SignalInfo(msgspec.Struct, frozen=True):
     id: str
     severity: Severity  # the default; a finding may be raised or lowered by its evidence
     family: str

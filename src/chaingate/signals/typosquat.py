@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
+import msgspec
 from packaging.utils import canonicalize_name
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -62,8 +62,7 @@ _KIND_ORDER: dict[MatchKind, int] = {
 }
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(msgspec.Struct, frozen=True):
     """The popular package a name resembles, and how."""
 
     target: str
@@ -205,8 +204,7 @@ def _explain(canonical: str, target: str, written: str) -> tuple[MatchKind, str]
     return _one_edit(canonical, target, written)
 
 
-@dataclass(frozen=True)
-class _Affixed:
+class _Affixed(msgspec.Struct, frozen=True):
     """A separator-free name cut into py/python prefix, core and suffix."""
 
     prefix: str
@@ -252,8 +250,7 @@ def _affix_change(ours: _Affixed, theirs: _Affixed) -> str | None:
     return changes[0]
 
 
-@dataclass(frozen=True)
-class _Edit:
+class _Edit(msgspec.Struct, frozen=True):
     """One character changed, added or left out, or two adjacent characters swapped, at
     `position` in the target."""
 

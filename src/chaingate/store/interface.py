@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+
+import msgspec
 
 from chaingate.registry.interface import Account, ProjectFacts
 
@@ -16,8 +17,7 @@ if TYPE_CHECKING:
     from chaingate.intel.interface import DomainFacts
 
 
-@dataclass(frozen=True)
-class Observation:
+class Observation(msgspec.Struct, frozen=True):
     """The most recent stored view of a project, as the signals need it."""
 
     name: str
@@ -29,8 +29,7 @@ class Observation:
     latest_version: str | None
 
 
-@dataclass(frozen=True)
-class ScanRecord:
+class ScanRecord(msgspec.Struct, frozen=True):
     """One scan, as the store's `scan_run` table keeps it."""
 
     started_at: datetime
