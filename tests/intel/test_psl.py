@@ -3,7 +3,11 @@ list (no network)."""
 
 from __future__ import annotations
 
+import email.utils
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chaingate.intel.psl import email_domain, registrable_domain
 
@@ -60,3 +64,21 @@ def test_no_registrable_domain(host: str) -> None:
 )
 def test_email_domain(address: str, expected: str | None) -> None:
     assert email_domain(address) == expected
+
+
+def _as_rfc5322_says(address: str) -> str | None:
+    """email_domain as it was before bare addresses skipped `email.utils`."""
+    addr = email.utils.parseaddr(address)[1] or address.strip()
+    local, at, domain = addr.rpartition("@")
+    return registrable_domain(domain) if at and local and domain else None
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    address=st.text(alphabet='ab.-+@ <>()[]",;:\\\tÜ', max_size=24)
+    | st.emails().map(lambda a: a.upper())
+)
+def test_bare_addresses_skip_the_rfc5322_parser_without_changing_an_answer(
+    address: str,
+) -> None:
+    assert email_domain(address) == _as_rfc5322_says(address)

@@ -9,7 +9,6 @@ where chaingate runs.
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -20,6 +19,8 @@ if TYPE_CHECKING:
     import tldextract
 
 _LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# local@domain with none of RFC 5322's specials or spaces: parseaddr would return it as is.
+_BARE_ADDRESS = re.compile(r'^[^\s<>()\[\]",;:\\@]+@[^\s<>()\[\]",;:\\@]+$')
 
 # Answers already known (this run, or seeded from the cache by `seed`): a warm scan maps
 # its addresses without loading the suffix list at all.
@@ -95,8 +96,11 @@ def _registrable(host: str) -> str | None:
 def email_domain(address: str) -> str | None:
     """The registrable domain of an email address (`"Jane <j@mail.example.org>"` ->
     `example.org`); None when there is no usable domain."""
-    _, addr = email.utils.parseaddr(address)
-    addr = addr or address.strip()
+    addr = address.strip()
+    if not _BARE_ADDRESS.match(addr):  # a name, comment or quoting around it: RFC 5322
+        import email.utils  # (~30 M instructions to import; registry emails are bare)
+
+        addr = email.utils.parseaddr(address)[1] or addr
     local, at, domain = addr.rpartition("@")
     if not at or not local or not domain:
         return None

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from msgspec.structs import replace
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from chaingate.inventory._common import (
@@ -75,6 +74,8 @@ def _package(raw: object, line: int | None, display: str) -> tuple[Declared, set
         origin, url = Origin.PATH, as_str(table["path"], display, line, f"{name} path")
 
     hashes = file_hashes(table, display, line, name)
+
+    from packaging.requirements import InvalidRequirement, Requirement  # (see _common)
 
     children: set[str] = set()
     for dependency in as_list(table.get("dependencies", []), display, line, f"{name} dependencies"):

@@ -28,7 +28,6 @@ from urllib.parse import unquote, urlsplit
 import msgspec
 import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
 from msgspec.structs import replace
-from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from chaingate.inventory._common import (
@@ -423,6 +422,8 @@ def _split_marker(text: str, location: Location, *, is_url: bool) -> tuple[str, 
     if found is None:
         return text.strip(), None
     target, marker = text[: found.start()].strip(), text[found.end() :].strip()
+    from packaging.markers import InvalidMarker, Marker  # (see _common.declared_from_pep508)
+
     try:
         return target, str(Marker(marker))
     except InvalidMarker as exc:

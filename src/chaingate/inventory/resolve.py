@@ -28,15 +28,17 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import msgspec
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from chaingate.inventory import requirements
 from chaingate.inventory.interface import Declared, Location, Manifest, Origin
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 RESOLVED_KIND = "resolved"
 
@@ -121,6 +123,8 @@ def _requirement_line(entry: Declared) -> str:
     specifier = entry.specifier or (f"=={entry.version}" if entry.version else "")
     marker = f" ; {entry.marker}" if entry.marker else ""
     line = f"{entry.name}{extras}{specifier}{marker}"
+    from packaging.requirements import InvalidRequirement, Requirement  # (see _common)
+
     try:
         return str(Requirement(line))
     except InvalidRequirement as exc:
@@ -305,6 +309,8 @@ def _from_pip_report(report: Mapping[str, Any]) -> _Resolution:
 
 
 def _requirement(text: str) -> Requirement:
+    from packaging.requirements import InvalidRequirement, Requirement  # (see _common)
+
     try:
         return Requirement(text)
     except InvalidRequirement as exc:

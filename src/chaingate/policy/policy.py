@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import tomli as tomllib
 from msgspec.structs import fields
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -36,6 +34,7 @@ from chaingate.signals.interface import Finding, Severity
 
 if TYPE_CHECKING:
     import celpy
+    from packaging.specifiers import SpecifierSet
 
 DENY_ID = "policy-deny"  # the finding a deny list raises; not a signal, never excepted
 
@@ -311,6 +310,8 @@ def _lists(src: _Source, value: object, which: str) -> Lists:
             raise src.error((which, k), "must be an array of non-empty strings")
         items[k] = [s.strip() for s in v]
     packages = []
+    if items["packages"]:
+        from packaging.requirements import InvalidRequirement, Requirement
     for text in items["packages"]:
         try:
             req = Requirement(text)

@@ -8,7 +8,6 @@ fraction of what `json.loads` would.
 
 from __future__ import annotations
 
-import email.utils
 import re
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -138,6 +137,8 @@ def _utc(dt: datetime) -> datetime:
 
 def parse_people(info: _Info) -> tuple[Person, ...]:
     """Every address in author_email / maintainer_email (RFC 5322 lists), de-duplicated."""
+    import email.utils  # (only a document being parsed needs it, never a warm scan)
+
     seen: set[str] = set()
     out: list[Person] = []
     for field, value, default_name in (
