@@ -287,3 +287,30 @@ def test_shared_options_reach_the_scan(
     assert new_releases() == []
     assert "requests" in new_releases("--cooldown", "100000")
     assert run(pypi_server, tmp_path, *args, "--cooldown", "bogus").returncode == 2
+
+
+def test_a_warm_scan_runs_without_an_event_loop(
+    pypi_server: PyPIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every answer in the cache the scan reads them directly: asyncio and httpx are
+    never imported (~0.1 G instructions), and the report is the same."""
+    write(tmp_path / "requirements.txt", "requests==2.32.5\nsix==1.17.0\n")
+    args = ["scan", "--no-resolve", "-f", "json", "--now", NOW]
+    cold = run(pypi_server, tmp_path, *args)
+    assert cold.returncode in (0, 1), cold.stderr
+    pypi_server.clear_log()
+    monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")  # the interpreter lists every import
+
+    warm = run(pypi_server, tmp_path, *args)
+
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in warm.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "chaingate.scan" in imported  # the listing is real
+    assert not imported & {"asyncio", "httpx", "ssl"}
+    assert pypi_server.hits == {}
+    assert warm.returncode == cold.returncode
+    same = ("packages", "maintainers", "findings", "incomplete")
+    assert [json.loads(warm.stdout)[k] for k in same] == [json.loads(cold.stdout)[k] for k in same]

@@ -7,7 +7,6 @@ are fetched concurrently (`registry/collect.py`) on one event loop behind the pl
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -22,7 +21,7 @@ from chaingate.intel.run import DomainOptions as DomainOptions  # part of ScanOp
 from chaingate.intel.run import check_domains, domain_checks, nothing_known, preflight
 from chaingate.inventory.interface import Inventory, Origin, Package
 from chaingate.policy.ignore import Ignore, apply
-from chaingate.registry.collect import Fetched, collect
+from chaingate.registry.collect import Fetched, collect, collect_from_cache
 from chaingate.registry.collect import Progress as Progress  # part of run_scan's signature
 from chaingate.registry.http import HttpSettings
 from chaingate.registry.pypi import IndexUrls
@@ -54,7 +53,7 @@ class ScanOptions(msgspec.Struct, frozen=True):
     deep: bool = False  # read every package's code (artifacts/deep.py)
 
 
-async def _fetch_all(
+def _fetch_all(
     packages: tuple[Package, ...],
     opts: ScanOptions,
     progress: Progress | None,
@@ -62,17 +61,28 @@ async def _fetch_all(
     on_network: Callable[[], None] | None = None,
 ) -> Fetched:
     """Facts for every registry package, and the email-domain sources' canaries alongside
-    when nothing is known about them yet."""
+    when nothing is known about them yet. From the cache alone when it holds everything
+    (no event loop); else concurrently, on asyncio."""
     wanted: dict[str, set[str]] = {p.name: set() for p in packages if p.origin is Origin.REGISTRY}
     for p in packages:
         if p.version is not None and p.name in wanted:
             wanted[p.name].add(p.version)
-    also = []
-    if opts.domains is not None and nothing_known(opts.http, opts.db_url):
-        also.append(preflight(opts.http, opts.domains, started))
-    return await collect(
-        wanted, opts.index_url, opts.http, progress=progress, on_network=on_network, also=also
-    )
+    canaries = opts.domains is not None and nothing_known(opts.http, opts.db_url)
+    if not canaries:
+        cached = collect_from_cache(wanted, opts.index_url, opts.http, progress=progress)
+        if cached is not None:
+            return cached
+    import asyncio
+
+    async def fetch() -> Fetched:
+        also = []
+        if canaries and opts.domains is not None:
+            also.append(preflight(opts.http, opts.domains, started))
+        return await collect(
+            wanted, opts.index_url, opts.http, progress=progress, on_network=on_network, also=also
+        )
+
+    return asyncio.run(fetch())
 
 
 def _dependents(inventory: Inventory) -> dict[str, int]:
@@ -278,8 +288,8 @@ def run_scan(
 def _scan(inventory: Inventory, opts: ScanOptions, starter: _StoreStarter) -> ScanResult:
     started = datetime.now(UTC)
     now = opts.now or started
-    fetched = asyncio.run(
-        _fetch_all(inventory.packages, opts, starter.progress, started, on_network=starter.network)
+    fetched = _fetch_all(
+        inventory.packages, opts, starter.progress, started, on_network=starter.network
     )
     deep = None
     if opts.deep:

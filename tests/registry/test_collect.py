@@ -7,13 +7,14 @@ running the same code; these tests lower its threshold so a handful of documents
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
 from chaingate.registry import helper
-from chaingate.registry.collect import Fetched, _cores, collect
+from chaingate.registry.collect import Fetched, _cores, collect, collect_from_cache
 from chaingate.registry.http import HttpSettings
 from tests.pypiserver import PyPIServer, Status
 
@@ -119,3 +120,61 @@ def test_a_broken_helper_costs_time_not_packages(
     same(alone, fetched)
     assert [done for done, _ in progress] == list(range(1, len(NAMES) + 2))
     assert "the fetch helper ended without an answer" in capsys.readouterr().err
+
+
+SIX_1_16 = {
+    "info": {"name": "six", "version": "1.16.0"},
+    "releases": {},
+    "vulnerabilities": [
+        {"id": "PYSEC-0000-1", "aliases": [], "summary": "demo", "fixed_in": ["1.17.0"]}
+    ],
+}
+
+
+def _want(**pins: list[str]) -> dict[str, list[str]]:
+    return {**{n: [] for n in NAMES}, **pins}
+
+
+@pytest.mark.parametrize("per_version_documents", [True, False])
+def test_a_warm_collection_from_the_cache_alone_is_the_collection(
+    pypi_server: PyPIServer, tmp_path: Path, per_version_documents: bool
+) -> None:
+    if per_version_documents:
+        pypi_server.add_version("six", "1.16.0", json.dumps(SIX_1_16).encode())
+    want = _want(six=["1.16.0"])
+    http = HttpSettings(cache_dir=tmp_path, timeout=5, retries=1, backoff=0.01)
+    networked = asyncio.run(collect(want, pypi_server.url, http, helper_min=None))
+    pypi_server.clear_log()
+    seen: list[tuple[int, int]] = []
+
+    cached = collect_from_cache(
+        want, pypi_server.url, http, progress=lambda done, total: seen.append((done, total))
+    )
+
+    assert cached is not None and pypi_server.hits == {}
+    assert cached.facts == networked.facts
+    assert cached.vulns == networked.vulns
+    assert (("six", "1.16.0") in cached.vulns) is per_version_documents
+    assert cached.version_docs_unsupported is networked.version_docs_unsupported
+    assert cached.version_docs_unsupported is not per_version_documents
+    assert (cached.not_found, cached.incomplete, cached.network_requests) == (set(), {}, 0)
+    assert seen == [(i, len(NAMES)) for i in range(1, len(NAMES) + 1)]
+
+
+def test_anything_the_cache_cannot_answer_leaves_the_collection_to_the_network(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    pypi_server.add_version("six", "1.16.0", json.dumps(SIX_1_16).encode())
+    http = HttpSettings(cache_dir=tmp_path, timeout=5, retries=1, backoff=0.01)
+    url = pypi_server.url
+    assert collect_from_cache(_want(), url, http) is None  # cold
+    asyncio.run(collect(_want(six=["1.16.0"]), url, http, helper_min=None))
+    pypi_server.clear_log()
+    assert collect_from_cache(_want(six=["1.16.0"]), url, http) is not None
+
+    assert collect_from_cache(_want(six=["1.15.0"]), url, http) is None  # a new pin's document
+    assert collect_from_cache({**_want(), MISSING: []}, url, http) is None  # a 404
+    for facts in (tmp_path / "facts").rglob("*.facts"):
+        facts.unlink()  # the facts of a document were lost: it must be parsed again
+    assert collect_from_cache(_want(six=["1.16.0"]), url, http) is None
+    assert pypi_server.hits == {}  # it never asks: that is the async collection's job

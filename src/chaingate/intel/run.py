@@ -3,7 +3,6 @@ already know, what DNS and RDAP say about the rest, and how the checks are repor
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,6 +48,8 @@ async def preflight(http: HttpSettings, dopts: DomainOptions, started: datetime)
     `check_domains` may need no query at all."""
     if http.cache_dir is None or http.offline:
         return  # nowhere to carry the answer over; check_domains asks itself
+    import asyncio
+
     from chaingate.intel import dns, rdap
     from chaingate.intel.cache import SourceMemo
 
@@ -128,6 +129,8 @@ def check_domains(
     if len(cached) == len(wanted) and not http.refresh:
         fresh = SourceCheck("ok", f"answers from the last {dopts.ttl_hours:g} h (cache)")
         return DomainReport(domains=cached, dns=fresh, rdap=fresh)
+
+    import asyncio
 
     from chaingate.intel.lookup import look_up
 

@@ -10,10 +10,10 @@ fails costs time only: its share is then fetched in this process.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 from msgspec.structs import replace
@@ -23,6 +23,9 @@ from chaingate.registry.http import BodyNotKept, FetchError, HttpClient, HttpSet
 from chaingate.registry.interface import ProjectFacts, RegistryError, Vulnerability
 from chaingate.registry.memo import IndexMemo
 from chaingate.registry.pypi import SIMPLE_JSON, IndexUrls, parse_project, parse_vulnerabilities
+
+if TYPE_CHECKING:
+    import asyncio
 
 Progress = Callable[[int, int], None]
 
@@ -122,6 +125,62 @@ async def _fetch_version_vulns(
     return True
 
 
+def _other_versions(facts: ProjectFacts, versions: Collection[str], out: Fetched) -> list[str]:
+    """The pinned `versions` whose vulnerabilities need their own document; those of the
+    latest version, which the project document reports, go to `out` at once."""
+    others = []
+    for version in sorted(versions):
+        if version == facts.latest_version:
+            out.vulns[(facts.name, version)] = facts.vulnerabilities
+        elif facts.release(version) is not None:
+            others.append(version)
+    return others
+
+
+def collect_from_cache(
+    wanted: Mapping[str, Collection[str]],
+    index_url: str,
+    http: HttpSettings,
+    *,
+    progress: Progress | None = None,
+) -> Fetched | None:
+    """What `collect` would give, when every answer is in the cache and the facts of
+    every document too: read without an event loop, so a warm scan neither imports nor
+    runs asyncio. None as soon as one answer is missing or is anything but the common
+    case (a request due, a 404, a document whose facts were not kept, a per-version
+    document the index did not serve): `collect` then does the whole job."""
+    index = IndexUrls.parse(index_url)
+    out = Fetched()
+    client = HttpClient(http)
+    facts_cache = FactsCache(http.cache_dir / "facts" if http.cache_dir else None)
+    memo = IndexMemo(http.cache_dir, index.base, http.ttl)
+    skip_version_docs = memo.version_docs is False and not http.refresh
+    out.version_docs_unsupported = skip_version_docs  # as `collect` says it
+    names = sorted(wanted)
+    for done, name in enumerate(names, 1):
+        url = index.project_json(name)
+        resp = client.cached(url)
+        facts = facts_cache.get(resp.body_id, url) if resp and resp.status == 200 else None
+        if facts is None:
+            return None
+        out.facts[name] = facts
+        for version in _other_versions(facts, wanted[name], out):
+            if skip_version_docs:
+                out.version_docs_unsupported = True
+                continue
+            version_url = index.version_json(name, version)
+            doc = client.cached(version_url)
+            if doc is None or doc.status != 200:
+                return None
+            try:
+                out.vulns[(name, version)] = parse_vulnerabilities(doc.body, source_url=version_url)
+            except (RegistryError, FetchError):
+                return None
+        if progress:
+            progress(done, len(names))
+    return out
+
+
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -164,6 +223,8 @@ async def collect(
     vulnerabilities are wanted too). `also` runs alongside the downloads. A helper process
     takes a share when at least `helper_min` documents must be downloaded; None keeps all
     the work in this process (the helper itself runs so)."""
+    import asyncio
+
     index = IndexUrls.parse(index_url)
     out = Fetched()
     names = sorted(wanted)
@@ -213,11 +274,8 @@ async def collect(
             facts = out.facts.get(name)
             if facts is None:
                 return
-            for version in sorted(wanted[name]):
-                if version == facts.latest_version:
-                    out.vulns[(name, version)] = facts.vulnerabilities
-                elif facts.release(version) is not None:
-                    await version_vulns(name, version)
+            for version in _other_versions(facts, wanted[name], out):
+                await version_vulns(name, version)
 
         async def helped(share: list[str]) -> None:
             from chaingate.registry.helper import collect_in_helper
