@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chaingate.registry.interface import Release
 from chaingate.signals.interface import Severity
 from chaingate.signals.releases import (
+    _recent_run_start,
     dormant_then_release,
     new_package,
     new_release,
@@ -141,3 +146,38 @@ def test_yanked_version_with_reason() -> None:
 def test_no_facts_no_findings() -> None:
     for fn in (dormant_then_release, release_burst, new_release, new_package, yanked_version):
         assert list(fn(ctx(None, "1.0"))) == []
+
+
+def _run_start_walking_all_the_way(releases: list[Release], idx: int, quiet: timedelta) -> int:
+    """The run's start as found before the walk stopped early: every release back."""
+    start = idx
+    while start > 0 and _at(releases[start]) - _at(releases[start - 1]) < quiet:
+        start -= 1
+    return start
+
+
+def _at(r: Release) -> datetime:
+    assert r.uploaded_at is not None
+    return r.uploaded_at
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    gaps=st.lists(st.integers(min_value=0, max_value=800), min_size=1, max_size=40),
+    pick=st.integers(min_value=0),
+    quiet=st.integers(min_value=1, max_value=400),
+    recent=st.integers(min_value=0, max_value=400),
+)
+def test_the_walk_back_stops_early_without_changing_an_answer(
+    gaps: list[int], pick: int, quiet: int, recent: int
+) -> None:
+    """A run is judged only when it began after a quiet period and no longer ago than
+    `since`; the early stop must give the same verdict as walking back through all."""
+    times = [NOW - timedelta(days=sum(gaps[i:])) for i in range(len(gaps))]
+    releases = [Release(f"1.{i}", t, False, None) for i, t in enumerate(times)]
+    idx = pick % len(releases)
+    since = NOW - timedelta(days=recent)
+    full = _run_start_walking_all_the_way(releases, idx, timedelta(days=quiet))
+    expected = None if full == 0 or _at(releases[full]) < since else full
+
+    assert _recent_run_start(releases, idx, timedelta(days=quiet), since) == expected

@@ -10,9 +10,19 @@ from __future__ import annotations
 from importlib import resources
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 
-from chaingate.signals.typosquat import Match, PopularNames, load_popular, resembles
+from chaingate.data import read_text
+from chaingate.signals.typosquat import (
+    _KIND_ORDER,
+    Match,
+    PopularNames,
+    _explain,
+    load_popular,
+    resembles,
+)
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +201,46 @@ def test_list_text_skips_comments_and_blank_lines_and_names_a_bad_line() -> None
         PopularNames.from_text("1\trequests\n3\tflask\textra\n")
     with pytest.raises(ValueError, match="'1\\\\ta\\\\t2'"):
         PopularNames.from_text("1\ta\t2\nb\n")  # tabs that add up across lines
+
+
+_TOP = [line.split("\t")[1] for line in read_text("popular_pypi.txt").splitlines()[1:5001]]
+
+
+@st.composite
+def _near_a_popular_name(draw: st.DrawFn) -> str:
+    """A popular name with one small change: the kind of name the index must not miss."""
+    name = draw(st.sampled_from(_TOP))
+    at = draw(st.integers(min_value=0, max_value=len(name)))
+    letter = draw(st.sampled_from("abcdeilmnoprstuy0135-_."))
+    change = draw(st.sampled_from(["add", "drop", "swap", "replace", "prefix", "suffix", "sep"]))
+    if change == "add":
+        return name[:at] + letter + name[at:]
+    if change == "drop":
+        return name[:at] + name[at + 1 :]
+    if change == "swap":
+        return name[:at] + name[at + 1 : at + 2] + name[at : at + 1] + name[at + 2 :]
+    if change == "replace":
+        return name[:at] + letter + name[at + 1 :]
+    if change == "prefix":
+        return draw(st.sampled_from(["py", "python-", "python3-", "py3"])) + name
+    if change == "suffix":
+        return name + draw(st.sampled_from(["py", "-python", "3"]))
+    return name.replace("-", "") if "-" in name else name[:at] + "-" + name[at:]
+
+
+@settings(max_examples=400, deadline=None)
+@given(name=_near_a_popular_name())
+def test_the_index_finds_what_comparing_with_every_target_finds(
+    top_5000: PopularNames, name: str
+) -> None:
+    canonical = canonicalize_name(name)
+    if not canonical or top_5000.rank(canonical) is not None:
+        return
+    every = []
+    for target in _TOP:
+        found = _explain(canonical, target, name.strip())
+        if found is not None:
+            every.append((top_5000.rank(target) or 0, _KIND_ORDER[found[0]], target))
+    match = resembles(name, top_5000)
+
+    assert (match.target if match else None) == (min(every)[2] if every else None)

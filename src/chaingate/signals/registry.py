@@ -7,6 +7,7 @@ entry per id; tests/signals/test_registry.py keeps the two in step.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
@@ -15,7 +16,7 @@ import msgspec
 from chaingate.artifacts.interface import CodeReport
 from chaingate.intel.interface import DomainFacts
 from chaingate.inventory.interface import Package
-from chaingate.registry.interface import ProjectFacts, Vulnerability
+from chaingate.registry.interface import ProjectFacts, Release, Vulnerability
 from chaingate.signals.interface import Finding, Severity
 from chaingate.store.interface import Observation
 
@@ -39,7 +40,7 @@ class Thresholds(msgspec.Struct, frozen=True):
     concentration_share: float = 0.10
 
 
-class PackageContext(msgspec.Struct, frozen=True):
+class PackageContext(msgspec.Struct, frozen=True, dict=True):  # dict: for `dated`
     """Everything a per-package signal may look at. `facts` is None when the registry could
     not be asked (the package is then in `incomplete`, and registry signals stay silent)."""
 
@@ -61,6 +62,15 @@ class PackageContext(msgspec.Struct, frozen=True):
     email_first_seen: Mapping[str, datetime] = msgspec.field(default_factory=dict)
     # What the package's code says (`scan --deep`); None when it was not read.
     code: CodeReport | None = None
+
+    @functools.cached_property
+    def dated(self) -> tuple[Release, ...]:
+        """The releases with files, oldest first, leaving out any uploaded after `now`
+        (replays); made once for the signals that read the history."""
+        if self.facts is None:
+            return ()
+        now = self.now
+        return tuple(r for r in self.facts.releases if r.uploaded_at and r.uploaded_at <= now)
 
 
 class TreeContext(msgspec.Struct, frozen=True):

@@ -7,7 +7,7 @@ incident exactly: feed the history as it stood and pin now to the day of the att
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 from chaingate.registry.interface import Release
@@ -29,27 +29,44 @@ def _t(r: Release) -> datetime:
     return r.uploaded_at
 
 
-def _dated(ctx: PackageContext) -> list[Release]:
+def _dated(ctx: PackageContext) -> Sequence[Release]:
     """Releases with files, oldest first, excluding any uploaded after `now` (replays)."""
-    assert ctx.facts is not None
-    return [r for r in ctx.facts.releases if r.uploaded_at and r.uploaded_at <= ctx.now]
+    return ctx.dated
 
 
-def _run_start(releases: list[Release], idx: int, quiet: timedelta) -> int:
-    """Index of the first release of the run holding `releases[idx]`: walk back while the
-    gap to the previous release is shorter than `quiet`."""
+def _index_of(releases: Sequence[Release], target: Release) -> int:
+    """Where `target` is among `releases` (it is there); looked for from the end, where
+    the version in use and the latest usually are."""
+    for i in range(len(releases) - 1, -1, -1):
+        if releases[i].version == target.version:
+            return i
+    raise ValueError(f"{target.version} is not among the releases")
+
+
+def _recent_run_start(
+    releases: Sequence[Release], idx: int, quiet: timedelta, since: datetime
+) -> int | None:
+    """Index of the first release of the run holding `releases[idx]` (walking back while
+    the gap to the previous release is shorter than `quiet`), when that run began after a
+    quiet period and at or after `since`; None when it reaches back to the first release
+    or began before `since`. The signals judge only runs that began recently, so the walk
+    stops at `since` instead of going through years of releases (botocore's run is
+    thousands long)."""
     start, later = idx, _t(releases[idx])
-    # A run can be thousands of releases long (botocore): a plain loop, no helper calls.
-    while start > 0:
+    if later < since:
+        return None
+    while start > 0:  # a plain loop, no helper calls
         earlier = releases[start - 1].uploaded_at
         assert earlier is not None
         if later - earlier >= quiet:
-            break
+            return start
+        if earlier < since:
+            return None
         start, later = start - 1, earlier
-    return start
+    return None
 
 
-def _targets(ctx: PackageContext, releases: list[Release]) -> list[tuple[str, Release]]:
+def _targets(ctx: PackageContext, releases: Sequence[Release]) -> list[tuple[str, Release]]:
     """The version in use and the latest release: the two a person should worry about."""
     out: list[tuple[str, Release]] = []
     assert ctx.facts is not None
@@ -76,14 +93,14 @@ def dormant_then_release(ctx: PackageContext) -> Iterator[Finding]:
     quiet = timedelta(days=t.dormancy_days)
     recent = timedelta(days=t.recent_days)
     for role, target in _targets(ctx, releases):
-        idx = next(i for i, r in enumerate(releases) if r.version == target.version)
-        start = _run_start(releases, idx, quiet)
-        if start == 0:
-            continue  # the run reaches back to the first release: no dormancy before it
+        idx = _index_of(releases, target)
+        # None: the run reaches back to the first release (no dormancy before it), or it
+        # woke up long ago and has been public since.
+        start = _recent_run_start(releases, idx, quiet, ctx.now - recent)
+        if start is None:
+            continue
         before, first = releases[start - 1], releases[start]
         assert before.uploaded_at and first.uploaded_at and target.uploaded_at
-        if ctx.now - first.uploaded_at > recent:
-            continue  # woke up long ago and has been public since
         gap = first.uploaded_at - before.uploaded_at
         run = releases[start : idx + 1]
         # Mature projects release yearly; years of silence is abandonment. Alone this stays
@@ -128,14 +145,14 @@ def release_burst(ctx: PackageContext) -> Iterator[Finding]:
     window = timedelta(days=t.burst_window_days)
     quiet = timedelta(days=t.burst_quiet_days)
     for role, target in _targets(ctx, releases):
-        idx = next(i for i, r in enumerate(releases) if r.version == target.version)
-        start = _run_start(releases, idx, quiet)
-        if start == 0:
-            continue  # the project's first releases: a launch, not a burst
+        idx = _index_of(releases, target)
+        # None: the project's first releases (a launch, not a burst), or a run that began
+        # long ago (whatever burst opened it is history).
+        start = _recent_run_start(releases, idx, quiet, ctx.now - timedelta(days=t.recent_days))
+        if start is None:
+            continue
         first, prior = releases[start], releases[start - 1]
         assert first.uploaded_at and prior.uploaded_at and target.uploaded_at
-        if ctx.now - _t(first) > timedelta(days=t.recent_days):
-            continue  # the run began long ago; whatever burst opened it is history
         members = [r for r in releases[start:] if _t(r) - _t(first) <= window]
         if len(members) < t.burst_min_releases:
             continue

@@ -23,6 +23,7 @@ offline; `scripts/make_popular_names.py` regenerates it.
 from __future__ import annotations
 
 import functools
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal
 
@@ -157,29 +158,41 @@ def resembles(name: str, popular: PopularNames, *, targets: int = 5000) -> Match
 
 
 class _TargetIndex:
-    """Targets grouped so that a name is compared only with the few that can match."""
+    """Targets grouped so that a name is compared only with the few that can match. Built
+    when a scan meets its first name that is not popular, so kept cheap: one pass for the
+    separator-free keys, the affix split only for the keys that hold a `py`, and the long
+    names sorted by length instead of grouped under three lengths each. The groups may hold
+    more targets than can match; `_explain` decides."""
 
     def __init__(self, names: Sequence[str]) -> None:
         self.by_key: dict[str, list[str]] = {}
-        self.by_core: dict[str, list[str]] = {}
-        self.by_length: dict[int, list[str]] = {}
         for name in names:
-            key = _strip_separators(name)
-            self.by_key.setdefault(key, []).append(name)
-            core = _split_affixes(key)[1]
-            if len(core) >= MIN_AFFIX_CORE:
-                self.by_core.setdefault(core, []).append(name)
-            if len(name) >= MIN_EDIT_TARGET:
-                for length in (len(name) - 1, len(name), len(name) + 1):
-                    self.by_length.setdefault(length, []).append(name)
+            self.by_key.setdefault(name.replace("-", ""), []).append(name)
+        # Names whose affix-free core differs from their key; for the others, the core is
+        # the key, found in by_key.
+        self.by_core: dict[str, list[str]] = {}
+        for key, group in self.by_key.items():
+            if "py" in key:
+                core = _split_affixes(key)[1]
+                if core != key and len(core) >= MIN_AFFIX_CORE:
+                    self.by_core.setdefault(core, []).extend(group)
+        self.long = sorted((n for n in names if len(n) >= MIN_EDIT_TARGET), key=len)
+        self.lengths = [len(n) for n in self.long]
 
     def candidates(self, canonical: str) -> set[str]:
         """Targets that may be one step from `canonical`; `_explain` decides which are."""
         key = _strip_separators(canonical)
         found = set(self.by_key.get(key, ()))
-        found.update(self.by_core.get(_Affixed.split(key).core, ()))
+        core = _Affixed.split(key).core
+        if len(core) >= MIN_AFFIX_CORE:
+            found.update(self.by_key.get(core, ()))
+            found.update(self.by_core.get(core, ()))
         if len(canonical) >= MIN_EDIT_TARGET:
-            nearby = self.by_length.get(len(canonical), [])
+            nearby = self.long[
+                bisect_left(self.lengths, len(canonical) - 1) : bisect_right(
+                    self.lengths, len(canonical) + 1
+                )
+            ]
             hits = process.extract(
                 canonical, nearby, scorer=OSA.distance, score_cutoff=1, limit=None
             )
