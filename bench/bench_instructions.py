@@ -14,7 +14,6 @@ own work. Counts repeat within about 0.1%.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_scan import scan_command  # noqa: E402
+from bench_scan import imports_of, scan_command  # noqa: E402
 
 
 def instructions(command: list[str]) -> int:
@@ -39,21 +38,6 @@ def instructions(command: list[str]) -> int:
     if done.returncode not in (0, 1) or found is None:
         raise SystemExit(f"callgrind failed ({done.returncode}): {done.stderr[-1500:]}")
     return int(found.group(1))
-
-
-def imports_of(command: list[str]) -> str:
-    """Python code that imports every module `command` imports, in the same order."""
-    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    names = [
-        line.rsplit("|", 1)[1].strip()
-        for line in done.stderr.splitlines()
-        if line.startswith("import time:") and not line.rstrip().endswith("imported package")
-    ]
-    wanted = [n for n in names if not n.endswith("__main__")]
-    # (a name may be an import that failed, such as `nt` on Linux: skipped, as it was)
-    loop = "\n try: importlib.import_module(n)\n except ImportError: pass"
-    return f"import importlib\nfor n in {wanted!r}:{loop}"
 
 
 def main() -> None:

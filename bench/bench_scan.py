@@ -227,22 +227,34 @@ def memory(lock: Path, cache: Path, db: Path, index: str, concurrency: int) -> t
     return largest, together
 
 
-# What the scan's own process imports (the store's SQLAlchemy is imported by its helper
-# process, not by the command).
-IMPORTS = (
-    "import chaingate.cli, chaingate.scan, chaingate.inventory.build, chaingate.registry.http, "
-    "chaingate.report.json, chaingate.signals.registry, chaingate.signals.typosquat, click, "
-    "httpx; chaingate.signals.registry.load_all()"
-)
+def imports_of(command: list[str]) -> str:
+    """Python code that imports every module `command` imports, in the same order (the
+    interpreter lists them under `-X importtime`)."""
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    names = [
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and not line.rstrip().endswith("imported package")
+    ]
+    wanted = [n for n in names if not n.endswith("__main__")]
+    # (a name may be an import that failed, such as `nt` on Linux: skipped, as it was)
+    loop = "\n try: importlib.import_module(n)\n except ImportError: pass"
+    return f"import importlib\nfor n in {wanted!r}:{loop}"
 
 
-def startup() -> float:
-    """Wall time of a Python process that only imports what a scan imports: the part of a
-    warm scan that is interpreter start-up and library imports, not chaingate's work."""
+def startup(lock: Path, index: str, concurrency: int) -> float:
+    """Wall time of a Python process that imports exactly what a warm scan imports: the
+    part of a warm scan that is interpreter start-up and library imports, not chaingate's
+    work."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = scan_command(lock, Path(tmp) / "cache", Path(tmp) / "db", index, concurrency)
+        subprocess.run(command, capture_output=True, check=False)  # fill cache and database
+        code = imports_of(command)
     times = []
     for _ in range(5):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", IMPORTS], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
         times.append(time.perf_counter() - t)
     return statistics.median(times)
 
@@ -341,7 +353,7 @@ def main() -> None:
             f"{together / 1024:.0f} MB in all its processes at once (target <= 300 MB)"
         )
     print(f"cpu reference (median):        {statistics.median(cpus):.2f} s (5M-step Python loop)")
-    base = startup()
+    base = startup(args.lock, args.index, args.concurrency)
     print(f"start-up (interpreter + imports): {base:.2f} s; warm minus start-up: {mw - base:.2f} s")
 
 
