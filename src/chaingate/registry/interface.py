@@ -4,11 +4,11 @@
 is all the signals ever see of the registry. A project that could not be fetched is an
 `Unavailable` value with a reason, never an empty `ProjectFacts`.
 
-The facts are msgspec structs, not dataclasses: a warm scan decodes ~30,000 releases from
-the facts cache (`factscache.py`), 4x faster so. The leaves hold only strings, numbers,
-datetimes and tuples of leaves, so they cannot be part of a reference cycle and are kept
-out of the garbage collector's sight (`gc=False`); releases and files are encoded as
-arrays (`array_like`), which halves the cache.
+Like every value passed between stages, the facts are frozen msgspec structs. A warm scan
+decodes ~30,000 releases from the facts cache (`factscache.py`), so the leaves, which hold
+only strings, numbers, datetimes and tuples of leaves and cannot be part of a reference
+cycle, are kept out of the garbage collector's sight (`gc=False`), and releases and files
+are encoded as arrays (`array_like`), which halves the cache.
 """
 
 from __future__ import annotations
