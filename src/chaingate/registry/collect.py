@@ -166,7 +166,6 @@ def collect_from_cache(
         out.facts[name] = facts
         for version in _other_versions(facts, wanted[name], out):
             if skip_version_docs:
-                out.version_docs_unsupported = True
                 continue
             version_url = index.version_json(name, version)
             doc = client.cached(version_url)
