@@ -24,14 +24,9 @@ def _stamp(dt: datetime) -> str:
 
 
 def _t(r: Release) -> datetime:
-    """Upload time of a release known to have files (see `_dated`)."""
+    """Upload time of a release known to have files (see `PackageContext.dated`)."""
     assert r.uploaded_at is not None
     return r.uploaded_at
-
-
-def _dated(ctx: PackageContext) -> Sequence[Release]:
-    """Releases with files, oldest first, excluding any uploaded after `now` (replays)."""
-    return ctx.dated
 
 
 def _index_of(releases: Sequence[Release], target: Release) -> int:
@@ -89,7 +84,7 @@ def dormant_then_release(ctx: PackageContext) -> Iterator[Finding]:
     if ctx.facts is None:
         return
     t = ctx.thresholds
-    releases = _dated(ctx)
+    releases = ctx.dated
     quiet = timedelta(days=t.dormancy_days)
     recent = timedelta(days=t.recent_days)
     for role, target in _targets(ctx, releases):
@@ -141,7 +136,7 @@ def release_burst(ctx: PackageContext) -> Iterator[Finding]:
     if ctx.facts is None:
         return
     t = ctx.thresholds
-    releases = _dated(ctx)
+    releases = ctx.dated
     window = timedelta(days=t.burst_window_days)
     quiet = timedelta(days=t.burst_quiet_days)
     for role, target in _targets(ctx, releases):
@@ -226,7 +221,7 @@ def new_release(ctx: PackageContext) -> Iterator[Finding]:
 def new_package(ctx: PackageContext) -> Iterator[Finding]:
     if ctx.facts is None:
         return
-    releases = _dated(ctx)
+    releases = ctx.dated
     if not releases:
         return
     first = releases[0]

@@ -167,7 +167,7 @@ class _TargetIndex:
     def __init__(self, names: Sequence[str]) -> None:
         self.by_key: dict[str, list[str]] = {}
         for name in names:
-            self.by_key.setdefault(name.replace("-", ""), []).append(name)
+            self.by_key.setdefault(_strip_separators(name), []).append(name)
         # Names whose affix-free core differs from their key; for the others, the core is
         # the key, found in by_key.
         self.by_core: dict[str, list[str]] = {}
