@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the servers live in tests/
 
-from chaingate.intel.cache import DomainCache  # noqa: E402
-from chaingate.intel.lookup import look_up  # noqa: E402
-from chaingate.registry.http import HttpClient, HttpSettings  # noqa: E402
+from chaingate.facts.intel.cache import DomainCache  # noqa: E402
+from chaingate.facts.intel.lookup import look_up  # noqa: E402
+from chaingate.net.http import HttpClient, HttpSettings  # noqa: E402
 
 
 def serve(n: int, conn: Connection) -> None:

@@ -37,8 +37,8 @@ import json, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
 from chaingate.guard import pip as guard_pip
-from chaingate.registry.http import HttpSettings
-from chaingate.scan import DomainOptions, ScanOptions
+from chaingate.net.http import HttpSettings
+from chaingate.engine.scan import DomainOptions, ScanOptions
 python, cache, out, domains, *args = sys.argv[1:]
 marks = {}
 def timed(name, fn):

@@ -32,7 +32,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from chaingate.artifacts.fetch import sha256_file
+from chaingate.ecosystems.pypi.artifacts import sha256_file
 
 CACHE = Path.home() / ".cache" / "chaingate-bench"
 INDEX = "https://pypi.org"
@@ -136,7 +136,7 @@ def fetch(project: str, version: str, filename: str, sha256: str, client: httpx.
 
 def sizes(path: Path) -> tuple[int, int, int]:
     """(regular files, all uncompressed bytes, .py bytes) of an archive, from its headers."""
-    from chaingate.artifacts.extract import open_archive
+    from chaingate.analysis.archive.extract import open_archive
 
     with open_archive(path) as archive:
         files = [m for m in archive.members() if m.is_file]
@@ -153,7 +153,7 @@ def sizes(path: Path) -> tuple[int, int, int]:
 _SEQUENTIAL = r"""
 import json, resource, sys, time
 from pathlib import Path
-from chaingate.artifacts.inspect import inspect_path
+from chaingate.analysis.inspect import inspect_path
 out = []
 for arg in sys.argv[1:]:
     t = time.perf_counter()
@@ -170,7 +170,7 @@ print(json.dumps({"results": out, "max_rss_kib": rss}))
 _PARALLEL = r"""
 import json, resource, sys, time
 from pathlib import Path
-from chaingate.artifacts.parallel import inspect_many
+from chaingate.analysis.archive.pool import inspect_many
 workers = int(sys.argv[1])
 targets = [Path(a) for a in sys.argv[2:]]
 t = time.perf_counter()

@@ -37,9 +37,9 @@ from pathlib import Path
 
 import httpx
 
+from chaingate.core.inventory import Origin
+from chaingate.ecosystems.pypi.registry import IndexUrls
 from chaingate.inventory.build import build_inventory
-from chaingate.inventory.interface import Origin
-from chaingate.registry.pypi import IndexUrls
 
 ROOT = Path(__file__).resolve().parent.parent
 

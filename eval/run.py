@@ -36,8 +36,8 @@ from packaging.tags import Tag, sys_tags
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from samples import build, load_samples
 
-from chaingate.artifacts.fetch import sha256_file
-from chaingate.artifacts.inspect import inspect_path
+from chaingate.analysis.inspect import inspect_path
+from chaingate.ecosystems.pypi.artifacts import sha256_file
 
 HERE = Path(__file__).resolve().parent
 BENIGN_LIST = HERE / "benign.txt"

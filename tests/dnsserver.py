@@ -40,7 +40,7 @@ MODES: tuple[Mode, ...] = ("normal", "nxdomain", "servfail", "drop")
 TTL = 300
 
 # Healthy-resolver defaults: the canaries chaingate checks before believing a resolver
-# (chaingate.intel.interface.DNS_CANARIES). Addresses are documentation ranges (RFC 5737).
+# (chaingate.facts.intel.interface.DNS_CANARIES). Addresses are documentation ranges (RFC 5737).
 CANARIES: dict[str, dict[str, list[str]]] = {
     "pypi.org": {
         "A": ["192.0.2.10"],

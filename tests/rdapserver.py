@@ -75,7 +75,7 @@ CONFORMANCE = [
     "icann_rdap_response_profile_1",
 ]
 
-# Canaries chaingate checks before believing RDAP (chaingate.intel.interface.RDAP_CANARIES):
+# Canaries chaingate checks before believing RDAP (chaingate.facts.intel.interface.RDAP_CANARIES):
 # registered long ago and in good standing.
 CANARIES: dict[str, datetime] = {
     "python.org": datetime(1995, 3, 27, 5, 0, tzinfo=UTC),
@@ -388,8 +388,8 @@ class _Handler(ScriptedHandler):
 def healthy_world(dns: Any, rdap: RdapServer) -> None:
     """Make every maintainer email domain of the recorded PyPI documents exist in `dns` (a
     tests.dnsserver.DnsServer) and registered since 2000 in `rdap`: the world as it is."""
-    from chaingate.intel.psl import registrable_domain
-    from chaingate.registry.pypi import parse_project
+    from chaingate.ecosystems.pypi.registry import parse_project
+    from chaingate.facts.intel.psl import registrable_domain
     from tests.pypiserver import recorded_documents
 
     since = datetime(2000, 1, 1, tzinfo=UTC)

@@ -308,7 +308,7 @@ def test_a_warm_scan_runs_without_an_event_loop(
         for line in warm.stderr.splitlines()
         if line.startswith("import time:")
     }
-    assert "chaingate.scan" in imported  # the listing is real
+    assert "chaingate.engine.scan" in imported  # the listing is real
     assert not imported & {"asyncio", "httpx", "ssl"}
     assert pypi_server.hits == {}
     assert warm.returncode == cold.returncode

@@ -18,7 +18,10 @@ from pathlib import Path
 import pytest
 from msgspec.structs import replace
 
-from chaingate.diff import (
+from chaingate.core.findings import Finding, Severity
+from chaingate.core.inventory import Inventory, Package
+from chaingate.core.status import Incomplete
+from chaingate.engine.diff import (
     DiffError,
     DiffResult,
     base_inventory,
@@ -29,14 +32,12 @@ from chaingate.diff import (
     open_base,
     run_diff,
 )
+from chaingate.engine.result import ScanResult
+from chaingate.engine.scan import DomainOptions, ScanOptions
 from chaingate.inventory.build import build_inventory
-from chaingate.inventory.interface import Inventory, Package
-from chaingate.registry.http import HttpSettings
+from chaingate.net.http import HttpSettings
 from chaingate.report.diff import headline, render_diff
 from chaingate.report.interface import ReportError
-from chaingate.result import Incomplete, ScanResult
-from chaingate.scan import DomainOptions, ScanOptions
-from chaingate.signals.interface import Finding, Severity
 from tests.dnsserver import DnsServer
 from tests.pypiserver import PyPIServer
 from tests.rdapserver import RdapServer, healthy_world

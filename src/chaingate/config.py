@@ -18,7 +18,7 @@ def index_url(cli_value: str | None) -> tuple[str, str]:
     found = _pip_conf_index_url()
     if found:
         return found
-    from chaingate.registry.pypi import DEFAULT_INDEX
+    from chaingate.ecosystems.pypi.registry import DEFAULT_INDEX
 
     return DEFAULT_INDEX, "default"
 

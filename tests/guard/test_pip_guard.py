@@ -26,6 +26,9 @@ from typing import Any
 
 import pytest
 
+from chaingate.core.findings import Severity
+from chaingate.core.inventory import Origin
+from chaingate.engine.scan import ScanOptions
 from chaingate.guard.pip import (
     GuardError,
     GuardOutcome,
@@ -37,10 +40,7 @@ from chaingate.guard.pip import (
     split_args,
     target_python,
 )
-from chaingate.inventory.interface import Origin
-from chaingate.registry.http import HttpSettings
-from chaingate.scan import ScanOptions
-from chaingate.signals.interface import Severity
+from chaingate.net.http import HttpSettings
 from tests.inventory.wheels import write_wheel
 from tests.pypiserver import NotFound, PyPIServer, Status, recorded_documents
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from chaingate.core.findings import Severity
+from chaingate.core.inventory import Origin
 from chaingate.guard import uv as guard_uv
 from chaingate.guard.uv import (
     Change,
@@ -33,9 +35,7 @@ from chaingate.guard.uv import (
     plan_from_changes,
     split_args,
 )
-from chaingate.inventory.interface import Origin
-from chaingate.registry.http import HttpSettings
-from chaingate.signals.interface import Severity
+from chaingate.net.http import HttpSettings
 from tests.guard.test_pip_guard import (  # the fixtures are the pip guard's world
     _recorded_file,
     command_env,

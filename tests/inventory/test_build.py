@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from chaingate.core.inventory import InventoryError, Location, Origin, Package
+from chaingate.ecosystems.pypi.resolve import ResolutionError
 from chaingate.inventory.build import build_inventory, shortest_paths
-from chaingate.inventory.interface import InventoryError, Location, Origin, Package
-from chaingate.inventory.resolve import ResolutionError
 from tests.inventory.wheels import write_index
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from chaingate.core.inventory import InventoryError
 from chaingate.inventory.discover import discover, kind_of, parse_file
-from chaingate.inventory.interface import InventoryError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -14,12 +14,8 @@ from pathlib import Path
 import pytest
 from uv import find_uv_bin
 
-from chaingate.inventory.environment import (
-    THIS_INTERPRETER,
-    find_python,
-    read_environment,
-)
-from chaingate.inventory.interface import InventoryError, Location, Origin
+from chaingate.core.inventory import InventoryError, Location, Origin
+from chaingate.ecosystems.pypi.environment import THIS_INTERPRETER, find_python, read_environment
 from tests.inventory.wheels import write_wheel
 
 # name -> (version, Requires-Dist lines)

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chaingate.inventory import (
+from chaingate.core.inventory import InventoryError, Manifest
+from chaingate.ecosystems.pypi.manifests import (
     pdm_lock,
     pipfile_lock,
     poetry_lock,
@@ -20,7 +21,6 @@ from chaingate.inventory import (
     requirements,
     uv_lock,
 )
-from chaingate.inventory.interface import InventoryError, Manifest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

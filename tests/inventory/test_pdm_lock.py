@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chaingate.inventory import pdm_lock
-from chaingate.inventory.interface import InventoryError, Origin
+from chaingate.core.inventory import InventoryError, Origin
+from chaingate.ecosystems.pypi.manifests import pdm_lock
 from tests.inventory.documents import DEMO_DIRECT, DEMO_GRAPH, write
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pdm"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chaingate.inventory import pipfile_lock
-from chaingate.inventory.interface import InventoryError, Origin
+from chaingate.core.inventory import InventoryError, Origin
+from chaingate.ecosystems.pypi.manifests import pipfile_lock
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipenv"
 

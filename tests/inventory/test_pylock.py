@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chaingate.inventory import pylock
-from chaingate.inventory.interface import InventoryError, Origin
+from chaingate.core.inventory import InventoryError, Origin
+from chaingate.ecosystems.pypi.manifests import pylock
 from tests.inventory.documents import DEMO_DIRECT, write
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from chaingate.inventory import pyproject
-from chaingate.inventory.interface import Declared, InventoryError, Manifest, Origin
+from chaingate.core.inventory import Declared, InventoryError, Manifest, Origin
+from chaingate.ecosystems.pypi.manifests import pyproject
 from tests.inventory.documents import write
 
 FIXTURES = Path(__file__).parent / "fixtures"

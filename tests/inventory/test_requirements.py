@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from chaingate.inventory import requirements
-from chaingate.inventory.interface import Declared, InventoryError, Manifest, Origin
+from chaingate.core.inventory import Declared, InventoryError, Manifest, Origin
+from chaingate.ecosystems.pypi.manifests import requirements
 
 FIXTURES = Path(__file__).parent / "fixtures" / "requirements"
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from chaingate.inventory.interface import Declared, Location, Manifest, Origin
-from chaingate.inventory.resolve import ResolutionError, resolve, resolver_name, simple_index
+from chaingate.core.inventory import Declared, Location, Manifest, Origin
+from chaingate.ecosystems.pypi.resolve import ResolutionError, resolve, resolver_name, simple_index
 from tests.inventory.wheels import write_index, write_marking_sdist
 
 # name -> version -> Requires-Dist lines

@@ -18,10 +18,10 @@ import tomli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chaingate.inventory import tomlcache
-from chaingate.inventory._common import parse_toml
+from chaingate.core.inventory import InventoryError
+from chaingate.ecosystems.pypi.manifests._common import parse_toml
 from chaingate.inventory.discover import parse_file
-from chaingate.inventory.interface import InventoryError
+from chaingate.net import tomlcache
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parents[2]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from chaingate.inventory import uv_lock
-from chaingate.inventory.interface import InventoryError, Origin
+from chaingate.core.inventory import InventoryError, Origin
+from chaingate.ecosystems.pypi.manifests import uv_lock
 from tests.inventory.documents import DEMO_GRAPH, write
 
 FIXTURE = Path(__file__).parent / "fixtures" / "uv" / "uv.lock"

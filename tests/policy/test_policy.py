@@ -19,6 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chaingate.core.findings import Finding, Severity
+from chaingate.engine.result import ScanResult
 from chaingate.policy import ignore
 from chaingate.policy.cel import FINDING_FIELDS, PACKAGE_FIELDS
 from chaingate.policy.ignore import Ignore
@@ -30,9 +32,7 @@ from chaingate.policy.policy import (
     decide,
     load_policy,
 )
-from chaingate.result import ScanResult
-from chaingate.signals.interface import Finding, Severity
-from chaingate.signals.registry import Thresholds
+from chaingate.signals.catalog import Thresholds
 from tests.report.conftest import make_result
 
 TODAY = date(2025, 6, 1)

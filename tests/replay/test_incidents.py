@@ -12,11 +12,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from chaingate.inventory.interface import Inventory, Package
-from chaingate.registry.http import HttpSettings
-from chaingate.result import ScanResult
-from chaingate.scan import DomainOptions, ScanOptions, run_scan
-from chaingate.signals.interface import Severity
+from chaingate.core.findings import Severity
+from chaingate.core.inventory import Inventory, Package
+from chaingate.engine.result import ScanResult
+from chaingate.engine.scan import DomainOptions, ScanOptions, run_scan
+from chaingate.net.http import HttpSettings
 from tests.dnsserver import DnsServer
 from tests.pypiserver import PyPIServer
 from tests.rdapserver import RdapServer, healthy_world

@@ -15,11 +15,12 @@ from datetime import UTC, date, datetime
 import pytest
 from msgspec.structs import replace
 
-from chaingate.inventory.interface import Inventory, Location, Origin, Package
+from chaingate.core.facts import Account, Person, ProjectFacts, Release
+from chaingate.core.findings import Finding, Severity
+from chaingate.core.inventory import Inventory, Location, Origin, Package
+from chaingate.core.status import CheckStatus, Incomplete
+from chaingate.engine.result import ScanResult
 from chaingate.policy.ignore import Ignore, Ignored
-from chaingate.registry.interface import Account, Person, ProjectFacts, Release
-from chaingate.result import CheckStatus, Incomplete, ScanResult
-from chaingate.signals.interface import Finding, Severity
 
 FETCHED = datetime(2025, 6, 1, 12, 0, 1, tzinfo=UTC)
 

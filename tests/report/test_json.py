@@ -12,10 +12,10 @@ from typing import Any
 import jsonschema
 import pytest
 
+from chaingate.core.findings import Finding, Severity
+from chaingate.engine.result import ScanResult
 from chaingate.report.interface import FORMATS, Report, ReportError, get_report
 from chaingate.report.json import JsonReport, json_schema
-from chaingate.result import ScanResult
-from chaingate.signals.interface import Finding, Severity
 
 DOCS = Path(__file__).parents[2] / "docs" / "json-schema.md"
 
@@ -36,7 +36,7 @@ def test_document_validates_against_the_shipped_schema(scan: ScanResult) -> None
 
 
 def test_an_empty_scan_validates_too(build: Callable[..., ScanResult]) -> None:
-    from chaingate.inventory.interface import Inventory
+    from chaingate.core.inventory import Inventory
 
     empty = build(
         inventory=Inventory(root=".", packages=(), manifests=()),

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
+from chaingate.core.findings import Finding, Severity
+from chaingate.engine.result import ScanResult
 from chaingate.report.interface import ReportError, get_report
 from chaingate.report.markdown import GITHUB_COMMENT_LIMIT, MarkdownReport, cell
-from chaingate.result import ScanResult
-from chaingate.signals.interface import Finding, Severity
 
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 

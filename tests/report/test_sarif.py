@@ -18,11 +18,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from chaingate.inventory.interface import Inventory, Location, Package
+from chaingate.core.findings import Finding, Severity
+from chaingate.core.inventory import Inventory, Location, Package
+from chaingate.engine.result import ScanResult
 from chaingate.report.sarif import SarifReport, rule_name
-from chaingate.result import ScanResult
-from chaingate.signals.interface import Finding, Severity
-from chaingate.signals.registry import SIGNALS
+from chaingate.signals.catalog import SIGNALS
 
 SARIF_SCHEMA = Path(__file__).parents[1] / "fixtures" / "sarif-schema-2.1.0.json"
 

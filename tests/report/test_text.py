@@ -9,10 +9,10 @@ import pytest
 from msgspec.structs import replace
 from rich.console import Console
 
-from chaingate.registry.interface import Account, ProjectFacts
+from chaingate.core.facts import Account, ProjectFacts
+from chaingate.core.findings import Finding, Severity
+from chaingate.engine.result import ScanResult
 from chaingate.report.text import TextReport, key_evidence, print_to
-from chaingate.result import ScanResult
-from chaingate.signals.interface import Finding, Severity
 
 
 def lines_of(result: ScanResult, width: int = 100) -> list[str]:

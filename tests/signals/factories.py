@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chaingate.inventory.interface import Origin, Package
-from chaingate.registry.interface import Account, Person, ProjectFacts, Release, ReleaseFile
-from chaingate.signals.registry import PackageContext, Thresholds
+from chaingate.core.facts import Account, Person, ProjectFacts, Release, ReleaseFile
+from chaingate.core.inventory import Origin, Package
+from chaingate.signals.catalog import PackageContext, Thresholds
 from chaingate.store.interface import Observation
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from chaingate.registry.interface import Account
+from chaingate.core.facts import Account
+from chaingate.core.findings import Severity
 from chaingate.signals.authors import (
     disposable_email,
     owner_concentration,
     ownership_change,
     single_owner,
 )
-from chaingate.signals.interface import Severity
-from chaingate.signals.registry import TreeContext
+from chaingate.signals.catalog import TreeContext
 from chaingate.store.interface import Observation
 from tests.signals.factories import NOW, at, ctx, facts, package
 

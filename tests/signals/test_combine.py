@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from chaingate.core.findings import Finding, Severity
 from chaingate.signals.combine import combine
-from chaingate.signals.interface import Finding, Severity
 
 
 def _f(sid: str, sev: Severity, pkg: str = "ctx") -> Finding:

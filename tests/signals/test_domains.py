@@ -6,9 +6,9 @@ from datetime import datetime
 
 from msgspec.structs import replace
 
-from chaingate.intel.interface import DnsAnswer, DomainFacts, RdapRecord
+from chaingate.core.findings import Finding, Severity
+from chaingate.facts.intel.interface import DnsAnswer, DomainFacts, RdapRecord
 from chaingate.signals.domains import email_domain_findings
-from chaingate.signals.interface import Finding, Severity
 from tests.signals.factories import NOW, at, ctx, facts
 
 ALIVE = DnsAnswer(exists=True, has_mx=True, has_a=True, has_ns=True)

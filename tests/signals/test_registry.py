@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from chaingate.signals.registry import SIGNALS, load_all
+from chaingate.signals.catalog import SIGNALS, load_all
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "signals.md"
 

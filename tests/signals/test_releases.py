@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chaingate.registry.interface import Release
-from chaingate.signals.interface import Severity
+from chaingate.core.facts import Release
+from chaingate.core.findings import Severity
 from chaingate.signals.releases import (
     _recent_run_start,
     dormant_then_release,
@@ -116,7 +116,7 @@ def test_new_release_inside_cooldown() -> None:
 
 
 def test_new_release_respects_configured_cooldown() -> None:
-    from chaingate.signals.registry import Thresholds
+    from chaingate.signals.catalog import Thresholds
 
     f = facts("demo", [("1.0", "2025-01-01"), ("1.1", (NOW - timedelta(hours=5)).isoformat())])
     assert list(new_release(ctx(f, "1.1", thresholds=Thresholds(cooldown_hours=4)))) == []

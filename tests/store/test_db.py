@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from chaingate.registry.interface import Account
+from chaingate.core.facts import Account
 from chaingate.store.db import HEAD, MIGRATIONS, Store, upgrade
 from chaingate.store.models import Base
 from tests.signals.factories import facts

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from chaingate.intel.interface import DnsAnswer, DomainFacts, RdapRecord
+from chaingate.facts.intel.interface import DnsAnswer, DomainFacts, RdapRecord
 from chaingate.store.db import Store
 from chaingate.store.interface import ScanRecord, StoreError
 from chaingate.store.worker import StoreProcess
@@ -106,7 +106,7 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "alembi
 def test_a_scan_starts_its_store_once_it_went_to_the_network_and_is_in_its_tail(
     tmp_path: Path,
 ) -> None:
-    from chaingate.scan import _StoreStarter
+    from chaingate.engine.scan import _StoreStarter
 
     url = f"sqlite:///{tmp_path / 's.db'}"
     seen: list[tuple[int, int]] = []

@@ -53,23 +53,25 @@ import msgspec
 from msgspec.structs import replace
 from packaging.utils import canonicalize_name
 
+from chaingate.core.errors import ChaingateError
+from chaingate.core.findings import Severity
+from chaingate.core.inventory import Inventory, InventoryError, Location, Origin, Package
+from chaingate.core.status import Incomplete
+from chaingate.ecosystems.pypi.environment import _origin as origin_from_direct_url
+from chaingate.ecosystems.pypi.environment import find_python
+from chaingate.ecosystems.pypi.resolve import ResolutionError
+from chaingate.ecosystems.pypi.resolve import _from_pip_report as graph_from_pip_report
+from chaingate.engine.result import ScanResult
+from chaingate.engine.scan import Progress, ScanOptions, run_scan
 from chaingate.inventory.build import ECOSYSTEM, shortest_paths
-from chaingate.inventory.environment import _origin as origin_from_direct_url
-from chaingate.inventory.environment import find_python
-from chaingate.inventory.interface import Inventory, InventoryError, Location, Origin, Package
-from chaingate.inventory.resolve import ResolutionError
-from chaingate.inventory.resolve import _from_pip_report as graph_from_pip_report
 from chaingate.policy.interface import Action, Decision
-from chaingate.result import Incomplete, ScanResult
-from chaingate.scan import Progress, ScanOptions, run_scan
-from chaingate.signals.interface import Severity
 
 _TAIL_LINES = 12
 _HASH_ALGORITHMS = ("sha256", "sha384", "sha512")  # the ones pip's --hash accepts
 _MAX_PATHS = 3
 
 
-class GuardError(Exception):
+class GuardError(ChaingateError):
     """The guard cannot go on: bad pip arguments, or pip's dry run failed. Nothing was
     installed. The CLI prints `chaingate: <message>` and exits 2."""
 

@@ -63,6 +63,15 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from chaingate.core.facts import RegistryError
+from chaingate.core.findings import Severity
+from chaingate.core.inventory import Inventory, InventoryError, Origin
+from chaingate.ecosystems.pypi.manifests import requirements
+from chaingate.ecosystems.pypi.registry import DEFAULT_INDEX, SIMPLE_JSON, IndexUrls
+from chaingate.ecosystems.pypi.resolve import _uv_binary
+from chaingate.ecosystems.pypi.simple import parse_simple_page
+from chaingate.engine.result import ScanResult
+from chaingate.engine.scan import Progress, ScanOptions, run_scan
 from chaingate.guard.pip import (
     Decide,
     GuardError,
@@ -80,16 +89,7 @@ from chaingate.guard.pip import (
     severity_gate,
 )
 from chaingate.guard.pip import explain as explain_pip
-from chaingate.inventory import requirements
-from chaingate.inventory.interface import Inventory, InventoryError, Origin
-from chaingate.inventory.resolve import _uv_binary
-from chaingate.registry.http import FetchError, HttpClient, HttpSettings
-from chaingate.registry.interface import RegistryError
-from chaingate.registry.pypi import DEFAULT_INDEX, SIMPLE_JSON, IndexUrls
-from chaingate.registry.simple import parse_simple_page
-from chaingate.result import ScanResult
-from chaingate.scan import Progress, ScanOptions, run_scan
-from chaingate.signals.interface import Severity
+from chaingate.net.http import FetchError, HttpClient, HttpSettings
 
 __all__ = [
     "Change",

@@ -20,9 +20,7 @@ import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdli
 from msgspec.structs import replace
 from packaging.utils import canonicalize_name
 
-from chaingate.inventory import tomlcache
-from chaingate.inventory.discover import LOCK_KINDS, discover, kind_of, parse_file
-from chaingate.inventory.interface import (
+from chaingate.core.inventory import (
     Declared,
     Inventory,
     InventoryError,
@@ -31,7 +29,9 @@ from chaingate.inventory.interface import (
     Origin,
     Package,
 )
-from chaingate.inventory.pyproject import KIND as PYPROJECT_KIND
+from chaingate.ecosystems.pypi.manifests.pyproject import KIND as PYPROJECT_KIND
+from chaingate.inventory.discover import LOCK_KINDS, discover, kind_of, parse_file
+from chaingate.net import tomlcache
 
 ECOSYSTEM = "pypi"
 MAX_PATHS = 3
@@ -62,7 +62,7 @@ def build_inventory(
     directory with nothing to scan.
     """
     if env is not None:
-        from chaingate.inventory.environment import read_environment
+        from chaingate.ecosystems.pypi.environment import read_environment
 
         manifest = read_environment(env)
         return _inventory(manifest.path, [manifest], (manifest.path,), None)
@@ -80,7 +80,7 @@ def build_inventory(
     if pending:  # (a locked project, the common case, imports none of this)
         from concurrent.futures import ThreadPoolExecutor
 
-        from chaingate.inventory.resolve import resolver_name
+        from chaingate.ecosystems.pypi.resolve import resolver_name
 
         # Each resolution is a resolver process of its own; a few at a time, results in order.
         with ThreadPoolExecutor(max_workers=_RESOLVERS_AT_ONCE) as pool:
@@ -161,7 +161,7 @@ def _resolved(
     the same file anyway.
     """
     sent = replace(manifest, entries=tuple(e for e in manifest.entries if e.name != own_name))
-    from chaingate.inventory.resolve import resolve
+    from chaingate.ecosystems.pypi.resolve import resolve
 
     found = resolve([sent], index_url, timeout, build=build)
     kept = tuple(

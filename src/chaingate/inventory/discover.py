@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from chaingate.inventory import (
+from chaingate.core.inventory import InventoryError, Manifest
+from chaingate.ecosystems.pypi.manifests import (
     pdm_lock,
     pipfile_lock,
     poetry_lock,
@@ -25,7 +26,6 @@ from chaingate.inventory import (
     requirements,
     uv_lock,
 )
-from chaingate.inventory.interface import InventoryError, Manifest
 
 PARSERS: dict[str, Callable[[Path, str], Manifest]] = {
     requirements.KIND: requirements.parse,

@@ -16,10 +16,10 @@ from celpy import celtypes
 from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError, base_functions
 
-from chaingate.inventory.interface import Package
+from chaingate.core.facts import ProjectFacts
+from chaingate.core.findings import Finding, Severity
+from chaingate.core.inventory import Package
 from chaingate.policy.interface import did_you_mean
-from chaingate.registry.interface import ProjectFacts
-from chaingate.signals.interface import Finding, Severity
 
 # What a rule sees. Kept in step with _finding_vars / _package_vars and docs/policy.md.
 FINDING_FIELDS = ("id", "severity", "severity_rank", "package", "version", "message", "evidence")

@@ -17,8 +17,8 @@ import msgspec
 import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
 from packaging.utils import canonicalize_name
 
+from chaingate.core.findings import Finding
 from chaingate.policy.interface import PolicyError
-from chaingate.signals.interface import Finding
 
 __all__ = ["Applied", "Ignore", "Ignored", "PolicyError", "apply", "entries", "load"]
 

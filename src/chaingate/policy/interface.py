@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from chaingate.signals.interface import Finding
+from chaingate.core.errors import ChaingateError
+from chaingate.core.findings import Finding
 
 if TYPE_CHECKING:  # ignore.py raises PolicyError, so it imports this module, not the reverse
     from chaingate.policy.ignore import Ignore
@@ -35,7 +36,7 @@ class Decision(msgspec.Struct, frozen=True):
     exception: Ignore | None = None
 
 
-class PolicyError(Exception):
+class PolicyError(ChaingateError):
     """A policy chaingate cannot use: `chaingate: <file>:<line>: <key>: <what is wrong>`."""
 
     def __init__(self, file: str, line: int | None, message: str) -> None:

@@ -23,14 +23,14 @@ from msgspec.structs import fields
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from chaingate.inventory.interface import Package
+from chaingate.core.facts import ProjectFacts
+from chaingate.core.findings import Finding, Severity
+from chaingate.core.inventory import Package
+from chaingate.engine.result import ScanResult
 from chaingate.policy import ignore
 from chaingate.policy.ignore import Ignore
 from chaingate.policy.interface import Action, Decision, PolicyError, did_you_mean
-from chaingate.registry.interface import ProjectFacts
-from chaingate.result import ScanResult
-from chaingate.signals import registry as sigreg
-from chaingate.signals.interface import Finding, Severity
+from chaingate.signals import catalog as sigreg
 
 if TYPE_CHECKING:
     import celpy

@@ -22,8 +22,8 @@ from rich.padding import Padding
 from rich.text import Text
 
 from chaingate import __version__
-from chaingate.diff import DiffResult
-from chaingate.inventory.interface import Package
+from chaingate.core.inventory import Package
+from chaingate.engine.diff import DiffResult
 from chaingate.report import markdown as md
 from chaingate.report import text as tx
 from chaingate.report.interface import ReportError, Summary, iso_utc, package_key, plural

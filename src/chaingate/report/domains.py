@@ -12,10 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from chaingate import __version__
-from chaingate.intel.interface import DomainFacts, dns_json, rdap_json
-from chaingate.intel.psl import registrable_domain
+from chaingate.engine.result import ScanResult
+from chaingate.facts.intel.interface import DomainFacts, dns_json, rdap_json
+from chaingate.facts.intel.psl import registrable_domain
 from chaingate.report.json import pretty_json
-from chaingate.result import ScanResult
 
 SCHEMA = "chaingate/domains/v1"
 _DOMAIN_IDS = (

@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
+from chaingate.core.findings import Finding
+from chaingate.engine.result import ScanResult
 from chaingate.policy.interface import Action, Decision
-from chaingate.result import ScanResult
-from chaingate.signals.interface import Finding
 
 SCHEMA = "chaingate/check/v1"
 

@@ -13,13 +13,14 @@ from typing import Any, Final
 
 import msgspec
 
-from chaingate.inventory.interface import Package
+from chaingate.core.errors import ChaingateError
+from chaingate.core.findings import Finding, Severity
+from chaingate.core.inventory import Package
+from chaingate.engine.result import ScanResult
 from chaingate.policy.ignore import Ignore, Ignored
-from chaingate.result import ScanResult
-from chaingate.signals.interface import Finding, Severity
 
 
-class ReportError(Exception):
+class ReportError(ChaingateError):
     """A report was asked for by a name or with options that do not exist."""
 
 

@@ -12,11 +12,11 @@ from enum import Enum
 from typing import Any, Final
 
 from chaingate import __version__
-from chaingate.inventory.interface import Package
-from chaingate.registry.interface import ProjectFacts
+from chaingate.core.facts import ProjectFacts
+from chaingate.core.findings import Finding
+from chaingate.core.inventory import Package
+from chaingate.engine.result import ScanResult
 from chaingate.report.interface import Report, Summary, iso_utc, sorted_findings, sorted_ignored
-from chaingate.result import ScanResult
-from chaingate.signals.interface import Finding
 
 SCHEMA: Final = "chaingate/scan/v1"
 SCHEMA_FILE: Final = "scan-v1.schema.json"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from chaingate.engine.result import ScanResult
 from chaingate.report.interface import (
     Report,
     Summary,
@@ -18,7 +19,6 @@ from chaingate.report.interface import (
     sorted_findings,
     sorted_ignored,
 )
-from chaingate.result import ScanResult
 
 GITHUB_COMMENT_LIMIT: Final = 65_536
 # Room for what a bot wraps around the comment (a marker, a footer).

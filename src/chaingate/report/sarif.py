@@ -17,7 +17,9 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from chaingate import __version__
-from chaingate.inventory.interface import Location
+from chaingate.core.findings import Finding, Severity
+from chaingate.core.inventory import Location
+from chaingate.engine.result import ScanResult
 from chaingate.policy.ignore import Ignore
 from chaingate.report.interface import (
     Report,
@@ -28,9 +30,7 @@ from chaingate.report.interface import (
     sorted_ignored,
 )
 from chaingate.report.json import pretty_json
-from chaingate.result import ScanResult
-from chaingate.signals.interface import Finding, Severity
-from chaingate.signals.registry import SIGNALS, SignalInfo, load_all
+from chaingate.signals.catalog import SIGNALS, SignalInfo, load_all
 
 SARIF_SCHEMA: Final = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI: Final = "https://github.com/chaingate/chaingate"

@@ -16,6 +16,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from chaingate.core.findings import Severity
+from chaingate.engine.result import ScanResult
 from chaingate.report.interface import (
     Report,
     Summary,
@@ -25,8 +27,6 @@ from chaingate.report.interface import (
     sorted_findings,
     sorted_ignored,
 )
-from chaingate.result import ScanResult
-from chaingate.signals.interface import Severity
 
 TOP_ACCOUNTS: Final = 10
 EXAMPLES: Final = 3

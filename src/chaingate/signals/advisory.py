@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from chaingate.signals.interface import Finding, Severity
-from chaingate.signals.registry import PackageContext, package_signal
+from chaingate.core.findings import Finding, Severity
+from chaingate.signals.catalog import PackageContext, package_signal
 
 
 @package_signal(

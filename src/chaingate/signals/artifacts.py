@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from chaingate.artifacts.interface import FINDING_IDS, CodeFinding
-from chaingate.signals.interface import Finding, Severity
-from chaingate.signals.registry import PackageContext, declare, emits
+from chaingate.analysis.interface import FINDING_IDS, CodeFinding
+from chaingate.core.findings import Finding, Severity
+from chaingate.signals.catalog import PackageContext, declare, emits
 
 FAMILY = "code"
 # `new-*` ids come from comparing two releases (`inspect --against`), not from a scan.

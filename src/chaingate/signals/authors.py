@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 from disposable_email_domains import blocklist as _DISPOSABLE
 
-from chaingate.signals.interface import Finding, Severity
-from chaingate.signals.registry import PackageContext, TreeContext, package_signal, tree_signal
+from chaingate.core.findings import Finding, Severity
+from chaingate.signals.catalog import PackageContext, TreeContext, package_signal, tree_signal
 
 
 @package_signal(

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from msgspec.structs import replace
 
-from chaingate.signals.interface import Finding, Severity
+from chaingate.core.findings import Finding, Severity
 
 # The takeover pattern: dormancy is the anchor; these make it worse. A single owner alone
 # does not (most small projects have one), but it completes the picture with any of them.

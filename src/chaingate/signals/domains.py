@@ -12,12 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from chaingate.intel.interface import DomainFacts, dns_json, rdap_json
-from chaingate.intel.providers import LARGE_PROVIDERS
-from chaingate.intel.psl import registrable_domain
-from chaingate.registry.interface import Person
-from chaingate.signals.interface import Finding, Severity
-from chaingate.signals.registry import PackageContext, declare, emits
+from chaingate.core.facts import Person
+from chaingate.core.findings import Finding, Severity
+from chaingate.facts.intel.interface import DomainFacts, dns_json, rdap_json
+from chaingate.facts.intel.providers import LARGE_PROVIDERS
+from chaingate.facts.intel.psl import registrable_domain
+from chaingate.signals.catalog import PackageContext, declare, emits
 
 _LAPSED = ("redemption period", "pending delete", "pending restore")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from chaingate.inventory.interface import Origin
-from chaingate.signals.interface import Finding, Severity
-from chaingate.signals.registry import PackageContext, package_signal
+from chaingate.core.findings import Finding, Severity
+from chaingate.core.inventory import Origin
+from chaingate.signals.catalog import PackageContext, package_signal
 
 
 @package_signal(

@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
-from chaingate.registry.interface import Release
-from chaingate.signals.interface import Finding, Severity
-from chaingate.signals.registry import PackageContext, package_signal
+from chaingate.core.facts import Release
+from chaingate.core.findings import Finding, Severity
+from chaingate.signals.catalog import PackageContext, package_signal
 
 
 def _day(dt: datetime) -> str:

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from chaingate.intel.interface import DnsAnswer, DomainFacts, RdapRecord
-from chaingate.registry.interface import Account, ProjectFacts
+from chaingate.core.facts import Account, ProjectFacts
+from chaingate.facts.intel.interface import DnsAnswer, DomainFacts, RdapRecord
 from chaingate.store.interface import Observation, ScanRecord, StoreError, content_hash
 from chaingate.store.models import (
     Base,

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
-from chaingate.registry.interface import Account, ProjectFacts
+from chaingate.core.errors import ChaingateError
+from chaingate.core.facts import Account, ProjectFacts
 
 if TYPE_CHECKING:
-    from chaingate.intel.interface import DomainFacts
+    from chaingate.facts.intel.interface import DomainFacts
 
 
 class Observation(msgspec.Struct, frozen=True):
@@ -41,7 +42,7 @@ class ScanRecord(msgspec.Struct, frozen=True):
     incomplete: int
 
 
-class StoreError(Exception):
+class StoreError(ChaingateError):
     """The database could not be opened or written; the message says which and why."""
 
 

@@ -28,9 +28,9 @@ from typing import IO, Any, TypeVar
 
 import msgspec
 
-from chaingate.frames import encoder, helper_command, helper_env, read_frame, write_frame
-from chaingate.intel.interface import DomainFacts
-from chaingate.registry.interface import ProjectFacts
+from chaingate.core.facts import ProjectFacts
+from chaingate.facts.intel.interface import DomainFacts
+from chaingate.net.frames import encoder, helper_command, helper_env, read_frame, write_frame
 from chaingate.store.interface import Observation, ScanRecord, StoreError
 
 T = TypeVar("T")

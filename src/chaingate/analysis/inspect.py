@@ -1,0 +1,240 @@
+"""`chaingate inspect`: read a package archive (or a directory) without executing anything,
+run the detectors on every file, and combine the findings into one verdict.
+
+Where a finding sits changes its weight: test, documentation and example directories (at any
+depth) weigh one level less, and in an sdist or a source tree the maintainers' own scripts
+(`scripts/`, `tools/`, `ci/`, `.github/`, benchmarks, ...) weigh two levels less, because
+pip never runs or installs them; an install hook that runs one is caught in `setup.py`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import msgspec
+from msgspec.structs import replace
+
+from chaingate.analysis.archive.files import files_of, is_native
+from chaingate.analysis.interface import CodeFinding, HostileArchive, Limits
+from chaingate.core.findings import Severity
+
+# Directory names (any depth) whose code is tests, documentation or examples.
+_LESS_WEIGHT = re.compile(
+    r"^(?:.*[ _.-])?(?:tests?|testing|unit_?tests?|testsuite|docs?|examples?)"
+    r"(?:[ _.-].*)?$",
+    re.I,
+)
+# Top-level directories of an sdist or source tree holding the maintainers' own tooling.
+_TOOLING = re.compile(
+    r"^(?:scripts?|tools?|tooling|ci|\.ci|\.circleci|\.github|\.gitlab|dev|devtools|"
+    r"build_tools|tasks|bench\w*|asv_bench|maint\w*)$",
+    re.I,
+)
+# A quoted file name in Python source: how code that runs a bundled binary names it.
+_QUOTED = re.compile(rb"[\"']([^\"'\r\n]{1,200})[\"']")
+_NAMEISH = re.compile(r"^[\w.+-]{2,100}$")
+
+
+class Inspection(msgspec.Struct, frozen=True):
+    target: str
+    verdict: Severity | None  # None: nothing found
+    findings: tuple[CodeFinding, ...]
+    files: int
+    bytes_read: int
+
+
+def _library_name(name: str) -> bool:
+    """Extension modules and the shared libraries wheels bundle next to them."""
+    base = name.rsplit("/", 1)[-1]
+    return base.endswith((".so", ".pyd", ".dll", ".dylib")) or ".so." in base
+
+
+def _pure_python(target: Path) -> bool:
+    """A wheel tagged py2/py3-none-any promises no native code."""
+    name = target.name
+    return name.endswith(".whl") and name[:-4].split("-")[-1] == "any"
+
+
+def _is_sdist(target: Path) -> bool:
+    return not target.is_dir() and not target.name.endswith((".whl", ".egg"))
+
+
+def _inner(path: str, sdist: bool) -> str:
+    return path.split("/", 1)[1] if sdist and "/" in path else path
+
+
+def source_tree(target: Path) -> bool:
+    """An sdist or a directory: built (and so run) by pip, not installed as it is."""
+    return _is_sdist(target) or target.is_dir()
+
+
+def backend_modules(pyproject: bytes) -> set[str]:
+    """The files of an in-tree build backend (`[build-system] backend-path`), relative to the
+    project root: `build-backend = "pkg.build:api"` with `backend-path = ["tools"]` gives
+    tools/pkg/build.py and tools/pkg/build/__init__.py. Empty for an installed backend."""
+    try:
+        system = tomllib.loads(pyproject.decode("utf-8")).get("build-system", {})
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return set()
+    paths, name = system.get("backend-path"), system.get("build-backend")
+    if not isinstance(paths, list) or not isinstance(name, str) or not name:
+        return set()
+    module = name.split(":", 1)[0].strip().replace(".", "/")
+    out = set()
+    for raw in paths:
+        if isinstance(raw, str):
+            base = raw.strip().strip("/").removeprefix("./")
+            prefix = f"{base}/" if base and base != "." else ""
+            out |= {f"{prefix}{module}.py", f"{prefix}{module}/__init__.py"}
+    return out
+
+
+def _install_time(target: Path, limits: Limits, paths: set[str]) -> list[CodeFinding]:
+    """The backend's modules analysed as code that runs at install time."""
+    from chaingate.analysis.python.detect import analyse_file
+
+    out: list[CodeFinding] = []
+    try:
+        for f in files_of(target, limits):
+            if f.path in paths and f.whole:
+                out += analyse_file(f.path, f.data, install_time=True)
+    except HostileArchive:
+        pass  # already reported by the first pass
+    return out
+
+
+def less_weight(inner: str) -> bool:
+    """Tests, documentation or examples (a directory at any depth), or a conftest.py."""
+    parts = inner.split("/")
+    return parts[-1] == "conftest.py" or any(_LESS_WEIGHT.match(d) for d in parts[:-1])
+
+
+def weigh(
+    f: CodeFinding, *, sdist: bool, source_tree: bool, packages: frozenset[str] = frozenset()
+) -> CodeFinding:
+    """A finding's weight by where it sits (see the module docstring). `packages` are the
+    directories holding an `__init__.py`: a tooling-named directory that is a Python
+    package is code like any other."""
+    inner = _inner(f.path, sdist)
+    dirs = inner.split("/")[:-1]
+    down = 0
+    if source_tree and dirs and _TOOLING.match(dirs[0]) and dirs[0] not in packages:
+        down = 2
+    elif less_weight(inner):
+        down = 1
+    return replace(f, severity=f.severity.bump(-down)) if down else f
+
+
+def verdict(findings: tuple[CodeFinding, ...]) -> Severity | None:
+    """The package-level severity. High and critical findings speak for themselves; one kind
+    of medium finding (one id) with nothing else at medium or above stays low."""
+    if not findings:
+        return None
+    worst = max(f.severity for f in findings)
+    if worst == Severity.MEDIUM and len({f.id for f in findings if f.severity >= worst}) == 1:
+        return Severity.LOW
+    return worst
+
+
+def _names(data: bytes) -> set[str]:
+    """The file names Python source quotes (`"triton"`, `'bin/helper.exe'`): the last path
+    component of every short quoted string that looks like one."""
+    out = set()
+    for m in _QUOTED.finditer(data):
+        base = m.group(1).decode("latin-1").replace("\\", "/").rsplit("/", 1)[-1]
+        if _NAMEISH.match(base):
+            out.add(base)
+    return out
+
+
+def _binary_finding(name: str, pure: bool, referenced: bool) -> CodeFinding:
+    if pure:
+        severity = Severity.HIGH if referenced else Severity.MEDIUM
+        why = " inside a wheel that declares no native code (py3-none-any)" + (
+            ", and the package's code names it" if referenced else ""
+        )
+    else:
+        severity, why = Severity.MEDIUM, " that is not an extension module"
+    return CodeFinding(
+        "bundled-binary",
+        severity,
+        name,
+        None,
+        f"{name} is a native executable{why}: it can run anything and cannot be reviewed "
+        "as source.",
+    )
+
+
+def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
+    """Inspect an archive (.tar.gz, .zip, .whl, ...) or a directory."""
+    from chaingate.analysis.python.detect import analyse_file
+
+    limits = limits or Limits()
+    findings: list[CodeFinding] = []
+    files = total = 0
+    pure = _pure_python(target)
+    binaries: list[str] = []
+    quoted: set[str] = set()
+    sdist = _is_sdist(target)
+    packages: set[str] = set()
+    backend: set[str] = set()  # paths of an in-tree build backend's modules
+    try:
+        for f in files_of(target, limits):
+            files += 1
+            total += f.size
+            if f.path.endswith("/__init__.py"):
+                packages.add(_inner(f.path, sdist).rsplit("/", 1)[0])
+            if is_native(f.data):
+                if pure or not _library_name(f.path):
+                    binaries.append(f.path)
+                continue
+            if not f.whole:
+                if f.path.lower().endswith((".py", ".pth")):
+                    findings.append(
+                        CodeFinding(
+                            "unparsable-source",
+                            Severity.LOW,
+                            f.path,
+                            None,
+                            f"{f.path} is {f.size / 1e6:.0f} MB, over the "
+                            f"{limits.max_source_bytes / 1e6:.0f} MB analysed per source "
+                            "file: review it by other means.",
+                        )
+                    )
+                continue
+            if _inner(f.path, sdist) == "pyproject.toml" and source_tree(target):
+                root = f.path[: -len("pyproject.toml")]
+                backend = {root + m for m in backend_modules(f.data)}
+            findings.extend(analyse_file(f.path, f.data))
+            if pure and f.path.endswith(".py"):
+                quoted |= _names(f.data)
+    except HostileArchive as exc:
+        findings.append(
+            CodeFinding(
+                "hostile-archive",
+                Severity.CRITICAL,
+                target.name,
+                None,
+                f"refused to unpack {target.name}: {exc}",
+            )
+        )
+    if backend:
+        findings = [f for f in findings if f.path not in backend]
+        findings += _install_time(target, limits, backend)
+    for name in binaries:
+        base = name.rsplit("/", 1)[-1]
+        # The file's own name, quoted: "triton", "helper.exe". A stem alone ('cli' for
+        # cli.exe) is too common a word to say the code runs this file.
+        referenced = base in quoted
+        findings.append(_binary_finding(name, pure, referenced))
+    frozen = frozenset(packages)
+    tree = source_tree(target)
+    weighed = tuple(
+        sorted(
+            (weigh(f, sdist=sdist, source_tree=tree, packages=frozen) for f in findings),
+            key=lambda f: (-f.severity, f.path, f.line or 0),
+        )
+    )
+    return Inspection(str(target), verdict(weighed), weighed, files, total)

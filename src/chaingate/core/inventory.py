@@ -1,0 +1,117 @@
+"""What the inventory stage hands to the rest of the pipeline.
+
+Parsers turn one file into a `Manifest`: the dependencies it declares, where each is
+declared, and (for lock files) the dependency graph. `build.py` turns manifests into an
+`Inventory` of exact packages with the path(s) that pull each one in.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+from chaingate.core.errors import ChaingateError
+
+
+class InventoryError(ChaingateError):
+    """Bad input: a file chaingate cannot read. Rendered as `chaingate: file:line: message`."""
+
+    def __init__(self, file: str, line: int | None, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.message = message
+        where = f"{file}:{line}" if line is not None else file
+        super().__init__(f"{where}: {message}")
+
+
+class Origin(StrEnum):
+    """Where a dependency's files come from. Anything but REGISTRY bypasses the index."""
+
+    REGISTRY = "registry"
+    URL = "url"
+    VCS = "vcs"
+    PATH = "path"
+
+
+class Location(msgspec.Struct, frozen=True):
+    """A place in a manifest: the file (relative to the scan root where possible) and line."""
+
+    file: str
+    line: int | None = None
+
+
+class Declared(msgspec.Struct, frozen=True):
+    """One dependency as a file states it.
+
+    `name` is canonical (packaging.utils.canonicalize_name). `version` is the exact version
+    when the file pins one (`==1.2.3` or a lock entry), else None. `direct` is False for the
+    transitive entries of a lock file.
+    """
+
+    name: str
+    location: Location
+    specifier: str = ""
+    version: str | None = None
+    origin: Origin = Origin.REGISTRY
+    url: str | None = None
+    extras: tuple[str, ...] = ()
+    marker: str | None = None
+    direct: bool = True
+    group: str | None = None
+    hashes: tuple[str, ...] = ()
+
+
+class Manifest(msgspec.Struct, frozen=True):
+    """One parsed file.
+
+    `locked` means the file lists the complete transitive set with exact versions (a lock
+    file, or a hash-pinned requirements file), so no resolution is needed. `graph` maps a
+    canonical name to the canonical names it depends on, where the file records that.
+    `covers` names the local projects a lock file locks besides the one beside it
+    (workspace members, path dependencies), as the lock writes their paths: their own
+    pyproject.toml files need no resolution of their own.
+    """
+
+    path: str
+    kind: str
+    entries: tuple[Declared, ...]
+    locked: bool = False
+    graph: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
+    covers: tuple[str, ...] = ()
+
+
+class Package(msgspec.Struct, frozen=True):
+    """One exact package the project trusts, and why it is there.
+
+    `paths` holds chains of names from a direct dependency down to this package (the first
+    element is the direct dependency, the last is this package); a direct dependency has the
+    one-element path `(name,)`.
+    """
+
+    ecosystem: str
+    name: str
+    version: str | None
+    direct: bool
+    paths: tuple[tuple[str, ...], ...]
+    origin: Origin = Origin.REGISTRY
+    url: str | None = None
+    locations: tuple[Location, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}=={self.version}" if self.version else self.name
+
+
+class Inventory(msgspec.Struct, frozen=True):
+    """Everything a scan found: the packages and the files they came from."""
+
+    root: str
+    packages: tuple[Package, ...]
+    manifests: tuple[str, ...]
+    resolved_with: str | None = None
+    # canonical name -> names it depends on (union of the manifests' graphs), when known
+    graph: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
+    # Why the tree may be missing packages (e.g. resolution failed and only the declared
+    # packages are listed); each becomes an `incomplete` entry of the scan.
+    unresolved: tuple[str, ...] = ()

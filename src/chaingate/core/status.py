@@ -1,0 +1,23 @@
+"""Honest values for what could not be judged: a package not (fully) analysed, a check whose
+source was unavailable. Never a skip in a log, never a silent pass."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+
+class Incomplete(msgspec.Struct, frozen=True):
+    """A package that could not be analysed (fully), and why. Never silently clean."""
+
+    package: str
+    version: str | None
+    reason: str
+
+
+class CheckStatus(msgspec.Struct, frozen=True):
+    """Whether a family of checks could run; `unavailable` comes with a reason."""
+
+    status: Literal["ok", "unavailable"]
+    reason: str = ""
