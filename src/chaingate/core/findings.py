@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from chaingate.core.refs import PackageRef
+
 
 class Severity(IntEnum):
     INFO = 0
@@ -44,6 +46,15 @@ class Finding(msgspec.Struct, frozen=True):
     version: str | None
     message: str
     evidence: dict[str, Any] = msgspec.field(default_factory=dict)
+    # The ecosystem of `package`; None for project-level findings.
+    ecosystem: str | None = None
+
+    @property
+    def ref(self) -> PackageRef | None:
+        """The package this finding is about, or None for a project-level finding."""
+        if self.package is None or self.ecosystem is None:
+            return None
+        return PackageRef(self.ecosystem, self.package, self.version)
 
     def sort_key(self) -> tuple[int, str, str]:
         return (-int(self.severity), self.package or "", self.id)

@@ -12,6 +12,7 @@ from enum import StrEnum
 import msgspec
 
 from chaingate.core.errors import ChaingateError
+from chaingate.core.refs import PackageRef
 
 
 class InventoryError(ChaingateError):
@@ -101,6 +102,10 @@ class Package(msgspec.Struct, frozen=True):
     @property
     def key(self) -> str:
         return f"{self.name}=={self.version}" if self.version else self.name
+
+    @property
+    def ref(self) -> PackageRef:
+        return PackageRef(self.ecosystem, self.name, self.version)
 
 
 class Inventory(msgspec.Struct, frozen=True):

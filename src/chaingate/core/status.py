@@ -7,6 +7,8 @@ from typing import Literal
 
 import msgspec
 
+from chaingate.core.refs import PackageRef
+
 
 class Incomplete(msgspec.Struct, frozen=True):
     """A package that could not be analysed (fully), and why. Never silently clean."""
@@ -14,6 +16,13 @@ class Incomplete(msgspec.Struct, frozen=True):
     package: str
     version: str | None
     reason: str
+    ecosystem: str | None = None  # None: not one package's (a manifest that did not resolve)
+
+    @property
+    def ref(self) -> PackageRef | None:
+        if self.ecosystem is None:
+            return None
+        return PackageRef(self.ecosystem, self.package, self.version)
 
 
 class CheckStatus(msgspec.Struct, frozen=True):
