@@ -1,125 +1,85 @@
-"""Collecting many projects' facts, with and without a helper process on a second core.
+"""Collecting many projects' facts through the registry adapters: one path, the cache first.
 
-Against the local PyPI server (real HTTP on 127.0.0.1). The helper is a real child process
-running the same code; these tests lower its threshold so a handful of documents use it.
+Against the local PyPI server (real HTTP on 127.0.0.1), through `Engine.fetch`: what the
+cache can answer is answered without a request (and without an event loop); the rest is
+fetched concurrently; a warm collection gives exactly what the cold one gave.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
 
 import pytest
 
-from chaingate.facts import helper
-from chaingate.facts.collect import Fetched, _cores, collect, collect_from_cache
+from chaingate.core.refs import PackageRef
+from chaingate.engine import Engine
+from chaingate.facts.collect import Fetched
 from chaingate.net.http import HttpSettings
 from tests.pypiserver import PyPIServer, Status
 
 NAMES = ["attrs", "certifi", "idna", "packaging", "requests", "six", "toml", "urllib3", "wheel"]
 MISSING = "surely-not-a-project-here"
 
-needs_two_cores = pytest.mark.skipif(
-    _cores() < 2, reason="a helper process is used only when there is a second core"
-)
+
+def refs(*names: str, **pins: list[str]) -> list[PackageRef]:
+    out = [PackageRef("pypi", n) for n in names if n not in pins]
+    out += [PackageRef("pypi", n, v) for n, versions in pins.items() for v in versions]
+    out += [PackageRef("pypi", n) for n, versions in pins.items() if not versions]
+    return out
+
+
+def engine(server: PyPIServer, cache: Path) -> Engine:
+    http = HttpSettings(cache_dir=cache, timeout=5, retries=1, backoff=0.01)
+    return Engine(http=http, indexes={"pypi": server.url})
 
 
 def run(
-    server: PyPIServer, cache: Path, helper_min: int | None, **wanted: list[str]
+    server: PyPIServer, cache: Path, **pins: list[str]
 ) -> tuple[Fetched, list[tuple[int, int]]]:
     seen: list[tuple[int, int]] = []
-    want: dict[str, list[str]] = {n: [] for n in [*NAMES, MISSING]}
-    want.update(wanted)
-    http = HttpSettings(cache_dir=cache, timeout=5, retries=1, backoff=0.01)
-    fetched = asyncio.run(
-        collect(
-            want,
-            server.url,
-            http,
-            progress=lambda done, total: seen.append((done, total)),
-            helper_min=helper_min,
+    with engine(server, cache) as e:
+        fetched = e.fetch(
+            refs(*NAMES, MISSING, **pins), lambda done, total: seen.append((done, total))
         )
-    )
     return fetched, seen
+
+
+def P(name: str, version: str | None = None) -> PackageRef:
+    return PackageRef("pypi", name, version)
 
 
 def same(a: Fetched, b: Fetched) -> None:
     assert a.facts.keys() == b.facts.keys()
-    for name in a.facts:  # fetched_at differs by when each was downloaded
-        assert a.facts[name].releases == b.facts[name].releases
-        assert a.facts[name].owners == b.facts[name].owners
-        assert a.facts[name].people == b.facts[name].people
-    assert a.not_found == b.not_found == {MISSING}
+    for ref in a.facts:  # fetched_at differs by when each was downloaded
+        assert a.facts[ref].releases == b.facts[ref].releases
+        assert a.facts[ref].owners == b.facts[ref].owners
+        assert a.facts[ref].people == b.facts[ref].people
+    assert a.not_found == b.not_found == {P(MISSING)}
     assert a.incomplete == b.incomplete
     assert a.vulns == b.vulns
 
 
-@needs_two_cores
-def test_a_helper_process_fetches_a_share_with_the_same_result(
-    pypi_server: PyPIServer, tmp_path: Path
-) -> None:
-    pins = {"requests": ["2.32.5"], "six": ["1.17.0"]}
-    alone, _ = run(pypi_server, tmp_path / "a", None, **pins)
-    helped, progress = run(pypi_server, tmp_path / "b", 1, **pins)
-    assert alone.helped == 0 and 0 < helped.helped < len(NAMES) + 1
-    same(alone, helped)
-    total = len(NAMES) + 1
-    assert [done for done, _ in progress] == list(range(1, total + 1))  # each project once
-    assert {t for _, t in progress} == {total}
-
-
-@needs_two_cores
-def test_no_helper_when_the_documents_are_cached(pypi_server: PyPIServer, tmp_path: Path) -> None:
-    run(pypi_server, tmp_path, None)
+def test_a_cold_and_a_warm_collection_agree(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    cold, seen = run(pypi_server, tmp_path / "cache")
+    assert cold.network_requests > 0
+    assert seen[-1] == (len(NAMES) + 1, len(NAMES) + 1)
+    assert sorted(d for d, _ in seen) == list(range(1, len(NAMES) + 2))
+    assert {r.name for r in cold.facts} == set(NAMES)
     pypi_server.clear_log()
-    warm, _ = run(pypi_server, tmp_path, 1)
-    assert warm.helped == 0 and warm.network_requests == 0
-    assert pypi_server.hits == {}
+    warm, _ = run(pypi_server, tmp_path / "cache")
+    same(cold, warm)
+    # the 404 is not kept as facts, so the missing name alone is asked again
+    assert set(pypi_server.hits) <= {f"/pypi/{MISSING}/json", f"/simple/{MISSING}/"}
 
 
-@needs_two_cores
-def test_a_fault_in_the_helpers_share_is_incomplete_not_clean(
-    pypi_server: PyPIServer, tmp_path: Path
-) -> None:
-    for name in NAMES:
-        pypi_server.always(f"/pypi/{name}/json", Status(500))
-    fetched, _ = run(pypi_server, tmp_path, 1)
-    assert fetched.helped > 0
-    assert fetched.facts == {}
-    assert set(fetched.incomplete) == set(NAMES)
-    assert all("HTTP 500" in why for why in fetched.incomplete.values())
-
-
-@pytest.mark.parametrize(
-    "program",
-    [
-        "import sys; sys.exit(3)",  # dies
-        "import sys; sys.stdout.buffer.write(b'\\x00\\x00\\x00\\x03abc')",  # talks nonsense
-        "import sys; sys.stdin.buffer.read()",  # says nothing
-        # reports progress on two projects, then dies
-        "import sys; from chaingate.net.frames import encoder, write_frame; "
-        "from chaingate.facts.helper import _Tick; "
-        "[write_frame(sys.stdout.buffer, encoder.encode(_Tick())) for _ in range(2)]; "
-        "sys.exit(3)",
-    ],
-)
-@needs_two_cores
-def test_a_broken_helper_costs_time_not_packages(
-    pypi_server: PyPIServer,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    program: str,
-) -> None:
-    alone, _ = run(pypi_server, tmp_path / "a", None)
-    monkeypatch.setattr(helper, "COMMAND", (sys.executable, "-c", program))
-    fetched, progress = run(pypi_server, tmp_path / "b", 1)
-    assert fetched.helped == 0  # its share was fetched here
-    same(alone, fetched)
-    assert [done for done, _ in progress] == list(range(1, len(NAMES) + 2))
-    assert "the fetch helper ended without an answer" in capsys.readouterr().err
+def test_a_fault_is_incomplete_not_clean(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    pypi_server.always("/pypi/six/json", Status(503))
+    fetched, _ = run(pypi_server, tmp_path / "cache")
+    assert P("six") not in fetched.facts
+    assert "503" in fetched.incomplete[P("six")]
+    assert {r.name for r in fetched.facts} == set(NAMES) - {"six"}
 
 
 SIX_1_16 = {
@@ -131,50 +91,50 @@ SIX_1_16 = {
 }
 
 
-def _want(**pins: list[str]) -> dict[str, list[str]]:
-    return {**{n: [] for n in NAMES}, **pins}
-
-
 @pytest.mark.parametrize("per_version_documents", [True, False])
 def test_a_warm_collection_from_the_cache_alone_is_the_collection(
     pypi_server: PyPIServer, tmp_path: Path, per_version_documents: bool
 ) -> None:
     if per_version_documents:
         pypi_server.add_version("six", "1.16.0", json.dumps(SIX_1_16).encode())
-    want = _want(six=["1.16.0"])
-    http = HttpSettings(cache_dir=tmp_path, timeout=5, retries=1, backoff=0.01)
-    networked = asyncio.run(collect(want, pypi_server.url, http, helper_min=None))
+    want = refs(*NAMES, six=["1.16.0"])
+    with engine(pypi_server, tmp_path) as e:
+        networked = e.fetch(want)
     pypi_server.clear_log()
     seen: list[tuple[int, int]] = []
+    sys.modules.pop("asyncio.runners", None)  # not a proof of absence; the loop is:
+    with engine(pypi_server, tmp_path) as e:
+        cached = e.fetch(want, lambda done, total: seen.append((done, total)))
+        assert e._loop._loop is None  # answered without starting the event loop
 
-    cached = collect_from_cache(
-        want, pypi_server.url, http, progress=lambda done, total: seen.append((done, total))
-    )
-
-    assert cached is not None and pypi_server.hits == {}
+    assert pypi_server.hits == {}
     assert cached.facts == networked.facts
     assert cached.vulns == networked.vulns
-    assert (("six", "1.16.0") in cached.vulns) is per_version_documents
-    assert cached.version_docs_unsupported is networked.version_docs_unsupported
-    assert cached.version_docs_unsupported is not per_version_documents
+    assert (P("six", "1.16.0") in cached.vulns) is per_version_documents
+    assert cached.vulns_notes == networked.vulns_notes
+    assert bool(cached.vulns_notes) is not per_version_documents
     assert (cached.not_found, cached.incomplete, cached.network_requests) == (set(), {}, 0)
     assert seen == [(i, len(NAMES)) for i in range(1, len(NAMES) + 1)]
 
 
-def test_anything_the_cache_cannot_answer_leaves_the_collection_to_the_network(
+def test_anything_the_cache_cannot_answer_goes_to_the_network(
     pypi_server: PyPIServer, tmp_path: Path
 ) -> None:
     pypi_server.add_version("six", "1.16.0", json.dumps(SIX_1_16).encode())
-    http = HttpSettings(cache_dir=tmp_path, timeout=5, retries=1, backoff=0.01)
-    url = pypi_server.url
-    assert collect_from_cache(_want(), url, http) is None  # cold
-    asyncio.run(collect(_want(six=["1.16.0"]), url, http, helper_min=None))
-    pypi_server.clear_log()
-    assert collect_from_cache(_want(six=["1.16.0"]), url, http) is not None
+    with engine(pypi_server, tmp_path) as e:
+        e.fetch(refs(*NAMES, six=["1.16.0"]))
+        pypi_server.clear_log()
+        e.fetch(refs(*NAMES, six=["1.16.0"]))
+        assert pypi_server.hits == {}
 
-    assert collect_from_cache(_want(six=["1.15.0"]), url, http) is None  # a new pin's document
-    assert collect_from_cache({**_want(), MISSING: []}, url, http) is None  # a 404
-    for facts in (tmp_path / "facts").rglob("*.facts"):
-        facts.unlink()  # the facts of a document were lost: it must be parsed again
-    assert collect_from_cache(_want(six=["1.16.0"]), url, http) is None
-    assert pypi_server.hits == {}  # it never asks: that is the async collection's job
+        e.fetch(refs(*NAMES, six=["1.15.0"]))  # a new pin's document
+        assert set(pypi_server.hits) == {"/pypi/six/1.15.0/json"}
+        pypi_server.clear_log()
+        e.fetch(refs(*NAMES, MISSING))  # a 404 is asked each time
+        assert f"/pypi/{MISSING}/json" in pypi_server.hits
+        pypi_server.clear_log()
+        for facts in (tmp_path / "facts").rglob("*.facts"):
+            facts.unlink()  # the facts of a document were lost: it must be parsed again
+        again = e.fetch(refs(*NAMES, six=["1.16.0"]))
+        assert "/pypi/six/json" in pypi_server.hits
+        assert P("six") in again.facts

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from chaingate.core.inventory import Inventory, Package
+from chaingate.core.refs import PackageRef
 from chaingate.engine.result import ScanResult
 from chaingate.engine.scan import ScanOptions, run_scan
 from chaingate.net.http import HttpSettings
@@ -118,7 +119,7 @@ def test_index_without_json_api_falls_back_to_the_simple_page(
     result = scan(pypi_server, tmp_path, "six==1.17.0")
     assert not [f for f in result.findings if f.id == "not-on-registry"]
     assert result.incomplete == ()
-    facts = result.facts["six"]
+    facts = result.facts[PackageRef("pypi", "six")]
     assert not facts.has_ownership and facts.owners == ()
     assert facts.latest_version == "1.17.0"
     assert facts.release("1.16.0") is not None

@@ -18,6 +18,7 @@ from msgspec.structs import replace
 from chaingate.core.facts import Account, Person, ProjectFacts, Release
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Inventory, Location, Origin, Package
+from chaingate.core.refs import PackageRef
 from chaingate.core.status import CheckStatus, Incomplete
 from chaingate.engine.result import ScanResult
 from chaingate.policy.ignore import Ignore, Ignored
@@ -121,6 +122,8 @@ FACTS = {
         ),
     ),
 }
+# ScanResult.facts is keyed by project (PackageRef without a version)
+FACTS = {PackageRef("pypi", name): f for name, f in FACTS.items()}
 
 FINDINGS = (
     Finding(

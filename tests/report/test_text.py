@@ -9,6 +9,7 @@ import pytest
 from msgspec.structs import replace
 from rich.console import Console
 
+from chaingate.core.refs import PackageRef
 from chaingate.core.facts import Account, ProjectFacts
 from chaingate.core.findings import Finding, Severity
 from chaingate.engine.result import ScanResult
@@ -48,12 +49,12 @@ def test_accounts_table_lists_the_biggest_holders_first(scan: ScanResult) -> Non
 
 
 def test_accounts_table_stops_at_ten(build: Callable[..., ScanResult]) -> None:
-    facts: dict[str, ProjectFacts] = {}
-    template = build().facts["certifi"]
+    facts: dict[PackageRef, ProjectFacts] = {}
+    template = build().facts[PackageRef("pypi", "certifi")]
     for i in range(15):
         name = f"pkg-{i:02d}"
         owners = (Account(f"user-{i:02d}", "Owner"), Account("bigholder", "Owner"))
-        facts[name] = replace(template, name=name, owners=owners)
+        facts[PackageRef("pypi", name)] = replace(template, name=name, owners=owners)
     lines = lines_of(build(facts=facts))
     assert lines[position(lines, "bigholder")].split()[:2] == ["bigholder", "15"]
     assert "pkg-00, pkg-01, pkg-02, …" in lines[position(lines, "bigholder")]
@@ -65,12 +66,12 @@ def test_accounts_table_stops_at_ten(build: Callable[..., ScanResult]) -> None:
 def test_long_names_cut_the_examples_never_the_count(
     build: Callable[..., ScanResult], width: int
 ) -> None:
-    template = build().facts["certifi"]
+    template = build().facts[PackageRef("pypi", "certifi")]
     facts = {}
     for i in range(3):
         name = f"a-rather-long-package-name-number-{i:02d}"
         owners = (Account("someone-with-a-very-long-account-name", "Owner"),)
-        facts[name] = replace(template, name=name, owners=owners)
+        facts[PackageRef("pypi", name)] = replace(template, name=name, owners=owners)
     lines = lines_of(build(facts=facts), width)
     row = lines[position(lines, "someone-with")]
     assert " 3 " in row

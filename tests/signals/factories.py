@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from chaingate.core.facts import Account, Person, ProjectFacts, Release, ReleaseFile
 from chaingate.core.inventory import Origin, Package
 from chaingate.signals.catalog import PackageContext, Thresholds
+from chaingate.signals.typosquat import load_popular
 from chaingate.store.interface import Observation
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -85,4 +86,5 @@ def ctx(
         dependents=dependents,
         tree_size=tree_size,
         thresholds=thresholds or Thresholds(),
+        popular=load_popular(),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chaingate.core.facts import Account
 from chaingate.core.findings import Severity
+from chaingate.core.refs import PackageRef
 from chaingate.signals.authors import (
     disposable_email,
     owner_concentration,
@@ -34,9 +35,11 @@ def test_two_owners_or_unknown_ownership_is_not_single() -> None:
 
 
 def test_owner_concentration_names_the_accounts() -> None:
-    tree = {f"p{i}": facts(f"p{i}", owners=["hub", f"own{i}"]) for i in range(12)}
-    tree.update({f"q{i}": facts(f"q{i}", owners=[f"x{i}"]) for i in range(8)})
-    pkgs = tuple(package(n) for n in tree)
+    tree = {
+        PackageRef("pypi", f"p{i}"): facts(f"p{i}", owners=["hub", f"own{i}"]) for i in range(12)
+    }
+    tree.update({PackageRef("pypi", f"q{i}"): facts(f"q{i}", owners=[f"x{i}"]) for i in range(8)})
+    pkgs = tuple(package(r.name) for r in tree)
     (finding,) = owner_concentration(TreeContext(NOW, pkgs, tree))
     assert finding.package is None
     assert finding.evidence["accounts"][0]["account"] == "hub"
@@ -46,8 +49,9 @@ def test_owner_concentration_names_the_accounts() -> None:
 
 
 def test_no_concentration_in_a_diverse_tree() -> None:
-    tree = {f"p{i}": facts(f"p{i}", owners=[f"o{i}"]) for i in range(30)}
-    assert list(owner_concentration(TreeContext(NOW, tuple(package(n) for n in tree), tree))) == []
+    tree = {PackageRef("pypi", f"p{i}"): facts(f"p{i}", owners=[f"o{i}"]) for i in range(30)}
+    pkgs = tuple(package(r.name) for r in tree)
+    assert list(owner_concentration(TreeContext(NOW, pkgs, tree))) == []
 
 
 def _prev(*users: str) -> Observation:

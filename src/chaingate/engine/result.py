@@ -10,6 +10,7 @@ import msgspec
 from chaingate.core.facts import ProjectFacts
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Inventory, Package
+from chaingate.core.refs import PackageRef
 from chaingate.core.status import CheckStatus, Incomplete
 from chaingate.facts.intel.interface import DomainFacts
 from chaingate.policy.ignore import Ignored
@@ -21,11 +22,12 @@ class Maintainer(msgspec.Struct, frozen=True):
     account: str
     packages: tuple[str, ...]
     roles: tuple[str, ...]
+    ecosystem: str | None = None  # the registry the account belongs to
 
 
 class ScanResult(msgspec.Struct, frozen=True):
     inventory: Inventory
-    facts: dict[str, ProjectFacts]  # by canonical name
+    facts: dict[PackageRef, ProjectFacts]  # by project (a ref without a version)
     findings: tuple[Finding, ...]
     incomplete: tuple[Incomplete, ...]
     index_url: str
@@ -42,16 +44,34 @@ class ScanResult(msgspec.Struct, frozen=True):
     def packages(self) -> tuple[Package, ...]:
         return self.inventory.packages
 
+    def facts_of(self, pkg: Package | PackageRef) -> ProjectFacts | None:
+        """The registry's facts for a package of this tree, if they could be had."""
+        return self.facts.get(PackageRef(pkg.ecosystem, pkg.name))
+
+    @property
+    def several_ecosystems(self) -> bool:
+        """A tree of several ecosystems names packages and accounts `ecosystem:name`
+        (`requests` could be two different packages)."""
+        return len({p.ecosystem for p in self.inventory.packages}) > 1
+
     def maintainers(self) -> list[Maintainer]:
-        """Accounts with a role on any package, most packages first."""
-        pkgs: dict[str, set[str]] = defaultdict(set)
-        roles: dict[str, set[str]] = defaultdict(set)
-        for name, facts in self.facts.items():
+        """Accounts with a role on any package, most packages first. An account is one
+        registry's: the same user name on two registries is two accounts."""
+        pkgs: dict[tuple[str, str], set[str]] = defaultdict(set)
+        roles: dict[tuple[str, str], set[str]] = defaultdict(set)
+        several = self.several_ecosystems
+        for ref, facts in self.facts.items():
             for acct in facts.owners:
-                pkgs[acct.user].add(name)
-                roles[acct.user].add(acct.role)
+                pkgs[(ref.ecosystem, acct.user)].add(str(ref) if several else ref.name)
+                roles[(ref.ecosystem, acct.user)].add(acct.role)
         out = [
-            Maintainer(user, tuple(sorted(pkgs[user])), tuple(sorted(roles[user]))) for user in pkgs
+            Maintainer(
+                f"{eco}:{user}" if several else user,
+                tuple(sorted(pkgs[(eco, user)])),
+                tuple(sorted(roles[(eco, user)])),
+                eco,
+            )
+            for eco, user in pkgs
         ]
         out.sort(key=lambda m: (-len(m.packages), m.account.lower()))
         return out
@@ -59,9 +79,10 @@ class ScanResult(msgspec.Struct, frozen=True):
     def email_domains(self) -> dict[str, set[str]]:
         """Email domain -> packages whose metadata names an address there."""
         out: dict[str, set[str]] = defaultdict(set)
-        for name, facts in self.facts.items():
+        several = self.several_ecosystems
+        for ref, facts in self.facts.items():
             for person in facts.people:
-                out[person.domain].add(name)
+                out[person.domain].add(str(ref) if several else ref.name)
         return dict(out)
 
     def worst(self) -> Severity | None:

@@ -57,13 +57,14 @@ from chaingate.core.errors import ChaingateError
 from chaingate.core.findings import Severity
 from chaingate.core.inventory import Inventory, InventoryError, Location, Origin, Package
 from chaingate.core.status import Incomplete
+from chaingate.ecosystems.pypi import NAME as ECOSYSTEM
 from chaingate.ecosystems.pypi.environment import _origin as origin_from_direct_url
 from chaingate.ecosystems.pypi.environment import find_python
 from chaingate.ecosystems.pypi.resolve import ResolutionError
 from chaingate.ecosystems.pypi.resolve import _from_pip_report as graph_from_pip_report
 from chaingate.engine.result import ScanResult
 from chaingate.engine.scan import Progress, ScanOptions, run_scan
-from chaingate.inventory.build import ECOSYSTEM, shortest_paths
+from chaingate.inventory.build import shortest_paths
 from chaingate.policy.interface import Action, Decision
 
 _TAIL_LINES = 12

@@ -16,9 +16,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import msgspec
-import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
-from msgspec.structs import replace
-from packaging.utils import canonicalize_name
 
 from chaingate.core.inventory import (
     Declared,
@@ -29,11 +26,10 @@ from chaingate.core.inventory import (
     Origin,
     Package,
 )
-from chaingate.ecosystems.pypi.manifests.pyproject import KIND as PYPROJECT_KIND
-from chaingate.inventory.discover import LOCK_KINDS, discover, kind_of, parse_file
+from chaingate.ecosystems.interface import Ecosystem
+from chaingate.inventory.discover import discover, kind_of, owner, parse_file
 from chaingate.net import tomlcache
 
-ECOSYSTEM = "pypi"
 MAX_PATHS = 3
 _RESOLVERS_AT_ONCE = 4
 
@@ -47,8 +43,10 @@ def build_inventory(
     timeout: float = 300,
     build: bool = True,
     cache_dir: Path | None = None,
+    ecosystems: Sequence[Ecosystem] | None = None,
 ) -> Inventory:
-    """The packages `target` trusts.
+    """The packages `target` trusts, as the adapters of `ecosystems` (default: every
+    shipped one) read and resolve them.
 
     `target` is a directory (every manifest `discover` finds under it) or one manifest or
     lock file. With `env` set, `target` is ignored and the inventory is the environment
@@ -61,45 +59,63 @@ def build_inventory(
     `cache_dir` (`tomlcache.py`). Raises InventoryError for unreadable input and for a
     directory with nothing to scan.
     """
-    if env is not None:
-        from chaingate.ecosystems.pypi.environment import read_environment
+    if ecosystems is None:
+        from chaingate.ecosystems import default_ecosystems
 
-        manifest = read_environment(env)
-        return _inventory(manifest.path, [manifest], (manifest.path,), None)
-    files = _manifest_files(target)
+        ecosystems = default_ecosystems()
+    if env is not None:
+        reader = next((e for e in ecosystems if e.environment is not None), None)
+        if reader is None or reader.environment is None:
+            raise InventoryError(env or ".", None, "no ecosystem here reads an environment")
+        manifest = reader.environment(env)
+        return _inventory(manifest.path, [(reader, manifest)], (manifest.path,), None)
+    files = _manifest_files(target, ecosystems)
+    owners = [owner(kind, ecosystems) for _, kind, _ in files]
     with tomlcache.using(cache_dir):
-        parsed = [parse_file(path, kind, display) for path, kind, display in files]
+        parsed = [parse_file(path, kind, display, ecosystems) for path, kind, display in files]
     # A workspace member's or path dependency's pyproject.toml under a lock that locks it
     # is that lock's business, as the pyproject beside a lock is (discover skips that one).
-    covered = _covered_projects(files, parsed)
-    kept = [i for i, (path, kind, _) in enumerate(files) if not _is_covered(path, kind, covered)]
+    covered = _covered_projects(files, parsed, owners)
+    kept = [
+        i
+        for i, (path, kind, _) in enumerate(files)
+        if not (kind == owners[i].manifests.project_kind and path.parent.resolve() in covered)
+    ]
     files, parsed = [files[i] for i in kept], [parsed[i] for i in kept]
+    owners = [owners[i] for i in kept]
     effective = list(parsed)
-    pending = [i for i, m in enumerate(parsed) if resolve_deps and _needs_resolution(m)]
+    pending = [
+        i
+        for i, m in enumerate(parsed)
+        if resolve_deps and owners[i].resolver is not None and _needs_resolution(m)
+    ]
     resolved_with = None
     if pending:  # (a locked project, the common case, imports none of this)
         from concurrent.futures import ThreadPoolExecutor
 
-        from chaingate.ecosystems.pypi.resolve import resolver_name
+        def resolved(i: int) -> Manifest:
+            resolver = owners[i].resolver
+            assert resolver is not None
+            own = resolver.own_name(files[i][0])
+            return resolver.resolve(parsed[i], own, index_url, timeout, build)
 
         # Each resolution is a resolver process of its own; a few at a time, results in order.
         with ThreadPoolExecutor(max_workers=_RESOLVERS_AT_ONCE) as pool:
-            jobs = {
-                i: pool.submit(
-                    _resolved, parsed[i], _own_name(files[i][0]), index_url, timeout, build
-                )
-                for i in pending
-            }
+            jobs = {i: pool.submit(resolved, i) for i in pending}
             for i, job in jobs.items():
                 effective[i] = job.result()
-        resolved_with = resolver_name()
-    return _inventory(str(target), effective, tuple(m.path for m in parsed), resolved_with)
+        names = {r.name for i in pending if (r := owners[i].resolver) is not None}
+        resolved_with = ", ".join(sorted(names))
+    return _inventory(
+        str(target), list(zip(owners, effective, strict=True)), tuple(m.path for m in parsed),
+        resolved_with,
+    )  # fmt: skip
 
 
-def _manifest_files(target: Path) -> list[tuple[Path, str, str]]:
+def _manifest_files(target: Path, ecosystems: Sequence[Ecosystem]) -> list[tuple[Path, str, str]]:
     """(path, kind, display) for each file to parse; display is relative to the target."""
     if target.is_dir():
-        found = [(p, k, p.relative_to(target).as_posix()) for p, k in discover(target)]
+        found = [(p, k, p.relative_to(target).as_posix()) for p, k in discover(target, ecosystems)]
         if not found:
             raise InventoryError(
                 str(target), None, f"no manifest or lock file found under {target}"
@@ -107,16 +123,18 @@ def _manifest_files(target: Path) -> list[tuple[Path, str, str]]:
         return found
     if not target.exists():
         raise InventoryError(str(target), None, "no such file or directory")
-    return [(target, kind_of(target), target.name)]
+    return [(target, kind_of(target, ecosystems), target.name)]
 
 
-def _covered_projects(files: list[tuple[Path, str, str]], parsed: list[Manifest]) -> set[Path]:
+def _covered_projects(
+    files: list[tuple[Path, str, str]], parsed: list[Manifest], owners: list[Ecosystem]
+) -> set[Path]:
     """The directories of the local projects that the lock files among `parsed` lock:
     workspace members and path dependencies, as each lock writes their paths (relative to
     the lock's directory, or file: URLs)."""
     covered: set[Path] = set()
-    for (path, kind, _), manifest in zip(files, parsed, strict=True):
-        if kind not in LOCK_KINDS:
+    for (path, kind, _), manifest, eco in zip(files, parsed, owners, strict=True):
+        if kind not in eco.manifests.lock_kinds:
             continue
         local = {e.url for e in manifest.entries if e.origin is Origin.PATH and e.url}
         for where in local | set(manifest.covers):
@@ -130,45 +148,8 @@ def _covered_projects(files: list[tuple[Path, str, str]], parsed: list[Manifest]
     return covered
 
 
-def _is_covered(path: Path, kind: str, covered: set[Path]) -> bool:
-    return kind == PYPROJECT_KIND and path.parent.resolve() in covered
-
-
 def _needs_resolution(manifest: Manifest) -> bool:
     return not manifest.locked and any(e.origin is Origin.REGISTRY for e in manifest.entries)
-
-
-def _own_name(path: Path) -> str | None:
-    """The project name a pyproject.toml gives itself (`[project].name`), if any."""
-    if path.name != "pyproject.toml":
-        return None
-    try:
-        project = tomllib.loads(path.read_text(encoding="utf-8")).get("project")
-    except (OSError, ValueError):
-        return None
-    name = project.get("name") if isinstance(project, dict) else None
-    return canonicalize_name(name) if isinstance(name, str) else None
-
-
-def _resolved(
-    manifest: Manifest, own_name: str | None, index_url: str, timeout: float, build: bool
-) -> Manifest:
-    """`manifest` with its registry entries replaced by the resolved transitive set.
-
-    URL, VCS and path entries are kept as declared: they never go to the resolver. Neither
-    does a project's reference to itself (`dev = ["app[test]"]` in app's own pyproject):
-    the index's package of that name is somebody else's, and the extras it names are in
-    the same file anyway.
-    """
-    sent = replace(manifest, entries=tuple(e for e in manifest.entries if e.name != own_name))
-    from chaingate.ecosystems.pypi.resolve import resolve
-
-    found = resolve([sent], index_url, timeout, build=build)
-    kept = tuple(
-        e for e in manifest.entries if e.origin is not Origin.REGISTRY and e.name != own_name
-    )
-    graph = {**manifest.graph, **found.graph}
-    return replace(manifest, entries=found.entries + kept, locked=True, graph=graph)
 
 
 class _Merged(msgspec.Struct):
@@ -190,32 +171,37 @@ class _Merged(msgspec.Struct):
 
 def _inventory(
     root: str,
-    manifests: Sequence[Manifest],
+    manifests: Sequence[tuple[Ecosystem, Manifest]],
     files: tuple[str, ...],
     resolved_with: str | None,
 ) -> Inventory:
-    merged: dict[tuple[str, str | None], _Merged] = {}
+    merged: dict[tuple[str, str, str | None], _Merged] = {}
     graph: dict[str, set[str]] = {}
-    for manifest in manifests:
+    graphs: dict[str, dict[str, set[str]]] = {}  # by ecosystem: names are per ecosystem
+    for eco, manifest in manifests:
         for entry in manifest.entries:
-            key = (entry.name, entry.version)
+            key = (eco.name, entry.name, entry.version)
             merged.setdefault(key, _Merged(entry.name, entry.version)).add(entry)
         for parent, children in manifest.graph.items():
             graph.setdefault(parent, set()).update(children)
-    direct = sorted({m.name for m in merged.values() if m.direct})
-    paths = shortest_paths(direct, {k: sorted(v) for k, v in graph.items()}, MAX_PATHS)
+            graphs.setdefault(eco.name, {}).setdefault(parent, set()).update(children)
+    paths: dict[str, dict[str, list[tuple[str, ...]]]] = {}
+    for eco_name in {k[0] for k in merged}:
+        direct = sorted({k[1] for k, m in merged.items() if k[0] == eco_name and m.direct})
+        eco_graph = {k: sorted(v) for k, v in graphs.get(eco_name, {}).items()}
+        paths[eco_name] = shortest_paths(direct, eco_graph, MAX_PATHS)
     packages = tuple(
         Package(
-            ecosystem=ECOSYSTEM,
+            ecosystem=key[0],
             name=m.name,
             version=m.version,
             direct=m.direct,
-            paths=tuple(paths.get(m.name, ())),
+            paths=tuple(paths[key[0]].get(m.name, ())),
             origin=m.origin,
             url=m.url,
             locations=tuple(m.locations),
         )
-        for _, m in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+        for key, m in sorted(merged.items(), key=lambda kv: (kv[0][1], kv[0][2] or "", kv[0][0]))
     )
     return Inventory(
         root=root,

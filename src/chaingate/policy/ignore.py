@@ -15,10 +15,10 @@ from typing import Any
 
 import msgspec
 import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
-from packaging.utils import canonicalize_name
 
 from chaingate.core.findings import Finding
 from chaingate.policy.interface import PolicyError
+from chaingate.policy.keys import PackageKey, split
 
 __all__ = ["Applied", "Ignore", "Ignored", "PolicyError", "apply", "entries", "load"]
 
@@ -26,7 +26,7 @@ __all__ = ["Applied", "Ignore", "Ignored", "PolicyError", "apply", "entries", "l
 class Ignore(msgspec.Struct, frozen=True):
     id: str
     reason: str
-    package: str | None = None  # canonical; None: every package
+    package: str | None = None  # as written ("pypi:requests" or "requests"); None: every package
     version: str | None = None
     expires: date | None = None
     file: str = ""
@@ -35,12 +35,16 @@ class Ignore(msgspec.Struct, frozen=True):
     def matches(self, f: Finding) -> bool:
         if self.id not in (f.id, "*"):
             return False
-        if self.package is not None and self.package != f.package:
+        if self.package is not None and not _key(self.package).matches(f.ecosystem, f.package):
             return False
         return self.version is None or self.version == f.version
 
     def where(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
+
+
+def _key(package: str) -> PackageKey:
+    return PackageKey(*split(package))
 
 
 class Ignored(msgspec.Struct, frozen=True):
@@ -122,7 +126,7 @@ def entries(path: Path, items: object, key: str) -> list[Ignore]:
             Ignore(
                 id=sid,
                 reason=reason.strip(),
-                package=canonicalize_name(package) if package else None,
+                package=package.strip() if package and package.strip() else None,
                 version=version,
                 expires=expires,
                 file=str(path),

@@ -3,17 +3,20 @@ install guard) and every output."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
 from chaingate.core.errors import ChaingateError
+from chaingate.core.facts import ProjectFacts
 from chaingate.core.findings import Finding
+from chaingate.core.inventory import Package
+from chaingate.core.refs import PackageRef
 
 if TYPE_CHECKING:  # ignore.py raises PolicyError, so it imports this module, not the reverse
-    from chaingate.policy.ignore import Ignore
+    from chaingate.policy.ignore import Ignore, Ignored
 
 
 class Action(StrEnum):
@@ -34,6 +37,23 @@ class Decision(msgspec.Struct, frozen=True):
     action: Action
     rule: str
     exception: Ignore | None = None
+
+
+class Judged(Protocol):
+    """What the policy decides over: a scan's packages, findings (and those an exception
+    already silenced) and the registry facts by project (`engine.result.ScanResult`)."""
+
+    @property
+    def packages(self) -> tuple[Package, ...]: ...
+
+    @property
+    def findings(self) -> tuple[Finding, ...]: ...
+
+    @property
+    def ignored(self) -> tuple[Ignored, ...]: ...
+
+    @property
+    def facts(self) -> Mapping[PackageRef, ProjectFacts]: ...
 
 
 class PolicyError(ChaingateError):

@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import tomli as tomllib
 from msgspec.structs import fields
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from chaingate.core.facts import ProjectFacts
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Package
-from chaingate.engine.result import ScanResult
+from chaingate.core.refs import PackageRef
 from chaingate.policy import ignore
 from chaingate.policy.ignore import Ignore
-from chaingate.policy.interface import Action, Decision, PolicyError, did_you_mean
+from chaingate.policy.interface import Action, Decision, Judged, PolicyError, did_you_mean
+from chaingate.policy.keys import PackageKey, split
 from chaingate.signals import catalog as sigreg
 
 if TYPE_CHECKING:
@@ -48,17 +48,19 @@ DEFAULT_SEVERITY: Mapping[Severity, Action] = {
 
 
 class PackageEntry(msgspec.Struct, frozen=True):
-    """One allow/deny list entry for packages: a name, optionally with versions
-    (`"urllib3"`, `"ctx<0.2"`)."""
+    """One allow/deny list entry for packages: a name, optionally with an ecosystem and
+    versions (`"urllib3"`, `"pypi:urllib3"`, `"ctx<0.2"`); see policy/keys.py."""
 
-    name: str  # canonical
+    key: PackageKey
     specifier: SpecifierSet
     text: str
 
-    def matches(self, name: str, version: str | None, *, unknown_version: bool) -> bool:
+    def matches(
+        self, ecosystem: str | None, name: str, version: str | None, *, unknown_version: bool
+    ) -> bool:
         """Whether the package is covered; `unknown_version` is the answer when the entry
         has versions but the package's version is unknown or not PEP 440."""
-        if name != self.name:
+        if not self.key.matches(ecosystem, name):
             return False
         if not str(self.specifier):
             return True
@@ -77,10 +79,10 @@ class Lists(msgspec.Struct, frozen=True):
     domains: tuple[str, ...] = ()  # lowercase; an entry also covers its subdomains
     where: Mapping[str, str] = msgspec.field(default_factory=dict)  # "accounts" -> "file:line"
 
-    def package(self, name: str, version: str | None, *, deny: bool) -> str:
+    def package(self, ecosystem: str | None, name: str, version: str | None, *, deny: bool) -> str:
         """The first entry covering the package, or "" (deny lists match unknown versions)."""
         for e in self.packages:
-            if e.matches(name, version, unknown_version=deny):
+            if e.matches(ecosystem, name, version, unknown_version=deny):
                 return e.text
         return ""
 
@@ -313,8 +315,9 @@ def _lists(src: _Source, value: object, which: str) -> Lists:
     if items["packages"]:
         from packaging.requirements import InvalidRequirement, Requirement
     for text in items["packages"]:
+        ecosystem, requirement = split(text)
         try:
-            req = Requirement(text)
+            req = Requirement(requirement)
         except InvalidRequirement as exc:
             raise src.error((which, "packages"), f"{text!r}: {exc}") from None
         if req.url or req.marker or req.extras:
@@ -322,7 +325,7 @@ def _lists(src: _Source, value: object, which: str) -> Lists:
                 (which, "packages"),
                 f"{text!r}: give a name and optionally versions (no extras, URL or marker)",
             )
-        packages.append(PackageEntry(canonicalize_name(req.name), req.specifier, text))
+        packages.append(PackageEntry(PackageKey(ecosystem, req.name), req.specifier, text))
     domains = []
     for text in items["domains"]:
         d = text.lower().removeprefix("@").rstrip(".")
@@ -385,7 +388,7 @@ def _rules(src: _Source, value: object) -> tuple[Rule, ...]:
 # --- deciding --------------------------------------------------------------------------------
 
 
-def decide(result: ScanResult, policy: Policy, today: date) -> list[Decision]:
+def decide(result: Judged, policy: Policy, today: date) -> list[Decision]:
     """One decision per finding of `result` (those an exception silenced included, as
     IGNORE with the exception) and one BLOCK per deny-list hit, blocks first.
 
@@ -393,11 +396,14 @@ def decide(result: ScanResult, policy: Policy, today: date) -> list[Decision]:
     order), then `actions` by id or else `severity`, which an allow list lowers from block
     to warn. A rule that cannot be evaluated on a finding blocks it, saying why."""
     by_name = {p.name: p for p in result.packages}
+    by_ref = {(p.ecosystem, p.name): p for p in result.packages}
     applied = ignore.apply(result.findings, list(policy.ignores), today)
     out = [_excepted(i.finding, i.by) for i in (*result.ignored, *applied.ignored)]
     for f in applied.kept:
-        p = by_name.get(f.package) if f.package else None
-        facts = result.facts.get(f.package) if f.package else None
+        p = None
+        if f.package:
+            p = by_ref.get((f.ecosystem, f.package)) if f.ecosystem else by_name.get(f.package)
+        facts = result.facts.get(PackageRef(p.ecosystem, p.name)) if p else None
         out.append(_decide(f, p, facts, policy))
     out += _denials(result, policy)
     order = {Action.BLOCK: 0, Action.WARN: 1, Action.IGNORE: 2}
@@ -451,7 +457,8 @@ def _allowed(f: Finding, p: Package | None, facts: ProjectFacts | None, allow: L
     cannot see: no owners known means not allow-listed by account."""
     if f.package is None:
         return ""
-    entry = allow.package(f.package, p.version if p else f.version, deny=False)
+    ecosystem = p.ecosystem if p else f.ecosystem
+    entry = allow.package(ecosystem, f.package, p.version if p else f.version, deny=False)
     if entry:
         return f"{entry!r} is on allow.packages ({allow.where['packages']})"
     if facts is None:
@@ -468,12 +475,12 @@ def _allowed(f: Finding, p: Package | None, facts: ProjectFacts | None, allow: L
     return ""
 
 
-def _denials(result: ScanResult, pol: Policy) -> list[Decision]:
+def _denials(result: Judged, pol: Policy) -> list[Decision]:
     deny, out = pol.deny, []
     for p in result.packages:
-        facts = result.facts.get(p.name)
+        facts = result.facts.get(PackageRef(p.ecosystem, p.name))
         hits: list[tuple[str, list[str]]] = []
-        entry = deny.package(p.name, p.version, deny=True)
+        entry = deny.package(p.ecosystem, p.name, p.version, deny=True)
         if entry:
             hits.append(("packages", [entry]))
         if facts is not None:
@@ -495,6 +502,7 @@ def _denials(result: ScanResult, pol: Policy) -> list[Decision]:
                 p.version,
                 message,
                 {"list": f"deny.{which}", "matched": matched},
+                p.ecosystem,
             )
             rule = f"deny.{which} ({deny.where[which]})"
             out.append(Decision(finding, Action.BLOCK, rule))

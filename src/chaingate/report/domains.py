@@ -43,7 +43,9 @@ def _iso(dt: datetime | None) -> str | None:
 def rows(result: ScanResult) -> list[DomainRow]:
     """One row per registrable domain, most packages first."""
     table: dict[str, DomainRow] = {}
-    for name, facts in result.facts.items():
+    several = result.several_ecosystems
+    for ref, facts in result.facts.items():
+        name = str(ref) if several else ref.name
         for person in facts.people:
             domain = registrable_domain(person.domain) or person.domain
             row = table.setdefault(domain, DomainRow(domain, facts=result.domains.get(domain)))

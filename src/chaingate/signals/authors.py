@@ -62,10 +62,14 @@ def single_owner(ctx: PackageContext) -> Iterator[Finding]:
     "One account controls many packages of this tree (the blast radius of one phished account)",
 )
 def owner_concentration(ctx: TreeContext) -> Iterator[Finding]:
+    # An account is an account of one registry: alice on PyPI is not alice on npm.
+    several = len({ref.ecosystem for ref in ctx.facts}) > 1
     held: dict[str, set[str]] = defaultdict(set)
-    for name, facts in ctx.facts.items():
+    for ref, facts in ctx.facts.items():
         for acct in facts.owners:
-            held[acct.user].add(name)
+            held[f"{ref.ecosystem}:{acct.user}" if several else acct.user].add(
+                str(ref) if several else ref.name
+            )
     with_owners = sum(1 for f in ctx.facts.values() if f.has_ownership and f.owners)
     t = ctx.thresholds
     threshold = max(t.concentration_min_packages, round(t.concentration_share * with_owners))

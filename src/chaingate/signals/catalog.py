@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -17,8 +18,12 @@ from chaingate.analysis.interface import CodeReport
 from chaingate.core.facts import ProjectFacts, Release, Vulnerability
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Package
+from chaingate.core.refs import PackageRef
 from chaingate.facts.intel.interface import DomainFacts
 from chaingate.store.interface import Observation
+
+if TYPE_CHECKING:
+    from chaingate.signals.typosquat import PopularNames
 
 
 class Thresholds(msgspec.Struct, frozen=True):
@@ -62,6 +67,8 @@ class PackageContext(msgspec.Struct, frozen=True, dict=True):  # dict: for `date
     email_first_seen: Mapping[str, datetime] = msgspec.field(default_factory=dict)
     # What the package's code says (`scan --deep`); None when it was not read.
     code: CodeReport | None = None
+    # The ecosystem's popular names, which a look-alike name imitates; None: no list.
+    popular: PopularNames | None = None
 
     @functools.cached_property
     def dated(self) -> tuple[Release, ...]:
@@ -76,7 +83,7 @@ class PackageContext(msgspec.Struct, frozen=True, dict=True):  # dict: for `date
 class TreeContext(msgspec.Struct, frozen=True):
     now: datetime
     packages: tuple[Package, ...]
-    facts: dict[str, ProjectFacts]
+    facts: Mapping[PackageRef, ProjectFacts]  # by project (a ref without a version)
     thresholds: Thresholds = msgspec.field(default_factory=Thresholds)
 
 

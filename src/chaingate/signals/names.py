@@ -18,11 +18,11 @@ from chaingate.signals.catalog import PackageContext, package_signal
     "The name is one small edit away from a popular package and is not popular itself",
 )
 def typosquat(ctx: PackageContext) -> Iterator[Finding]:
-    from chaingate.signals.typosquat import load_popular, resembles
+    from chaingate.signals.typosquat import resembles
 
-    if ctx.package.origin is not Origin.REGISTRY:
+    if ctx.package.origin is not Origin.REGISTRY or ctx.popular is None:
         return
-    match = resembles(ctx.package.name, load_popular())
+    match = resembles(ctx.package.name, ctx.popular)
     if match is None:
         return
     yield Finding(

@@ -7,7 +7,7 @@ does not pay for the migration machinery.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -45,6 +45,7 @@ def _aware(dt: datetime) -> datetime:
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
+        self._held: dict[str, str] = {}
         try:
             if url.startswith("sqlite:///"):
                 Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(
@@ -56,6 +57,14 @@ class Store:
             self.migrate()
         except (SQLAlchemyError, OSError) as exc:
             raise StoreError(f"cannot open database {_redact(url)}: {exc}") from None
+
+    def holds(self, hashes: Mapping[str, str]) -> bool:
+        """Whether this store's latest observations are these, as far as this process
+        recorded them (a long-lived engine asks the database only about what changed)."""
+        return bool(hashes) and all(self._held.get(k) == h for k, h in hashes.items())
+
+    def held(self, hashes: Mapping[str, str]) -> None:
+        self._held.update(hashes)
 
     def close(self) -> None:
         """Close every pooled connection (for SQLite in WAL mode, the last close checkpoints

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
@@ -47,8 +46,8 @@ class StoreError(ChaingateError):
 
 
 class ScanStore(Protocol):
-    """What a scan reads from and writes to the store: `store.db.Store` in this process, or
-    `store.worker.StoreProcess` in a child process."""
+    """What a scan reads from and writes to the store: `store.db.Store`, or `store.lazy.
+    LazyStore`, which opens one only when asked something it cannot answer itself."""
 
     def latest(self, ecosystem: str, names: Iterable[str]) -> dict[str, Observation]: ...
 
@@ -61,6 +60,16 @@ class ScanStore(Protocol):
     def record(self, facts: Sequence[ProjectFacts], now: datetime) -> None: ...
 
     def record_scan(self, run: ScanRecord) -> None: ...
+
+    def holds(self, hashes: Mapping[str, str]) -> bool:
+        """Whether the store's latest observations are exactly these (project key ->
+        `content_hash`): a scan that made no new observation then has nothing to compare
+        and nothing to record."""
+        ...
+
+    def held(self, hashes: Mapping[str, str]) -> None:
+        """Remember that the store now holds these (after a scan recorded them)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -84,45 +93,3 @@ def content_hash(facts: ProjectFacts) -> str:
         "yanked": sum(r.yanked for r in facts.releases),
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-
-
-class RecordedMarker:
-    """Which content each project had when this database last recorded it, kept beside the
-    HTTP cache (one small file per database URL).
-
-    A scan whose documents all came fresh from the cache made no new observation of the
-    registry. When the store already holds exactly that content, there is nothing to compare
-    (the latest stored owners are these owners) and nothing to record, so the scan does not
-    open the database at all. Any request to the registry, or any difference, opens it.
-    """
-
-    def __init__(self, cache_dir: Path | None, db_url: str) -> None:
-        key = hashlib.sha256(db_url.encode()).hexdigest()[:32]
-        self.path = cache_dir / "recorded" / f"{key}.json" if cache_dir else None
-
-    def covers(self, hashes: dict[str, str]) -> bool:
-        if self.path is None or not hashes:
-            return False
-        try:
-            stored = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
-            return False
-        return isinstance(stored, dict) and all(stored.get(n) == h for n, h in hashes.items())
-
-    def save(self, hashes: dict[str, str]) -> None:
-        if self.path is None:
-            return
-        try:
-            stored = json.loads(self.path.read_bytes())
-            if not isinstance(stored, dict):
-                stored = {}
-        except (OSError, ValueError):
-            stored = {}
-        stored.update(hashes)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f"{self.path.name}.tmp")
-            tmp.write_text(json.dumps(stored, sort_keys=True))
-            tmp.replace(self.path)
-        except OSError:
-            pass  # without the marker the next scan simply opens the database

@@ -1,0 +1,76 @@
+"""The PyPI adapter: PEP 503 names and PEP 440 versions, the Python manifests and lock files,
+resolution with uv (or pip), the JSON and simple APIs of PyPI-compatible indexes, and
+installed environments."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from pathlib import Path
+
+from chaingate.core.inventory import Manifest
+from chaingate.ecosystems.interface import Ecosystem
+from chaingate.ecosystems.pypi.fetch import PypiRegistry
+from chaingate.ecosystems.pypi.manifests import PypiManifests
+
+NAME = "pypi"
+
+
+class PypiNames:
+    def normalize(self, name: str) -> str:
+        from packaging.utils import canonicalize_name
+
+        return canonicalize_name(name)
+
+    def version_key(self, version: str) -> Hashable | None:
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            return Version(version)
+        except InvalidVersion:
+            return None
+
+
+class PypiResolver:
+    """uv's `pip compile` (pip's dry-run report where uv is missing), as `resolve.py` runs it."""
+
+    def resolve(
+        self, manifest: Manifest, own_name: str | None, index_url: str, timeout: float, build: bool
+    ) -> Manifest:
+        from chaingate.ecosystems.pypi.resolve import resolve_manifest
+
+        return resolve_manifest(manifest, own_name, index_url, timeout, build)
+
+    def own_name(self, path: Path) -> str | None:
+        from chaingate.ecosystems.pypi.manifests.pyproject import own_name
+
+        return own_name(path)
+
+    @property
+    def name(self) -> str:
+        from chaingate.ecosystems.pypi.resolve import resolver_name
+
+        return resolver_name()
+
+
+def _popular() -> str:
+    from chaingate.data import read_text
+
+    # scripts/make_popular_names.py writes canonical names (a test holds it to that)
+    return read_text("popular_pypi.txt")
+
+
+def _environment(where: str) -> Manifest:
+    from chaingate.ecosystems.pypi.environment import read_environment
+
+    return read_environment(where)
+
+
+PYPI = Ecosystem(
+    name=NAME,
+    names=PypiNames(),
+    manifests=PypiManifests(),
+    registry=PypiRegistry(),
+    resolver=PypiResolver(),
+    popular=_popular,
+    environment=_environment,
+)

@@ -386,3 +386,24 @@ def _reachable(roots: Iterable[str], graph: Mapping[str, tuple[str, ...]]) -> li
                 seen[child] = None
                 queue.append(child)
     return list(seen)
+
+
+def resolve_manifest(
+    manifest: Manifest, own_name: str | None, index_url: str, timeout: float, build: bool
+) -> Manifest:
+    """`manifest` with its registry entries replaced by the resolved transitive set.
+
+    URL, VCS and path entries are kept as declared: they never go to the resolver. Neither
+    does a project's reference to itself (`dev = ["app[test]"]` in app's own pyproject):
+    the index's package of that name is somebody else's, and the extras it names are in
+    the same file anyway.
+    """
+    from msgspec.structs import replace
+
+    sent = replace(manifest, entries=tuple(e for e in manifest.entries if e.name != own_name))
+    found = resolve([sent], index_url, timeout, build=build)
+    kept = tuple(
+        e for e in manifest.entries if e.origin is not Origin.REGISTRY and e.name != own_name
+    )
+    graph = {**manifest.graph, **found.graph}
+    return replace(manifest, entries=found.entries + kept, locked=True, graph=graph)

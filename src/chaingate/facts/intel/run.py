@@ -12,6 +12,7 @@ import msgspec
 from msgspec.structs import replace
 
 from chaingate.core.facts import ProjectFacts
+from chaingate.core.refs import PackageRef
 from chaingate.core.status import CheckStatus
 from chaingate.facts.intel.interface import DomainReport, SourceCheck
 from chaingate.net.http import HttpClient, HttpSettings
@@ -86,7 +87,7 @@ def nothing_known(http: HttpSettings, db_url: str | None) -> bool:
 
 
 def check_domains(
-    facts: Mapping[str, ProjectFacts],
+    facts: Mapping[PackageRef, ProjectFacts],
     http: HttpSettings,
     dopts: DomainOptions,
     now: datetime,

@@ -374,3 +374,17 @@ def _poetry_exact(constraint: str) -> str | None:
     except InvalidVersion:
         return None
     return text
+
+
+def own_name(path: Path) -> str | None:
+    """The project name a pyproject.toml gives itself (`[project].name`), if any."""
+    if path.name != "pyproject.toml":
+        return None
+    import tomli as tomllib
+
+    try:
+        project = tomllib.loads(path.read_text(encoding="utf-8")).get("project")
+    except (OSError, ValueError):
+        return None
+    name = project.get("name") if isinstance(project, dict) else None
+    return canonicalize_name(name) if isinstance(name, str) else None
