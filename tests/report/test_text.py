@@ -9,9 +9,9 @@ import pytest
 from msgspec.structs import replace
 from rich.console import Console
 
-from chaingate.core.refs import PackageRef
 from chaingate.core.facts import Account, ProjectFacts
 from chaingate.core.findings import Finding, Severity
+from chaingate.core.refs import PackageRef
 from chaingate.engine.result import ScanResult
 from chaingate.report.text import TextReport, key_evidence, print_to
 
