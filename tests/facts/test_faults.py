@@ -48,7 +48,7 @@ def test_429_then_success_is_a_normal_result(pypi_server: PyPIServer, tmp_path: 
     pypi_server.script("/pypi/six/json", [Status(429, retry_after=0), Status(429)])
     result = scan(pypi_server, tmp_path, "six==1.17.0")
     assert result.incomplete == ()
-    assert "six" in result.facts
+    assert PackageRef("pypi", "six") in result.facts
     assert pypi_server.hits["/pypi/six/json"] == 3
 
 
@@ -57,9 +57,11 @@ def test_500_until_give_up_is_incomplete(pypi_server: PyPIServer, tmp_path: Path
     result = scan(pypi_server, tmp_path, "six==1.17.0", "idna==3.11", retries=2)
     assert "HTTP 500" in reasons(result)["six"]
     assert "3 attempts" in reasons(result)["six"]
-    assert "six" not in result.facts
+    assert PackageRef("pypi", "six") not in result.facts
     assert not [f for f in result.findings if f.package == "six"]
-    assert "idna" in result.facts  # one broken document does not sink the others
+    assert (
+        PackageRef("pypi", "idna") in result.facts
+    )  # one broken document does not sink the others
     assert pypi_server.hits["/pypi/six/json"] == 3
 
 
@@ -82,7 +84,7 @@ def test_truncated_body_is_incomplete(pypi_server: PyPIServer, tmp_path: Path) -
     pypi_server.always("/pypi/six/json", Truncated())
     result = scan(pypi_server, tmp_path, "six==1.17.0", retries=1)
     assert "six" in reasons(result)
-    assert "six" not in result.facts
+    assert PackageRef("pypi", "six") not in result.facts
 
 
 def test_disconnect_is_incomplete(pypi_server: PyPIServer, tmp_path: Path) -> None:

@@ -19,7 +19,6 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING, Final
@@ -573,13 +572,12 @@ def run_diff(
     the head then sees the base's facts as the previous observation, which only hides
     changes the base already showed.
     """
-    from chaingate.engine.scan import run_scan
+    from chaingate.engine import Engine
 
-    if opts.now is None:
-        opts = replace(opts, now=datetime.now(UTC))
-    base = run_scan(base_inventory, opts, progress)
-    head = run_scan(head_inventory, opts, progress)
-    return diff_scans(base, head, base_label=base_label, base_commit=base_commit)
+    with Engine.from_options(opts) as engine:
+        return engine.diff(
+            base_inventory, head_inventory, progress, base_label=base_label, base_commit=base_commit
+        )
 
 
 __all__ = [
