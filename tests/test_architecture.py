@@ -11,6 +11,7 @@ facade and `__version__`) is not a unit: everything may use it.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -80,9 +81,13 @@ def _imports(module: str, path: Path, modules: dict[str, Path]) -> list[Import]:
             for alias in node.names:
                 # `from chaingate import config` imports the module chaingate.config.
                 add(f"{origin}.{alias.name}", node.lineno)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if _MODULE_STRING.match(node.value) and node.value in modules:
-                add(node.value, node.lineno)
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and _MODULE_STRING.match(node.value)
+            and node.value in modules
+        ):
+            add(node.value, node.lineno)
     return list(found)
 
 
@@ -170,10 +175,13 @@ def find_cycles() -> list[str]:
     reports = []
     for component in _strongly_connected(nodes, succ):
         cycle = _a_cycle(component, succ)
+        on_cycle = list(itertools.pairwise(cycle))
         lines = [f"cycle among {', '.join(component)}: {' -> '.join(cycle)}"]
-        for src, dst in sorted(edges):
-            if src in component and dst in component:
-                lines.append(f"  {src} -> {dst}:\n{_describe(edges[src, dst])}")
+        lines += [f"  {src} -> {dst}:\n{_describe(edges[src, dst])}" for src, dst in on_cycle]
+        rest = [e for e in sorted(edges) if set(e) <= set(component) and e not in on_cycle]
+        if rest:
+            lines.append("  other imports inside this group:")
+            lines += [f"  {src} -> {dst}:\n{_describe(edges[src, dst])}" for src, dst in rest]
         reports.append("\n".join(lines))
     return reports
 
@@ -185,8 +193,8 @@ def test_no_import_cycle_between_top_level_units() -> None:
 
 def test_the_bottom_layers_import_only_what_design_allows() -> None:
     wrong = [
-        f"  {src} may not import {dst} (it may import: {', '.join(sorted(ALLOWED[src])) or 'nothing'}"
-        f" from chaingate):\n{_describe(imports)}"
+        f"  {src} may not import {dst} (it may import from chaingate: "
+        f"{', '.join(sorted(ALLOWED[src])) or 'nothing'}):\n{_describe(imports)}"
         for (src, dst), imports in sorted(unit_graph().items())
         if src in ALLOWED and dst not in ALLOWED[src]
     ]
