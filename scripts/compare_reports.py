@@ -34,6 +34,7 @@ import http.server
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,9 @@ TIMING = {
     "sarif": {"runs[].invocations[].startTimeUtc", "runs[].invocations[].endTimeUtc"},
     "markdown": set(),
 }
+# Wall-clock times inside text: an unavailable source says when it was checked (the real
+# time, not --now), and the base and head runs happen seconds apart.
+CLOCK_IN_TEXT = re.compile(r"\(checked \d\d:\d\d UTC;")
 SUFFIX = {"json": "json", "sarif": "sarif", "markdown": "md"}
 
 
@@ -251,8 +255,15 @@ class Comparison:
                 self.differences.append((f"{path}[{i}]", base[i], "<missing>"))
             for i in range(len(base), len(head)):
                 self.differences.append((f"{path}[{i}]", "<missing>", head[i]))
+        elif isinstance(base, str) and isinstance(head, str):
+            if _unclocked(base) != _unclocked(head):
+                self.differences.append((path or "<document>", base, head))
         elif base != head or type(base) is not type(head):
             self.differences.append((path or "<document>", base, head))
+
+
+def _unclocked(text: str) -> str:
+    return CLOCK_IN_TEXT.sub("(checked HH:MM UTC;", text)
 
 
 def _join(path: str, key: str) -> str:
@@ -281,7 +292,12 @@ def compare(fmt: str, base: str, head: str, limit: int) -> bool:
     if fmt == "markdown":
         diff = list(
             difflib.unified_diff(
-                base.splitlines(), head.splitlines(), "base", "head", lineterm="", n=1
+                _unclocked(base).splitlines(),
+                _unclocked(head).splitlines(),
+                "base",
+                "head",
+                lineterm="",
+                n=1,
             )
         )
         for line in diff[:limit]:
@@ -290,7 +306,7 @@ def compare(fmt: str, base: str, head: str, limit: int) -> bool:
         return not diff
     result = Comparison(TIMING[fmt])
     result.walk(json.loads(base), json.loads(head), "", "")
-    print(f"    dropped timing fields: {', '.join(sorted(TIMING[fmt])) or 'none'}")
+    print(f"    dropped timing fields: {', '.join(sorted(TIMING[fmt])) or 'none'}; clock times")
     print(f"    added fields (head only): {', '.join(result.added) or 'none'}")
     if not result.differences:
         print("    identical otherwise")
@@ -315,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--upstream", default="https://pypi.org", help="the index recorded")
     parser.add_argument("--recordings", type=Path, help="keep/reuse the recorded documents here")
     parser.add_argument("--limit", type=int, default=40, help="differences shown per report")
+    parser.add_argument("--keep", type=Path, help="copy the reports (and their runs' files) here")
     args = parser.parse_args(argv)
     targets = [ROOT / t for t in (args.target or DEFAULT_TARGETS)]
     formats = args.format or list(DEFAULT_FORMATS)
@@ -337,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
                     new = scan(head, target, fmt, index, now, work)
                     print(f"    base: {_summary(fmt, old)}; head: {_summary(fmt, new)}")
                     agree &= compare(fmt, old, new, args.limit)
+                if args.keep:
+                    shutil.copytree(tmp, args.keep, dirs_exist_ok=True)
     finally:
         server.shutdown()
     print(f"{recorder.upstream_requests} upstream requests, {len(recorder.answers)} documents")
