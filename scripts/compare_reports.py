@@ -20,9 +20,13 @@ agree and each version derives its facts itself.
 
 The JSON and SARIF documents are then compared: keys that exist only in head are added
 fields, reported once per path (`packages[].ecosystem`); timing fields (`scanned_at`,
-SARIF's `startTimeUtc`/`endTimeUtc`) are dropped; everything else must be equal. Markdown is
-compared line by line. Exit 0 when every pair is identical but for added fields, 1 on any
-difference (each printed with its path, base value and head value), 2 when a run fails.
+SARIF's `startTimeUtc`/`endTimeUtc`, the wall-clock "checked HH:MM UTC" in an unavailable
+check's reason) are dropped; everything else must be equal. Markdown (`--format markdown`) is
+compared line by line, clock times aside. DNS and RDAP are not recorded: each run asks them
+itself (here both are unavailable, so both runs say so).
+
+Exit 0 when every pair is identical but for added fields, 1 on any difference (each printed
+with its path, base value and head value), 2 when an install or a run fails.
 """
 
 from __future__ import annotations
@@ -107,8 +111,8 @@ def installed(rev: str) -> Version:
                 [str(venv / "bin" / "pip"), "install", "-q", src], capture_output=True, text=True
             )
             if pip.returncode != 0:
-                sys.stderr.write(pip.stdout + pip.stderr)
-                raise SystemExit(f"could not install {commit[:12]}")
+                sys.stderr.write(f"{pip.stdout}{pip.stderr}could not install {commit[:12]}\n")
+                raise SystemExit(2)
         marker.write_text(commit + "\n")
     return Version(commit[:12], [str(exe)])
 
@@ -222,8 +226,10 @@ def scan(version: Version, target: Path, fmt: str, index: str, now: str, work: P
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
     took = time.monotonic() - started
     if proc.returncode not in (0, 1, 3) or not out.exists():
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"{version.label}: `{' '.join(argv)}` exited {proc.returncode}")
+        sys.stderr.write(
+            f"{proc.stderr}{version.label}: `{' '.join(argv)}` exited {proc.returncode}\n"
+        )
+        raise SystemExit(2)
     print(f"  {version.label}: {fmt} in {took:.1f} s (exit {proc.returncode})")
     return out.read_text(encoding="utf-8")
 
