@@ -8,8 +8,9 @@ source fails its canaries (a resolver that says NXDOMAIN for gmail.com), the who
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 import msgspec
 
@@ -91,3 +92,11 @@ def rdap_json(rdap: RdapRecord | None) -> dict[str, object] | None:
         "status": list(rdap.statuses),
         "source": rdap.url,
     }
+
+
+class DomainStore(Protocol):
+    """The one thing the domain checks ask of a store: the believable answers it keeps,
+    younger than `fresh_after`. `store.interface.ScanStore` provides it; declared here so
+    the facts layer does not import the store."""
+
+    def domains(self, domains: Iterable[str], fresh_after: datetime) -> dict[str, DomainFacts]: ...

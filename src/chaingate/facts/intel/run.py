@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import msgspec
 from msgspec.structs import replace
@@ -14,11 +13,8 @@ from msgspec.structs import replace
 from chaingate.core.facts import ProjectFacts
 from chaingate.core.refs import PackageRef
 from chaingate.core.status import CheckStatus
-from chaingate.facts.intel.interface import DomainReport, SourceCheck
+from chaingate.facts.intel.interface import DomainReport, DomainStore, SourceCheck
 from chaingate.net.http import HttpClient, HttpSettings
-
-if TYPE_CHECKING:
-    from chaingate.store.interface import ScanStore
 
 
 class DomainOptions(msgspec.Struct, frozen=True):
@@ -92,7 +88,7 @@ def check_domains(
     dopts: DomainOptions,
     now: datetime,
     started: datetime,
-    store: ScanStore | None,
+    store: DomainStore | None,
 ) -> DomainReport:
     """DNS and RDAP for every maintainer email domain: once per domain, answers reused from
     the cache while younger than the TTL. A warm scan sends nothing, and does not even load
