@@ -13,10 +13,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Generic
+from typing import Any, Generic, ParamSpec
 
 import msgspec
 from msgspec.structs import replace
@@ -30,6 +31,7 @@ from chaingate.guard.interface import Installer, P, PlannedPackage, Wording
 from chaingate.inventory.build import shortest_paths
 from chaingate.policy.interface import Action, Decision
 
+A = ParamSpec("A")
 _MAX_PATHS = 3
 _SHOWN = 8  # items named in the explanation's first line
 
@@ -114,6 +116,17 @@ def plan_of(proposal: P) -> Plan[P]:
         graph=graph,
     )
     return Plan(proposal, inventory)
+
+
+def with_inventory(make: Callable[A, P]) -> Callable[A, Plan[P]]:
+    """An adapter's planning function (`plan`, `plan_from_report`, ...) returning the
+    guard's `Plan` (`plan_of` its answer)."""
+
+    @functools.wraps(make)
+    def planned(*args: A.args, **kwargs: A.kwargs) -> Plan[P]:
+        return plan_of(make(*args, **kwargs))
+
+    return planned
 
 
 # --- the outcome ---------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from chaingate.core.findings import Severity
 from chaingate.ecosystems.pypi.install import pip as adapter
@@ -26,9 +25,9 @@ from chaingate.guard.core import (
     Evaluate,
     GuardOutcome,
     Plan,
-    plan_of,
     scan_with,
     severity_gate,
+    with_inventory,
 )
 from chaingate.guard.core import explain as explain_with
 from chaingate.guard.core import guard as guard_with
@@ -51,15 +50,8 @@ __all__ = [
 ]
 
 
-def plan(pip_args: Sequence[str], python: str = sys.executable) -> Plan[PipPlan]:
-    """What `python`'s pip would install for `pip install pip_args`, without installing.
-    GuardError when the arguments cannot be split, pip fails, or a file has no hash."""
-    return plan_of(adapter.plan(pip_args, python))
-
-
-def plan_from_report(args: PipArgs, report: Mapping[str, Any]) -> Plan[PipPlan]:
-    """The plan a pip installation report (format version 1) describes."""
-    return plan_of(adapter.plan_from_report(args, report))
+plan = with_inventory(adapter.plan)
+plan_from_report = with_inventory(adapter.plan_from_report)
 
 
 def install(

@@ -25,20 +25,18 @@ from chaingate.ecosystems.pypi.install.uv import (
     parse_dry_run,
     split_args,
 )
-from chaingate.ecosystems.pypi.registry import DEFAULT_INDEX
 from chaingate.engine.scan import Progress, ScanOptions
 from chaingate.guard.core import (
     Decide,
     Evaluate,
     GuardOutcome,
     Plan,
-    plan_of,
     scan_with,
     severity_gate,
+    with_inventory,
 )
 from chaingate.guard.core import explain as explain_with
 from chaingate.guard.core import guard as guard_with
-from chaingate.net.http import HttpSettings
 
 __all__ = [
     "Change",
@@ -58,33 +56,8 @@ __all__ = [
 ]
 
 
-def plan(
-    uv_args: Sequence[str],
-    *,
-    python: str | None = None,
-    uv: str | None = None,
-    http: HttpSettings,
-    index_url: str = DEFAULT_INDEX,
-) -> Plan[UvPlan]:
-    """What uv would install for `uv pip install uv_args`, each registry item pinned to the
-    hashes its index publishes (`chaingate.ecosystems.pypi.install.uv.plan`)."""
-    return plan_of(adapter.plan(uv_args, python=python, uv=uv, http=http, index_url=index_url))
-
-
-def plan_from_changes(
-    args: UvArgs,
-    changes: Sequence[Change],
-    *,
-    http: HttpSettings,
-    index_url: str = DEFAULT_INDEX,
-    uv_version: str = "unknown",
-) -> Plan[UvPlan]:
-    """The plan for the set a dry run printed."""
-    return plan_of(
-        adapter.plan_from_changes(
-            args, changes, http=http, index_url=index_url, uv_version=uv_version
-        )
-    )
+plan = with_inventory(adapter.plan)
+plan_from_changes = with_inventory(adapter.plan_from_changes)
 
 
 def install(plan: Plan[UvPlan], *, python: str | None = None, uv: str | None = None) -> int:

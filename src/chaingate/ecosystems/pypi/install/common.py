@@ -256,6 +256,18 @@ def is_wheel(url: str | None) -> bool:
     return bool(url) and str(url).split("#")[0].split("?")[0].endswith(".whl")
 
 
+def run_dry(command: list[str], tool: str) -> subprocess.CompletedProcess[str]:
+    """Run an installer's dry run with its output captured. InstallError when it cannot be
+    run or fails, quoting the end of what it said."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise InstallError(f"cannot run {command[0]}: {exc}") from exc
+    if done.returncode != 0:
+        raise InstallError(f"{tool} could not plan the install:\n{tail(done.stderr, tool)}")
+    return done
+
+
 def tail(text: str, tool: str) -> str:
     """The end of an installer's output, to quote in an error."""
     lines = [line for line in text.splitlines() if line.strip()]

@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -63,8 +62,8 @@ from chaingate.ecosystems.pypi.install.common import (
     option_table,
     parse_words,
     refuse,
+    run_dry,
     run_pinned,
-    tail,
 )
 from chaingate.ecosystems.pypi.resolve import ResolutionError
 from chaingate.ecosystems.pypi.resolve import _from_pip_report as graph_from_pip_report
@@ -268,12 +267,7 @@ def plan(pip_args: Sequence[str], python: str = sys.executable) -> PipPlan:
             python, "-m", "pip", "install", "--dry-run", "--quiet", "--report",
             str(report_file), "--disable-pip-version-check", "--no-input", *args.args,
         ]  # fmt: skip
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-        except OSError as exc:
-            raise InstallError(f"cannot run {python}: {exc}") from exc
-        if done.returncode != 0:
-            raise InstallError(f"pip could not plan the install:\n{tail(done.stderr, 'pip')}")
+        run_dry(command, "pip")
         try:
             report = json.loads(report_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:

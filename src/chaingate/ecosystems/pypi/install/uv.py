@@ -49,6 +49,7 @@ from chaingate.ecosystems.pypi.install.common import (
     Wording,
     built_note,
     is_wheel,
+    run_dry,
     run_pinned,
     tail,
 )
@@ -195,13 +196,7 @@ def plan(
         uv, "pip", "install", "--dry-run", "--color", "never",
         *python_args(args, python), *args.dry_run,
     ]  # fmt: skip
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise InstallError(f"cannot run {uv}: {exc}") from exc
-    if done.returncode != 0:
-        raise InstallError(f"uv could not plan the install:\n{tail(done.stderr, 'uv')}")
-    changes = parse_dry_run(done.stderr)
+    changes = parse_dry_run(run_dry(command, "uv").stderr)
     return plan_from_changes(
         args, changes, http=http, index_url=index_url, uv_version=_uv_version(uv)
     )
