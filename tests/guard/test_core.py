@@ -26,7 +26,7 @@ PIN = "sha512:" + "ab" * 64
 class ToyItem:
     name: str
     version: str
-    hash: str
+    hashes: tuple[str, ...]
     origin: Origin = Origin.REGISTRY
     requested: bool = True
     url: str | None = None
@@ -62,17 +62,17 @@ class ToyInstaller:
     """Plans one package for any arguments, and records what it was asked to install."""
 
     wording: ToyWording = field(default_factory=ToyWording)
-    installed: list[tuple[tuple[str, str, str], ...]] = field(default_factory=list)
+    installed: list[tuple[tuple[str, str, tuple[str, ...]], ...]] = field(default_factory=list)
     files_seen: list[Mapping[str, Path] | None] = field(default_factory=list)
 
     def plan(self, args: Sequence[str]) -> ToyPlan:
-        return ToyPlan(tuple(args), (ToyItem("left-pad", "1.3.0", PIN),))
+        return ToyPlan(tuple(args), (ToyItem("left-pad", "1.3.0", (PIN,)),))
 
     def fetch(self, plan: ToyPlan) -> Mapping[str, Path] | None:
         return {i.key: Path(f"/cache/{i.name}.tgz") for i in plan.items}
 
     def install(self, plan: ToyPlan, files: Mapping[str, Path] | None) -> int:
-        self.installed.append(tuple((i.name, i.version, i.hash) for i in plan.items))
+        self.installed.append(tuple((i.name, i.version, i.hashes) for i in plan.items))
         self.files_seen.append(files)
         return 0
 
@@ -124,7 +124,7 @@ def test_an_allowing_result_installs_exactly_the_planned_pins() -> None:
 
     assert outcome.allowed and outcome.installed and outcome.exit_code == 0
     assert [p.name for p in seen[0].packages] == ["left-pad"]
-    assert installer.installed == [(("left-pad", "1.3.0", PIN),)]
+    assert installer.installed == [(("left-pad", "1.3.0", (PIN,)),)]
     assert installer.files_seen == [{"left-pad@1.3.0": Path("/cache/left-pad.tgz")}]
     assert said[0].startswith(
         "chaingate: checked the 1 package(s) toy would install (left-pad 1.3.0): nothing blocks."

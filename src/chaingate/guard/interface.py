@@ -37,6 +37,9 @@ class PlannedPackage(Protocol):
     def source(self) -> str | None: ...  # where an item outside the registry comes from
 
     @property
+    def hashes(self) -> Sequence[str]: ...  # "<algorithm>:<hex>" of each acceptable file
+
+    @property
     def key(self) -> str: ...  # one item of the plan, e.g. "six==1.17.0"
 
 
