@@ -36,7 +36,9 @@ _GUARDED = r"""
 import json, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
+from chaingate.ecosystems.pypi.install import pip as pip_installer
 from chaingate.guard import pip as guard_pip
+from chaingate.guard.core import scan_with
 from chaingate.net.http import HttpSettings
 from chaingate.engine.scan import DomainOptions, ScanOptions
 python, cache, out, domains, *args = sys.argv[1:]
@@ -49,17 +51,17 @@ def timed(name, fn):
         finally:
             marks[name] = time.perf_counter() - start
     return wrapper
-guard_pip.plan = timed("plan", guard_pip.plan)
-guard_pip.run_scan = timed("scan", guard_pip.run_scan)
-guard_pip.fetch_files = timed("fetch", guard_pip.fetch_files)
-guard_pip.install = timed("install", guard_pip.install)
+pip_installer.plan = timed("plan", pip_installer.plan)
+pip_installer.fetch_files = timed("fetch", pip_installer.fetch_files)
+pip_installer.install = timed("install", pip_installer.install)
 opts = ScanOptions(
     index_url="https://pypi.org",
     http=HttpSettings(cache_dir=Path(cache)),
     db_url=None,
     domains=DomainOptions(None, "https://data.iana.org/rdap/dns.json") if domains == "1" else None,
 )
-outcome = guard_pip.guard(args, python=python, scan_options=opts)
+outcome = guard_pip.guard(args, python=python, scan_options=opts,
+                         evaluate=timed("scan", scan_with(opts)))
 json.dump({**marks, "total": time.perf_counter() - t0, "code": outcome.exit_code,
            "items": len(outcome.plan.items), "blocked": [d.finding.id for d in outcome.blocked]},
           open(out, "w"))

@@ -1,10 +1,7 @@
 """The install guard for real: a fresh virtualenv's own pip, a local index on 127.0.0.1.
 
-The index serves the recorded pypi.org documents of six and idna with their real wheels
-(downloaded once from PyPI with `pip download`, checked against the recorded digests, and
-kept in pytest's cache), plus tiny wheels built here: `reqeusts`, a two-day-old typosquat
-of requests with a single owner; `guardtest-app`, which depends on it; and `guardtest-lib`,
-a new but harmless package depending on six and idna.
+The world (conftest.py): the local index with the real six and idna wheels, the typosquat
+`reqeusts`, `guardtest-app` depending on it and `guardtest-lib` depending on six and idna.
 
 pip is isolated from this machine's configuration (PIP_CONFIG_FILE=/dev/null, no PIP_*
 variables), so the local index is the only one it sees.
@@ -12,15 +9,9 @@ variables), so the local index is the only one it sees.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import re
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +19,6 @@ import pytest
 
 from chaingate.core.findings import Severity
 from chaingate.core.inventory import Origin
-from chaingate.engine.scan import ScanOptions
 from chaingate.guard.pip import (
     GuardError,
     GuardOutcome,
@@ -40,182 +30,16 @@ from chaingate.guard.pip import (
     split_args,
     target_python,
 )
-from chaingate.net.http import HttpSettings
+from tests.guard import world
+from tests.guard.world import command_env, pip_list, python_of, recorded_file, site_packages
 from tests.inventory.wheels import write_wheel
-from tests.pypiserver import NotFound, PyPIServer, Status, recorded_documents
-
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-REAL = {"six": "1.17.0", "idna": "3.20"}  # the latest versions in the recorded documents
-
-
-# --- the world: wheels, documents, an index, a virtualenv ----------------------------------
-
-
-def _clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env.pop("VIRTUAL_ENV", None)
-    env["PIP_CONFIG_FILE"] = os.devnull
-    return env
-
-
-def _recorded_file(name: str, filename: str) -> dict[str, Any]:
-    doc = json.loads(recorded_documents()[name])
-    for files in doc["releases"].values():
-        for f in files:
-            if f["filename"] == filename:
-                return dict(f)
-    raise AssertionError(f"{filename} is not in the recorded document of {name}")
-
-
-@pytest.fixture(scope="session")
-def real_wheels(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """six and idna wheels from PyPI, fetched once and checked against the recorded digests."""
-    cache = getattr(request.config, "cache", None)
-    where = cache.mkdir("chaingate-guard-wheels") if cache else tmp_path_factory.mktemp("wheels")
-    wanted = {
-        name: f"{name}-{version}-{'py2.py3' if name == 'six' else 'py3'}-none-any.whl"
-        for name, version in REAL.items()
-    }
-    if not all((where / f).is_file() for f in wanted.values()):
-        done = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-             "--index-url", "https://pypi.org/simple", "--disable-pip-version-check",
-             "-d", str(where), *(f"{n}=={v}" for n, v in REAL.items())],
-            env=_clean_env(), capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
-        if done.returncode != 0:
-            pytest.skip(f"cannot download the real wheels from PyPI: {done.stderr[-300:]}")
-    for name, filename in wanted.items():
-        digest = hashlib.sha256((where / filename).read_bytes()).hexdigest()
-        assert digest == _recorded_file(name, filename)["digests"]["sha256"], filename
-    return where
-
-
-def _document(
-    name: str, version: str, wheel: Path, uploaded: datetime, owner: str, requires: list[str]
-) -> bytes:
-    """A JSON API document for a one-release project whose only file is `wheel`."""
-    data = wheel.read_bytes()
-    stamp = uploaded.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-    file = {
-        "filename": wheel.name,
-        "packagetype": "bdist_wheel",
-        "python_version": "py3",
-        "requires_python": None,
-        "size": len(data),
-        "upload_time": stamp[:19],
-        "upload_time_iso_8601": stamp,
-        "url": f"https://files.example/{wheel.name}",
-        "digests": {
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "md5": hashlib.md5(data).hexdigest(),
-        },
-        "yanked": False,
-        "yanked_reason": None,
-    }
-    doc = {
-        "info": {
-            "name": name,
-            "version": version,
-            "author": owner,
-            "author_email": None,
-            "home_page": None,
-            "project_urls": None,
-            "requires_dist": requires or None,
-            "summary": "",
-        },
-        "last_serial": 1,
-        "releases": {version: [file]},
-        "urls": [file],
-        "vulnerabilities": [],
-        "ownership": {"organization": None, "roles": [{"role": "Owner", "user": owner}]},
-    }
-    return json.dumps(doc).encode()
-
-
-@pytest.fixture
-def index(real_wheels: Path, tmp_path: Path) -> Iterator[PyPIServer]:
-    recorded = recorded_documents()
-    with PyPIServer({name: recorded[name] for name in REAL}) as server:
-        for wheel in real_wheels.glob("*.whl"):
-            server.add_file(wheel.name, wheel.read_bytes())
-        built = tmp_path / "built"
-        built.mkdir()
-        for name, version, uploaded, owner, requires in (
-            ("reqeusts", "2.32.6", NOW - timedelta(days=2), "kennethreitz2", []),
-            ("guardtest-app", "1.0.0", NOW - timedelta(days=400), "alice", ["reqeusts>=2"]),
-            ("guardtest-lib", "0.1.0", NOW - timedelta(days=3), "alice", ["six", "idna>=3"]),
-        ):
-            wheel = write_wheel(built, name, version, requires)
-            server.add_file(wheel.name, wheel.read_bytes())
-            server.add_project(name, _document(name, version, wheel, uploaded, owner, requires))
-        yield server
-
-
-@pytest.fixture(scope="session")
-def template_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A virtualenv with pip, made once; each test works on its own copy."""
-    where = tmp_path_factory.mktemp("template") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, env=_clean_env())
-    return where
-
-
-@pytest.fixture
-def venv(template_venv: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "venv"
-    shutil.copytree(template_venv, copy, symlinks=True)
-    return copy
-
-
-@pytest.fixture(autouse=True)
-def isolated_pip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """pip sees only the local index: none of this machine's configuration or caches."""
-    for key in [k for k in os.environ if k.startswith("PIP_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("PIP_CACHE_DIR", str(tmp_path / "pip-cache"))
-
-
-def python_of(venv: Path) -> str:
-    return str(venv / "bin" / "python")
-
-
-def site_packages(venv: Path) -> set[str]:
-    (lib,) = (venv / "lib").glob("python3*/site-packages")
-    return {p.name for p in lib.iterdir()}
-
-
-def pip_list(venv: Path) -> dict[str, str]:
-    out = subprocess.run(
-        [python_of(venv), "-m", "pip", "list", "--format", "json", "--disable-pip-version-check"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return {d["name"].lower(): d["version"] for d in json.loads(out)}
-
-
-def options(server: PyPIServer, tmp_path: Path) -> ScanOptions:
-    return ScanOptions(
-        index_url=server.url,
-        http=HttpSettings(cache_dir=tmp_path / "cache", backoff=0.01),
-        db_url=None,
-        now=NOW,
-        domains=None,
-    )
+from tests.pypiserver import NotFound, PyPIServer, Status
 
 
 def run_guard(
     server: PyPIServer, venv: Path, tmp_path: Path, *args: str, **kwargs: Any
 ) -> tuple[GuardOutcome, list[str]]:
-    said: list[str] = []
-    outcome = guard(
-        ["--index-url", server.index_url, *args],
-        python=python_of(venv),
-        scan_options=options(server, tmp_path),
-        announce=said.append,
-        **kwargs,
-    )
-    return outcome, said
+    return world.run_guard(guard, server, venv, tmp_path, *args, **kwargs)
 
 
 # --- the verdict ---------------------------------------------------------------------------
@@ -297,7 +121,7 @@ def test_a_clean_package_is_installed_pinned_by_hash(
     outcome, said = run_guard(index, venv, tmp_path, "six")
 
     assert outcome.allowed and outcome.installed
-    sha = _recorded_file("six", "six-1.17.0-py2.py3-none-any.whl")["digests"]["sha256"]
+    sha = recorded_file("six", "six-1.17.0-py2.py3-none-any.whl")["digests"]["sha256"]
     (item,) = outcome.plan.items
     assert item.requirement_line() == f"six==1.17.0 --hash=sha256:{sha}"
     assert pip_list(venv)["six"] == "1.17.0"
@@ -499,25 +323,6 @@ def test_a_file_pip_gives_no_hash_for_cannot_be_pinned() -> None:
 
 
 # --- the command line ----------------------------------------------------------------------
-
-
-def command_env(
-    index: PyPIServer, venv: Path, tmp_path: Path, dns_server: Any, rdap_server: Any
-) -> dict[str, str]:
-    """The environment of a person running chaingate in an activated virtualenv, with every
-    source on loopback and every maintainer domain alive."""
-    from tests.rdapserver import healthy_world
-
-    healthy_world(dns_server, rdap_server)
-    return {
-        **os.environ,
-        "VIRTUAL_ENV": str(venv),
-        "CHAINGATE_INDEX_URL": index.url,
-        "CHAINGATE_CACHE_DIR": str(tmp_path / "cache"),
-        "CHAINGATE_DB": f"sqlite:///{tmp_path / 'store.db'}",
-        "CHAINGATE_DNS_SERVERS": dns_server.spec,
-        "CHAINGATE_RDAP_BOOTSTRAP_URL": rdap_server.bootstrap_url,
-    }
 
 
 def test_the_command_blocks_a_typosquat_and_installs_a_clean_package(

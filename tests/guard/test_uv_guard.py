@@ -1,8 +1,8 @@
 """The uv install guard for real: uv's own dry run and install against a local index.
 
-The world is the pip guard's (tests/guard/test_pip_guard.py): the local index on 127.0.0.1
-with the real six and idna wheels, the typosquat `reqeusts`, `guardtest-app` depending on
-it and `guardtest-lib` depending on six and idna, and a fresh virtualenv per test. uv is
+The world is the pip guard's (conftest.py): the local index on 127.0.0.1 with the real six
+and idna wheels, the typosquat `reqeusts`, `guardtest-app` depending on it and
+`guardtest-lib` depending on six and idna, and a fresh virtualenv per test. uv is
 isolated from this machine's configuration: no UV_* variables, no configuration files, its
 own cache per test.
 """
@@ -22,6 +22,8 @@ import pytest
 
 from chaingate.core.findings import Severity
 from chaingate.core.inventory import Origin
+from chaingate.ecosystems.pypi.install import uv as uv_installer
+from chaingate.ecosystems.pypi.install import uv_args
 from chaingate.guard import uv as guard_uv
 from chaingate.guard.uv import (
     Change,
@@ -36,23 +38,10 @@ from chaingate.guard.uv import (
     split_args,
 )
 from chaingate.net.http import HttpSettings
-from tests.guard.test_pip_guard import (  # the fixtures are the pip guard's world
-    _recorded_file,
-    command_env,
-    index,
-    isolated_pip,
-    options,
-    pip_list,
-    python_of,
-    real_wheels,
-    site_packages,
-    template_venv,
-    venv,
-)
+from tests.guard import world
+from tests.guard.world import command_env, pip_list, python_of, recorded_file, site_packages
 from tests.inventory.wheels import write_wheel
 from tests.pypiserver import PyPIServer
-
-__all__ = ["index", "isolated_pip", "real_wheels", "template_venv", "venv"]
 
 SIX_WHEEL = "six-1.17.0-py2.py3-none-any.whl"
 SIX_SDIST = "six-1.17.0.tar.gz"
@@ -71,15 +60,7 @@ def isolated_uv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def run_guard(
     server: PyPIServer, venv: Path, tmp_path: Path, *args: str, **kwargs: Any
 ) -> tuple[GuardOutcome, list[str]]:
-    said: list[str] = []
-    outcome = guard(
-        ["--index-url", server.index_url, *args],
-        python=python_of(venv),
-        scan_options=options(server, tmp_path),
-        announce=said.append,
-        **kwargs,
-    )
-    return outcome, said
+    return world.run_guard(guard, server, venv, tmp_path, *args, **kwargs)
 
 
 def http(tmp_path: Path) -> HttpSettings:
@@ -87,7 +68,7 @@ def http(tmp_path: Path) -> HttpSettings:
 
 
 def sha256(name: str, filename: str) -> str:
-    return f"sha256:{_recorded_file(name, filename)['digests']['sha256']}"
+    return f"sha256:{recorded_file(name, filename)['digests']['sha256']}"
 
 
 # --- the verdict ---------------------------------------------------------------------------
@@ -155,7 +136,7 @@ def test_a_clean_package_is_installed_pinned_to_the_hashes_of_its_version(
     assert said[0].startswith(
         "chaingate: checked the 1 package(s) uv would install (six 1.17.0): nothing blocks"
     )
-    assert outcome.plan.inventory.resolved_with == f"uv {outcome.plan.pip_version}"
+    assert outcome.plan.inventory.resolved_with == f"uv {outcome.plan.proposal.version}"
 
     # Run again: uv would change nothing, so there is nothing to check or install.
     again, said = run_guard(index, venv, tmp_path, "six==1.17.0")
@@ -274,7 +255,7 @@ def test_a_uv_failure_is_reported_with_uvs_words(
 
 
 def test_without_uv_the_guard_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(guard_uv, "_uv_binary", lambda: None)
+    monkeypatch.setattr(uv_installer, "_uv_binary", lambda: None)
     with pytest.raises(GuardError, match=r"^uv is not installed$"):
         find_uv()
     from click.testing import CliRunner
@@ -512,14 +493,14 @@ def test_the_option_table_knows_every_option_uv_shows() -> None:
     shown = _help_options()
     assert len(shown) > 60
     for spelling, takes_value in shown.items():
-        option = guard_uv._OPTIONS.get(spelling)
+        option = uv_args._OPTIONS.get(spelling)
         assert option is not None, f"{spelling} is missing from the table"
         assert option.takes_value == takes_value, spelling
 
 
 def test_every_option_in_the_table_is_one_the_installed_uv_accepts() -> None:
     uv = find_uv()
-    for spelling, option in guard_uv._OPTIONS.items():
+    for spelling, option in uv_args._OPTIONS.items():
         done = subprocess.run(
             [uv, "pip", "install", "--dry-run", "--python", "/nonexistent/python", spelling],
             capture_output=True, text=True, check=False,

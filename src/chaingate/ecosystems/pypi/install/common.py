@@ -1,0 +1,300 @@
+"""What the pip and uv adapters truly share: reading pip-style install arguments with an
+option table, the planned set as pinned requirements, and running the pinned install.
+
+Splitting install arguments needs to know which options take a value; each adapter has
+its table (`option_table`), taken from its installer's own parser. An option not in the
+table is an error rather than a guess.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import ClassVar, Generic, TypeVar
+
+import msgspec
+
+from chaingate.core.errors import ChaingateError
+from chaingate.core.inventory import Origin
+
+ECOSYSTEM = "pypi"
+_TAIL_LINES = 12
+
+
+class InstallError(ChaingateError):
+    """The guard cannot go on: bad installer arguments, or the installer's dry run failed.
+    Nothing was installed. The CLI prints `chaingate: <message>` and exits 2."""
+
+
+class Wording(msgspec.Struct, frozen=True):
+    """An installer's words in the guard's explanation: its name ("pip would install ...")
+    and the note for items whose build backend ran to plan them (`{packages}` names them)."""
+
+    installer: str
+    built_note: str
+
+
+def built_note(ran: str) -> str:
+    """The note for items built while planning; `ran` says how sure the installer is."""
+    return (
+        f"to read the metadata of {{packages}} {ran} its build backend (code from the "
+        "package) before this check; --only-binary :all: avoids that."
+    )
+
+
+# --- the arguments -------------------------------------------------------------------------
+
+
+class OptionSpec(msgspec.Struct, frozen=True):
+    """One option of an installer's table."""
+
+    name: str  # the first long spelling, used as the option's identity
+    takes_value: bool
+    requirement: bool = False  # names what to install: never passed to the pinned install
+
+
+def option_table(
+    requirement: tuple[str, ...], value: tuple[str, ...], flag: tuple[str, ...]
+) -> dict[str, OptionSpec]:
+    """Every spelling of every option -> its description. Each entry of a group lists the
+    spellings of one option ("-i --index-url"); the first long one names it."""
+    table: dict[str, OptionSpec] = {}
+    for group, takes_value, is_requirement in (
+        (requirement, True, True),
+        (value, True, False),
+        (flag, False, False),
+    ):
+        for spellings in group:
+            names = spellings.split()
+            name = next(n for n in names if n.startswith("--"))
+            option = OptionSpec(name, takes_value, is_requirement)
+            table.update(dict.fromkeys(names, option))
+    return table
+
+
+class Option(msgspec.Struct, frozen=True):
+    """One option as the user wrote it: `tokens` are the words to pass on (one or two)."""
+
+    name: str  # canonical long name, e.g. "--index-url" for `-i` or `--index`
+    tokens: tuple[str, ...]
+    value: str | None = None
+
+
+class InstallArgs(msgspec.Struct, frozen=True):
+    """Install arguments split into what to install and how to install it.
+
+    `args` is the input, verbatim (what the dry run gets). `requirements` holds the
+    positional specifiers and the requirement options (`-r FILE` etc., as written);
+    `options` holds everything else, in order. Each installer names the options that must
+    not reach the pinned install (`not_for_pinned_install`).
+    """
+
+    args: tuple[str, ...]
+    requirements: tuple[str, ...]
+    options: tuple[Option, ...]
+
+    not_for_pinned_install: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def pass_through(self) -> tuple[str, ...]:
+        """The options for the pinned install: the user's, minus the requirement arguments
+        and the options that would change what a hash-pinned requirement file means."""
+        return tuple(
+            token
+            for option in self.options
+            if option.name not in self.not_for_pinned_install
+            for token in option.tokens
+        )
+
+    def value(self, name: str) -> str | None:
+        """The last value given for option `name` (canonical long name), or None."""
+        values = [o.value for o in self.options if o.name == name]
+        return values[-1] if values else None
+
+
+def parse_words(
+    args: Sequence[str],
+    tool: str,
+    long: Callable[[str], OptionSpec],
+    short: Callable[[str], OptionSpec],
+    *,
+    take: Callable[[OptionSpec, tuple[str, ...], str | None], None],
+    positional: Callable[[str], None],
+    joined_short: bool,
+) -> list[str] | None:
+    """Walk install arguments the way pip's and uv's parsers do: `--name value`,
+    `--name=value`, clusters of short options (`-qU`, `-ihttps://...`), positionals. Each
+    option goes to `take` with the words that spelled it; the words after `--` are returned
+    (None without a `--`). `joined_short` keeps an attached short value in one word, the
+    way uv also accepts `-i=URL`."""
+    i = 0
+
+    def next_value(word: str) -> str:
+        nonlocal i
+        if i >= len(args):
+            raise InstallError(f"{tool} option {word} needs a value")
+        i += 1
+        return args[i - 1]
+
+    while i < len(args):
+        word = args[i]
+        i += 1
+        if word == "--":
+            return list(args[i:])
+        if word.startswith("--"):
+            name, eq, attached = word.partition("=")
+            option = long(name)
+            if not option.takes_value:
+                if eq:
+                    raise InstallError(f"{tool} option {name} takes no value")
+                take(option, (word,), None)
+            elif eq:
+                take(option, (word,), attached)
+            else:
+                value = next_value(name)
+                take(option, (word, value), value)
+        elif word.startswith("-") and len(word) > 1:
+            j = 1
+            while j < len(word):
+                letter = f"-{word[j]}"
+                option = short(letter)
+                j += 1
+                if not option.takes_value:
+                    take(option, (letter,), None)
+                    continue
+                if j < len(word) and joined_short:
+                    value = word[j:].removeprefix("=")
+                    take(option, (f"{letter}{value}",), value)
+                else:
+                    value = word[j:] or next_value(letter)
+                    take(option, (letter, value), value)
+                break
+        else:
+            positional(word)
+    return None
+
+
+def refuse(refused: Mapping[str, str], option: OptionSpec, tokens: tuple[str, ...]) -> None:
+    """InstallError when the guard cannot honour `option` (a `refused` table entry)."""
+    if option.name in refused:
+        raise InstallError(f"{tokens[0]}: {refused[option.name]}")
+
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+class Requirement(msgspec.Struct, frozen=True):
+    """One distribution the installer would install, and the files it may install it from.
+
+    `hashes` are `"<algorithm>:<hex>"` as `--hash` wants them: the one file pip chose, or
+    every file the index publishes for the version (uv does not say which it picks); empty
+    for VCS checkouts and local directories, which cannot be hashed. `source` is the PEP
+    508 URL of an item that bypasses the index (`git+https://...@<commit>`, `file:///...`).
+    `version` is empty when the installer does not say (uv's URL, VCS and path items).
+    """
+
+    name: str  # canonical
+    version: str
+    url: str | None
+    hashes: tuple[str, ...]
+    origin: Origin
+    requested: bool
+    source: str | None = None
+    editable: bool = False
+
+    @property
+    def hash(self) -> str | None:
+        return self.hashes[0] if self.hashes else None
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}=={self.version}" if self.version else f"{self.name} @ {self.source}"
+
+    def requirement_line(self) -> str:
+        """This item pinned, as a line of a requirements file."""
+        if self.origin is Origin.REGISTRY:
+            line = f"{self.name}=={self.version}"
+        elif self.editable:
+            line = f"-e {self.source}"
+        else:
+            line = f"{self.name} @ {self.source or self.url}"
+        return " ".join([line, *(f"--hash={h}" for h in self.hashes)])
+
+
+A = TypeVar("A", bound=InstallArgs)
+
+
+class PypiPlan(msgspec.Struct, Generic[A], frozen=True):
+    """What `pip install ARGS` or `uv pip install ARGS` would install: the items, the
+    dependency graph among them (empty when the installer gives none), the installer's
+    version, and the items it built from source to plan them."""
+
+    command: str  # "pip install", "uv pip install"
+    args: A
+    items: tuple[Requirement, ...]
+    graph: dict[str, tuple[str, ...]]
+    installer: str  # "pip", "uv"
+    version: str
+    built: tuple[str, ...] = ()
+
+    @property
+    def ecosystem(self) -> str:
+        return ECOSYSTEM
+
+    @property
+    def manifest(self) -> str:
+        return f"{self.command} {shlex.join(self.args.args)}"
+
+    @property
+    def resolved_with(self) -> str:
+        return f"{self.installer} {self.version}"
+
+
+def is_wheel(url: str | None) -> bool:
+    return bool(url) and str(url).split("#")[0].split("?")[0].endswith(".whl")
+
+
+def run_dry(command: list[str], tool: str) -> subprocess.CompletedProcess[str]:
+    """Run an installer's dry run with its output captured. InstallError when it cannot be
+    run or fails, quoting the end of what it said."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise InstallError(f"cannot run {command[0]}: {exc}") from exc
+    if done.returncode != 0:
+        raise InstallError(f"{tool} could not plan the install:\n{tail(done.stderr, tool)}")
+    return done
+
+
+def tail(text: str, tool: str) -> str:
+    """The end of an installer's output, to quote in an error."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return "\n".join(lines[-_TAIL_LINES:]) or f"({tool} printed nothing)"
+
+
+# --- the install ---------------------------------------------------------------------------
+
+
+def run_pinned(
+    runs: Iterable[tuple[Sequence[Requirement], Sequence[str]]],
+    command: Callable[[Sequence[str], Path], list[str]],
+    tmp: Path,
+    tool: str,
+) -> int:
+    """Install each run of items (skipping empty ones) from a requirements file of their
+    pinned lines in `tmp`: `command(extra_args, file)` is the installer's command line. The
+    first failing exit code, else 0."""
+    for items, extra in runs:
+        if not items:
+            continue
+        pinned = tmp / "pinned.txt"
+        pinned.write_text("".join(f"{i.requirement_line()}\n" for i in items), "utf-8")
+        try:
+            code = subprocess.run(command(extra, pinned), check=False).returncode
+        except OSError as exc:
+            raise InstallError(f"cannot run {tool}: {exc}") from exc
+        if code != 0:
+            return code
+    return 0

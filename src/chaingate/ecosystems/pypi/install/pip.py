@@ -1,0 +1,454 @@
+"""pip as an installer adapter: pip's dry run says what it would install, then exactly that.
+
+1. `plan`: `python -m pip install --dry-run --report FILE ARGS` with the user's arguments
+   untouched, so pip's own semantics decide (already satisfied packages are not
+   reinstalled, `--upgrade`, `--user`, `--target`, index options, pip's configuration and
+   `PIP_*` variables all apply). The report lists every distribution pip would install,
+   the file it chose and that file's hash.
+2. The guard (`chaingate.guard`) judges that set.
+3. `install`: `python -m pip install --no-deps --require-hashes -r PINNED OPTIONS`, where
+   PINNED holds `name==version --hash=sha256:...` for every planned item and OPTIONS are
+   the user's options without the requirement arguments (positional specifiers, `-r`,
+   `-c`, `-e`, `--group`, `--requirements-from-script`). pip resolves nothing new: what
+   was judged is what gets installed, and a file swapped on the index in between fails
+   the hash check. While the guard judges, `fetch_files` downloads the planned wheels into
+   the cache (by hash, checked), so the install reads them from disk (`--no-index
+   --find-links`) instead of asking the index for every name again; when a file cannot
+   be fetched that way (a private index with credentials, a source distribution), pip
+   downloads it itself, still hash-pinned.
+
+Splitting pip's arguments needs to know which options take a value; `_OPTIONS` is that
+table, taken from pip 26.3's own parser (`pip install --help`) plus options older pips
+still accept. Long options may be abbreviated as pip's optparse allows (`--index` for
+`--index-url`). An option not in the table is an error rather than a guess.
+
+Limits: VCS and local-directory items cannot be hash-checked by pip, so they are installed
+in a second step without `--require-hashes` (VCS pinned to the commit pip resolved). And
+to read the metadata of a source distribution without static metadata pip builds it during
+the dry run, which runs its build backend before the verdict; `PypiPlan.built` names those,
+and `--only-binary :all:` avoids it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import httpx
+from packaging.utils import canonicalize_name
+
+from chaingate.core.inventory import InventoryError, Origin
+from chaingate.ecosystems.pypi.environment import _origin as origin_from_direct_url
+from chaingate.ecosystems.pypi.environment import find_python
+from chaingate.ecosystems.pypi.install.common import (
+    InstallArgs,
+    InstallError,
+    Option,
+    OptionSpec,
+    PypiPlan,
+    Requirement,
+    Wording,
+    built_note,
+    is_wheel,
+    option_table,
+    parse_words,
+    refuse,
+    run_dry,
+    run_pinned,
+)
+from chaingate.ecosystems.pypi.resolve import ResolutionError
+from chaingate.ecosystems.pypi.resolve import _from_pip_report as graph_from_pip_report
+
+_HASH_ALGORITHMS = ("sha256", "sha384", "sha512")  # the ones pip's --hash accepts
+
+WORDING = Wording("pip", built_note("pip ran"))
+
+
+# --- pip's arguments -----------------------------------------------------------------------
+
+
+def _table() -> dict[str, OptionSpec]:
+    """Every spelling of every `pip install` option -> the option."""
+    requirement = (  # options that say what to install
+        "-r --requirement",
+        "-c --constraint",
+        "-e --editable",
+        "--requirements-from-script",
+        "--group",
+    )
+    value = (
+        "-t --target",
+        "--platform",
+        "--python-version",
+        "--implementation",
+        "--abi",
+        "--root",
+        "--prefix",
+        "--src --source --source-dir --source-directory",
+        "--upgrade-strategy",
+        "-C --config-settings",
+        "--progress-bar",
+        "--root-user-action",
+        "--report",
+        "--build-constraint",
+        "--all-releases",
+        "--only-final",
+        "--no-binary",
+        "--only-binary",
+        "-i --index-url --pypi-url",
+        "--extra-index-url",
+        "--refresh-package",
+        "-f --find-links",
+        "--uploaded-prior-to",
+        "--python",
+        "--log --log-file --local-log",
+        "--keyring-provider",
+        "--proxy",
+        "--retries",
+        "--timeout --default-timeout",
+        "--exists-action",
+        "--trusted-host",
+        "--cert",
+        "--client-cert",
+        "--cache-dir",
+        "--use-feature",
+        "--use-deprecated",
+        "--resume-retries",
+        # accepted by older pips only
+        "--global-option",
+        "--install-option",
+        "--build-option",
+        "-b --build --build-dir --build-directory",
+    )
+    flag = (
+        "--no-deps --no-dependencies",
+        "--only-deps --only-dependencies",
+        "--dry-run",
+        "--user",
+        "--no-user",
+        "-U --upgrade",
+        "--force-reinstall",
+        "-I --ignore-installed",
+        "--ignore-requires-python",
+        "--no-build-isolation",
+        "--use-pep517",
+        "--check-build-dependencies",
+        "--break-system-packages",
+        "--compile",
+        "--no-compile",
+        "--no-warn-script-location",
+        "--no-warn-conflicts",
+        "--require-hashes",
+        "--no-require-hashes",
+        "--no-clean",
+        "--pre",
+        "--prefer-binary",
+        "--no-index",
+        "-h --help",
+        "-V --version",
+        "--debug",
+        "--isolated",
+        "--require-virtualenv --require-venv",
+        "-v --verbose",
+        "-q --quiet",
+        "--no-input",
+        "--no-proxy-env",
+        "--no-cache-dir",
+        "--disable-pip-version-check",
+        "--no-color",
+        "--no-python-version-warning",
+        # accepted by older pips only
+        "--no-use-pep517",
+    )
+    return option_table(requirement, value, flag)
+
+
+_OPTIONS = _table()
+_REFUSED = {
+    "--dry-run": "the guard runs pip's dry run itself; leave --dry-run out",
+    "--report": "the guard writes pip's report itself; leave --report out",
+    "--help": "for pip's own help run `pip install --help`",
+    "--version": "for pip's version run `pip --version`; it installs nothing",
+}
+
+
+class PipArgs(InstallArgs, frozen=True):
+    """The arguments of `pip install`, split: `args` verbatim, `requirements` the
+    positional specifiers and requirement options as written, `options` the rest."""
+
+    # Flags that would change what the pinned install does with its requirement file.
+    not_for_pinned_install = frozenset({"--only-deps", "--no-require-hashes"})
+
+    @property
+    def index_url(self) -> str | None:
+        """The `--index-url` the user gave pip, if any: the scan should ask the same index."""
+        return self.value("--index-url")
+
+
+PipPlan = PypiPlan[PipArgs]
+
+
+def _long(word: str) -> OptionSpec:
+    """The option a long spelling names, allowing unique abbreviations like optparse."""
+    if word in _OPTIONS:
+        return _OPTIONS[word]
+    matches = {o.name for spelling, o in _OPTIONS.items() if spelling.startswith(word)}
+    if len(matches) == 1:
+        return _OPTIONS[matches.pop()]
+    if matches:
+        raise InstallError(f"pip option {word} is ambiguous: {', '.join(sorted(matches))}")
+    raise InstallError(f"unknown pip install option {word}")
+
+
+def split_args(args: Sequence[str]) -> PipArgs:
+    """Split `pip install` arguments the way pip's parser would. InstallError on an unknown
+    or refused option (`--dry-run`, `--report`, `--help`) or a missing value."""
+    requirements: list[str] = []
+    options: list[Option] = []
+
+    def take(option: OptionSpec, tokens: tuple[str, ...], value: str | None) -> None:
+        refuse(_REFUSED, option, tokens)
+        if option.requirement:
+            requirements.extend(tokens)
+        else:
+            options.append(Option(option.name, tokens, value))
+
+    rest = parse_words(
+        args,
+        "pip",
+        _long,
+        lambda letter: _OPTIONS.get(letter) or _unknown(letter),
+        take=take,
+        positional=requirements.append,
+        joined_short=False,
+    )
+    requirements.extend(rest or ())
+    return PipArgs(tuple(args), tuple(requirements), tuple(options))
+
+
+def _unknown(letter: str) -> OptionSpec:
+    raise InstallError(f"unknown pip install option {letter}")
+
+
+def target_python(where: str | None = None) -> str:
+    """The interpreter whose pip the guard drives: `where` (a venv directory or a python),
+    else the active virtualenv (`VIRTUAL_ENV`), else the interpreter running chaingate."""
+    where = where or os.environ.get("VIRTUAL_ENV")
+    if not where:
+        return sys.executable
+    try:
+        return str(find_python(where))
+    except InventoryError as exc:
+        raise InstallError(str(exc)) from exc
+
+
+# --- the plan: pip's dry run ---------------------------------------------------------------
+
+
+def plan(pip_args: Sequence[str], python: str = sys.executable) -> PipPlan:
+    """Ask `python`'s pip what `pip install pip_args` would install, without installing.
+
+    InstallError when the arguments cannot be split or pip fails (with the end of pip's
+    own explanation), and when pip reports a file it gives no hash for.
+    """
+    args = split_args(pip_args)
+    with tempfile.TemporaryDirectory(prefix="chaingate-guard-") as tmp:
+        report_file = Path(tmp) / "report.json"
+        command = [
+            python, "-m", "pip", "install", "--dry-run", "--quiet", "--report",
+            str(report_file), "--disable-pip-version-check", "--no-input", *args.args,
+        ]  # fmt: skip
+        run_dry(command, "pip")
+        try:
+            report = json.loads(report_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InstallError(f"pip wrote no installation report: {exc}") from exc
+    return plan_from_report(args, report)
+
+
+def plan_from_report(args: PipArgs, report: Mapping[str, Any]) -> PipPlan:
+    """The plan a pip installation report (format version 1) describes."""
+    try:
+        items = tuple(_planned(item) for item in report["install"])
+        pip_version = str(report.get("pip_version", "unknown"))
+        graph = graph_from_pip_report(report).graph
+    except ResolutionError as exc:
+        raise InstallError(str(exc)) from exc
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InstallError(f"pip's installation report lacks {exc}") from exc
+    unpinnable = [i.key for i in items if i.hash is None and i.origin in _HASHABLE]
+    if unpinnable:
+        raise InstallError(
+            f"pip gives no hash for {', '.join(unpinnable)}, so the install cannot be pinned "
+            "to the files that were checked"
+        )
+    built = tuple(i.key for i in items if not is_wheel(i.url))
+    return PypiPlan("pip install", args, items, dict(graph), "pip", pip_version, built)
+
+
+_HASHABLE = (Origin.REGISTRY, Origin.URL)
+
+
+def _planned(item: Mapping[str, Any]) -> Requirement:
+    metadata = item["metadata"]
+    info: Mapping[str, Any] = item.get("download_info") or {}
+    archive = info.get("archive_info")
+    direct = bool(item.get("is_direct"))
+    origin, source = origin_from_direct_url(json.dumps(info)) if direct else (Origin.REGISTRY, None)
+    dir_info = info.get("dir_info")
+    found = _hash(archive) if isinstance(archive, Mapping) else None
+    return Requirement(
+        name=canonicalize_name(str(metadata["name"])),
+        version=str(metadata["version"]),
+        url=str(info["url"]) if info.get("url") else None,
+        hashes=(found,) if found else (),
+        origin=origin,
+        requested=bool(item.get("requested")),
+        source=source,
+        editable=isinstance(dir_info, Mapping) and bool(dir_info.get("editable")),
+    )
+
+
+def _hash(archive: Mapping[str, Any]) -> str | None:
+    """`"sha256:<hex>"` from an archive_info: `hashes` (pip >= 23) or the older `hash`."""
+    hashes = dict(archive.get("hashes") or {})
+    legacy = archive.get("hash")
+    if isinstance(legacy, str) and "=" in legacy:
+        algorithm, _, digest = legacy.partition("=")
+        hashes.setdefault(algorithm, digest)
+    for algorithm in _HASH_ALGORITHMS:
+        if hashes.get(algorithm):
+            return f"{algorithm}:{hashes[algorithm]}"
+    return None
+
+
+# --- the install: exactly the plan ---------------------------------------------------------
+
+
+def install(
+    plan: PipPlan, python: str = sys.executable, files: Mapping[str, Path] | None = None
+) -> int:
+    """Install exactly `plan.items`, pinned, with the user's options; pip's exit code.
+
+    Hash-pinned items go in one `--require-hashes` run: from `files` (`fetch_files`: item
+    key -> local wheel) with `--no-index` when it covers them all, else from the index.
+    VCS checkouts and directories, which pip cannot hash, follow in a second run. pip's
+    output goes to our stdout and stderr.
+    """
+    hashed = [i for i in plan.items if i.hash is not None]
+    unhashed = [i for i in plan.items if i.hash is None]
+    with tempfile.TemporaryDirectory(prefix="chaingate-guard-") as tmp:
+        local: list[str] = []
+        if hashed and files is not None and all(i.key in files for i in hashed):
+            found = Path(tmp) / "files"
+            found.mkdir()
+            for i in hashed:
+                (found / files[i.key].name).symlink_to(files[i.key].absolute())
+            local = ["--no-index", "--find-links", str(found)]
+
+        def command(extra: Sequence[str], pinned: Path) -> list[str]:
+            return [
+                python, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps",
+                *extra, "-r", str(pinned), *plan.args.pass_through,
+            ]  # fmt: skip
+
+        runs: list[tuple[Sequence[Requirement], Sequence[str]]] = [
+            (hashed, ["--require-hashes", *local]),
+            (unhashed, []),
+        ]
+        return run_pinned(runs, command, Path(tmp), python)
+
+
+_FETCH_WORKERS = 8
+
+
+def fetch_files(plan: PipPlan, cache_dir: Path, timeout: float = 60.0) -> dict[str, Path] | None:
+    """The wheel of every hash-pinned item as a local file, item key -> path, or None when
+    any cannot be had (then `install` lets pip download from the index).
+
+    Files are kept under `cache_dir/files/<algorithm>-<hex>/<filename>`: named by their
+    hash, they never go stale, and a warm install downloads nothing. Every file is
+    checked against the planned hash, from the network and from the cache alike. Source
+    distributions are left to pip: building one needs the index for its build
+    dependencies.
+    """
+    wanted = [i for i in plan.items if i.hash is not None]
+    if not wanted or not all(is_wheel(i.url) for i in wanted):
+        return None
+    with (
+        httpx.Client(timeout=timeout, follow_redirects=True) as client,
+        ThreadPoolExecutor(_FETCH_WORKERS) as pool,
+    ):
+        paths = list(pool.map(lambda i: _fetch(client, i, cache_dir), wanted))
+    if any(p is None for p in paths):
+        return None
+    return {i.key: p for i, p in zip(wanted, paths, strict=True) if p is not None}
+
+
+def _fetch(client: httpx.Client, item: Requirement, cache_dir: Path) -> Path | None:
+    assert item.url is not None and item.hash is not None
+    algorithm, _, digest = item.hash.partition(":")
+    parts = urlsplit(item.url)
+    if parts.scheme == "file":  # a --find-links directory or a local wheel: use it in place
+        path = Path(url2pathname(unquote(parts.path)))
+        return path if _digest(path, algorithm) == digest else None
+    filename = unquote(parts.path.rsplit("/", 1)[-1])
+    if not filename or "/" in filename or filename.startswith("."):
+        return None
+    path = cache_dir / "files" / f"{algorithm}-{digest}" / filename
+    if path.is_file() and _digest(path, algorithm) == digest:
+        return path
+    try:
+        resp = client.get(item.url)
+    except httpx.HTTPError:
+        return None
+    if resp.status_code != 200 or hashlib.new(algorithm, resp.content).hexdigest() != digest:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{filename}.{os.getpid()}.part")
+        partial.write_bytes(resp.content)
+        partial.replace(path)
+    except OSError:
+        return None
+    return path
+
+
+def _digest(path: Path, algorithm: str) -> str | None:
+    try:
+        return hashlib.new(algorithm, path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+# --- the adapter ---------------------------------------------------------------------------
+
+
+class PipInstaller:
+    """pip as the guard's installer (`chaingate.guard.interface.Installer`): `python`'s
+    pip plans and installs; with a `cache_dir`, the planned wheels are fetched there while
+    the guard judges them."""
+
+    wording = WORDING
+
+    def __init__(self, python: str = sys.executable, cache_dir: Path | None = None) -> None:
+        self.python = python
+        self.cache_dir = cache_dir
+
+    def plan(self, args: Sequence[str]) -> PipPlan:
+        return plan(args, self.python)
+
+    def fetch(self, plan: PipPlan) -> dict[str, Path] | None:
+        return fetch_files(plan, self.cache_dir) if self.cache_dir is not None else None
+
+    def install(self, plan: PipPlan, files: Mapping[str, Path] | None) -> int:
+        return install(plan, self.python, files)
