@@ -127,8 +127,9 @@ def analyse_diff(c: Common, pol: Policy, base: str) -> DiffResult:
                 )
             )  # fmt: skip
         except InventoryError as exc:
-            # Said here rather than let through open_base, whose two-file form would take an
-            # error of the base's files for its own.
+            # Said here, not let through open_base: its two-file form catches an
+            # InventoryError at its `yield` (engine/diff.py `_file_base`) and would end in
+            # "generator didn't stop after throw()".
             raise CommandError(exc.diagnostics()) from None
 
 
