@@ -109,6 +109,18 @@ def test_malformed_requirement_names_file_and_line(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_malformed_base_file_of_a_diff_names_file_and_line(tmp_path: Path) -> None:
+    """The two-file form of diff: the older copy's error is said like the head's would be,
+    never a traceback."""
+    write(tmp_path / "old" / "requirements.txt", "six==1.17.0\nfoo @@ bar\n")
+    write(tmp_path / "requirements.txt", "six==1.17.0\n")
+    args = ["--no-resolve", "--offline", "--no-db"]
+    proc = run(None, tmp_path, "diff", "--base", "old/requirements.txt", "requirements.txt", *args)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("chaingate: requirements.txt:2: invalid requirement ")
+    assert "Traceback" not in proc.stderr
+
+
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     for args in (["scan", "missing-dir"], ["scan", ".", "--fail-on", "bogus"], ["nope"]):
         proc = run(None, tmp_path, *args)

@@ -1,5 +1,5 @@
 """The one error base: every error chaingate raises on purpose explains itself to a person and
-knows the exit code it ends a command with. The CLI catches it once (`cli/__init__.py`).
+knows the exit code it ends a command with. The CLI catches it once (`cli/entry.py`).
 
 Exit codes (the one place they are defined):
   0  nothing at or above the gate's threshold

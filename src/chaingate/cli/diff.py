@@ -1,0 +1,73 @@
+"""`chaingate diff`: judge a change on its own risk, only what it introduces compared with
+--base (a git ref or an older manifest); exit codes as for check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from chaingate.cli import wiring
+from chaingate.cli.options import (
+    Common,
+    Format,
+    fail_incomplete_option,
+    fail_on_policy_option,
+    format_option,
+    output_option,
+    policy_option,
+    project_options,
+    today,
+    with_fail_on,
+    write,
+)
+from chaingate.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE
+
+
+@click.command()
+@click.option(
+    "--base",
+    required=True,
+    help="Git ref to compare with (e.g. origin/main, HEAD~1), or an older copy of the "
+    "manifest / lock file.",
+)
+@policy_option
+@format_option(Format, Format.text)
+@output_option
+@fail_on_policy_option
+@fail_incomplete_option("an introduced package")
+@project_options(env=False, deep=False)
+def diff(
+    common: Common,
+    base: str,
+    policy: Path | None,
+    fmt: str,
+    output: Path | None,
+    fail_on: str | None,
+    fail_incomplete: bool,
+) -> None:
+    """Judge a change on its own risk: only the packages, versions and findings it
+    introduces compared with --base. Exit codes as for check."""
+    from chaingate.policy.interface import Action
+    from chaingate.policy.policy import decide, load_policy
+    from chaingate.report.diff import print_to, render_diff
+
+    pol = load_policy(common.path or Path("."), policy)
+    result = wiring.analyse_diff(common, pol, base)
+    decisions = [
+        d
+        for d in decide(result.as_scan_result(), with_fail_on(pol, fail_on), today(common.now))
+        # A deny-listed package the change did not touch is not this change's risk.
+        if d.finding.id != "policy-deny"
+        or result.is_introduced(d.finding.package, d.finding.version)
+    ]
+    if fmt == Format.text and output is None:
+        from rich.console import Console
+
+        print_to(Console(), result)
+    else:
+        write(render_diff(result, fmt), output)
+    if any(d.action is Action.BLOCK for d in decisions):
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+    if fail_incomplete and result.incomplete:
+        raise click.exceptions.Exit(EXIT_INCOMPLETE)

@@ -1,0 +1,103 @@
+"""The `chaingate` command group, the one handler of chaingate's errors, and `main`, the
+console script, with its one start-up trick (ending the process without interpreter
+teardown)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from chaingate import __version__
+from chaingate.cli.check import check
+from chaingate.cli.diff import diff
+from chaingate.cli.domains import domains
+from chaingate.cli.inspect import inspect
+from chaingate.cli.install import pip_app, uv_app
+from chaingate.cli.scan import scan
+from chaingate.core.errors import ChaingateError
+
+
+class _Chaingate(click.Group):
+    """The group whose commands end on a `ChaingateError` the same way: `chaingate:
+    <diagnostics>` on stderr, the error's exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ChaingateError as exc:
+            print(f"chaingate: {exc.diagnostics()}", file=sys.stderr)
+            raise click.exceptions.Exit(exc.exit_code) from None
+
+
+@click.group(
+    name="chaingate",
+    cls=_Chaingate,
+    help="Whom does your project trust? Supply-chain risk from the people behind your "
+    "dependencies.",
+    no_args_is_help=True,
+    # Every command shows its defaults in --help and takes -h as well as --help.
+    context_settings={"show_default": True, "help_option_names": ["-h", "--help"]},
+)
+@click.version_option(
+    __version__, "--version", prog_name="chaingate", message="%(prog)s %(version)s",
+    help="Show version.",
+)  # fmt: skip
+def app() -> None:
+    """chaingate: inventory, registry facts, author and release signals."""
+
+
+for command in (scan, check, diff, domains, inspect, pip_app, uv_app):
+    app.add_command(command)
+
+
+_exit_status = 1  # what the process ends with; main() sets it from the command's SystemExit
+
+
+def main() -> None:
+    """The console script (and `python -m chaingate`).
+
+    A scan loads httpx, msgspec and ~100k objects of facts; CPython's interpreter teardown
+    then frees modules and objects nobody will use again. On a warm scan of examples/webapp
+    that is 53 M of 1.31 G instructions (callgrind) and 0.10-0.19 s from the report's last
+    write to the process's end on a loaded 2-core machine, 2-7 ms with the skip.
+    `_skip_teardown`, registered first so it runs after every other exit handler and after
+    non-daemon threads have been joined, ends the process right there. Library use (`app`
+    under click's test runner, `run_scan`) is unaffected."""
+    global _exit_status
+    import atexit
+
+    atexit.register(_skip_teardown)
+    try:
+        app()
+        _exit_status = 0
+    except SystemExit as exc:
+        _exit_status = _status_of(exc.code)
+        raise
+    except KeyboardInterrupt:
+        print("chaingate: interrupted", file=sys.stderr)
+        _exit_status = 130
+        sys.exit(130)
+
+
+def _status_of(code: object) -> int:
+    """The process status `sys.exit(code)` gives: None is 0, an int is itself, anything else
+    (a message, already printed by the interpreter) is 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    return 1
+
+
+def _skip_teardown() -> None:
+    """Flush what was written, then end the process without freeing every module. A stream
+    already closed by its reader (`chaingate scan | head`) is not an error here."""
+    import contextlib
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(_exit_status)

@@ -1,0 +1,143 @@
+"""The install guards, `chaingate pip install` and `chaingate uv pip install`: the
+installer's dry run finds the exact set, chaingate scans it and applies the policy of the
+current directory, and only then installs that set pinned by hash."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from chaingate.cli import wiring
+from chaingate.cli.options import CommandError
+from chaingate.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE
+
+if TYPE_CHECKING:
+    from chaingate.engine.scan import Progress, ScanOptions
+    from chaingate.guard.pip import Decide, GuardOutcome
+
+# Every argument of a guarded install belongs to the installer, --help included.
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+
+
+@click.group(
+    name="pip",
+    help="Install guard: evaluate exactly what pip would install, then install exactly that.",
+    no_args_is_help=True,
+)
+def pip_app() -> None:
+    pass
+
+
+@pip_app.command("install", context_settings=_PASS_THROUGH)
+@click.pass_context
+def pip_install(ctx: click.Context) -> None:
+    """`pip install ARGS...`, guarded: pip's dry run finds the exact set, chaingate scans it
+    and applies the project's policy, and only then installs that set pinned by hash. On a
+    block nothing is installed. Every argument goes to pip unchanged; chaingate's own
+    settings come from CHAINGATE_* variables and the policy in the current directory."""
+    from chaingate import config
+    from chaingate.guard import pip as guard_pip
+
+    def index() -> str:
+        return guard_pip.split_args(ctx.args).index_url or config.index_url(None)[0]
+
+    _guarded_install(
+        index,
+        lambda opts, decide, announce, progress: guard_pip.guard(
+            ctx.args,
+            python=guard_pip.target_python(None),
+            scan_options=opts,
+            decide=decide,
+            announce=announce,
+            progress=progress,
+        ),
+        guard_pip.explain,
+    )
+
+
+@click.group(
+    name="uv",
+    help="Install guard for uv: evaluate exactly what uv would install, then install exactly that.",
+    no_args_is_help=True,
+)
+def uv_app() -> None:
+    pass
+
+
+@uv_app.group(
+    name="pip",
+    help="Install guard: evaluate exactly what `uv pip` would install, then install exactly that.",
+    no_args_is_help=True,
+)
+def uv_pip_app() -> None:
+    pass
+
+
+@uv_pip_app.command("install", context_settings=_PASS_THROUGH)
+@click.pass_context
+def uv_pip_install(ctx: click.Context) -> None:
+    """`uv pip install ARGS...`, guarded: uv's dry run finds the exact set, chaingate scans
+    it and applies the project's policy, and only then installs that set pinned by hash. On
+    a block nothing is installed. Every argument goes to uv unchanged; chaingate's own
+    settings come from CHAINGATE_* variables and the policy in the current directory."""
+    import os
+
+    from chaingate.ecosystems.pypi.registry import DEFAULT_INDEX
+    from chaingate.guard import uv as guard_uv
+
+    def index() -> str:
+        # The index uv installs from is the one to ask about its packages.
+        args = guard_uv.split_args(ctx.args)
+        return guard_uv.default_index(args, os.environ.get("CHAINGATE_INDEX_URL") or DEFAULT_INDEX)
+
+    _guarded_install(
+        index,
+        lambda opts, decide, announce, progress: guard_uv.guard(
+            ctx.args,
+            uv=guard_uv.find_uv(),
+            scan_options=opts,
+            decide=decide,
+            announce=announce,
+            progress=progress,
+        ),
+        guard_uv.explain,
+    )
+
+
+def _guarded_install(
+    index: Callable[[], str],
+    run_guard: Callable[
+        [ScanOptions, Decide, Callable[[str], None], Progress | None], GuardOutcome
+    ],
+    explain: Callable[[GuardOutcome], str],
+) -> NoReturn:
+    """What the pip and uv install guards share: the policy of the current directory, scan
+    options from CHAINGATE_* settings for the index `index()` names, the guard run under a
+    progress bar, its explanation on stderr and its exit code. `run_guard(options, decide,
+    announce, progress)` plans, scans, decides and installs."""
+    from chaingate.policy.policy import decide, load_policy
+
+    pol = load_policy(Path("."))
+    try:
+        opts = wiring.guard_options(index(), pol)
+        today = datetime.now(UTC).date()
+        outcome = wiring.run(
+            lambda cb: run_guard(
+                opts,
+                lambda result: decide(result, pol, today),
+                lambda text: print(text, file=sys.stderr),
+                cb,
+            )
+        )
+    except ValueError as exc:  # e.g. a bad CHAINGATE_* setting
+        raise CommandError(str(exc)) from None
+    if outcome.blocked or outcome.warnings or not outcome.allowed:
+        print(explain(outcome), file=sys.stderr)
+    if not outcome.allowed:
+        raise click.exceptions.Exit(EXIT_FINDINGS if outcome.blocked else EXIT_INCOMPLETE)
+    raise click.exceptions.Exit(outcome.exit_code or 0)

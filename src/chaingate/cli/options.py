@@ -1,0 +1,299 @@
+"""The options the commands share, and what their values mean: the project options gathered
+into one `Common`, the format / output / fail-on options, and the errors a bad value gives
+(`CommandError`, printed by the one handler in `cli/entry.py`)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+import msgspec
+from msgspec.structs import fields, replace
+
+from chaingate.core.errors import ChaingateError
+
+if TYPE_CHECKING:
+    from chaingate.core.findings import Severity
+    from chaingate.policy.policy import Policy
+
+Command = Callable[..., None]
+
+
+class CommandError(ChaingateError):
+    """A bad option value or command-line input, said as `chaingate: <message>` (exit 2)."""
+
+
+class Format(StrEnum):
+    """The formats of scan, check and diff."""
+
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    markdown = "markdown"
+
+
+def parse_now(value: str | None) -> datetime | None:
+    """--now as a UTC time (a time without a zone is UTC); None when not given."""
+    if value is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--now: not an ISO 8601 date or time: {value!r}") from None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def today(now: str | None) -> date:
+    """The day policy expiries are judged on: --now's, else today's (UTC)."""
+    return (parse_now(now) or datetime.now(UTC)).date()
+
+
+def parse_fail_on(value: str) -> Severity:
+    from chaingate.core.findings import Severity
+
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise CommandError(f"--fail-on: {exc}") from None
+
+
+def with_fail_on(pol: Policy, fail_on: str | None) -> Policy:
+    """The policy, with every severity at or above --fail-on blocking."""
+    from chaingate.core.findings import Severity
+    from chaingate.policy.interface import Action
+
+    if fail_on is None:
+        return pol
+    threshold = parse_fail_on(fail_on)
+    raised = [s for s in Severity if s >= threshold]
+    severity = {**pol.severity, **dict.fromkeys(raised, Action.BLOCK)}
+    where = {**pol.where, **{f"severity.{s.label}": f"--fail-on {fail_on}" for s in raised}}
+    return replace(pol, severity=severity, where=where)
+
+
+def write(text: str, output: Path | None) -> None:
+    """The report on stdout, or in --output's file."""
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"--output {output}: {exc.strerror or exc}") from None
+
+
+def options(*decorators: Callable[[Command], Command]) -> Callable[[Command], Command]:
+    """Several click parameters as one decorator, listed in --help in the order given."""
+
+    def apply(f: Command) -> Command:
+        for decorate in reversed(decorators):
+            f = decorate(f)
+        return f
+
+    return apply
+
+
+def format_option(kind: type[StrEnum], default: StrEnum) -> Callable[[Command], Command]:
+    choices = click.Choice([member.value for member in kind])
+    return click.option(
+        "--format", "-f", "fmt", type=choices, default=default.value, help="Output format."
+    )
+
+
+def fail_incomplete_option(what: str = "any package") -> Callable[[Command], Command]:
+    return click.option(
+        "--fail-incomplete", is_flag=True, help=f"Exit 3 when {what} could not be analysed."
+    )
+
+
+path_type = click.Path(path_type=Path)
+index_option = click.option(
+    "--index-url",
+    "-i",
+    help="PyPI-compatible index: its base (https://pypi.org) or its /simple URL. "
+    "Default: CHAINGATE_INDEX_URL, then pip's index-url, then https://pypi.org.",
+)
+output_option = click.option(
+    "--output", "-o", type=path_type, metavar="FILE", help="Write the report to FILE."
+)
+cache_dir_option = click.option(
+    "--cache-dir",
+    type=path_type,
+    help="Cache directory (default: CHAINGATE_CACHE_DIR or the user cache directory).",
+)
+
+
+def timeout_option(default: float) -> Callable[[Command], Command]:
+    return click.option(
+        "--timeout", type=click.FloatRange(min=0.1), default=default, help="Seconds per request."
+    )
+
+
+retries_option = click.option(
+    "--retries", type=click.IntRange(0, 10), default=3, help="Retries per request."
+)
+policy_option = click.option(
+    "--policy",
+    type=path_type,
+    help="Policy file (chaingate.toml form). Default: [tool.chaingate] in the project's "
+    "pyproject.toml, or a chaingate.toml beside it.",
+)
+fail_on_policy_option = click.option(
+    "--fail-on",
+    help="Also block every finding of this severity or higher (critical, high, medium, "
+    "low, info), whatever the policy says.",
+)
+
+
+class Common(msgspec.Struct, frozen=True):
+    """The values of the shared options, gathered once."""
+
+    path: Path | None
+    env: bool
+    no_resolve: bool
+    index_url: str | None
+    db: str | None
+    no_db: bool
+    cache_dir: Path | None
+    cache_ttl: float
+    refresh: bool
+    offline: bool
+    concurrency: int
+    timeout: float
+    retries: int
+    now: str | None
+    dns_server: list[str] | None
+    no_domain_checks: bool
+    domain_ttl: float
+    dns_timeout: float
+    cooldown: float | None = None  # hours; None: the policy's (default 72)
+    deep: bool = False  # read every package's code
+    no_build: bool = False  # resolve without building source distributions
+
+
+_PATH_HELP = (
+    "PATH: a project directory or one manifest / lock file (default: the current directory)"
+)
+_ENV_PATH_HELP = "; with --env, a virtualenv (default: this interpreter)"
+
+
+def project_options(
+    *, env: bool = True, domain_switch: bool = True, cooldown: bool = True, deep: bool = True
+) -> Callable[[Command], Command]:
+    """The options shared by the commands that analyse a project (scan, check, diff,
+    domains), gathered into one `Common` passed as the command's first argument. The flags
+    name the options a command leaves out."""
+    params: list[Callable[[Command], Command]] = [
+        click.argument("path", required=False, type=path_type),
+        click.option(
+            "--no-resolve",
+            is_flag=True,
+            help="Take the input as complete: do not resolve unpinned requirements.",
+        ),
+        click.option(
+            "--no-build",
+            is_flag=True,
+            help="Resolve without building any source distribution, so no package's build "
+            "code runs; a requirement only an sdist satisfies then fails the resolution.",
+        ),
+        index_option,
+        click.option(
+            "--db",
+            help="SQLAlchemy database URL for observations over time (default: CHAINGATE_DB, "
+            "else SQLite in the user data directory).",
+        ),
+        click.option(
+            "--no-db", is_flag=True, help="Keep no history (ownership-change is unavailable)."
+        ),
+        cache_dir_option,
+        click.option(
+            "--cache-ttl",
+            type=float,
+            default=900.0,
+            help="Seconds a cached document stays fresh when the index does not say "
+            "(pypi.org says 900).",
+        ),
+        click.option("--refresh", is_flag=True, help="Revalidate every cached document."),
+        click.option(
+            "--offline",
+            is_flag=True,
+            help="Use only the cache; a miss makes the package incomplete.",
+        ),
+        click.option(
+            "--concurrency", type=click.IntRange(1, 128), default=16, help="Parallel requests."
+        ),
+        timeout_option(20.0),
+        retries_option,
+        click.option(
+            "--dns-server",
+            multiple=True,
+            metavar="HOST[:PORT]",
+            help="DNS server for email-domain checks; repeatable (default: "
+            "CHAINGATE_DNS_SERVERS, comma-separated, else the system's resolver).",
+        ),
+        click.option(
+            "--domain-ttl",
+            type=float,
+            default=24.0,
+            help="Hours a domain's DNS / RDAP answers are reused.",
+        ),
+        click.option(
+            "--dns-timeout",
+            type=click.FloatRange(min=0.1),
+            default=2.0,
+            help="Seconds per DNS query.",
+        ),
+        click.option("--now", help="Evaluate as of this ISO 8601 time (replaying an incident)."),
+    ]
+    if env:
+        env_option = click.option(
+            "--env", is_flag=True, help="Scan an installed environment instead of files."
+        )
+        params.insert(1, env_option)
+    if domain_switch:
+        params.append(
+            click.option(
+                "--no-domain-checks",
+                is_flag=True,
+                help="Skip DNS and RDAP checks of maintainer email domains.",
+            )
+        )
+    if cooldown:
+        params.append(
+            click.option(
+                "--cooldown",
+                type=float,
+                help="Hours a release is 'new' (new-release); default: the policy's, 72.",
+            )
+        )
+    if deep:
+        params.append(
+            click.option(
+                "--deep",
+                is_flag=True,
+                help="Also read every package's code: the file pip would install here, "
+                "downloaded, verified and analysed without running it (see `chaingate "
+                "inspect`).",
+            )
+        )
+    names = [f.name for f in fields(Common)]
+
+    def decorate(f: Command) -> Command:
+        @functools.wraps(f)
+        def command(**kw: Any) -> None:
+            shared = {name: kw.pop(name, None) for name in names}
+            shared["dns_server"] = list(shared["dns_server"] or ()) or None
+            for flag in ("env", "no_domain_checks", "deep", "no_build"):
+                shared[flag] = bool(shared[flag])
+            f(Common(**shared), **kw)
+
+        command.__doc__ = f"{f.__doc__}\n\n{_PATH_HELP}{_ENV_PATH_HELP if env else ''}."
+        return options(*params)(command)
+
+    return decorate

@@ -1,0 +1,227 @@
+"""The one place the CLI builds the pipeline from its options: settings and policy into scan
+options, files into an inventory, and the scan, the diff or an install guard's scan run
+under a progress bar. The commands call these; nothing else in cli/ builds pipeline parts."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from msgspec.structs import replace
+
+from chaingate.cli.options import CommandError, Common, parse_now
+
+if TYPE_CHECKING:
+    from chaingate.analysis.run import InspectOptions
+    from chaingate.core.inventory import Inventory
+    from chaingate.engine.diff import DiffResult
+    from chaingate.engine.result import ScanResult
+    from chaingate.engine.scan import Progress, ScanOptions
+    from chaingate.policy.policy import Policy
+
+T = TypeVar("T")
+
+
+def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventory]:
+    """The scan options and the inventory for the shared options. `pol` is the caller's
+    policy when it has one (check, diff); else the project's is read, as check would read
+    it (none for --env)."""
+    from chaingate import config
+    from chaingate.ecosystems.pypi.registry import IndexUrls
+    from chaingate.engine.scan import DomainOptions, ScanOptions
+    from chaingate.net.http import HttpSettings
+
+    index, _source = config.index_url(c.index_url)
+    try:
+        IndexUrls.parse(index)
+    except ValueError as exc:
+        raise CommandError(f"--index-url: {exc}") from None
+    pinned_now = parse_now(c.now)
+    domains = None
+    if not c.no_domain_checks:
+        try:
+            domains = DomainOptions(
+                dns_servers=config.dns_servers(c.dns_server),
+                bootstrap_url=config.rdap_bootstrap_url(),
+                ttl_hours=c.domain_ttl,
+                dns_timeout=c.dns_timeout,
+            )
+        except ValueError as exc:
+            raise CommandError(f"--dns-server: {exc}") from None
+    if pol is None:
+        from chaingate.policy.policy import Policy, load_policy
+
+        pol = Policy() if c.env else load_policy(c.path or Path("."))
+    thresholds = pol.thresholds
+    if c.cooldown is not None:
+        thresholds = replace(thresholds, cooldown_hours=c.cooldown)
+    cache_dir = config.cache_dir(c.cache_dir)
+    inventory = _inventory(
+        c.path,
+        env=c.env,
+        resolve=not c.no_resolve,
+        index=index,
+        build=_build(c, pol),
+        cache_dir=cache_dir,
+    )
+    opts = ScanOptions(
+        index_url=index,
+        http=HttpSettings(
+            cache_dir=cache_dir,
+            ttl=c.cache_ttl,
+            timeout=c.timeout,
+            retries=c.retries,
+            concurrency=c.concurrency,
+            refresh=c.refresh,
+            offline=c.offline,
+        ),
+        db_url=None if c.no_db else config.db_url(c.db),
+        now=pinned_now,
+        thresholds=thresholds,
+        ignores=pol.ignores,
+        domains=domains,
+        deep=c.deep,
+    )
+    return opts, inventory
+
+
+def analyse(c: Common, pol: Policy | None = None) -> ScanResult:
+    """Inventory, facts, domain intelligence and findings for the shared options."""
+    from chaingate.engine.scan import run_scan
+
+    opts, inventory = prepare(c, pol)
+    return run(lambda cb: run_scan(inventory, opts, cb))
+
+
+def analyse_diff(c: Common, pol: Policy, base: str) -> DiffResult:
+    """What the project at `c.path` introduces over `base` (a git ref or an older file)."""
+    from chaingate.core.inventory import InventoryError
+    from chaingate.engine.diff import empty_inventory, open_base, run_diff
+
+    opts, head_inventory = prepare(c, pol)
+    with ExitStack() as stack:
+        try:
+            b = stack.enter_context(open_base(base, c.path or Path(".")))
+        except InventoryError as exc:
+            raise CommandError(f"at --base {base}: {exc}") from None
+        try:
+            if b.target is None:
+                base_inventory = empty_inventory(base)
+            else:
+                found = _inventory(
+                    b.target,
+                    env=False,
+                    resolve=not c.no_resolve,
+                    index=opts.index_url,
+                    build=_build(c, pol),
+                    cache_dir=opts.http.cache_dir,
+                )
+                base_inventory = replace(found, root=base)
+            return run(
+                lambda cb: run_diff(
+                    base_inventory, head_inventory, opts, cb, base_label=base,
+                    base_commit=b.commit,
+                )
+            )  # fmt: skip
+        except InventoryError as exc:
+            # Said here, not let through open_base: its two-file form catches an
+            # InventoryError at its `yield` (engine/diff.py `_file_base`) and would end in
+            # "generator didn't stop after throw()".
+            raise CommandError(exc.diagnostics()) from None
+
+
+def guard_options(index_url: str, pol: Policy) -> ScanOptions:
+    """The install guards' scan options: the policy's thresholds and ignores, everything
+    else from CHAINGATE_* settings. A bad setting raises ValueError."""
+    from chaingate import config
+    from chaingate.engine.scan import DomainOptions, ScanOptions
+    from chaingate.net.http import HttpSettings
+
+    return ScanOptions(
+        index_url=index_url,
+        http=HttpSettings(cache_dir=config.cache_dir(None)),
+        db_url=config.db_url(None),
+        thresholds=pol.thresholds,
+        ignores=pol.ignores,
+        domains=DomainOptions(
+            dns_servers=config.dns_servers(None), bootstrap_url=config.rdap_bootstrap_url()
+        ),
+    )
+
+
+def inspect_options(
+    index_url: str | None, cache_dir: Path | None, timeout: float, retries: int
+) -> InspectOptions:
+    from chaingate import config
+    from chaingate.analysis.run import InspectOptions
+    from chaingate.net.http import HttpSettings
+
+    return InspectOptions(
+        index_url=config.index_url(index_url)[0],
+        http=HttpSettings(cache_dir=config.cache_dir(cache_dir), timeout=timeout, retries=retries),
+    )
+
+
+def _build(c: Common, pol: Policy) -> bool:
+    """Whether the resolver may build source distributions: either the policy or --no-build
+    forbids it."""
+    return pol.build and not c.no_build
+
+
+def _inventory(
+    path: Path | None,
+    *,
+    env: bool,
+    resolve: bool,
+    index: str,
+    build: bool,
+    cache_dir: Path | None,
+) -> Inventory:
+    """The packages of `path` (with `env`, of that virtualenv or this interpreter's), resolved
+    when `resolve`. A failed resolution is a warning and an incomplete tree, not an error."""
+    from chaingate.ecosystems.pypi.resolve import ResolutionError
+    from chaingate.inventory.build import build_inventory
+
+    if env:
+        where = str(path) if path else sys.executable
+        return build_inventory(Path("."), resolve_deps=False, index_url=index, env=where)
+    target = path or Path(".")
+    if not target.exists():
+        raise CommandError(f"{target}: no such file or directory")
+    try:
+        return build_inventory(
+            target, resolve_deps=resolve, index_url=index, build=build, cache_dir=cache_dir
+        )
+    except ResolutionError as exc:
+        # A name missing from the index is the dependency-confusion case the scan exists
+        # to report: scan what the files declare, and say the tree is incomplete.
+        reason = f"could not resolve dependencies, so transitive ones are unknown: {exc}"
+        print(f"chaingate: warning: {reason}", file=sys.stderr)
+        declared = build_inventory(target, resolve_deps=False, index_url=index, cache_dir=cache_dir)
+        return replace(declared, unresolved=(*declared.unresolved, reason))
+
+
+def run(work: Callable[[Progress | None], T]) -> T:
+    """Run a scan-like job, with a progress bar on stderr when a person is watching."""
+    if not sys.stderr.isatty():
+        return work(None)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("fetching registry facts"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("fetch", total=None)
+
+        def cb(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return work(cb)
