@@ -17,6 +17,7 @@ from chaingate.cli.options import CommandError, Common, parse_now
 if TYPE_CHECKING:
     from chaingate.analysis.run import InspectOptions
     from chaingate.core.inventory import Inventory
+    from chaingate.engine import Engine
     from chaingate.engine.diff import DiffResult
     from chaingate.engine.result import ScanResult
     from chaingate.engine.scan import Progress, ScanOptions
@@ -88,18 +89,24 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
     return opts, inventory
 
 
+def engine(opts: ScanOptions, pol: Policy | None = None) -> Engine:
+    """The command's one engine: its HTTP client, store and policy for the whole command."""
+    from chaingate.engine import Engine
+
+    return Engine.from_options(opts, policy=pol)
+
+
 def analyse(c: Common, pol: Policy | None = None) -> ScanResult:
     """Inventory, facts, domain intelligence and findings for the shared options."""
-    from chaingate.engine.scan import run_scan
-
     opts, inventory = prepare(c, pol)
-    return run(lambda cb: run_scan(inventory, opts, cb))
+    with engine(opts, pol) as e:
+        return run(lambda cb: e.scan(inventory, cb))
 
 
 def analyse_diff(c: Common, pol: Policy, base: str) -> DiffResult:
     """What the project at `c.path` introduces over `base` (a git ref or an older file)."""
     from chaingate.core.inventory import InventoryError
-    from chaingate.engine.diff import empty_inventory, open_base, run_diff
+    from chaingate.engine.diff import empty_inventory, open_base
 
     opts, head_inventory = prepare(c, pol)
     with ExitStack() as stack:
@@ -107,30 +114,24 @@ def analyse_diff(c: Common, pol: Policy, base: str) -> DiffResult:
             b = stack.enter_context(open_base(base, c.path or Path(".")))
         except InventoryError as exc:
             raise CommandError(f"at --base {base}: {exc}") from None
-        try:
-            if b.target is None:
-                base_inventory = empty_inventory(base)
-            else:
-                found = _inventory(
-                    b.target,
-                    env=False,
-                    resolve=not c.no_resolve,
-                    index=opts.index_url,
-                    build=_build(c, pol),
-                    cache_dir=opts.http.cache_dir,
-                )
-                base_inventory = replace(found, root=base)
-            return run(
-                lambda cb: run_diff(
-                    base_inventory, head_inventory, opts, cb, base_label=base,
-                    base_commit=b.commit,
-                )
-            )  # fmt: skip
-        except InventoryError as exc:
-            # Said here, not let through open_base: its two-file form catches an
-            # InventoryError at its `yield` (engine/diff.py `_file_base`) and would end in
-            # "generator didn't stop after throw()".
-            raise CommandError(exc.diagnostics()) from None
+        if b.target is None:
+            base_inventory = empty_inventory(base)
+        else:
+            found = _inventory(
+                b.target,
+                env=False,
+                resolve=not c.no_resolve,
+                index=opts.index_url,
+                build=_build(c, pol),
+                cache_dir=opts.http.cache_dir,
+            )
+            base_inventory = replace(found, root=base)
+        e = stack.enter_context(engine(opts, pol))
+        return run(
+            lambda cb: e.diff(
+                base_inventory, head_inventory, cb, base_label=base, base_commit=b.commit
+            )
+        )
 
 
 def guard_options(index_url: str, pol: Policy) -> ScanOptions:

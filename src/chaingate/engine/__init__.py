@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import msgspec
+from msgspec.structs import replace
 
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Inventory, Origin, Package
@@ -108,8 +109,9 @@ class Engine:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_options(cls, opts: steps.ScanOptions) -> Engine:
-        """An engine for a one-shot scan described by `ScanOptions` (PyPI at `index_url`)."""
+    def from_options(cls, opts: steps.ScanOptions, policy: Policy | None = None) -> Engine:
+        """An engine for a one-shot scan described by `ScanOptions` (PyPI at `index_url`);
+        `policy` (with the options' thresholds and exceptions) for `evaluate`'s decisions."""
         store = None
         if opts.db_url is not None:
             from chaingate.store.lazy import LazyStore
@@ -119,7 +121,7 @@ class Engine:
             http=opts.http,
             indexes={"pypi": opts.index_url},
             store=store,
-            policy=Policy(thresholds=opts.thresholds, ignores=opts.ignores),
+            policy=replace(policy or Policy(), thresholds=opts.thresholds, ignores=opts.ignores),
             domains=opts.domains,
             deep=opts.deep,
             now=opts.now,

@@ -101,10 +101,13 @@ def _file_base(old: Path, head: Path) -> Iterator[Path]:
     its name says what it is, else a copy under the head's name (`uv.lock.orig` -> uv.lock)."""
     try:
         kind_of(old)
-        yield old
-        return
     except InventoryError as exc:
         own_error = exc
+    else:
+        # Outside the try: an InventoryError raised in the caller's `with` body (a malformed
+        # base) must reach the caller, not be taken for this name check failing.
+        yield old
+        return
     try:
         kind_of(head)
     except InventoryError:
