@@ -1,4 +1,6 @@
-"""calls."""
+"""What a file's calls can set off (`kinds_of_calls`: network, process, download, decoder,
+hidden builtin, ...), which decides the tree detectors a file needs (`registry.Detector.calls`),
+and the call classifications several families share (network calls, process commands)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""flow."""
+"""Data flow over the index: what runs when a module is imported (`run_at_import`, following
+calls to the module's own functions and callables handed to threads, timers and handlers),
+taint through assignments (`tainted_by`, `secret_flow`), sockets, parameters and the
+identities of path expressions."""
 
 from __future__ import annotations
 

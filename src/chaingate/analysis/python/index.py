@@ -1,4 +1,8 @@
-"""index."""
+"""The shared syntax-tree index every tree detector reads: one parsed file (`Context`) with
+its nodes in `ast.walk` order and the calls, strings and assignments among them, filled by one
+pass (`prepare`); the fast walks (`walk`, `children`, `scopes_of`), constant folding (`fold`),
+qualified names through imports and aliases (`qualname`, `call_name`), bindings and sockets;
+and the small helpers findings need (excerpts, `dedupe`)."""
 
 from __future__ import annotations
 

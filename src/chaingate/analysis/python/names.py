@@ -1,4 +1,7 @@
-"""names."""
+"""The vocabulary the detectors share: the qualified names of the standard-library and
+well-known third-party functions that execute code, decode data, reach the network, start
+processes or hand a callable over to run later. Family-specific patterns live with their
+family in `detectors/`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""detectors/bytecode."""
+"""`compiled-bytecode`: `.pyc` files shipped outside `__pycache__`, and code that loads
+bytecode from a file (SourcelessFileLoader, marshal) at import or by a constant name."""
 
 from __future__ import annotations
 

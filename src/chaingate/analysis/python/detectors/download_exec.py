@@ -1,4 +1,5 @@
-"""detectors/download_exec."""
+"""`download-exec`: downloaded content executed, directly or via a file made executable;
+commands from a socket run by a shell (reverse shell); processes with miner arguments."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""detectors/exfiltration."""
+"""`exfiltration`: environment, credential files or credential-named variables read and sent
+out of the machine (also host identity leaving as DNS labels)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""detectors/hidden_unicode."""
+"""`hidden-unicode`: bidi controls anywhere, zero-width characters in code."""
 
 from __future__ import annotations
 

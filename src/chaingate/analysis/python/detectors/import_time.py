@@ -1,4 +1,5 @@
-"""detectors/import_time."""
+"""`import-time-exec`: network or process calls that run when a module is imported, weighed
+by where the network call goes (a constant remote host, this machine, a caller's argument)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""detectors/install_hooks."""
+"""`install-hook`: setup.py (or an in-tree build backend) doing network or process work, or
+writing outside the build tree, at module level or inside a cmdclass override of
+install/develop/egg_info/build_py."""
 
 from __future__ import annotations
 

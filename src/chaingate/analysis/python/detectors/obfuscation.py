@@ -1,4 +1,6 @@
-"""detectors/obfuscation."""
+"""`obfuscated-exec`: exec/eval/compile fed by a decoder (base64, zlib, marshal, hex, codecs,
+chr-joins), builtins reached through a computed name, encoded blobs decoded; and, in a file
+that does not parse, exec of decoded data on one line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""detectors/pth."""
+"""`pth-exec`: executable lines in .pth files (run at every interpreter start), judged by
+what they run."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""detectors/shady_urls."""
+"""`shady-url`: webhooks, paste sites, raw public IPs, tunnel and OAST hosts, in the strings
+of a parsed file or on the lines of one that does not parse."""
 
 from __future__ import annotations
 
