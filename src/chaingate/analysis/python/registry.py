@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 
-from chaingate.analysis.interface import CodeFinding, FindingKind
+from chaingate.analysis.interface import FindingKind
 from chaingate.analysis.python.calls import CallKinds
-from chaingate.analysis.python.index import Context, source_text
+from chaingate.analysis.python.index import source_text
 from chaingate.core.findings import Severity
 
 Stage = Literal["file", "tree", "text"]
@@ -34,18 +34,12 @@ class SourceFile:
     """One file handed to file and text detectors: its path in the archive and its bytes,
     decoded on first use (a `.pyc` is never decoded)."""
 
-    def __init__(self, path: str, data: bytes, text: str | None = None) -> None:
+    def __init__(self, path: str, data: bytes) -> None:
         self.path, self.data = path, data
-        if text is not None:
-            self.__dict__["text"] = text
 
     @cached_property
     def text(self) -> str:
         return source_text(self.data)
-
-
-FileCheck = Callable[[SourceFile], list[CodeFinding]]
-TreeCheck = Callable[[Context], None]
 
 
 @dataclass(frozen=True)
@@ -55,7 +49,8 @@ class Detector:
     finding: str  # the id of the findings it reports
     severity: Severity  # their default (usual worst) severity
     stage: Stage
-    check: Callable[..., Any]  # FileCheck, TreeCheck or a text check
+    # file and text checks: (SourceFile) -> list[CodeFinding]; tree checks: (Context) -> None
+    check: Callable[..., Any]
     suffix: str = ".py"
     calls: tuple[str, ...] = ()
     setup: bool | None = None
