@@ -206,7 +206,7 @@ def test_an_in_tree_build_backend_is_install_time_code(tmp_path: Path) -> None:
 
 
 def test_backend_modules_from_pyproject() -> None:
-    from chaingate.analysis.inspect import backend_modules
+    from chaingate.analysis.python.project import backend_modules
 
     assert backend_modules(BACKEND_PYPROJECT) == {"_build/backend.py", "_build/backend/__init__.py"}
     assert backend_modules(b'[build-system]\nbuild-backend = "setuptools.build_meta"\n') == set()

@@ -17,9 +17,12 @@ import pytest
 from msgspec.structs import fields
 
 from chaingate.analysis.interface import CodeFinding
-from chaingate.analysis.python import detect as python
+from chaingate.analysis.python import calls, detect, index
 from chaingate.analysis.python.detect import analyse_file
 from chaingate.core.findings import Severity
+
+# The analyser's own sources (the detectors, the index): big, real Python to walk.
+ANALYSER = sorted(Path(detect.__file__).parent.rglob("*.py"))
 
 # Leaves the fast walks leave out: no detector looks at them.
 MARKERS = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
@@ -104,13 +107,13 @@ def reference_scopes(tree: ast.Module) -> Iterator[list[ast.AST]]:
 
 
 def test_fast_walks_visit_what_ast_walk_visits_in_the_same_order() -> None:
-    sources = [EVERY_SYNTAX, Path(python.__file__).read_text(), Path(__file__).read_text()]
+    sources = [EVERY_SYNTAX, *(p.read_text() for p in ANALYSER), Path(__file__).read_text()]
     for source in sources:
         tree = ast.parse(source)
-        assert python._walk(tree) == reference_walk(tree)
-        assert list(python._scopes(tree)) == list(reference_scopes(tree))
-        ctx = python._Context("m.py", source, tree)
-        python._prepare(ctx)
+        assert index.walk(tree) == reference_walk(tree)
+        assert list(index.scopes_of(tree)) == list(reference_scopes(tree))
+        ctx = index.Context("m.py", source, tree)
+        index.prepare(ctx)
         assert ctx.nodes == reference_walk(tree)
         walked = ctx.nodes
         assert ctx.calls == [n for n in walked if isinstance(n, ast.Call)]
@@ -120,7 +123,7 @@ def test_fast_walks_visit_what_ast_walk_visits_in_the_same_order() -> None:
         ]
         for node in walked:
             expected = [c for c in ast.iter_child_nodes(node) if not isinstance(c, MARKERS)]
-            assert python._children(node) == expected
+            assert index.children(node) == expected
 
 
 def test_a_payload_at_the_end_of_a_big_generated_file_is_still_found() -> None:
@@ -234,17 +237,18 @@ def test_skipping_detectors_by_the_calls_a_file_makes_changes_no_finding(
     assert len(snippets) > 60
     paths = ("pkg/mod.py", "pkg-1.0/setup.py")
     gated = [analyse_file(p, s.encode()) for s in snippets for p in paths]
-    everything = python._Calls(**{f.name: True for f in fields(python._Calls)})
-    monkeypatch.setattr(python, "_kinds_of_calls", lambda ctx: everything)
+    everything = calls.CallKinds(**{f.name: True for f in fields(calls.CallKinds)})
+    monkeypatch.setattr(detect, "kinds_of_calls", lambda ctx: everything)
     full = [analyse_file(p, s.encode()) for s in snippets for p in paths]
     assert gated == full
     assert sum(map(len, gated)) > 100
 
 
 def test_scopes_line_up_with_their_roots() -> None:
-    source = Path(python.__file__).read_text()
-    ctx = python._Context("m.py", source, ast.parse(source))
-    python._prepare(ctx)
-    assert ctx.scopes == list(python._scopes(ctx.tree))
-    assert len(ctx.scope_roots) == len(ctx.scopes)
-    assert all(r.__class__ in python._SCOPE_TYPES for r in ctx.scope_roots[1:])
+    for path in ANALYSER:
+        source = path.read_text()
+        ctx = index.Context("m.py", source, ast.parse(source))
+        index.prepare(ctx)
+        assert ctx.scopes == list(index.scopes_of(ctx.tree))
+        assert len(ctx.scope_roots) == len(ctx.scopes)
+        assert all(r.__class__ in index.SCOPE_TYPES for r in ctx.scope_roots[1:])

@@ -41,14 +41,23 @@ class DeepResult(msgspec.Struct):
     failed: dict[tuple[str, str], str] = msgspec.field(default_factory=dict)  # reason
 
 
+_ROOT = Path(__file__).parent
+
+
+def analyser_sources() -> list[Path]:
+    """The modules the analysis fingerprint covers: all of analysis/, subpackages included."""
+    return sorted(_ROOT.rglob("*.py"))
+
+
 @functools.cache
 def analyser_fingerprint() -> str:
-    """Changes whenever chaingate's version or the artifact analysis code changes."""
+    """Changes whenever chaingate's version or the artifact analysis code changes: every
+    module under analysis/, the archive layer and each language's analyser and detectors."""
     from chaingate import __version__
 
     h = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in analyser_sources():
+        h.update(path.relative_to(_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -10,12 +10,12 @@ pip never runs or installs them; an install hook that runs one is caught in `set
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import msgspec
 from msgspec.structs import replace
 
+from chaingate.analysis.analysers import analysers, claiming
 from chaingate.analysis.archive.files import files_of, is_native
 from chaingate.analysis.interface import CodeFinding, HostileArchive, Limits
 from chaingate.core.findings import Severity
@@ -32,9 +32,6 @@ _TOOLING = re.compile(
     r"build_tools|tasks|bench\w*|asv_bench|maint\w*)$",
     re.I,
 )
-# A quoted file name in Python source: how code that runs a bundled binary names it.
-_QUOTED = re.compile(rb"[\"']([^\"'\r\n]{1,200})[\"']")
-_NAMEISH = re.compile(r"^[\w.+-]{2,100}$")
 
 
 class Inspection(msgspec.Struct, frozen=True):
@@ -70,36 +67,13 @@ def source_tree(target: Path) -> bool:
     return _is_sdist(target) or target.is_dir()
 
 
-def backend_modules(pyproject: bytes) -> set[str]:
-    """The files of an in-tree build backend (`[build-system] backend-path`), relative to the
-    project root: `build-backend = "pkg.build:api"` with `backend-path = ["tools"]` gives
-    tools/pkg/build.py and tools/pkg/build/__init__.py. Empty for an installed backend."""
-    try:
-        system = tomllib.loads(pyproject.decode("utf-8")).get("build-system", {})
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return set()
-    paths, name = system.get("backend-path"), system.get("build-backend")
-    if not isinstance(paths, list) or not isinstance(name, str) or not name:
-        return set()
-    module = name.split(":", 1)[0].strip().replace(".", "/")
-    out = set()
-    for raw in paths:
-        if isinstance(raw, str):
-            base = raw.strip().strip("/").removeprefix("./")
-            prefix = f"{base}/" if base and base != "." else ""
-            out |= {f"{prefix}{module}.py", f"{prefix}{module}/__init__.py"}
-    return out
-
-
 def _install_time(target: Path, limits: Limits, paths: set[str]) -> list[CodeFinding]:
     """The backend's modules analysed as code that runs at install time."""
-    from chaingate.analysis.python.detect import analyse_file
-
     out: list[CodeFinding] = []
     try:
         for f in files_of(target, limits):
-            if f.path in paths and f.whole:
-                out += analyse_file(f.path, f.data, install_time=True)
+            if f.path in paths and f.whole and (analyser := claiming(f.path)):
+                out += analyser.analyse(f.path, f.data, install_time=True)
     except HostileArchive:
         pass  # already reported by the first pass
     return out
@@ -138,17 +112,6 @@ def verdict(findings: tuple[CodeFinding, ...]) -> Severity | None:
     return worst
 
 
-def _names(data: bytes) -> set[str]:
-    """The file names Python source quotes (`"triton"`, `'bin/helper.exe'`): the last path
-    component of every short quoted string that looks like one."""
-    out = set()
-    for m in _QUOTED.finditer(data):
-        base = m.group(1).decode("latin-1").replace("\\", "/").rsplit("/", 1)[-1]
-        if _NAMEISH.match(base):
-            out.add(base)
-    return out
-
-
 def _binary_finding(name: str, pure: bool, referenced: bool) -> CodeFinding:
     if pure:
         severity = Severity.HIGH if referenced else Severity.MEDIUM
@@ -168,9 +131,8 @@ def _binary_finding(name: str, pure: bool, referenced: bool) -> CodeFinding:
 
 
 def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
-    """Inspect an archive (.tar.gz, .zip, .whl, ...) or a directory."""
-    from chaingate.analysis.python.detect import analyse_file
-
+    """Inspect an archive (.tar.gz, .zip, .whl, ...) or a directory: every file goes to the
+    analyser of its language (`analysis.analysers`)."""
     limits = limits or Limits()
     findings: list[CodeFinding] = []
     files = total = 0
@@ -180,6 +142,7 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
     sdist = _is_sdist(target)
     packages: set[str] = set()
     backend: set[str] = set()  # paths of an in-tree build backend's modules
+    tree = source_tree(target)
     try:
         for f in files_of(target, limits):
             files += 1
@@ -190,26 +153,22 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
                 if pure or not _library_name(f.path):
                     binaries.append(f.path)
                 continue
+            analyser = claiming(f.path)
             if not f.whole:
-                if f.path.lower().endswith((".py", ".pth")):
-                    findings.append(
-                        CodeFinding(
-                            "unparsable-source",
-                            Severity.LOW,
-                            f.path,
-                            None,
-                            f"{f.path} is {f.size / 1e6:.0f} MB, over the "
-                            f"{limits.max_source_bytes / 1e6:.0f} MB analysed per source "
-                            "file: review it by other means.",
-                        )
-                    )
+                if analyser is not None:
+                    big = analyser.too_large(f.path, f.size, limits.max_source_bytes)
+                    findings.extend([big] if big is not None else [])
                 continue
-            if _inner(f.path, sdist) == "pyproject.toml" and source_tree(target):
-                root = f.path[: -len("pyproject.toml")]
-                backend = {root + m for m in backend_modules(f.data)}
-            findings.extend(analyse_file(f.path, f.data))
-            if pure and f.path.endswith(".py"):
-                quoted |= _names(f.data)
+            if tree:
+                inner = _inner(f.path, sdist)
+                for a in analysers():
+                    if modules := a.install_time_files(inner, f.data):
+                        root = f.path[: len(f.path) - len(inner)]
+                        backend = {root + m for m in modules}
+            if analyser is not None:
+                findings.extend(analyser.analyse(f.path, f.data))
+                if pure:
+                    quoted |= analyser.quoted_names(f.path, f.data)
     except HostileArchive as exc:
         findings.append(
             CodeFinding(
@@ -230,7 +189,6 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
         referenced = base in quoted
         findings.append(_binary_finding(name, pure, referenced))
     frozen = frozenset(packages)
-    tree = source_tree(target)
     weighed = tuple(
         sorted(
             (weigh(f, sdist=sdist, source_tree=tree, packages=frozen) for f in findings),

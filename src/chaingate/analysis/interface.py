@@ -6,6 +6,8 @@ directory under strict limits) and sources are parsed, never imported.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Protocol
+
 import msgspec
 
 from chaingate.core.findings import Severity
@@ -53,25 +55,124 @@ class Limits(msgspec.Struct, frozen=True):
     max_source_bytes: int = 16 * 1024 * 1024
 
 
-# Every finding id artifact analysis reports, with a one-line summary (SARIF rules, the
-# signal registry under `scan --deep`, docs/artifacts.md).
-FINDING_IDS: dict[str, str] = {
-    "hostile-archive": "The archive was refused: traversal, links leaving the root, a bomb",
-    "install-hook": "Code that runs when the package is installed does network or process work",
-    "import-time-exec": "Network or process execution when a module is imported",
-    "obfuscated-exec": "Decoded or hidden code is executed",
-    "exfiltration": "Environment or credential files are sent out",
-    "shady-url": "A webhook, paste site, tunnel or raw IP address in the code",
-    "download-exec": "Downloaded content is executed",
-    "pth-exec": "A .pth file line that runs at every interpreter start",
-    "hidden-unicode": "Bidi control or zero-width characters in source",
-    "bundled-binary": "A native executable inside a package that declares no native code",
-    "unparsable-source": "A Python file that does not parse",
-    "compiled-bytecode": "Compiled bytecode shipped outside __pycache__, or loaded from a file",
-    "analysis-failed": "The analysis of an archive did not complete",
-    "new-install-hook": "This release adds an install hook its previous release did not have",
-    "new-pth": "This release adds an executable .pth line",
-    "new-binary": "This release adds native binaries to a package that had none",
-    "new-network-code": "This release is the first to use network code",
-    "new-process-code": "This release is the first to run processes",
-}
+class FindingKind(msgspec.Struct, frozen=True):
+    """A finding id and its docs entry: the default severity (the usual worst), a one-line
+    summary (SARIF rules, the signal catalog under `scan --deep`), and where docs/artifacts.md
+    explains it."""
+
+    id: str
+    severity: Severity
+    summary: str
+
+    @property
+    def doc(self) -> str:
+        return f"docs/artifacts.md#{self.id}"
+
+
+class Capability(msgspec.Struct, frozen=True):
+    """The first place a file uses network or process code: its line and what it names (a
+    module such as `requests`, a call such as `os.system`)."""
+
+    line: int
+    name: str
+
+
+class Analyser(Protocol):
+    """The code analysis of one language, as the language-neutral archive layer sees it
+    (`analysis.analysers` lists them; `analysis.python` is one, a JavaScript one would sit
+    beside it). Nothing here runs package code."""
+
+    name: str
+
+    def reads_whole(self, path: str) -> bool:
+        """Files to hold in memory whole (within `Limits.max_source_bytes`): sources and the
+        metadata the analyser reads (a wheel's 2 GB library costs its header only)."""
+        ...
+
+    def claims(self, path: str) -> bool:
+        """Source files of this language: analysed, and reported when too large to be."""
+        ...
+
+    def analyse(self, path: str, data: bytes, *, install_time: bool = False) -> list[CodeFinding]:
+        """The findings of one file (empty for a file it does not analyse); `install_time`
+        marks code the installer runs (see `install_time_files`)."""
+        ...
+
+    def too_large(self, path: str, size: int, limit: int) -> CodeFinding | None:
+        """The finding for a source file over the size analysed per file (None: none)."""
+        ...
+
+    def install_time_files(self, path: str, data: bytes) -> set[str]:
+        """Paths (relative to the archive root) of modules a build runs, named by this file
+        (an in-tree build backend in pyproject.toml); empty for most files."""
+        ...
+
+    def quoted_names(self, path: str, data: bytes) -> set[str]:
+        """File names the source quotes: how code that runs a bundled binary names it."""
+        ...
+
+    def capabilities(self, path: str, data: bytes) -> tuple[Capability | None, Capability | None]:
+        """Where a source file first uses network code and process execution (for the
+        release comparison: the first release to do either)."""
+        ...
+
+    def kinds(self) -> tuple[FindingKind, ...]:
+        """Every finding id the analyser reports, with its docs entry."""
+        ...
+
+
+# The ids the archive layer reports itself, whatever the language.
+ARCHIVE_KINDS = (
+    FindingKind(
+        "hostile-archive",
+        Severity.CRITICAL,
+        "The archive was refused: traversal, links leaving the root, a bomb",
+    ),
+    FindingKind(
+        "bundled-binary",
+        Severity.HIGH,
+        "A native executable inside a package that declares no native code",
+    ),
+    FindingKind("analysis-failed", Severity.HIGH, "The analysis of an archive did not complete"),
+)
+# The ids of a comparison with the previous release (`inspect --against`).
+RELEASE_KINDS = (
+    FindingKind(
+        "new-install-hook",
+        Severity.MEDIUM,
+        "This release adds an install hook its previous release did not have",
+    ),
+    FindingKind("new-pth", Severity.MEDIUM, "This release adds an executable .pth line"),
+    FindingKind(
+        "new-binary",
+        Severity.MEDIUM,
+        "This release adds native binaries to a package that had none",
+    ),
+    FindingKind(
+        "new-network-code", Severity.MEDIUM, "This release is the first to use network code"
+    ),
+    FindingKind("new-process-code", Severity.MEDIUM, "This release is the first to run processes"),
+)
+
+
+def finding_kinds() -> tuple[FindingKind, ...]:
+    """Every id artifact analysis reports: the archive layer's, each analyser's (declared by
+    its detectors), and the release comparison's."""
+    from chaingate.analysis.analysers import analysers
+
+    ids = [ARCHIVE_KINDS[0], *(k for a in analysers() for k in a.kinds()), *ARCHIVE_KINDS[1:]]
+    return (*ids, *RELEASE_KINDS)
+
+
+if TYPE_CHECKING:
+    FINDING_IDS: dict[str, str]
+
+
+def __getattr__(name: str) -> object:
+    # FINDING_IDS: {id: summary} of `finding_kinds()`, worked out on first use (it loads the
+    # analysers' detectors).
+    if name == "FINDING_IDS":
+        ids = {k.id: k.summary for k in finding_kinds()}
+        globals()["FINDING_IDS"] = ids
+        return ids
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,7 +20,6 @@ with a wheel.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -30,34 +29,6 @@ from packaging.version import InvalidVersion, Version
 
 from chaingate.analysis.interface import CodeFinding, HostileArchive, Limits
 from chaingate.core.findings import Severity
-
-_NETWORK_MODULES = frozenset(
-    {
-        "socket",
-        "requests",
-        "httpx",
-        "aiohttp",
-        "urllib3",
-        "ftplib",
-        "smtplib",
-        "telnetlib",
-        "paramiko",
-        "websocket",
-        "websockets",
-        "pycurl",
-        "http.client",
-        "urllib.request",
-        "xmlrpc.client",
-        "dns.resolver",
-    }
-)
-_PROCESS_MODULES = frozenset({"subprocess", "pty", "commands"})
-_IMPORT = re.compile(
-    rb"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w., \t]+)|import[ \t]+([\w., \t]+))",
-    re.M,
-)
-_DYNAMIC_IMPORT = re.compile(rb"""(?:__import__|import_module)\(\s*['"]([\w.]+)['"]""")
-_OS_PROCESS = re.compile(rb"\bos\.(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?)\(")
 
 
 class Profile(msgspec.Struct):
@@ -82,37 +53,12 @@ def is_sdist(target: Path) -> bool:
     return not target.is_dir() and not target.name.endswith((".whl", ".egg"))
 
 
-def _modules(data: bytes) -> Iterator[tuple[int, str]]:
-    for m in _IMPORT.finditer(data):
-        line = data.count(b"\n", 0, m.start()) + 1
-        if m.group(1):
-            base = m.group(1).decode()
-            yield line, base
-            for name in m.group(2).decode().replace("(", " ").split(","):
-                word = name.strip().split(" ")[0]
-                if word:
-                    yield line, f"{base}.{word}"
-        else:
-            for name in m.group(3).decode().split(","):
-                word = name.strip().split(" ")[0]
-                if word:
-                    yield line, word
-    for m in _DYNAMIC_IMPORT.finditer(data):
-        yield data.count(b"\n", 0, m.start()) + 1, m.group(1).decode()
-
-
-def _first(data: bytes, wanted: frozenset[str]) -> tuple[int, str] | None:
-    for line, module in _modules(data):
-        parts = module.split(".")
-        if any(".".join(parts[:i]) in wanted for i in range(1, len(parts) + 1)):
-            return line, module
-    return None
-
-
 def profile(
     target: Path, files: Iterable[tuple[str, bytes]], into: Profile | None = None
 ) -> Profile:
-    """The profile of one release from its (path, bytes) pairs (added to `into`)."""
+    """The profile of one release from its (path, bytes) pairs (added to `into`): what its
+    source files can do, as the analyser of their language reads them."""
+    from chaingate.analysis.analysers import claiming
     from chaingate.analysis.archive.files import is_native
     from chaingate.analysis.inspect import less_weight
 
@@ -124,16 +70,14 @@ def profile(
         if is_native(data):
             out.binaries.add(path)
             continue
-        if not path.endswith(".py") or less_weight(path):
+        analyser = claiming(path)
+        if analyser is None or less_weight(path):
             continue
-        if path not in out.network and (hit := _first(data, _NETWORK_MODULES)):
-            out.network[path] = hit
-        if path not in out.process:
-            hit = _first(data, _PROCESS_MODULES)
-            if hit is None and (m := _OS_PROCESS.search(data)):
-                hit = (data.count(b"\n", 0, m.start()) + 1, m.group(0).decode().rstrip("("))
-            if hit:
-                out.process[path] = hit
+        network, process = analyser.capabilities(path, data)
+        if path not in out.network and network:
+            out.network[path] = (network.line, network.name)
+        if path not in out.process and process:
+            out.process[path] = (process.line, process.name)
     return out
 
 

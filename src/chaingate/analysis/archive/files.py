@@ -1,9 +1,10 @@
 """The files of a package: an archive read under limits, or a directory, as `PackageFile`s in
 a stable order; and what marks a native executable.
 
-Source files (`.py`, `.pth`, `.pyc`, and `pyproject.toml`) up to `Limits.max_source_bytes`
-come whole; of every other file only its first bytes (`HEAD`), enough to recognise native
-code, so memory stays bounded whatever the archive carries.
+The files some analyser wants whole (sources, and metadata such as `pyproject.toml`; see
+`analysis.analysers`) come whole up to `Limits.max_source_bytes`; of every other file only its
+first bytes (`HEAD`), enough to recognise native code, so memory stays bounded whatever the
+archive carries.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import msgspec
 
+from chaingate.analysis.analysers import reads_whole
 from chaingate.analysis.interface import Limits
 
 # Magic numbers of native executables and libraries: ELF, PE (MZ), Mach-O (both byte orders,
@@ -28,7 +30,6 @@ NATIVE_MAGIC = (
     b"\xca\xfe\xba\xbe",
 )
 SKIP_DIRS = frozenset({".git", "__pycache__", "node_modules", ".venv", "venv", ".tox", ".nox"})
-SOURCE_SUFFIXES = (".py", ".pth", ".pyc")
 HEAD = 64
 
 
@@ -47,8 +48,8 @@ def is_native(data: bytes) -> bool:
 
 
 def is_source(path: str) -> bool:
-    """Files read whole: Python sources, and pyproject.toml (which names a build backend)."""
-    return path.lower().endswith(SOURCE_SUFFIXES) or path.rsplit("/", 1)[-1] == "pyproject.toml"
+    """Files read whole: those an analyser wants (its sources, and metadata it reads)."""
+    return reads_whole(path)
 
 
 def files_of_directory(root: Path, limits: Limits) -> Iterator[PackageFile]:

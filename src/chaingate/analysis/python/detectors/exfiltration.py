@@ -1,0 +1,263 @@
+"""`exfiltration`: environment, credential files or credential-named variables read and sent
+out of the machine (also host identity leaving as DNS labels)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from chaingate.analysis.python.calls import describe
+from chaingate.analysis.python.flow import args_contain, run_at_import, secret_flow, socket_call
+from chaingate.analysis.python.index import Context, attr_key, call_name, fold, qualname
+from chaingate.analysis.python.names import DNS, IDENTITY, NETWORK, SOCKET_SENDS
+from chaingate.analysis.python.registry import tree_detector
+from chaingate.core.findings import Severity
+
+_SIGNING = ("hmac.", "hashlib.")
+
+
+_ENV_READS = frozenset({"os.getenv", "os.environ.get", "os.environ.pop", "os.environ.setdefault"})
+# Environment variable names that hold credentials, word by word (TOKENIZERS_PARALLELISM
+# holds none): GITHUB_TOKEN, OPENAI_API_KEY, AWS_SECRET_ACCESS_KEY, DB_PASSWORD.
+_CREDENTIAL_NAME = re.compile(
+    r"(?:^|_)(?:SECRETS?|TOKENS?|PASSWORDS?|PASSWD|API_?KEYS?|ACCESS_?KEY|PRIVATE_?KEY"
+    r"|SECRET_?KEY)(?:_|$)|^AWS_(?:ACCESS|SECRET|SESSION)_",
+    re.IGNORECASE,
+)
+# Keyword arguments of an HTTP call that authenticate the request rather than carry data:
+# a credential variable sent there goes to the service it is for.
+_AUTH_KEYWORDS = frozenset({"headers", "auth", "cookies", "cert", "verify"})
+_PATH_JOINS = frozenset(
+    {"os.path.join", "posixpath.join", "ntpath.join", "pathlib.Path", "pathlib.PurePath"}
+)
+
+
+_CREDENTIAL_PATH = re.compile(
+    r"(?:^|[/\\~])\.ssh(?:[/\\]|$)|id_rsa|id_ed25519|\.aws[/\\]credentials|\.npmrc"
+    r"|\.pypirc|\.git-credentials|\.docker[/\\]config\.json|\.kube[/\\]config"
+    r"|(?:Google[/\\]Chrome|Chromium|BraveSoftware|Microsoft[/\\]Edge)[/\\]User Data"
+    r"|Login Data|\.mozilla[/\\]firefox|cookies\.sqlite|logins\.json|key4\.db",
+    re.IGNORECASE,
+)
+
+
+def _is_bulk_environ(ctx: Context, node: ast.AST) -> bool:
+    if not isinstance(node, ast.Attribute | ast.Name) or qualname(ctx, node) != "os.environ":
+        return False
+    return _is_bulk_use(ctx, node)
+
+
+def _is_bulk_use(ctx: Context, node: ast.AST) -> bool:
+    """Is a mapping used whole (not one key read with [..], .get, `in`)?"""
+    parent = ctx.parents.get(id(node))
+    if isinstance(parent, ast.Subscript) and parent.value is node:
+        return False
+    if isinstance(parent, ast.Attribute) and parent.attr in {
+        "get",
+        "setdefault",
+        "pop",
+        "update",
+        "__contains__",
+        "__getitem__",
+        "__setitem__",
+    }:
+        return False
+    return not (isinstance(parent, ast.Compare) and node in parent.comparators)
+
+
+def _sends(ctx: Context, nodes: Iterable[ast.AST]) -> Iterator[ast.Call]:
+    """Calls that carry data off the machine: HTTP, DNS lookups, a socket's send."""
+    for n in nodes:
+        if n.__class__ is ast.Call:
+            call: Any = n
+            if (call_name(ctx, call) or "") in NETWORK or socket_call(ctx, call, SOCKET_SENDS):
+                yield call
+
+
+def _credential_path(ctx: Context, node: ast.AST) -> bool:
+    """A credential file's path: a constant (`"~/.ssh/id_rsa"`) or one joined from
+    constants (`os.path.join(home, ".aws", "credentials")`, `Path.home() / ".aws" / ...`)."""
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return isinstance(value, str) and len(value) < 512 and bool(_CREDENTIAL_PATH.search(value))
+    parts: list[ast.AST] = []
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "joinpath":
+            parts = [func.value, *node.args]
+        elif (call_name(ctx, node) or "") in _PATH_JOINS:
+            parts = list(node.args)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        left: ast.AST = node
+        while isinstance(left, ast.BinOp) and isinstance(left.op, ast.Div):
+            parts.insert(0, left.right)
+            left = left.left
+        parts.insert(0, left)
+    if len(parts) < 2:
+        return False
+    text = "/".join(fold(ctx, part) or "*" for part in parts)
+    return len(text) < 512 and bool(_CREDENTIAL_PATH.search(text))
+
+
+def _credential_env(ctx: Context, node: ast.AST) -> bool:
+    """One environment variable read whose name says it holds a credential
+    (`environ.get("AWS_SECRET_ACCESS_KEY")`, `os.environ["GITHUB_TOKEN"]`)."""
+    key: ast.AST | None = None
+    if isinstance(node, ast.Call) and node.args:
+        if (call_name(ctx, node) or "") in _ENV_READS:
+            key = node.args[0]
+    elif isinstance(node, ast.Subscript) and qualname(ctx, node.value) == "os.environ":
+        key = node.slice
+    if key is None:
+        return False
+    name = fold(ctx, key)
+    return name is not None and len(name) < 256 and bool(_CREDENTIAL_NAME.search(name))
+
+
+def _env_read(ctx: Context, node: ast.AST) -> bool:
+    if node.__class__ is ast.Call:
+        return (call_name(ctx, node) or "") in _ENV_READS
+    if isinstance(node, ast.Subscript):
+        return qualname(ctx, node.value) == "os.environ"
+    return _is_bulk_environ(ctx, node)
+
+
+def _identity(ctx: Context, node: ast.AST) -> bool:
+    """Who and where the user is: user and host names, the working directory, the
+    environment."""
+    if node.__class__ is ast.Call and (call_name(ctx, node) or "") in IDENTITY:
+        return True
+    return _env_read(ctx, node)
+
+
+def _is_signing(ctx: Context, node: ast.AST) -> bool:
+    return (call_name(ctx, node) or "").startswith(_SIGNING)
+
+
+@tree_detector(
+    "exfiltration",
+    Severity.HIGH,
+    "Environment or credential files are sent out",
+    calls=("network",),
+)
+def exfiltration(ctx: Context) -> None:
+    """The environment, credential files or credential variables flowing into data sent out
+    (and who and where the user is, leaving as DNS labels)."""
+
+    def bulk(n: ast.AST) -> bool:
+        return _is_bulk_environ(ctx, n) or _credential_path(ctx, n)
+
+    def named(n: ast.AST) -> bool:
+        return bulk(n) or _credential_env(ctx, n)
+
+    def bulk_use(n: ast.AST) -> bool:
+        return _is_bulk_use(ctx, n)
+
+    def signing(n: ast.AST) -> bool:
+        return _is_signing(ctx, n)
+
+    sends = {
+        id(root): calls
+        for root, nodes in zip(ctx.scope_roots, ctx.scopes, strict=True)
+        if (calls := list(_sends(ctx, nodes)))
+    }
+    if not sends:
+        return
+    bulk_attrs = _class_secrets(ctx, bulk, sends)
+    named_attrs = _class_secrets(ctx, named, sends)
+    for root, nodes in zip(ctx.scope_roots, ctx.scopes, strict=True):
+        if id(root) not in sends:
+            continue
+        strong, _ = secret_flow(
+            nodes, _with_attrs(bulk, bulk_attrs.get(id(root))), bulk_use, signing
+        )
+        weak, _ = secret_flow(
+            nodes, _with_attrs(named, named_attrs.get(id(root))), bulk_use, signing
+        )
+        who: Callable[[ast.AST], bool] | None = None
+        for call in sends[id(root)]:
+            data = [k.value for k in call.keywords if k.arg not in _AUTH_KEYWORDS]
+            if args_contain(call, strong) or any(weak(a) for a in [*call.args, *data]):
+                what = "the environment, credential files or credential variables"
+            elif (call_name(ctx, call) or "") in DNS and _built_name(call):
+                if who is None:
+                    who, _ = secret_flow(nodes, lambda n: _identity(ctx, n), bulk_use, signing)
+                if not args_contain(call, who):
+                    continue
+                what = "who and where the user is (user, host, directory or environment)"
+            else:
+                continue
+            early = ctx.setup or id(call) in run_at_import(ctx)[1]
+            ctx.add(
+                "exfiltration",
+                Severity.CRITICAL if early else Severity.HIGH,
+                call,
+                f"this module reads {what} and sends it out ({describe(ctx, call)})"
+                + (" while being imported or installed" if early else "")
+                + ": check the destination and what is sent",
+            )
+
+
+def _with_attrs(
+    source: Callable[[ast.AST], bool], attrs: set[str] | None
+) -> Callable[[ast.AST], bool]:
+    if not attrs:
+        return source
+    return lambda n: source(n) or (n.__class__ is ast.Attribute and attr_key(n) in attrs)
+
+
+def _built_name(call: ast.Call) -> bool:
+    """Is the name a DNS call resolves put together (f-string, +, %, join, format), as
+    exfiltration labels are, rather than passed as it is?"""
+    if not call.args:
+        return False
+    name = call.args[0]
+    if isinstance(name, ast.JoinedStr | ast.BinOp):
+        return True
+    return (
+        isinstance(name, ast.Call)
+        and isinstance(name.func, ast.Attribute)
+        and name.func.attr in {"join", "format"}
+    )
+
+
+def _class_secrets(
+    ctx: Context, source: Callable[[ast.AST], bool], sends: dict[int, list[ast.Call]]
+) -> dict[int, set[str]]:
+    """For each method of a class that sends data: the `self.<attr>` keys that hold a
+    secret some method of the class stored there (`self.secret = environ.get(...)` in
+    `__init__`, sent from another method)."""
+    out: dict[int, set[str]] = {}
+    nodes_of = dict(zip(map(id, ctx.scope_roots), ctx.scopes, strict=True))
+    for cls in ctx.scope_roots:
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        methods = {
+            id(m): m.args.args[0].arg if m.args.args else ""
+            for m in cls.body
+            if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        if not methods or all(i not in sends for i in methods):
+            continue
+        attrs: set[str] = set()
+        for _ in range(3):
+            before = len(attrs)
+            for i, me in methods.items():
+                if not me:
+                    continue
+                keys = {f"{me}.{a}" for a in attrs}
+                _, tainted = secret_flow(
+                    nodes_of[i],
+                    _with_attrs(source, keys),
+                    lambda n: _is_bulk_use(ctx, n),
+                    lambda n: _is_signing(ctx, n),
+                )
+                attrs |= {k.split(".", 1)[1] for k in tainted if k.startswith(me + ".")}
+            if len(attrs) == before:
+                break
+        if attrs:
+            for i, me in methods.items():
+                out[i] = {f"{me}.{a}" for a in attrs}
+    return out
