@@ -215,3 +215,37 @@ def test_the_graph_sees_every_kind_of_import() -> None:
     )
     # cli imports most things inside its command functions.
     assert ("chaingate.cli", "chaingate.engine") in edges
+
+
+MAX_MODULE_LINES = 800
+
+
+def test_no_module_over_800_lines() -> None:
+    """A module past 800 lines is several ideas in one file: split it where the ideas part."""
+    long = {
+        str(path.relative_to(SRC)): n
+        for path in sorted((SRC / "chaingate").rglob("*.py"))
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}, f"modules over {MAX_MODULE_LINES} lines: {long}"
+
+
+def test_nothing_above_the_adapters_names_pypi() -> None:
+    """PyPI is an adapter (ecosystems/pypi/): the stages above the adapters never import it.
+    (The CLI and the config edge choose PyPI's index for the command line; the code
+    analysis reads Python and fetches PyPI's files for `inspect` and `--deep`.)"""
+    edge = {"cli", "config", "analysis", "guard"}
+    offenders = []
+    for path in sorted((SRC / "chaingate").rglob("*.py")):
+        unit = path.relative_to(SRC / "chaingate").parts[0].removesuffix(".py")
+        if unit in edge or unit == "ecosystems":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any(n.startswith("chaingate.ecosystems.pypi") for n in names):
+                offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert offenders == []

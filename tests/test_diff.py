@@ -21,20 +21,17 @@ from msgspec.structs import replace
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Inventory, Package
 from chaingate.core.status import Incomplete
-from chaingate.engine.diff import (
-    DiffError,
-    DiffResult,
-    base_inventory,
-    diff_scans,
-    finding_key,
-    is_file_base,
-    materialize_base,
-    open_base,
-    run_diff,
-)
+from chaingate.engine.diff import DiffResult, diff_scans, finding_key, run_diff
 from chaingate.engine.result import ScanResult
 from chaingate.engine.scan import DomainOptions, ScanOptions
 from chaingate.inventory.build import build_inventory
+from chaingate.inventory.gitbase import (
+    DiffError,
+    base_inventory,
+    is_file_base,
+    materialize_base,
+    open_base,
+)
 from chaingate.net.http import HttpSettings
 from chaingate.report.diff import headline, render_diff
 from chaingate.report.interface import ReportError

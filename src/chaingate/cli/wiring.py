@@ -106,7 +106,7 @@ def analyse(c: Common, pol: Policy | None = None) -> ScanResult:
 def analyse_diff(c: Common, pol: Policy, base: str) -> DiffResult:
     """What the project at `c.path` introduces over `base` (a git ref or an older file)."""
     from chaingate.core.inventory import InventoryError
-    from chaingate.engine.diff import empty_inventory, open_base
+    from chaingate.inventory.gitbase import empty_inventory, open_base
 
     opts, head_inventory = prepare(c, pol)
     with ExitStack() as stack:

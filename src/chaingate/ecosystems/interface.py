@@ -68,6 +68,16 @@ class ManifestParser(Protocol):
         covers the project makes redundant."""
         ...
 
+    @property
+    def beside(self) -> tuple[str, ...]:
+        """Names of files the parsers read next to a manifest (a lock's pyproject.toml)."""
+        ...
+
+    def includes(self, kind: str, text: str) -> list[str]:
+        """The local files a manifest of `kind` with this text pulls in, as written
+        (relative to its folder): a requirements file's `-r` and `-c`."""
+        ...
+
     def parse(self, path: Path, kind: str, display: str) -> Manifest:
         """Read one file; raise InventoryError (file, line, what) on bad input."""
         ...

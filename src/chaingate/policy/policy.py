@@ -245,7 +245,7 @@ def _parse(path: Path, text: str, doc: Mapping[str, Any], base: tuple[str, ...])
     sigreg.load_all()
     actions: dict[str, Action] = {}
     for k, v in src.table(doc.get("actions", {}), "actions").items():
-        if k not in sigreg.SIGNALS:
+        if k not in sigreg.load_catalog():
             did = did_you_mean(k, sigreg.SIGNALS)
             raise src.error(("actions", k), f"unknown signal id{did}; see docs/signals.md")
         actions[k] = src.action(v, "actions", k)

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from chaingate.analysis.interface import FINDING_IDS, CodeFinding
 from chaingate.core.findings import Finding, Severity
-from chaingate.signals.catalog import PackageContext, declare, emits
+from chaingate.signals.catalog import PackageContext, declare, declared_later
+
+if TYPE_CHECKING:
+    from chaingate.analysis.interface import CodeFinding
 
 FAMILY = "code"
-# `new-*` ids come from comparing two releases (`inspect --against`), not from a scan.
-CODE_IDS = tuple(i for i in FINDING_IDS if not i.startswith("new-"))
 _DEFAULTS = {
     "hostile-archive": Severity.CRITICAL,
     "obfuscated-exec": Severity.CRITICAL,
@@ -30,11 +31,23 @@ _DEFAULTS = {
 }
 MAX_LOCATIONS = 10
 
-for _sid in CODE_IDS:
-    declare(_sid, _DEFAULTS.get(_sid, Severity.MEDIUM), FAMILY, FINDING_IDS[_sid])
+
+def code_ids() -> tuple[str, ...]:
+    """The ids a deep scan reports; `new-*` ids come from comparing two releases (`inspect
+    --against`), not from a scan."""
+    from chaingate.analysis.interface import FINDING_IDS
+
+    return tuple(i for i in FINDING_IDS if not i.startswith("new-"))
 
 
-@emits(*CODE_IDS)
+def _declare() -> None:
+    from chaingate.analysis.interface import FINDING_IDS
+
+    for sid in code_ids():
+        declare(sid, _DEFAULTS.get(sid, Severity.MEDIUM), FAMILY, FINDING_IDS[sid])
+
+
+@declared_later(_declare)
 def code(ctx: PackageContext) -> Iterator[Finding]:
     report = ctx.code
     if report is None or report.verdict is None:

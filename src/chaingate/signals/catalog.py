@@ -149,6 +149,31 @@ def tree_signal(
     return wrap
 
 
+_PENDING: list[Callable[[], None]] = []
+
+
+def declared_later(declare_ids: Callable[[], None]) -> Callable[[PackageSignal], PackageSignal]:
+    """Register a package signal whose ids are declared by `declare_ids` only when the whole
+    catalog is read (`load_catalog`): the code signals' ids come from the code detectors,
+    which a scan without `--deep` never needs to import."""
+
+    def wrap(fn: PackageSignal) -> PackageSignal:
+        _PENDING.append(declare_ids)
+        PACKAGE_SIGNALS.append(fn)
+        return fn
+
+    return wrap
+
+
+def load_catalog() -> dict[str, SignalInfo]:
+    """Every signal id chaingate knows, declared-later ones included (policy validation,
+    SARIF rules, the docs)."""
+    load_all()
+    while _PENDING:
+        _PENDING.pop(0)()
+    return SIGNALS
+
+
 def load_all() -> None:
     """Import every signal module so their decorators run."""
     from chaingate.signals import (  # noqa: F401

@@ -61,11 +61,44 @@ def _parser(kind: str) -> Callable[[Path, str], Manifest]:
     return parse
 
 
+_INCLUDE_OPTIONS = ("-r", "-c", "--requirement", "--constraint")
+_COMMENT = re.compile(r"(^|\s+)#.*$")  # as pip (and requirements.py) reads them
+
+
 class PypiManifests:
     kinds = KINDS
     lock_kinds = LOCK_KINDS
     project_kind = PYPROJECT
     understood = _UNDERSTOOD
+    # Files the lock parsers read beside a lock (sibling_file, sibling_declared_names), so a
+    # diff's base takes them along and tells direct from transitive entries alike.
+    beside = ("pyproject.toml", "Pipfile")
+
+    def includes(self, kind: str, text: str) -> list[str]:
+        """The local files a requirements file includes with -r / -c, as written (relative
+        to its folder); URLs and file: URLs are left out."""
+        if kind != REQUIREMENTS:
+            return []
+        import shlex
+
+        found: list[str] = []
+        for line in text.replace("\\\n", " ").splitlines():
+            line = _COMMENT.sub("", line)
+            try:
+                tokens = shlex.split(line, comments=False, posix=True)
+            except ValueError:
+                tokens = line.split()
+            for i, token in enumerate(tokens):
+                arg = None
+                if token in _INCLUDE_OPTIONS:
+                    arg = tokens[i + 1] if i + 1 < len(tokens) else None
+                elif token.startswith(("--requirement=", "--constraint=")):
+                    arg = token.partition("=")[2]
+                elif token[:2] in ("-r", "-c") and len(token) > 2 and token[1] != "-":
+                    arg = token[2:]
+                if arg and "://" not in arg and not arg.startswith("file:"):
+                    found.append(arg)
+        return found
 
     def claim(self, directory: Path, filename: str) -> str | None:
         if filename in _EXACT_NAMES:
