@@ -16,6 +16,7 @@ import asyncio
 import functools
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import msgspec
@@ -24,21 +25,15 @@ from chaingate.analysis.inspect import Inspection
 from chaingate.analysis.interface import CodeFinding, CodeReport, Limits
 from chaingate.core.findings import Severity
 from chaingate.core.inventory import Origin, Package
-from chaingate.ecosystems.pypi.artifacts import (
-    Artifact,
-    ArtifactError,
-    Pin,
-    fetch_release,
-    project_files,
-)
-from chaingate.ecosystems.pypi.registry import IndexUrls
+from chaingate.core.refs import PackageRef
+from chaingate.ecosystems.interface import ArtifactError, ArtifactFile, Ecosystem
 from chaingate.net.atomic import write_atomic
 from chaingate.net.http import HttpClient, HttpSettings
 
 
 class DeepResult(msgspec.Struct):
-    reports: dict[tuple[str, str], CodeReport] = msgspec.field(default_factory=dict)
-    failed: dict[tuple[str, str], str] = msgspec.field(default_factory=dict)  # reason
+    reports: dict[PackageRef, CodeReport] = msgspec.field(default_factory=dict)
+    failed: dict[PackageRef, str] = msgspec.field(default_factory=dict)  # the reason
 
 
 _ROOT = Path(__file__).parent
@@ -70,7 +65,7 @@ class _ReportCache:
             return None
         return self.root / analyser_fingerprint() / f"{sha256}.json"
 
-    def load(self, artifact: Artifact) -> CodeReport | None:
+    def load(self, artifact: ArtifactFile) -> CodeReport | None:
         path = self._path(artifact.sha256)
         if path is None:
             return None
@@ -103,105 +98,68 @@ class _ReportCache:
         write_atomic(path, json.dumps(doc).encode())
 
 
-class _ChosenFiles:
-    """Which file was chosen for a pin on this interpreter, kept as long as the index's
-    documents are (`--cache-ttl`): a warm deep scan then neither fetches nor parses the
-    project's file list (tens of MB for boto3 and botocore). The file itself is verified
-    again against the digest on every use."""
-
-    def __init__(self, root: Path, index: str, ttl: float) -> None:
-        from packaging.tags import sys_tags
-
-        self.root, self.ttl = root, ttl
-        key = f"{index}\0{next(iter(sys_tags()))}"
-        self.key = hashlib.sha256(key.encode()).hexdigest()[:16]
-
-    def _path(self, pin: Pin) -> Path:
-        return self.root / self.key / f"{pin.name}=={pin.version}.json"
-
-    def load(self, pin: Pin, folder: Path) -> Artifact | None:
-        import time
-
-        from chaingate.ecosystems.pypi.artifacts import sha256_file
-
-        path = self._path(pin)
-        try:
-            if time.time() - path.stat().st_mtime >= self.ttl:
-                return None
-            doc = json.loads(path.read_text())
-            digest, filename = str(doc["sha256"]), str(doc["filename"])
-            file = folder / digest[:2] / digest / Path(filename).name
-            if sha256_file(file) != digest:
-                return None
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        kind = "wheel" if filename.endswith(".whl") else "sdist"
-        return Artifact(pin, filename, str(doc.get("url", "")), digest, file, kind)
-
-    def save(self, art: Artifact) -> None:
-        path = self._path(art.pin)
-        doc = {"filename": art.filename, "url": art.url, "sha256": art.sha256}
-        write_atomic(path, json.dumps(doc).encode())
-
-
 def deep_inspect(
-    packages: tuple[Package, ...],
-    index_url: str,
+    packages: Sequence[Package],
+    ecosystems: Mapping[str, Ecosystem],
+    indexes: Mapping[str, str],
     http: HttpSettings,
     *,
     limits: Limits | None = None,
     workers: int | None = None,
 ) -> DeepResult:
+    """Download (through each ecosystem's `ArtifactSource`), verify and analyse the file of
+    every registry package at an exact version; `indexes` gives each ecosystem's index URL
+    (default: its registry's). A package whose ecosystem has no artifact source, or whose
+    file cannot be had, is in `failed` with the reason."""
     from chaingate.analysis.archive.pool import inspect_many
 
     out = DeepResult()
     base = http.cache_dir
-    artifacts = asyncio.run(_download(packages, index_url, http, out))
+    artifacts = asyncio.run(_download(packages, ecosystems, indexes, http, out))
     cache = _ReportCache(base / "inspections" if base else None)
-    todo: list[Artifact] = []
-    for art in artifacts:
+    todo: list[tuple[PackageRef, ArtifactFile]] = []
+    for ref, art in artifacts:
         cached = cache.load(art)
         if cached is not None:
-            out.reports[(art.pin.name, art.pin.version)] = cached
+            out.reports[ref] = cached
         else:
-            todo.append(art)
-    results: list[Inspection] = inspect_many([a.path for a in todo], workers, limits)
-    for art, ins in zip(todo, results, strict=True):
+            todo.append((ref, art))
+    results: list[Inspection] = inspect_many([a.path for _, a in todo], workers, limits)
+    for (ref, art), ins in zip(todo, results, strict=True):
         report = CodeReport(art.filename, art.sha256, ins.verdict, ins.findings)
         if not any(f.id == "analysis-failed" for f in ins.findings):
             cache.save(report)
-        out.reports[(art.pin.name, art.pin.version)] = report
+        out.reports[ref] = report
     return out
 
 
 async def _download(
-    packages: tuple[Package, ...], index_url: str, http: HttpSettings, out: DeepResult
-) -> list[Artifact]:
+    packages: Sequence[Package],
+    ecosystems: Mapping[str, Ecosystem],
+    indexes: Mapping[str, str],
+    http: HttpSettings,
+    out: DeepResult,
+) -> list[tuple[PackageRef, ArtifactFile]]:
     from chaingate import config
 
-    index = IndexUrls.parse(index_url)
     folder = (http.cache_dir or config.cache_dir(None)) / "artifacts"
-    wanted = sorted(
-        {(p.name, p.version) for p in packages if p.origin is Origin.REGISTRY and p.version}
-    )
-    found: list[Artifact] = []
-    chosen = _ChosenFiles(folder / "chosen", index.base, http.ttl if not http.refresh else 0)
+    wanted = sorted({p.ref for p in packages if p.origin is Origin.REGISTRY and p.version})
+    found: list[tuple[PackageRef, ArtifactFile]] = []
+    ttl = http.ttl if not http.refresh else 0
     async with HttpClient(http) as client:
 
-        async def one(name: str, version: str) -> None:
-            pin = Pin(name, version)
-            known = chosen.load(pin, folder)
-            if known is not None:
-                found.append(known)
+        async def one(ref: PackageRef) -> None:
+            eco = ecosystems.get(ref.ecosystem)
+            if eco is None or eco.artifacts is None or ref.version is None:
+                out.failed[ref] = f"chaingate cannot fetch the files of {ref.ecosystem} packages"
                 return
+            index = indexes.get(ref.ecosystem) or eco.registry.default_index
             try:
-                listing = await project_files(client, index, name)
-                art = await fetch_release(client, index, pin, folder, files=listing)
+                art = await eco.artifacts.fetch(client, index, ref.name, ref.version, folder, ttl)
             except ArtifactError as exc:
-                out.failed[(name, version)] = str(exc)
+                out.failed[ref] = str(exc)
                 return
-            chosen.save(art)
-            found.append(art)
+            found.append((ref, art))
 
-        await asyncio.gather(*(one(n, v) for n, v in wanted))
+        await asyncio.gather(*(one(r) for r in wanted))
     return found

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import msgspec
 
+from chaingate.core.errors import ChaingateError
 from chaingate.core.facts import ProjectFacts, Vulnerability
 from chaingate.core.inventory import Manifest
 from chaingate.net.http import HttpClient, HttpSettings
@@ -157,12 +158,43 @@ class Registry(Protocol):
         ...
 
 
+class ArtifactError(ChaingateError):
+    """A release's file could not be found, downloaded or verified (the package is then
+    incomplete: never analysed as clean)."""
+
+
+class ArtifactFile(Protocol):
+    """A downloaded file of a release, verified against the registry's digest."""
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def path(self) -> Path: ...
+
+
+class ArtifactSource(Protocol):
+    """Where the files of a release come from, for reading their code (`scan --deep`)."""
+
+    async def fetch(
+        self, client: HttpClient, index_url: str, name: str, version: str, folder: Path, ttl: float
+    ) -> ArtifactFile:
+        """The file this machine would install for `name` `version`, downloaded into `folder`
+        and verified; which file was chosen may be remembered for `ttl` seconds. Raises
+        ArtifactError."""
+        ...
+
+
 class Ecosystem(msgspec.Struct, frozen=True):
     """One ecosystem adapter: its name and its parts. `resolver` is None where every
     manifest is a lock (nothing to resolve); `popular` gives the text of the packages a
     look-alike name imitates (`rank<TAB>name` lines, canonical names; None: the typosquat
     check has no list for this ecosystem); `environment` reads an installed environment
-    (`scan --env`) where the ecosystem has one."""
+    (`scan --env`) where the ecosystem has one; `artifacts` fetches a release's files for code
+    analysis (None: `--deep` reports the ecosystem's packages as not analysed)."""
 
     name: str
     names: Names
@@ -171,6 +203,7 @@ class Ecosystem(msgspec.Struct, frozen=True):
     resolver: Resolver | None = None
     popular: Callable[[], str] | None = None
     environment: Callable[[str], Manifest] | None = None
+    artifacts: ArtifactSource | None = None
 
 
 def by_name(ecosystems: Sequence[Ecosystem]) -> dict[str, Ecosystem]:

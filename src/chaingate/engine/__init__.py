@@ -311,7 +311,7 @@ class Engine:
         if self.deep:
             from chaingate.analysis.deep import deep_inspect
 
-            deep = deep_inspect(inventory.packages, self.index_of("pypi"), self.http)
+            deep = deep_inspect(inventory.packages, self.ecosystems, self.indexes, self.http)
         store = self.store
         hashes = {str(r): content_hash(f) for r, f in fetched.facts.items()}
         unchanged = store is not None and fetched.network_requests == 0 and store.holds(hashes)
@@ -341,9 +341,7 @@ class Engine:
             db.record(list(fetched.facts.values()), now)
             with self._lock:
                 self._seen.clear()  # what evaluate() kept of the store is older now
-        code = None
-        if deep is not None:
-            code = {PackageRef("pypi", n, v): r for (n, v), r in deep.reports.items()}
+        code = deep.reports if deep is not None else None
         from chaingate.policy.ignore import apply
 
         applied = apply(

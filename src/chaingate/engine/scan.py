@@ -229,7 +229,7 @@ def code_checks(deep: DeepResult | None) -> dict[str, CheckStatus]:
         "artifact-analysis": CheckStatus(
             "unavailable",
             f"the code of {len(deep.failed)} package(s) could not be read: "
-            + "; ".join(f"{n}=={v}" for n, v in sorted(deep.failed)[:5])
+            + "; ".join(f"{r.name}=={r.version}" for r in sorted(deep.failed)[:5])
             + (", ..." if len(deep.failed) > 5 else ""),
         )
     }
@@ -252,8 +252,8 @@ def incomplete(inventory: Inventory, fetched: Fetched, deep: DeepResult | None) 
             )
     if deep is not None:
         out += [
-            Incomplete(name, version, f"artifact analysis: {why}", "pypi")
-            for (name, version), why in sorted(deep.failed.items())
+            Incomplete(ref.name, ref.version, f"artifact analysis: {why}", ref.ecosystem)
+            for ref, why in sorted(deep.failed.items())
         ]
     return out
 

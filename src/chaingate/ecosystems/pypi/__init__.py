@@ -8,9 +8,10 @@ from collections.abc import Hashable
 from pathlib import Path
 
 from chaingate.core.inventory import Manifest
-from chaingate.ecosystems.interface import Ecosystem
+from chaingate.ecosystems.interface import ArtifactFile, Ecosystem
 from chaingate.ecosystems.pypi.fetch import PypiRegistry
 from chaingate.ecosystems.pypi.manifests import PypiManifests
+from chaingate.net.http import HttpClient
 
 NAME = "pypi"
 
@@ -52,6 +53,18 @@ class PypiResolver:
         return resolver_name()
 
 
+class PypiArtifacts:
+    """The file pip would install here, from the simple API, sha256-verified
+    (`artifacts.py`, imported when a file is first wanted)."""
+
+    async def fetch(
+        self, client: HttpClient, index_url: str, name: str, version: str, folder: Path, ttl: float
+    ) -> ArtifactFile:
+        from chaingate.ecosystems.pypi.artifacts import fetch_chosen
+
+        return await fetch_chosen(client, index_url, name, version, folder, ttl)
+
+
 def _popular() -> str:
     from chaingate.data import read_text
 
@@ -73,4 +86,5 @@ PYPI = Ecosystem(
     resolver=PypiResolver(),
     popular=_popular,
     environment=_environment,
+    artifacts=PypiArtifacts(),
 )

@@ -12,6 +12,7 @@ release downloads nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -25,8 +26,10 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from chaingate.ecosystems import interface
 from chaingate.ecosystems.pypi.registry import SIMPLE_JSON, IndexUrls
 from chaingate.ecosystems.pypi.simple import SimpleFile, parse_simple_page, version_of
+from chaingate.net.atomic import write_atomic
 from chaingate.net.http import FetchError, HttpClient
 
 MAX_DOWNLOAD = 1024 * 1024 * 1024  # bytes of one artifact
@@ -34,7 +37,7 @@ _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*===?\s*([^\s;,]+)\s*$")
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz")
 
 
-class ArtifactError(Exception):
+class ArtifactError(interface.ArtifactError):
     """A release's artifact could not be found, downloaded or verified. `unavailable` when
     the index could not be reached or served bad bytes (as opposed to: no such release)."""
 
@@ -201,3 +204,56 @@ async def fetch_release(
     if chosen is None:
         raise ArtifactError(f"{pin}: no wheel for this platform and no sdist")
     return await download(client, pin, chosen, cache_dir)
+
+
+class _ChosenFiles:
+    """Which file was chosen for a pin on this interpreter, kept as long as the index's
+    documents are (`--cache-ttl`): a warm deep scan then neither fetches nor parses the
+    project's file list (tens of MB for boto3 and botocore). The file itself is verified
+    again against the digest on every use."""
+
+    def __init__(self, root: Path, index: str, ttl: float) -> None:
+        self.root, self.ttl = root, ttl
+        key = f"{index}\0{next(iter(sys_tags()))}"
+        self.key = hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def _path(self, pin: Pin) -> Path:
+        return self.root / self.key / f"{pin.name}=={pin.version}.json"
+
+    def load(self, pin: Pin, folder: Path) -> Artifact | None:
+        import time
+
+        path = self._path(pin)
+        try:
+            if time.time() - path.stat().st_mtime >= self.ttl:
+                return None
+            doc = json.loads(path.read_text())
+            digest, filename = str(doc["sha256"]), str(doc["filename"])
+            file = folder / digest[:2] / digest / Path(filename).name
+            if sha256_file(file) != digest:
+                return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        kind = "wheel" if filename.endswith(".whl") else "sdist"
+        return Artifact(pin, filename, str(doc.get("url", "")), digest, file, kind)
+
+    def save(self, art: Artifact) -> None:
+        path = self._path(art.pin)
+        doc = {"filename": art.filename, "url": art.url, "sha256": art.sha256}
+        write_atomic(path, json.dumps(doc).encode())
+
+
+async def fetch_chosen(
+    client: HttpClient, index_url: str, name: str, version: str, folder: Path, ttl: float
+) -> Artifact:
+    """The file pip would install on this interpreter for `name` `version` (the choice kept
+    for `ttl` seconds, the bytes verified again on every use), downloaded into `folder`."""
+    index = IndexUrls.parse(index_url)
+    pin = Pin(name, version)
+    chosen = _ChosenFiles(folder / "chosen", index.base, ttl)
+    known = chosen.load(pin, folder)
+    if known is not None:
+        return known
+    art = await fetch_release(client, index, pin, folder)
+    chosen.save(art)
+    return art
