@@ -22,9 +22,12 @@ from chaingate.core.inventory import Package
 from chaingate.policy.interface import did_you_mean
 
 # What a rule sees. Kept in step with _finding_vars / _package_vars and docs/policy.md.
-FINDING_FIELDS = ("id", "severity", "severity_rank", "package", "version", "message", "evidence")
+FINDING_FIELDS = (
+    "id", "severity", "severity_rank", "package", "version", "message", "evidence", "ecosystem",
+    "ref",
+)  # fmt: skip
 PACKAGE_FIELDS = (
-    "name", "version", "direct", "origin", "owners", "organization", "emails", "domains",
+    "ecosystem", "name", "version", "direct", "origin", "owners", "organization", "emails", "domains",
     "latest_version", "first_release", "release_count", "has_facts",
 )  # fmt: skip
 _MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
@@ -174,6 +177,8 @@ def _finding_vars(f: Finding) -> dict[str, object]:
         "version": f.version,
         "message": f.message,
         "evidence": f.evidence,
+        "ecosystem": f.ecosystem,
+        "ref": str(f.ref) if f.ref else None,
     }
 
 
@@ -184,6 +189,7 @@ def _package_vars(
     first = min(uploads).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if uploads else None
     people = facts.people if facts else ()
     return {
+        "ecosystem": p.ecosystem if p else None,
         "name": name,
         "version": p.version if p else version,
         "direct": p.direct if p else False,
