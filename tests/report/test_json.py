@@ -106,6 +106,7 @@ def test_a_package_carries_its_registry_facts(scan: ScanResult) -> None:
         "ecosystem": "pypi",
         "name": "requests",
         "version": "2.31.0",
+        "ref": "pypi:requests==2.31.0",
         "direct": True,
         "paths": [["requests"]],
         "origin": "registry",
@@ -181,8 +182,10 @@ def test_incomplete_and_checks_are_reported(scan: ScanResult) -> None:
     document = render(scan)
     assert document["incomplete"] == [
         {
+            "ecosystem": "pypi",
             "package": "mylib",
             "version": None,
+            "ref": "pypi:mylib",
             "reason": "installed from git: not on the index, not analysed",
         }
     ]
@@ -202,8 +205,10 @@ def test_ignored_findings_keep_the_exceptions_reason(scan: ScanResult) -> None:
             "finding": {
                 "id": "unpinned-source",
                 "severity": "medium",
+                "ecosystem": "pypi",
                 "package": "mylib",
                 "version": None,
+                "ref": "pypi:mylib",
                 "message": "mylib comes from git and bypasses the index.",
                 "evidence": {"url": "git+https://git.example.com/team/mylib.git"},
             },
