@@ -106,6 +106,12 @@ def _head(result: ScanResult, summary: Summary) -> list[str]:
         + f" | {summary.ignored} | {summary.incomplete} |",
         "",
     ]
+    return lines + _checks_and_notes(result)
+
+
+def _checks_and_notes(result: ScanResult) -> list[str]:
+    """The checks that could not run, and the notes, one paragraph each."""
+    lines = []
     unavailable = [
         f"{cell(name)} ({cell(check.reason)})" if check.reason else cell(name)
         for name, check in sorted(result.checks.items())
@@ -240,16 +246,7 @@ def _diff_head(document: DiffDocument) -> list[str]:
         f"{cell(diff.base_label)}{commit} against {cell(diff.head.index_url)}.",
         "",
     ]
-    unavailable = [
-        f"{cell(name)} ({cell(check.reason)})" if check.reason else cell(name)
-        for name, check in sorted(view.checks.items())
-        if check.status != "ok"
-    ]
-    if unavailable:
-        lines += [f"**Checks unavailable:** {'; '.join(unavailable)}", ""]
-    for note in view.notes:
-        lines += [f"**Note:** {cell(note, limit=1000)}", ""]
-    return lines
+    return lines + _checks_and_notes(view)
 
 
 def _diff_packages(diff: DiffResult) -> list[str]:

@@ -99,11 +99,15 @@ def _print_scan(console: Console, result: ScanResult) -> None:
     findings_section(console, result)
     ignored_section(console, result)
     incomplete_section(console, result)
+    notes_section(console, result)
+    console.print(Text(summary.verdict(), style="bold"))
+
+
+def notes_section(console: Console, result: ScanResult) -> None:
     for note in result.notes:
         console.print(Text.assemble(("Note: ", "yellow bold"), (note, "yellow")))
     if result.notes:
         console.print()
-    console.print(Text(summary.verdict(), style="bold"))
 
 
 def _trust(console: Console, result: ScanResult, summary: Summary) -> None:
@@ -409,10 +413,7 @@ def _print_diff(console: Console, document: DiffDocument) -> None:
         console.print()
     ignored_section(console, view)
     incomplete_section(console, view)
-    for note in view.notes:
-        console.print(Text.assemble(("Note: ", "yellow bold"), (note, "yellow")))
-    if view.notes:
-        console.print()
+    notes_section(console, view)
     console.print(Text(document.verdict(), style="bold"))
 
 
