@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from rich import box
@@ -57,15 +56,15 @@ SEVERITY_STYLES: Final = {
 
 def render_scan(document: ScanDocument, *, width: int = 100, color: bool = False) -> str:
     """The scan report (`color=True` keeps the ANSI styles)."""
-    return _rendered(lambda console: print_to(console, document), width, color)
+    return _rendered(document, width, color)
 
 
 def render_diff(document: DiffDocument, *, width: int = 100, color: bool = False) -> str:
     """The diff report (`color=True` keeps the ANSI styles)."""
-    return _rendered(lambda console: print_to(console, document), width, color)
+    return _rendered(document, width, color)
 
 
-def _rendered(show: Callable[[Console], None], width: int, color: bool) -> str:
+def _rendered(document: ScanDocument | DiffDocument, width: int, color: bool) -> str:
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -77,7 +76,7 @@ def _rendered(show: Callable[[Console], None], width: int, color: bool) -> str:
         emoji=False,
         soft_wrap=False,
     )
-    show(console)
+    print_to(console, document)
     text = buffer.getvalue()
     if color:
         return text
@@ -325,6 +324,7 @@ def _evidence_lines(evidence: dict[str, Any]) -> list[str]:
 def render_check(document: CheckDocument, *, width: int = 100) -> str:
     """For every blocked finding one screen: what was found, why it matters, the
     evidence, which rule of the policy blocked it, and how to fix it or except it."""
+    # A plain console, not `_rendered`'s: check and domains print as they always have.
     buf = io.StringIO()
     console = Console(file=buf, width=width, force_terminal=False, color_system=None)
     print_gate(console, document)
