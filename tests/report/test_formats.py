@@ -19,7 +19,7 @@ from chaingate.analysis.inspect import Inspection
 from chaingate.analysis.interface import CodeFinding
 from chaingate.analysis.run import InspectOutcome, Side
 from chaingate.core.findings import Finding, Severity
-from chaingate.core.inventory import Inventory, Package
+from chaingate.core.inventory import Inventory, Location, Package
 from chaingate.core.status import Incomplete
 from chaingate.engine.diff import diff_scans
 from chaingate.engine.result import ScanResult
@@ -181,10 +181,11 @@ def test_a_findings_own_ecosystem_wins_over_the_inventorys(
     build: Callable[..., ScanResult],
 ) -> None:
     """Two ecosystems with the same name: each finding keeps the ecosystem its signal set,
-    and one that sets none takes its package's."""
+    and one that sets none takes its package's; SARIF places each on its own package's
+    line."""
     packages = (
-        Package("pypi", "debug", "1.0", True, (("debug",),)),
-        Package("toy", "debug", "4.3", True, (("debug",),)),
+        Package("pypi", "debug", "1.0", True, (("debug",),), locations=(Location("a.txt", 2),)),
+        Package("toy", "debug", "4.3", True, (("debug",),), locations=(Location("toy.lock", 7),)),
     )
     findings = (
         Finding("single-owner", Severity.LOW, "debug", "4.3", "m", ecosystem="toy"),
@@ -203,8 +204,13 @@ def test_a_findings_own_ecosystem_wins_over_the_inventorys(
     assert doc["incomplete"][0]["ecosystem"] == "toy"
     assert doc["incomplete"][0]["ref"] == "toy:debug==4.3"
     sarif = json.loads(render(ScanDocument(result), "sarif"))
-    refs = sorted(r["properties"]["ref"] for r in sarif["runs"][0]["results"])
-    assert refs == ["pypi:debug==1.0", "toy:debug==4.3"]
+    where = {
+        r["properties"]["ref"]: r["locations"][0]["physicalLocation"]
+        for r in sarif["runs"][0]["results"]
+    }
+    assert where["pypi:debug==1.0"]["artifactLocation"]["uri"] == "a.txt"
+    assert where["toy:debug==4.3"]["artifactLocation"]["uri"] == "toy.lock"
+    assert where["toy:debug==4.3"]["region"] == {"startLine": 7}
     notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     (note,) = [n for n in notes if "debug" in n["message"]["text"]]
     assert note["properties"]["ref"] == "toy:debug==4.3"

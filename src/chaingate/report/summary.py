@@ -112,11 +112,14 @@ def package_key(name: str | None, version: str | None) -> str:
     return f"{name}=={version}" if version else name
 
 
-def find_package(result: ScanResult, name: str | None, version: str | None) -> Package | None:
-    """The inventory entry a finding or incomplete note is about (same version first)."""
+def find_package(
+    result: ScanResult, name: str | None, version: str | None, ecosystem: str | None = None
+) -> Package | None:
+    """The inventory entry a finding or incomplete note is about (same version first), in
+    `ecosystem` when it is given."""
     if name is None:
         return None
-    same_name = [p for p in result.packages if p.name == name]
+    same_name = [p for p in result.packages if p.name == name and ecosystem in (None, p.ecosystem)]
     for pkg in same_name:
         if pkg.version == version:
             return pkg

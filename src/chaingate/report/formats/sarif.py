@@ -25,7 +25,7 @@ from urllib.parse import quote
 from chaingate import __version__
 from chaingate.analysis.interface import FINDING_IDS
 from chaingate.core.findings import Finding, Severity
-from chaingate.core.inventory import Location
+from chaingate.core.inventory import Location, Package
 from chaingate.engine.result import ScanResult
 from chaingate.policy.ignore import Ignore
 from chaingate.report.documents import (
@@ -169,36 +169,37 @@ def _suppression(by: Ignore, result: ScanResult) -> dict[str, Any]:
 
 
 def _result(finding: Finding, index: int, result: ScanResult, refs: Refs) -> dict[str, Any]:
+    ref = refs.of(finding)
+    ecosystem = ref.ecosystem if ref else None
+    pkg = find_package(result, finding.package, finding.version, ecosystem)
     out: dict[str, Any] = {
         "ruleId": finding.id,
         "ruleIndex": index,
         "level": LEVELS[finding.severity],
-        "message": {"text": _message(finding, result)},
+        "message": {"text": _message(finding, pkg)},
     }
-    location = _location(finding, result)
+    location = _location(pkg, result)
     if location is not None:
         out["locations"] = [location]
     out["partialFingerprints"] = {FINGERPRINT: fingerprint(finding)}
     out["properties"] = {"evidence": finding.evidence}
-    ref = refs.of(finding)
     if ref is not None:
         out["properties"]["ref"] = str(ref)
     return out
 
 
-def _message(finding: Finding, result: ScanResult) -> str:
+def _message(finding: Finding, pkg: Package | None) -> str:
     # The location may be another package's line, so the message names the package.
     if finding.package is None:
         return finding.message
-    pkg = find_package(result, finding.package, finding.version)
     via = ""
     if pkg is not None and not pkg.direct and pkg.paths:
         via = f" (via {pkg.paths[0][0]})"
     return f"{package_key(finding.package, finding.version)}{via}: {finding.message}"
 
 
-def _location(finding: Finding, result: ScanResult) -> dict[str, Any] | None:
-    where = _declared_at(finding, result)
+def _location(pkg: Package | None, result: ScanResult) -> dict[str, Any] | None:
+    where = _declared_at(pkg, result)
     if where is None:
         return None
     physical: dict[str, Any] = {"artifactLocation": _artifact(where.file, result.inventory.root)}
@@ -207,11 +208,12 @@ def _location(finding: Finding, result: ScanResult) -> dict[str, Any] | None:
     return {"physicalLocation": physical}
 
 
-def _declared_at(finding: Finding, result: ScanResult) -> Location | None:
-    pkg = find_package(result, finding.package, finding.version)
+def _declared_at(pkg: Package | None, result: ScanResult) -> Location | None:
+    """The manifest line of `pkg`, of the direct dependency that pulls it in, or else the
+    first manifest."""
     if pkg is not None:
         if not pkg.direct and pkg.paths:
-            direct = find_package(result, pkg.paths[0][0], None)
+            direct = find_package(result, pkg.paths[0][0], None, pkg.ecosystem)
             if direct is not None and direct.locations:
                 return direct.locations[0]
         if pkg.locations:
