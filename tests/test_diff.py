@@ -33,8 +33,8 @@ from chaingate.inventory.gitbase import (
     open_base,
 )
 from chaingate.net.http import HttpSettings
-from chaingate.report.diff import headline, render_diff
-from chaingate.report.interface import ReportError
+from chaingate.report.documents import DiffDocument
+from chaingate.report.formats import ReportError, render
 from tests.dnsserver import DnsServer
 from tests.pypiserver import PyPIServer
 from tests.rdapserver import RdapServer, healthy_world
@@ -174,15 +174,15 @@ def test_every_format_shows_only_the_new(
     )
     n = len(diff.new_findings)
     title = f"1 new package, 1 changed version, {n} new findings (vs HEAD~1)"
-    assert headline(diff) == title
+    assert DiffDocument(diff).headline() == title
 
-    text = render_diff(diff, "text", width=120)
+    text = render(DiffDocument(diff), "text", width=120)
     assert text.startswith(title + "\n")
     assert "+ six==1.17.0  requirements.txt:3" in text
     assert "~ idna 3.11 -> 3.10  requirements.txt:2" in text
     assert "toml" not in text and "requests" not in text
 
-    doc = json.loads(render_diff(diff, "json"))
+    doc = json.loads(render(DiffDocument(diff), "json"))
     assert doc["schema"] == "chaingate/diff/v1"
     assert doc["base"]["ref"] == "HEAD~1" and doc["base"]["packages"] == 3
     assert doc["head"]["packages"] == 4
@@ -196,13 +196,13 @@ def test_every_format_shows_only_the_new(
     assert doc["incomplete"] == []
     assert "known-vulnerability" in doc["checks"]
 
-    comment = render_diff(diff, "markdown")
+    comment = render(DiffDocument(diff), "markdown")
     assert comment.startswith(f"## chaingate diff: {title}")
     assert "| added | six | 1.17.0 |" in comment
     assert "| changed | idna | 3.11 → 3.10 |" in comment
     assert "toml" not in comment
 
-    sarif = json.loads(render_diff(diff, "sarif"))
+    sarif = json.loads(render(DiffDocument(diff), "sarif"))
     results = sarif["runs"][0]["results"]
     assert len(results) == n
     assert all(r["message"]["text"].startswith(("six==", "idna==")) for r in results)
@@ -216,9 +216,9 @@ def test_no_change_means_nothing_new(repo: Repo, pypi_server: PyPIServer, tmp_pa
     diff = diff_against("HEAD", repo.root, pypi_server, options(pypi_server, tmp_path))
     assert diff.added == diff.changed == diff.removed == diff.new_findings == ()
     assert diff.unchanged_findings == len(diff.head.findings) > 0
-    text = render_diff(diff, "text")
+    text = render(DiffDocument(diff), "text")
     assert "No package added, changed or removed." in text and "No new findings." in text
-    assert "No new findings." in render_diff(diff, "markdown")
+    assert "No new findings." in render(DiffDocument(diff), "markdown")
 
 
 def test_a_base_without_the_manifest_makes_everything_new(
@@ -244,7 +244,7 @@ def test_removed_packages_are_listed(repo: Repo, pypi_server: PyPIServer, tmp_pa
     assert diff.added == ()
     assert [(p.key, old) for p, old in diff.changed] == [("idna==3.11", "3.10")]
     assert diff.removed == (("six", "1.17.0"),)
-    assert "- six==1.17.0  removed" in render_diff(diff, "text")
+    assert "- six==1.17.0  removed" in render(DiffDocument(diff), "text")
 
 
 def test_two_files(pypi_server: PyPIServer, tmp_path: Path) -> None:
@@ -460,7 +460,7 @@ def test_with_a_database(pull_request: Repo, pypi_server: PyPIServer, tmp_path: 
 def test_unknown_format_is_a_report_error() -> None:
     diff = diff_scans(scan_of([], []), scan_of([("a", "1")], []))
     with pytest.raises(ReportError, match="unknown output format 'xml'"):
-        render_diff(diff, "xml")
+        render(DiffDocument(diff), "xml")
 
 
 def uv_project(repo: Repo, pins: dict[str, str]) -> None:

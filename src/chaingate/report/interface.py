@@ -1,27 +1,20 @@
-"""How a scan result is shown: one `Report` per output format, chosen by name.
-
-Every format renders the same `ScanResult` and reads the same numbers from `Summary`, so the
-terminal, a PR comment and a SARIF upload never disagree about what was found.
-"""
+"""The scan-only report API the CLI used before one document per command: `get_report(name,
+**opts).render(result)`. Each class renders a `ScanDocument` through `report.formats.render`;
+kept until the CLI calls that directly, then to be deleted."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Final
 
-import msgspec
-
-from chaingate.core.errors import ChaingateError
-from chaingate.core.findings import Finding, Severity
-from chaingate.core.inventory import Package
 from chaingate.engine.result import ScanResult
-from chaingate.policy.ignore import Ignore, Ignored
+from chaingate.report.documents import ScanDocument
+from chaingate.report.formats import ReportError, formats_for, render
 
+__all__ = ["FORMATS", "Report", "ReportError", "get_report"]
 
-class ReportError(ChaingateError):
-    """A report was asked for by a name or with options that do not exist."""
+FORMATS: Final = formats_for(ScanDocument)
+"""The names `get_report` (and `chaingate scan --format`) accepts."""
 
 
 class Report(ABC):
@@ -32,136 +25,63 @@ class Report(ABC):
         """The whole report as a string, ending with a newline."""
 
 
-FORMATS: Final = ("text", "json", "sarif", "markdown")
-"""The names `get_report` (and `chaingate scan --format`) accepts."""
+class TextReport(Report):
+    """The terminal report as a string (`color=True` keeps the ANSI styles)."""
+
+    def __init__(self, width: int = 100, color: bool = False) -> None:
+        self.width = width
+        self.color = color
+
+    def render(self, result: ScanResult) -> str:
+        return render(ScanDocument(result), "text", width=self.width, color=self.color)
 
 
-# format name -> (module, class); a module is imported only when its format is used (the
-# text format pulls in rich, which a JSON run in CI does not need).
-_FORMAT_CLASSES: Final = {
-    "text": ("chaingate.report.text", "TextReport"),
-    "json": ("chaingate.report.json", "JsonReport"),
-    "sarif": ("chaingate.report.sarif", "SarifReport"),
-    "markdown": ("chaingate.report.markdown", "MarkdownReport"),
+class JsonReport(Report):
+    """The scan as one `chaingate/scan/v1` document."""
+
+    def render(self, result: ScanResult) -> str:
+        return render(ScanDocument(result), "json")
+
+
+class SarifReport(Report):
+    """One SARIF log with one run; one rule per finding id present."""
+
+    def render(self, result: ScanResult) -> str:
+        return render(ScanDocument(result), "sarif")
+
+
+class MarkdownReport(Report):
+    """A PR comment: verdict, summary, findings, and the details folded away."""
+
+    def __init__(self, max_chars: int | None = None) -> None:
+        from chaingate.report.formats.markdown import DEFAULT_MAX_CHARS, GITHUB_COMMENT_LIMIT
+
+        max_chars = DEFAULT_MAX_CHARS if max_chars is None else max_chars
+        if max_chars > GITHUB_COMMENT_LIMIT:
+            raise ValueError(f"max_chars must be at most {GITHUB_COMMENT_LIMIT}")
+        self.max_chars = max_chars
+
+    def render(self, result: ScanResult) -> str:
+        return render(ScanDocument(result), "markdown", max_chars=self.max_chars)
+
+
+_CLASSES: Final[dict[str, type[Report]]] = {
+    "text": TextReport,
+    "json": JsonReport,
+    "sarif": SarifReport,
+    "markdown": MarkdownReport,
 }
 
 
 def get_report(name: str, **opts: Any) -> Report:
     """The report for format `name`, built with `opts` (e.g. `width=80` for "text")."""
-    import importlib
-
     try:
-        module, cls = _FORMAT_CLASSES[name]
+        factory = _CLASSES[name]
     except KeyError:
         raise ReportError(
             f"unknown output format {name!r} (choose from {', '.join(FORMATS)})"
         ) from None
-    factory: Callable[..., Report] = getattr(importlib.import_module(module), cls)
     try:
         return factory(**opts)
     except (TypeError, ValueError) as exc:
         raise ReportError(f"format {name!r}: {exc}") from None
-
-
-# Helpers shared by the formats.
-
-SEVERITIES_WORST_FIRST: Final = tuple(sorted(Severity, reverse=True))
-
-
-class Summary(msgspec.Struct, frozen=True):
-    """The counts every format shows at the top."""
-
-    packages: int
-    direct: int
-    transitive: int
-    maintainers: int  # distinct registry accounts
-    email_domains: int  # distinct
-    findings_by_severity: dict[Severity, int]  # every severity, worst first
-    incomplete: int
-    ignored: int = 0  # findings silenced by an exception (not in findings_by_severity)
-
-    @classmethod
-    def of(cls, result: ScanResult) -> Summary:
-        direct = sum(1 for p in result.packages if p.direct)
-        by_severity = dict.fromkeys(SEVERITIES_WORST_FIRST, 0)
-        for finding in result.findings:
-            by_severity[finding.severity] += 1
-        return cls(
-            packages=len(result.packages),
-            direct=direct,
-            transitive=len(result.packages) - direct,
-            maintainers=len(result.maintainers()),
-            email_domains=len(result.email_domains()),
-            findings_by_severity=by_severity,
-            incomplete=len(result.incomplete),
-            ignored=len(result.ignored),
-        )
-
-    @property
-    def findings(self) -> int:
-        return sum(self.findings_by_severity.values())
-
-    def verdict(self) -> str:
-        """One line: `3 high, 5 medium findings (1 ignored); 2 packages incomplete`."""
-        counts = [f"{n} {sev.label}" for sev, n in self.findings_by_severity.items() if n]
-        found = f"{', '.join(counts)} {plural(self.findings, 'finding')}" if counts else ""
-        found = found or "no findings"
-        if self.ignored:
-            found += f" ({self.ignored} ignored)"
-        if self.incomplete:
-            return f"{found}; {self.incomplete} {plural(self.incomplete, 'package')} incomplete"
-        return found
-
-
-def plural(n: int, word: str) -> str:
-    return word if n == 1 else f"{word}s"
-
-
-def sorted_findings(result: ScanResult) -> list[Finding]:
-    """Worst first, then by package and id; fully ordered so output is reproducible."""
-    return sorted(result.findings, key=finding_order)
-
-
-def sorted_ignored(result: ScanResult) -> list[Ignored]:
-    """Silenced findings in the same order as `sorted_findings`."""
-    return sorted(result.ignored, key=lambda i: finding_order(i.finding))
-
-
-def finding_order(finding: Finding) -> tuple[int, str, str, str, str]:
-    return (*finding.sort_key(), finding.version or "", finding.message)
-
-
-def package_key(name: str | None, version: str | None) -> str:
-    """`name==version` as users type it; `name` alone when the version is unknown."""
-    if name is None:
-        return "(project)"
-    return f"{name}=={version}" if version else name
-
-
-def find_package(result: ScanResult, name: str | None, version: str | None) -> Package | None:
-    """The inventory entry a finding or incomplete note is about (same version first)."""
-    if name is None:
-        return None
-    same_name = [p for p in result.packages if p.name == name]
-    for pkg in same_name:
-        if pkg.version == version:
-            return pkg
-    return same_name[0] if same_name else None
-
-
-def exception_source(by: Ignore, root: str) -> str:
-    """Where an exception is written, as `pyproject.toml:12` when it lies under the root."""
-    file = by.file
-    prefix = root.rstrip("/\\") + "/"
-    if file.startswith(prefix):
-        file = file[len(prefix) :]
-    return f"{file}:{by.line}" if by.line else file
-
-
-def iso_utc(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a `Z` (naive datetimes are taken to be UTC already)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -14,14 +14,16 @@ import pytest
 
 from chaingate.core.findings import Finding, Severity
 from chaingate.engine.result import ScanResult
-from chaingate.report.interface import FORMATS, Report, ReportError, get_report
-from chaingate.report.json import JsonReport, json_schema
+from chaingate.report.documents import ScanDocument
+from chaingate.report.formats import ReportError, formats_for
+from chaingate.report.formats import render as render_as
+from chaingate.report.formats.json import json_schema
 
-DOCS = Path(__file__).parents[2] / "docs" / "json-schema.md"
+DOCS = Path(__file__).parents[3] / "docs" / "json-schema.md"
 
 
 def render(result: ScanResult) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(JsonReport().render(result))
+    document: dict[str, Any] = json.loads(render_as(ScanDocument(result), "json"))
     return document
 
 
@@ -106,6 +108,7 @@ def test_a_package_carries_its_registry_facts(scan: ScanResult) -> None:
         "ecosystem": "pypi",
         "name": "requests",
         "version": "2.31.0",
+        "ref": "pypi:requests==2.31.0",
         "direct": True,
         "paths": [["requests"]],
         "origin": "registry",
@@ -181,8 +184,10 @@ def test_incomplete_and_checks_are_reported(scan: ScanResult) -> None:
     document = render(scan)
     assert document["incomplete"] == [
         {
+            "ecosystem": "pypi",
             "package": "mylib",
             "version": None,
+            "ref": "pypi:mylib",
             "reason": "installed from git: not on the index, not analysed",
         }
     ]
@@ -202,8 +207,10 @@ def test_ignored_findings_keep_the_exceptions_reason(scan: ScanResult) -> None:
             "finding": {
                 "id": "unpinned-source",
                 "severity": "medium",
+                "ecosystem": "pypi",
                 "package": "mylib",
                 "version": None,
+                "ref": "pypi:mylib",
                 "message": "mylib comes from git and bypasses the index.",
                 "evidence": {"url": "git+https://git.example.com/team/mylib.git"},
             },
@@ -221,8 +228,8 @@ def test_output_is_deterministic_and_keeps_unicode(build: Callable[..., ScanResu
     finding = Finding("odd-name", Severity.INFO, "ctx", "0.2.6", "Ünïcode stays readable")
     result = build(findings=(finding,))
     shuffled = build(findings=(finding,), checks=dict(reversed(list(result.checks.items()))))
-    text = JsonReport().render(result)
-    assert text == JsonReport().render(shuffled)
+    text = render_as(ScanDocument(result), "json")
+    assert text == render_as(ScanDocument(shuffled), "json")
     assert "Ünïcode" in text
     assert text.endswith("}\n")
 
@@ -239,18 +246,15 @@ def test_evidence_that_is_not_json_does_not_break_the_report(
     }
 
 
-def test_get_report_knows_every_format() -> None:
-    assert FORMATS == ("text", "json", "sarif", "markdown")
-    for name in FORMATS:
-        assert isinstance(get_report(name), Report)
-    assert isinstance(get_report("json"), JsonReport)
+def test_a_scan_renders_in_every_format() -> None:
+    assert formats_for(ScanDocument) == ("text", "json", "sarif", "markdown")
 
 
-def test_get_report_explains_a_bad_name_or_option() -> None:
+def test_a_bad_format_or_option_is_explained(scan: ScanResult) -> None:
     with pytest.raises(ReportError, match=r"unknown output format 'xml' \(choose from text, json"):
-        get_report("xml")
+        render_as(ScanDocument(scan), "xml")
     with pytest.raises(ReportError, match="format 'json'"):
-        get_report("json", width=80)
+        render_as(ScanDocument(scan), "json", width=80)
 
 
 # The documentation must keep up with the schema.

@@ -13,11 +13,17 @@ from chaingate.core.facts import Account, ProjectFacts
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.refs import PackageRef
 from chaingate.engine.result import ScanResult
-from chaingate.report.text import TextReport, key_evidence, print_to
+from chaingate.report.documents import ScanDocument
+from chaingate.report.formats import render
+from chaingate.report.formats.text import key_evidence, print_to
+
+
+def text_of(result: ScanResult, **options: object) -> str:
+    return render(ScanDocument(result), "text", **options)
 
 
 def lines_of(result: ScanResult, width: int = 100) -> list[str]:
-    return TextReport(width=width).render(result).splitlines()
+    return text_of(result, width=width).splitlines()
 
 
 def position(lines: list[str], text: str) -> int:
@@ -93,7 +99,7 @@ def test_unavailable_checks_come_before_the_findings(scan: ScanResult) -> None:
 
 
 def test_no_checks_line_when_every_check_ran(build: Callable[..., ScanResult]) -> None:
-    text = TextReport().render(build(checks={}))
+    text = text_of(build(checks={}))
     assert "Checks unavailable" not in text
 
 
@@ -164,7 +170,7 @@ def test_lines_fit_the_terminal(
             {"tokens": ["a" * 60, "b" * 60], "detail": {"k": "v" * 200}},
         ),
     )
-    text = TextReport(width=width).render(build(findings=findings))
+    text = text_of(build(findings=findings), width=width)
     assert max(len(line) for line in text.splitlines()) <= width
     assert not any(line != line.rstrip() for line in text.splitlines())
     # The long message wraps under its indent; the evidence stays one line, cut with an ellipsis.
@@ -175,8 +181,8 @@ def test_lines_fit_the_terminal(
 
 
 def test_plain_text_has_no_escape_codes_and_color_has_some(scan: ScanResult) -> None:
-    assert "\x1b[" not in TextReport().render(scan)
-    colored = TextReport(color=True).render(scan)
+    assert "\x1b[" not in text_of(scan)
+    colored = text_of(scan, color=True)
     assert "\x1b[" in colored
     incomplete = next(line for line in colored.splitlines() if "installed from git" in line)
     assert "\x1b[33" in incomplete  # yellow
@@ -186,13 +192,13 @@ def test_metadata_cannot_restyle_the_report_or_become_emoji(
     build: Callable[..., ScanResult],
 ) -> None:
     finding = Finding("odd", Severity.LOW, "ctx", "0.2.6", "[bold red]hidden[/] :warning:")
-    text = TextReport().render(build(findings=(finding,)))
+    text = text_of(build(findings=(finding,)))
     assert "    [bold red]hidden[/] :warning:" in text.splitlines()
 
 
 def test_print_to_writes_on_the_callers_console(scan: ScanResult) -> None:
     buffer = io.StringIO()
-    print_to(Console(file=buffer, width=100, force_terminal=False), scan)
+    print_to(Console(file=buffer, width=100, force_terminal=False), ScanDocument(scan))
     assert "CRITICAL (1)" in buffer.getvalue()
     assert "sethmlarson" in buffer.getvalue()
 
@@ -212,7 +218,7 @@ def test_info_findings_are_one_line_per_id(build: Callable[..., ScanResult]) -> 
         for name in ("alpha", "beta", "gamma")
     )
     high = Finding("typosquat", Severity.HIGH, "reqeusts", "1.0", "looks like requests")
-    out = TextReport(width=100).render(build(findings=(high, *info)))
+    out = text_of(build(findings=(high, *info)), width=100)
     assert "single-owner (3): alpha, beta, gamma" in out
     assert "Only the account x can publish" not in out  # the long form is for JSON
     assert out.index("HIGH (1)") < out.index("INFO (3)")

@@ -21,10 +21,12 @@ import pytest
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Inventory, Location, Package
 from chaingate.engine.result import ScanResult
-from chaingate.report.sarif import SarifReport, rule_name
+from chaingate.report.documents import ScanDocument
+from chaingate.report.formats import render as render_as
+from chaingate.report.formats.sarif import rule_name
 from chaingate.signals.catalog import SIGNALS
 
-SARIF_SCHEMA = Path(__file__).parents[1] / "fixtures" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = Path(__file__).parents[2] / "fixtures" / "sarif-schema-2.1.0.json"
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,7 @@ def validator() -> jsonschema.Draft4Validator:
 
 
 def render(result: ScanResult) -> dict[str, Any]:
-    log: dict[str, Any] = json.loads(SarifReport().render(result))
+    log: dict[str, Any] = json.loads(render_as(ScanDocument(result), "sarif"))
     return log
 
 

@@ -1,0 +1,275 @@
+"""GitHub-flavoured Markdown for a pull-request comment: `scan`, `check` (the findings the
+gate acts on) and `diff` (what the change introduces).
+
+Package metadata and messages can carry text chosen by whoever publishes a package, so every
+table cell is escaped: it can neither break the table nor inject links, HTML or code spans.
+The comment stays under GitHub's size limit by cutting the findings table short.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from chaingate.engine.result import ScanResult
+from chaingate.report.documents import CheckDocument, DiffDocument, ScanDocument, declared_where
+from chaingate.report.formats import ReportError
+from chaingate.report.summary import (
+    Summary,
+    exception_source,
+    package_key,
+    plural,
+    sorted_findings,
+    sorted_ignored,
+    sorted_incomplete,
+)
+
+if TYPE_CHECKING:
+    from chaingate.engine.diff import DiffResult
+
+GITHUB_COMMENT_LIMIT: Final = 65_536
+# Room for what a bot wraps around the comment (a marker, a footer).
+DEFAULT_MAX_CHARS: Final = 60_000
+CELL_MAX: Final = 300
+TOP_ACCOUNTS: Final = 10
+MAX_DETAIL_ROWS: Final = 50
+# A lock refresh can change hundreds of versions; past a few rows the diff's table folds.
+MAX_PACKAGE_ROWS: Final = 50
+OPEN_PACKAGE_ROWS: Final = 10
+
+_ESCAPES: Final = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+        "[": "\\[",
+        "]": "\\]",
+        "<": "&lt;",
+        ">": "&gt;",
+        "\r": " ",
+        "\n": " ",
+    }
+)
+
+
+def render_scan(document: ScanDocument, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """Verdict, summary, findings, and the details folded away; kept under `max_chars`
+    by cutting the findings table short."""
+    return _scan_comment(document.result, max_chars)
+
+
+def render_check(document: CheckDocument, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The scan's comment with only the findings the gate acts on (block, warn)."""
+    return _scan_comment(document.gated(), max_chars)
+
+
+def _scan_comment(result: ScanResult, max_chars: int) -> str:
+    _check_budget(max_chars)
+    summary = Summary.of(result)
+    head = _head(result, summary)
+    tail = ignored_lines(result) + incomplete_lines(result) + _accounts(result)
+    budget = max_chars - size(head) - size(tail)
+    return "\n".join([*head, *findings_lines(result, budget), *tail])
+
+
+def _check_budget(max_chars: int) -> None:
+    if max_chars > GITHUB_COMMENT_LIMIT:
+        raise ReportError(f"max_chars must be at most {GITHUB_COMMENT_LIMIT}")
+
+
+def cell(text: str, limit: int = CELL_MAX) -> str:
+    """`text` made safe for one table cell, cut to `limit` characters."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.translate(_ESCAPES)
+
+
+def _head(result: ScanResult, summary: Summary) -> list[str]:
+    inv = result.inventory
+    lines = [
+        f"## chaingate: {summary.verdict()}",
+        "",
+        f"Scanned {cell(inv.root)} ({', '.join(cell(m) for m in inv.manifests) or 'no manifests'})"
+        f" against {cell(result.index_url)}"
+        + (f", resolved with {cell(inv.resolved_with)}" if inv.resolved_with else "")
+        + ".",
+        "",
+        "| Packages | Direct | Transitive | Maintainer accounts | Email domains | "
+        + " | ".join(sev.label.capitalize() for sev in summary.findings_by_severity)
+        + " | Ignored | Incomplete |",
+        "|" + "---:|" * (7 + len(summary.findings_by_severity)),
+        f"| {summary.packages} | {summary.direct} | {summary.transitive} | "
+        f"{summary.maintainers} | {summary.email_domains} | "
+        + " | ".join(str(n) for n in summary.findings_by_severity.values())
+        + f" | {summary.ignored} | {summary.incomplete} |",
+        "",
+    ]
+    return lines + _checks_and_notes(result)
+
+
+def _checks_and_notes(result: ScanResult) -> list[str]:
+    """The checks that could not run, and the notes, one paragraph each."""
+    lines = []
+    unavailable = [
+        f"{cell(name)} ({cell(check.reason)})" if check.reason else cell(name)
+        for name, check in sorted(result.checks.items())
+        if check.status != "ok"
+    ]
+    if unavailable:
+        lines += [f"**Checks unavailable:** {'; '.join(unavailable)}", ""]
+    for note in result.notes:
+        lines += [f"**Note:** {cell(note, limit=1000)}", ""]
+    return lines
+
+
+def findings_lines(result: ScanResult, budget: int) -> list[str]:
+    findings = sorted_findings(result)
+    if not findings:
+        return ["No findings.", ""]
+    lines = ["| Severity | Signal | Package | Finding |", "|---|---|---|---|"]
+    # Reserve room for the "and N more" line, then add rows while they fit.
+    used = size(lines) + len(_more(len(findings))) + 2
+    shown = 0
+    for f in findings:
+        row = (
+            f"| {f.severity.label} | {cell(f.id)} | "
+            f"{cell(package_key(f.package, f.version))} | {cell(f.message)} |"
+        )
+        if used + len(row) + 1 > budget:
+            break
+        lines.append(row)
+        used += len(row) + 1
+        shown += 1
+    if shown < len(findings):
+        lines += ["", _more(len(findings) - shown)]
+    return [*lines, ""]
+
+
+def _more(n: int) -> str:
+    return f"… and {n} more {plural(n, 'finding')} (see the full report)"
+
+
+def ignored_lines(result: ScanResult) -> list[str]:
+    items = sorted_ignored(result)
+    if not items:
+        return []
+    n = len(items)
+    lines = [
+        "<details>",
+        f"<summary>{n} {plural(n, 'finding')} ignored by exceptions</summary>",
+        "",
+        "| Severity | Signal | Package | Reason | Exception |",
+        "|---|---|---|---|---|",
+    ]
+    for item in items[:MAX_DETAIL_ROWS]:
+        f, by = item.finding, item.by
+        where = exception_source(by, result.inventory.root)
+        if by.expires:
+            where += f", until {by.expires.isoformat()}"
+        lines.append(
+            f"| {f.severity.label} | {cell(f.id)} | {cell(package_key(f.package, f.version))} "
+            f"| {cell(by.reason)} | {cell(where)} |"
+        )
+    if n > MAX_DETAIL_ROWS:
+        lines += ["", f"… and {n - MAX_DETAIL_ROWS} more"]
+    return [*lines, "", "</details>", ""]
+
+
+def incomplete_lines(result: ScanResult) -> list[str]:
+    if not result.incomplete:
+        return []
+    items = sorted_incomplete(result)
+    n = len(items)
+    lines = [
+        "<details>",
+        f"<summary>{n} {plural(n, 'package')} could not be fully analysed</summary>",
+        "",
+        "| Package | Reason |",
+        "|---|---|",
+    ]
+    lines += [
+        f"| {cell(package_key(i.package, i.version))} | {cell(i.reason)} |"
+        for i in items[:MAX_DETAIL_ROWS]
+    ]
+    if n > MAX_DETAIL_ROWS:
+        lines += ["", f"… and {n - MAX_DETAIL_ROWS} more"]
+    return [*lines, "", "</details>", ""]
+
+
+def _accounts(result: ScanResult) -> list[str]:
+    maintainers = result.maintainers()
+    if not maintainers:
+        return []
+    lines = [
+        "<details>",
+        "<summary>Accounts holding the most packages</summary>",
+        "",
+        "| Account | Packages | Examples |",
+        "|---|---:|---|",
+    ]
+    for m in maintainers[:TOP_ACCOUNTS]:
+        examples = ", ".join(m.packages[:5]) + (", …" if len(m.packages) > 5 else "")
+        # In a code span an account name cannot @-mention anyone.
+        account = m.account.replace("`", "'").replace("|", "/")
+        lines.append(f"| `{account}` | {len(m.packages)} | {cell(examples)} |")
+    return [*lines, "", "</details>", ""]
+
+
+def size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
+
+
+# --- diff ------------------------------------------------------------------------------------
+
+
+def render_diff(document: DiffDocument, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The change's packages and new findings, kept under `max_chars` by cutting the
+    findings table."""
+    _check_budget(max_chars)
+    diff, view = document.diff, document.view()
+    head = _diff_head(document)
+    tail = _diff_packages(diff) + ignored_lines(view) + incomplete_lines(view)
+    budget = max_chars - size(head) - size(tail)
+    findings = findings_lines(view, budget) if diff.new_findings else ["No new findings.", ""]
+    return "\n".join([*head, *findings, *tail])
+
+
+def _diff_head(document: DiffDocument) -> list[str]:
+    diff, view = document.diff, document.view()
+    commit = f" ({diff.base_commit[:12]})" if diff.base_commit else ""
+    lines = [
+        f"## chaingate diff: {cell(document.headline())}",
+        "",
+        f"{cell(document.verdict())}. Compared {cell(diff.head.inventory.root)} with "
+        f"{cell(diff.base_label)}{commit} against {cell(diff.head.index_url)}.",
+        "",
+    ]
+    return lines + _checks_and_notes(view)
+
+
+def _diff_packages(diff: DiffResult) -> list[str]:
+    rows = [
+        f"| added | {cell(p.name)} | {cell(p.version or '')} | {cell(declared_where(p))} |"
+        for p in diff.added
+    ]
+    rows += [
+        f"| changed | {cell(p.name)} | {cell(old or '(any)')} → "
+        f"{cell(p.version or '(any)')} | {cell(declared_where(p))} |"
+        for p, old in diff.changed
+    ]
+    rows += [
+        f"| removed | {cell(name)} | {cell(version or '')} | |" for name, version in diff.removed
+    ]
+    if not rows:
+        return []
+    n = len(rows)
+    table = ["| Change | Package | Version | Declared |", "|---|---|---|---|"]
+    table += rows[:MAX_PACKAGE_ROWS]
+    if n > MAX_PACKAGE_ROWS:
+        table += ["", f"… and {n - MAX_PACKAGE_ROWS} more"]
+    if n <= OPEN_PACKAGE_ROWS:
+        return [*table, ""]
+    summary = f"<summary>{n} package {plural(n, 'change')}</summary>"
+    return ["<details>", summary, "", *table, "", "</details>", ""]

@@ -1,0 +1,513 @@
+"""The terminal: every command's document as a person reads it.
+
+Everything that comes from a registry, a manifest or a package's files is printed as
+`rich.text.Text`, never as console markup, so a package's metadata cannot restyle or hide
+parts of the report.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import TYPE_CHECKING, Any, Final
+
+from rich import box
+from rich.console import Console
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from chaingate.core.findings import Finding, Severity
+from chaingate.engine.result import ScanResult
+from chaingate.policy.interface import Action
+from chaingate.report.documents import (
+    CheckDocument,
+    DiffDocument,
+    DomainsDocument,
+    InspectDocument,
+    ScanDocument,
+    declared_where,
+    domain_time,
+    verdict_label,
+)
+from chaingate.report.summary import (
+    Summary,
+    exception_source,
+    package_key,
+    plural,
+    sorted_findings,
+    sorted_ignored,
+    sorted_incomplete,
+)
+
+if TYPE_CHECKING:
+    from chaingate.engine.diff import DiffResult
+
+TOP_ACCOUNTS: Final = 10
+EXAMPLES: Final = 3
+SEVERITY_STYLES: Final = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+
+
+def render_scan(document: ScanDocument, *, width: int = 100, color: bool = False) -> str:
+    """The scan report (`color=True` keeps the ANSI styles)."""
+    return _rendered(document, width, color)
+
+
+def render_diff(document: DiffDocument, *, width: int = 100, color: bool = False) -> str:
+    """The diff report (`color=True` keeps the ANSI styles)."""
+    return _rendered(document, width, color)
+
+
+def _rendered(document: ScanDocument | DiffDocument, width: int, color: bool) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        color_system="auto" if color else None,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    print_to(console, document)
+    text = buffer.getvalue()
+    if color:
+        return text
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
+
+
+def print_to(console: Console, document: ScanDocument | DiffDocument) -> None:
+    """Print a scan or a diff on `console` (the CLI's own, sized to the terminal)."""
+    if isinstance(document, DiffDocument):
+        _print_diff(console, document)
+    else:
+        _print_scan(console, document.result)
+
+
+def _print_scan(console: Console, result: ScanResult) -> None:
+    summary = Summary.of(result)
+    _trust(console, result, summary)
+    checks_section(console, result)
+    findings_section(console, result)
+    ignored_section(console, result)
+    incomplete_section(console, result)
+    notes_section(console, result)
+    console.print(Text(summary.verdict(), style="bold"))
+
+
+def notes_section(console: Console, result: ScanResult) -> None:
+    for note in result.notes:
+        console.print(Text.assemble(("Note: ", "yellow bold"), (note, "yellow")))
+    if result.notes:
+        console.print()
+
+
+def _trust(console: Console, result: ScanResult, summary: Summary) -> None:
+    inv = result.inventory
+    console.print(Text(inv.root, style="bold"))
+    console.print(
+        Text.assemble(
+            (f"{summary.packages} {plural(summary.packages, 'package')}", "bold"),
+            f" ({summary.direct} direct, {summary.transitive} transitive), ",
+            (str(summary.maintainers), "bold"),
+            f" distinct maintainer {plural(summary.maintainers, 'account')}, ",
+            (str(summary.email_domains), "bold"),
+            f" distinct email {plural(summary.email_domains, 'domain')}",
+        )
+    )
+    resolver = inv.resolved_with or "none (versions as pinned)"
+    console.print(Text(f"index {result.index_url}, resolver {resolver}", style="dim"))
+    console.print()
+
+    maintainers = result.maintainers()
+    if not maintainers:
+        console.print(Text("No maintainer accounts known.", style="dim"))
+        console.print()
+        return
+    table = Table(
+        title="Accounts holding the most packages",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+    )
+    # Rich squeezes an unwrappable column to nothing when the table is too wide, so the
+    # examples get what is left after the account and the count: they are cut, never those.
+    account_width = 30
+    examples_width = max(12, console.width - account_width - len("packages") - 8)
+    table.add_column("account", no_wrap=True, overflow="ellipsis", max_width=account_width)
+    table.add_column("packages", justify="right", no_wrap=True)
+    table.add_column("examples", no_wrap=True, overflow="ellipsis", max_width=examples_width)
+    for m in maintainers[:TOP_ACCOUNTS]:
+        examples = ", ".join(m.packages[:EXAMPLES])
+        if len(m.packages) > EXAMPLES:
+            examples += ", …"
+        table.add_row(Text(m.account), str(len(m.packages)), Text(examples))
+    console.print(table)
+    if len(maintainers) > TOP_ACCOUNTS:
+        rest = len(maintainers) - TOP_ACCOUNTS
+        console.print(Text(f"… and {rest} more {plural(rest, 'account')}", style="dim"))
+    console.print()
+
+
+def checks_section(console: Console, result: ScanResult) -> None:
+    unavailable = [(n, c) for n, c in sorted(result.checks.items()) if c.status != "ok"]
+    if not unavailable:
+        return
+    line = Text("Checks unavailable: ", style="yellow bold")
+    for i, (name, check) in enumerate(unavailable):
+        if i:
+            line.append("; ")
+        line.append(name, style="yellow")
+        if check.reason:
+            line.append(f" ({check.reason})")
+    console.print(line)
+    console.print()
+
+
+def findings_section(console: Console, result: ScanResult) -> None:
+    findings = sorted_findings(result)
+    if not findings:
+        console.print(Text("No findings.", style="green"))
+        console.print()
+        return
+    # Informational findings (mostly a bus factor of one) are one line per id, so they do
+    # not bury the findings that need a decision; JSON, SARIF and Markdown keep every one.
+    info = [f for f in findings if f.severity == Severity.INFO]
+    findings = [f for f in findings if f.severity != Severity.INFO]
+    current: Severity | None = None
+    for f in findings:
+        if f.severity != current:
+            if current is not None:
+                console.print()
+            current = f.severity
+            count = sum(1 for g in findings if g.severity == current)
+            console.print(
+                Text(f"{current.label.upper()} ({count})", style=SEVERITY_STYLES[current])
+            )
+        console.print(
+            Padding(
+                Text.assemble((f.id, "bold"), "  ", package_key(f.package, f.version)),
+                (0, 0, 0, 2),
+                expand=False,
+            )
+        )
+        console.print(Padding(Text(f.message), (0, 0, 0, 4), expand=False))
+        evidence = key_evidence(f.evidence)
+        if evidence:
+            line = Text(evidence, style="dim", no_wrap=True, overflow="ellipsis")
+            console.print(Padding(line, (0, 0, 0, 4), expand=False))
+    if info:
+        if findings:
+            console.print()
+        console.print(Text(f"INFO ({len(info)})", style=SEVERITY_STYLES[Severity.INFO]))
+        by_id: dict[str, list[str]] = {}
+        for f in info:
+            by_id.setdefault(f.id, []).append(f.package or "(project)")
+        for sid, names in by_id.items():
+            line = Text.assemble((sid, "bold"), f" ({len(names)}): ", ", ".join(names))
+            console.print(Padding(line, (0, 0, 0, 2), expand=False))
+        console.print(Padding(Text("details: --format json", style="dim"), (0, 0, 0, 2)))
+    console.print()
+
+
+def key_evidence(evidence: dict[str, Any]) -> str:
+    """The evidence on one line: `domain=figmm.com, registered=2022-05-14`."""
+    parts = []
+    for key, value in evidence.items():
+        if isinstance(value, str):
+            shown = value
+        elif isinstance(value, list | tuple):
+            shown = ",".join(str(v) for v in value)
+        else:
+            shown = json.dumps(value, ensure_ascii=False, default=str)
+        parts.append(f"{key}={' '.join(shown.split())}")
+    return ", ".join(parts)
+
+
+def ignored_section(console: Console, result: ScanResult) -> None:
+    items = sorted_ignored(result)
+    if not items:
+        return
+    console.print(Text(f"Ignored by exceptions ({len(items)})", style="bold"))
+    for item in items:
+        f, by = item.finding, item.by
+        until = f", until {by.expires.isoformat()}" if by.expires else ""
+        where = exception_source(by, result.inventory.root)
+        line = Text.assemble(
+            (f.id, "bold"), "  ", package_key(f.package, f.version), "  ", by.reason
+        )
+        line.append(f" ({where}{until})", style="dim")
+        console.print(Padding(line, (0, 0, 0, 2), expand=False))
+    console.print()
+
+
+def incomplete_section(console: Console, result: ScanResult) -> None:
+    if not result.incomplete:
+        return
+    items = sorted_incomplete(result)
+    n = len(items)
+    console.print(
+        Text(
+            f"Incomplete: {n} {plural(n, 'package')} not analysed (not clean)", style="yellow bold"
+        )
+    )
+    for item in items:
+        console.print(
+            Padding(
+                Text.assemble((package_key(item.package, item.version), "bold"), "  ", item.reason),
+                (0, 0, 0, 2),
+                expand=False,
+            ),
+            style="yellow",
+        )
+    console.print()
+
+
+# --- check -----------------------------------------------------------------------------------
+
+# How to fix, per signal id; the exception snippet is always offered as the alternative.
+_FIX = {
+    "typosquat": "Check the spelling in your manifest; replace it with the package you meant.",
+    "not-on-registry": "Register the name on the public index as a placeholder, or install "
+    "it from a pinned URL with a hash.",
+    "new-release": "Pin the previous release until this one is older than the cooldown.",
+    "new-package": "Confirm this is the project you meant before depending on it.",
+    "yanked-version": "Move to a release that is not yanked.",
+    "known-vulnerability": "Upgrade to a fixed version.",
+    "dormant-then-release": "Pin the last release before the dormancy, and compare the new "
+    "ones with the source repository.",
+    "release-burst": "Pin a release from before the burst and compare the new ones with the "
+    "source repository.",
+    "ownership-change": "Confirm the new account with the project (its issue tracker, "
+    "changelog) before upgrading.",
+    "email-domain-unregistered": "Ask the maintainer to change the address; until then pin "
+    "and review this package.",
+    "email-domain-expired": "Ask the maintainer to renew or change the address; pin and "
+    "review this package.",
+    "email-domain-reregistered": "Confirm with the maintainer that they still own the "
+    "domain; pin the last release from before the registration.",
+    "unpinned-source": "Pin the dependency to a commit hash or a URL with a sha256 hash.",
+    "policy-deny": "Remove the dependency, or change the deny list in the policy.",
+}
+
+
+def exception_snippet(f: Finding) -> str:
+    lines = ["[[tool.chaingate.ignore]]", f'id = "{f.id}"']
+    if f.package:
+        lines.append(f'package = "{f.package}"')
+    lines.append('reason = "why this is acceptable"')
+    lines.append('expires = "YYYY-MM-DD"  # optional')
+    return "\n".join(lines)
+
+
+def _evidence_lines(evidence: dict[str, Any]) -> list[str]:
+    out = []
+    for key, value in evidence.items():
+        if isinstance(value, list | tuple):
+            shown = ", ".join(str(v) for v in value[:8]) + (" ..." if len(value) > 8 else "")
+        elif isinstance(value, dict):
+            shown = json.dumps(value, ensure_ascii=False, default=str)
+        else:
+            shown = str(value)
+        out.append(f"{key}: {' '.join(shown.split())}"[:160])
+    return out[:10]
+
+
+def render_check(document: CheckDocument, *, width: int = 100) -> str:
+    """For every blocked finding one screen: what was found, why it matters, the
+    evidence, which rule of the policy blocked it, and how to fix it or except it."""
+    # A plain console, not `_rendered`'s: check and domains print as they always have.
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=False, color_system=None)
+    print_gate(console, document)
+    return buf.getvalue()
+
+
+def print_gate(console: Console, document: CheckDocument) -> None:
+    result = document.result
+    blocks = document.acted(Action.BLOCK)
+    warns = document.acted(Action.WARN)
+    console.print(
+        Text(
+            f"chaingate check: {len(result.packages)} packages, {len(blocks)} blocked, "
+            f"{len(warns)} warning(s), {len(result.incomplete)} incomplete",
+            style="bold",
+        )
+    )
+    for check_name, check in sorted(result.checks.items()):
+        if check.status != "ok":
+            console.print(Text(f"unavailable: {check_name} ({check.reason})", style="yellow"))
+    for note in result.notes:
+        console.print(Text(f"note: {note}", style="yellow"))
+    for d in blocks:
+        f = d.finding
+        where = f"{f.package}=={f.version}" if f.package and f.version else f.package or "project"
+        console.print()
+        console.print(
+            Text.assemble(
+                ("BLOCKED ", "bold red"), (f.id, "bold"), f"  {where}  ({f.severity.label})"
+            )
+        )
+        console.print(Padding(Text(f.message), (0, 0, 0, 2)))
+        evidence = _evidence_lines(f.evidence)
+        if evidence:
+            console.print(Padding(Text("evidence:", style="dim"), (0, 0, 0, 2)))
+            for line in evidence:
+                console.print(Padding(Text(line, style="dim"), (0, 0, 0, 4)))
+        console.print(Padding(Text(f"blocked by: {d.rule}"), (0, 0, 0, 2)))
+        fix = _FIX.get(f.id)
+        if fix:
+            console.print(Padding(Text(f"fix: {fix}"), (0, 0, 0, 2)))
+        console.print(
+            Padding(Text("or except it, with a reason, in pyproject.toml:"), (0, 0, 0, 2))
+        )
+        console.print(Padding(Text(exception_snippet(f), style="dim"), (0, 0, 0, 4)))
+    if warns:
+        console.print()
+        console.print(Text(f"warnings ({len(warns)}):", style="yellow"))
+        for d in warns:
+            f = d.finding
+            where = (
+                f"{f.package}=={f.version}" if f.package and f.version else f.package or "project"
+            )
+            console.print(Padding(Text(f"{f.id}  {where}: {f.message}"[:200]), (0, 0, 0, 2)))
+    if result.incomplete:
+        console.print()
+        console.print(Text("incomplete (not analysed, not clean):", style="yellow"))
+        for i in result.incomplete:
+            console.print(Padding(Text(f"{i.package}: {i.reason}"[:200]), (0, 0, 0, 2)))
+    console.print()
+    console.print(
+        Text(
+            "result: BLOCKED" if blocks else "result: passed",
+            style="bold red" if blocks else "bold green",
+        )
+    )
+
+
+# --- diff ------------------------------------------------------------------------------------
+
+
+def _print_diff(console: Console, document: DiffDocument) -> None:
+    diff, view = document.diff, document.view()
+    console.print(Text(document.headline(), style="bold"))
+    commit = f" ({diff.base_commit[:12]})" if diff.base_commit else ""
+    console.print(
+        Text(f"{diff.head.inventory.root} against {diff.base_label}{commit}", style="dim")
+    )
+    console.print()
+    _packages(console, diff)
+    checks_section(console, view)
+    if diff.new_findings:
+        findings_section(console, view)
+    else:
+        console.print(Text("No new findings.", style="green"))
+        console.print()
+    ignored_section(console, view)
+    incomplete_section(console, view)
+    notes_section(console, view)
+    console.print(Text(document.verdict(), style="bold"))
+
+
+def _packages(console: Console, diff: DiffResult) -> None:
+    if not (diff.added or diff.changed or diff.removed):
+        console.print(Text("No package added, changed or removed.", style="green"))
+        console.print()
+        return
+    console.print(Text("Packages this change introduces", style="bold"))
+
+    def row(*parts: tuple[str, str], where: str = "") -> None:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for part, style in parts:
+            line.append(part, style=style)
+        if where:
+            line.append(f"  {where}", style="dim")
+        console.print(Padding(line, (0, 0, 0, 2), expand=False))
+
+    for pkg in diff.added:
+        row(
+            ("+ ", "green bold"),
+            (package_key(pkg.name, pkg.version), "bold"),
+            where=declared_where(pkg),
+        )
+    for pkg, old in diff.changed:
+        change = f" {old or '(any)'} -> {pkg.version or '(any)'}"
+        row(("~ ", "yellow bold"), (pkg.name, "bold"), (change, ""), where=declared_where(pkg))
+    for name, version in diff.removed:
+        row(("- ", "red"), (package_key(name, version), "dim"), ("  removed", "dim"))
+    console.print()
+
+
+# --- domains ---------------------------------------------------------------------------------
+
+
+def render_domains(document: DomainsDocument, *, width: int = 100) -> str:
+    result = document.result
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=False, color_system=None)
+    all_rows = document.rows()
+    console.print(
+        Text(f"{len(all_rows)} maintainer email domains behind {len(result.facts)} packages")
+    )
+    for name in ("dns", "rdap"):
+        check = result.checks.get(name)
+        if check is not None and check.status != "ok":
+            console.print(Text(f"{name.upper()} unavailable: {check.reason}", style="yellow"))
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("domain", "status", "registered", "expires", "packages", "accounts"):
+        table.add_column(column, overflow="fold")
+    for row in all_rows:
+        rdap = row.facts.rdap if row.facts else None
+        table.add_row(
+            row.domain,
+            document.status(row),
+            (domain_time(rdap.registration) or "")[:10] if rdap else "",
+            (domain_time(rdap.expiration) or "")[:10] if rdap else "",
+            ", ".join(sorted(row.packages)[:4]) + (" …" if len(row.packages) > 4 else ""),
+            ", ".join(sorted(row.accounts, key=str.lower)[:3])
+            + (" …" if len(row.accounts) > 3 else ""),
+        )
+    console.print(table)
+    return buf.getvalue()
+
+
+# --- inspect ---------------------------------------------------------------------------------
+
+
+def render_inspect(document: InspectDocument) -> str:
+    outcome = document.outcome
+    ins = outcome.side.inspection
+    head = (
+        f"{outcome.side.label}: verdict {verdict_label(outcome.verdict)} ({ins.files} files, "
+        f"{ins.bytes_read / 1e6:.1f} MB uncompressed, nothing executed)"
+    )
+    lines = [head]
+    if outcome.side.artifact is not None:
+        a = outcome.side.artifact
+        lines.append(f"  {a.filename}  sha256 {a.sha256[:16]}... verified against the index")
+    if outcome.against is not None and outcome.comparison is not None:
+        kind = "a patch release" if outcome.comparison.patch else "a release"
+        new = len(outcome.new)
+        lines.append(
+            f"  compared with {outcome.against.label} "
+            f"(verdict on its own {verdict_label(outcome.against.inspection.verdict)}): {kind}; "
+            f"{new} finding{'s' if new != 1 else ''} new in this release"
+        )
+    if outcome.note:
+        lines.append(f"  {outcome.note}")
+    for i, f in enumerate(outcome.findings):
+        where = f"{f.path}:{f.line}" if f.line else f.path
+        tag = "  NEW" if i in outcome.new else ""
+        lines.append(f"  {f.severity.label.upper():8} {f.id}  {where}{tag}")
+        lines.append(f"           {f.message}")
+        if f.excerpt:
+            lines.append(f"           > {f.excerpt}")
+    return "\n".join(lines)
