@@ -28,7 +28,7 @@ from chaingate.inventory.build import build_inventory
 from chaingate.net.http import FetchError, HttpClient, HttpSettings
 from chaingate.policy.interface import Action
 from chaingate.policy.policy import Policy, load_policy
-from chaingate.report.interface import FORMATS, get_report
+from chaingate.report import ScanDocument, formats_for, render
 from chaingate.store.db import Store
 from tests.pypiserver import PyPIServer
 from tests.serverkit import BackgroundHTTPServer, ScriptedFaults, ScriptedHandler
@@ -258,10 +258,10 @@ def test_discover_facts_signals_and_every_report(tmp_path: Path, toy_server: Toy
     assert result.index_url == toy_server.url
     assert result.checks["known-vulnerability"].status == "ok"
 
-    for fmt in FORMATS:
-        text = get_report(fmt).render(result)
+    for fmt in formats_for(ScanDocument):
+        text = render(ScanDocument(result), fmt)
         assert "leftpda" in text, fmt
-    doc = json.loads(get_report("json").render(result))
+    doc = json.loads(render(ScanDocument(result), "json"))
     assert {p["ecosystem"] for p in doc["packages"]} == {"toy"}
     assert {f["ecosystem"] for f in doc["findings"] if f["package"]} == {"toy"}
     assert "toy:leftpda==0.0.1" in {f.get("ref") for f in doc["findings"]}

@@ -3,7 +3,6 @@ anything is blocked, with one screen per block (what, why, evidence, how to fix 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,6 @@ import click
 from chaingate.cli import wiring
 from chaingate.cli.options import (
     Common,
-    Format,
     fail_incomplete_option,
     fail_on_policy_option,
     format_option,
@@ -26,13 +24,12 @@ from chaingate.cli.options import (
 from chaingate.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE
 
 if TYPE_CHECKING:
-    from chaingate.engine.result import ScanResult
-    from chaingate.policy.interface import Decision
+    pass
 
 
 @click.command()
 @policy_option
-@format_option(Format, Format.text)
+@format_option("check")
 @output_option
 @fail_on_policy_option
 @fail_incomplete_option()
@@ -53,27 +50,10 @@ def check(
     pol = load_policy(common.path or Path("."), policy)
     result = wiring.analyse(common, pol)
     decisions = decide(result, with_fail_on(pol, fail_on), today(common.now))
-    _emit_gate(result, decisions, Format(fmt), output)
+    from chaingate.report import CheckDocument, render
+
+    write(render(CheckDocument(result, tuple(decisions)), fmt), output)
     if any(d.action is Action.BLOCK for d in decisions):
         raise click.exceptions.Exit(EXIT_FINDINGS)
     if fail_incomplete and result.incomplete:
         raise click.exceptions.Exit(EXIT_INCOMPLETE)
-
-
-def _emit_gate(
-    result: ScanResult, decisions: Sequence[Decision], fmt: Format, output: Path | None
-) -> None:
-    from chaingate.report import gate
-
-    if fmt is Format.text:
-        text = gate.render_text(result, list(decisions))
-    elif fmt is Format.json:
-        from chaingate.report.json import pretty_json
-
-        document = gate.as_document(result, list(decisions))
-        text = pretty_json(document)
-    else:
-        from chaingate.report.interface import get_report
-
-        text = get_report(fmt.value).render(gate.gated_result(result, list(decisions)))
-    write(text, output)

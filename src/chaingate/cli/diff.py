@@ -10,7 +10,6 @@ import click
 from chaingate.cli import wiring
 from chaingate.cli.options import (
     Common,
-    Format,
     fail_incomplete_option,
     fail_on_policy_option,
     format_option,
@@ -32,7 +31,7 @@ from chaingate.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE
     "manifest / lock file.",
 )
 @policy_option
-@format_option(Format, Format.text)
+@format_option("diff")
 @output_option
 @fail_on_policy_option
 @fail_incomplete_option("an introduced package")
@@ -50,7 +49,7 @@ def diff(
     introduces compared with --base. Exit codes as for check."""
     from chaingate.policy.interface import Action
     from chaingate.policy.policy import decide, load_policy
-    from chaingate.report.diff import print_to, render_diff
+    from chaingate.report import DiffDocument, render
 
     pol = load_policy(common.path or Path("."), policy)
     result = wiring.analyse_diff(common, pol, base)
@@ -61,12 +60,14 @@ def diff(
         if d.finding.id != "policy-deny"
         or result.is_introduced(d.finding.package, d.finding.version)
     ]
-    if fmt == Format.text and output is None:
+    if fmt == "text" and output is None:
         from rich.console import Console
 
-        print_to(Console(), result)
+        from chaingate.report.formats.text import print_to
+
+        print_to(Console(), DiffDocument(result))
     else:
-        write(render_diff(result, fmt), output)
+        write(render(DiffDocument(result), fmt), output)
     if any(d.action is Action.BLOCK for d in decisions):
         raise click.exceptions.Exit(EXIT_FINDINGS)
     if fail_incomplete and result.incomplete:

@@ -4,7 +4,6 @@ import time; exit 1 when the verdict is at or above --fail-on."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import click
@@ -24,12 +23,6 @@ from chaingate.cli.options import (
 from chaingate.core.errors import EXIT_FINDINGS
 
 
-class InspectFormat(StrEnum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-
-
 @click.command()
 @click.argument("target")
 @click.option(
@@ -38,7 +31,7 @@ class InspectFormat(StrEnum):
     "archive or a directory (default for name==version: the previous release).",
 )
 @click.option("--no-against", is_flag=True, help="Do not compare with the previous release.")
-@format_option(InspectFormat, InspectFormat.text)
+@format_option("inspect")
 @output_option
 @click.option(
     "--fail-on", default="high", help="Exit 1 when the verdict is this severity or higher."
@@ -66,7 +59,7 @@ def inspect(
     TARGET: a package archive (.tar.gz, .zip, .whl), a directory, or name==version
     (downloaded from the index and verified against its sha256)."""
     from chaingate.analysis.run import run_inspect
-    from chaingate.report.inspect import render_json, render_sarif, render_text
+    from chaingate.report import InspectDocument, render
 
     threshold = parse_fail_on(fail_on)
     opts = wiring.inspect_options(index_url, cache_dir, timeout, retries)
@@ -74,11 +67,6 @@ def inspect(
         outcome = run_inspect(target, opts, against=against, no_against=no_against)
     except ValueError as exc:  # a malformed index URL
         raise CommandError(str(exc)) from None
-    render = {
-        InspectFormat.text: render_text,
-        InspectFormat.json: render_json,
-        InspectFormat.sarif: render_sarif,
-    }[InspectFormat(fmt)]
-    write(render(outcome), output)
+    write(render(InspectDocument(outcome), fmt), output)
     if outcome.verdict is not None and outcome.verdict >= threshold:
         raise click.exceptions.Exit(EXIT_FINDINGS)

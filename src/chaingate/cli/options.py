@@ -8,7 +8,6 @@ import functools
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,15 +26,6 @@ Command = Callable[..., None]
 
 class CommandError(ChaingateError):
     """A bad option value or command-line input, said as `chaingate: <message>` (exit 2)."""
-
-
-class Format(StrEnum):
-    """The formats of scan, check and diff."""
-
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    markdown = "markdown"
 
 
 def parse_now(value: str | None) -> datetime | None:
@@ -99,10 +89,14 @@ def options(*decorators: Callable[[Command], Command]) -> Callable[[Command], Co
     return apply
 
 
-def format_option(kind: type[StrEnum], default: StrEnum) -> Callable[[Command], Command]:
-    choices = click.Choice([member.value for member in kind])
+def format_option(document: str) -> Callable[[Command], Command]:
+    """--format, its choices every format that renders the command's `document` kind
+    (report/formats: adding a format there offers it here)."""
+    from chaingate.report.formats import formats_of
+
+    choices = click.Choice(list(formats_of(document)))
     return click.option(
-        "--format", "-f", "fmt", type=choices, default=default.value, help="Output format."
+        "--format", "-f", "fmt", type=choices, default="text", help="Output format."
     )
 
 

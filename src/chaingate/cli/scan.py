@@ -11,7 +11,6 @@ import click
 from chaingate.cli import wiring
 from chaingate.cli.options import (
     Common,
-    Format,
     fail_incomplete_option,
     format_option,
     output_option,
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@format_option(Format, Format.text)
+@format_option("scan")
 @output_option
 @click.option(
     "--fail-on",
@@ -41,7 +40,7 @@ def scan(
     """Show whom a project trusts and flag author, release and email-domain risk."""
     threshold = parse_fail_on(fail_on)
     result = wiring.analyse(common)
-    _emit(result, Format(fmt), output)
+    _emit(result, fmt, output)
     worst = result.worst()
     if worst is not None and worst >= threshold:
         raise click.exceptions.Exit(EXIT_FINDINGS)
@@ -49,14 +48,14 @@ def scan(
         raise click.exceptions.Exit(EXIT_INCOMPLETE)
 
 
-def _emit(result: ScanResult, fmt: Format, output: Path | None) -> None:
-    from chaingate.report.interface import get_report
+def _emit(result: ScanResult, fmt: str, output: Path | None) -> None:
+    from chaingate.report import ScanDocument, render
 
-    if fmt is Format.text and output is None:
+    if fmt == "text" and output is None:
         from rich.console import Console
 
-        from chaingate.report.text import print_to
+        from chaingate.report.formats.text import print_to
 
-        print_to(Console(), result)
+        print_to(Console(), ScanDocument(result))
         return
-    write(get_report(fmt.value).render(result), output)
+    write(render(ScanDocument(result), fmt), output)

@@ -27,8 +27,8 @@ FINDING_FIELDS = (
     "ref",
 )  # fmt: skip
 PACKAGE_FIELDS = (
-    "ecosystem", "name", "version", "direct", "origin", "owners", "organization", "emails", "domains",
-    "latest_version", "first_release", "release_count", "has_facts",
+    "ecosystem", "name", "version", "direct", "origin", "owners", "organization", "emails",
+    "domains", "latest_version", "first_release", "release_count", "has_facts",
 )  # fmt: skip
 _MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 _TYPE_NAMES = frozenset({

@@ -140,7 +140,9 @@ class DomainsDocument(msgspec.Struct, frozen=True):
 
         result = self.result
         table: dict[str, DomainRow] = {}
-        for name, facts in result.facts.items():
+        several = result.several_ecosystems
+        for ref, facts in result.facts.items():
+            name = str(ref) if several else ref.name
             for person in facts.people:
                 domain = registrable_domain(person.domain) or person.domain
                 row = table.setdefault(domain, DomainRow(domain, facts=result.domains.get(domain)))

@@ -13,12 +13,13 @@ JSON run in CI does not need.
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from chaingate.core.errors import ChaingateError
-from chaingate.report.documents import Document
+
+if TYPE_CHECKING:  # the table is read by the CLI's --format options, before any document
+    from chaingate.report.documents import Document
 
 _EVERY: Final = ("scan", "check", "diff", "domains", "inspect")
 
@@ -37,7 +38,12 @@ class ReportError(ChaingateError):
 
 def formats_for(document_type: type[Document]) -> tuple[str, ...]:
     """The names of the formats that render `document_type`, for its command's --format."""
-    return tuple(name for name, (_, kinds) in FORMATS.items() if document_type.kind in kinds)
+    return formats_of(document_type.kind)
+
+
+def formats_of(kind: str) -> tuple[str, ...]:
+    """The names of the formats that render documents of `kind` ("scan", "inspect", ...)."""
+    return tuple(name for name, (_, kinds) in FORMATS.items() if kind in kinds)
 
 
 def render(document: Document, format_name: str, **options: Any) -> str:
@@ -51,6 +57,8 @@ def render(document: Document, format_name: str, **options: Any) -> str:
         raise ReportError(f"{known} {format_name!r}{scope} (choose from {', '.join(choices)})")
     module = importlib.import_module(FORMATS[format_name][0])
     renderer: Callable[..., str] = getattr(module, f"render_{document.kind}")
+    import inspect
+
     try:
         inspect.signature(renderer).bind(document, **options)
     except TypeError as exc:

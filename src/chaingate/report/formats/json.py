@@ -121,7 +121,7 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
             "incomplete": summary.incomplete,
             "ignored": summary.ignored,
         },
-        "packages": [_package(p, result.facts.get(p.name)) for p in packages],
+        "packages": [_package(p, result.facts_of(p)) for p in packages],
         "maintainers": [
             {"account": m.account, "roles": list(m.roles), "packages": list(m.packages)}
             for m in result.maintainers()
