@@ -20,6 +20,7 @@ from msgspec.structs import replace
 
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Inventory, Package
+from chaingate.core.refs import PackageRef
 from chaingate.core.status import Incomplete
 from chaingate.engine.diff import DiffResult, diff_scans, finding_key, run_diff
 from chaingate.engine.result import ScanResult
@@ -46,6 +47,10 @@ BASE_REQUIREMENTS = f"requests==2.32.5 {HASH}\nidna==3.11 {HASH}\ntoml==0.10.2 {
 HEAD_REQUIREMENTS = (
     f"requests==2.32.5 {HASH}\nidna==3.10 {HASH}\nsix==1.17.0 {HASH}\ntoml==0.10.2 {HASH}\n"
 )
+
+
+def P(name: str, version: str | None) -> PackageRef:
+    return PackageRef("pypi", name, version)
 
 
 # --- a real git repository -------------------------------------------------------------------
@@ -138,7 +143,7 @@ def test_a_change_is_judged_on_what_it_introduces(
     assert [(p.key, old) for p, old in diff.changed] == [("idna==3.10", "3.11")]
     assert diff.removed == ()
     assert diff.base_packages == {
-        ("requests", "2.32.5"), ("idna", "3.11"), ("toml", "0.10.2"),
+        P("requests", "2.32.5"), P("idna", "3.11"), P("toml", "0.10.2"),
     }  # fmt: skip
     assert diff.base_commit == pull_request.git("rev-parse", "HEAD~1").strip()
 
@@ -243,7 +248,7 @@ def test_removed_packages_are_listed(repo: Repo, pypi_server: PyPIServer, tmp_pa
     diff = diff_against("HEAD~1", repo.root, pypi_server, options(pypi_server, tmp_path))
     assert diff.added == ()
     assert [(p.key, old) for p, old in diff.changed] == [("idna==3.11", "3.10")]
-    assert diff.removed == (("six", "1.17.0"),)
+    assert diff.removed == (P("six", "1.17.0"),)
     assert "- six==1.17.0  removed" in render(DiffDocument(diff), "text")
 
 

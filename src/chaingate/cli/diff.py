@@ -58,7 +58,7 @@ def diff(
         for d in decide(result.as_scan_result(), with_fail_on(pol, fail_on), today(common.now))
         # A deny-listed package the change did not touch is not this change's risk.
         if d.finding.id != "policy-deny"
-        or result.is_introduced(d.finding.package, d.finding.version)
+        or result.is_introduced(d.finding.package, d.finding.version, d.finding.ecosystem)
     ]
     if fmt == "text" and output is None:
         from rich.console import Console

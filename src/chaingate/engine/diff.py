@@ -15,6 +15,7 @@ from msgspec.structs import replace
 
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Inventory, Package
+from chaingate.core.refs import PackageRef
 from chaingate.core.status import Incomplete
 from chaingate.engine.result import ScanResult
 from chaingate.policy.ignore import Ignored
@@ -24,16 +25,16 @@ if TYPE_CHECKING:
 
 # --- the comparison ------------------------------------------------------------------------
 
-PackageKey = tuple[str, str | None]
 FindingKey = tuple[str, str | None, str | None, str]
 
 
 class DiffResult(msgspec.Struct, frozen=True):
     """What the head introduces over the base.
 
-    `added`: packages whose name is not in the base. `changed`: a name of the base at a
-    version the base does not have, with the base's version. `removed`: (name, version) of
-    the base found nowhere in the head (versions replaced by a change are not repeated).
+    `added`: packages whose name (in their ecosystem) is not in the base. `changed`: a
+    package of the base at a version the base does not have, with the base's version.
+    `removed`: packages of the base found nowhere in the head (versions replaced by a
+    change are not repeated).
     `new_findings`: head findings the base did not have (same signal, package and version;
     for project-level findings, same signal and same accounts or message).
     `incomplete`: what could not be analysed among the introduced packages, and whatever
@@ -41,10 +42,10 @@ class DiffResult(msgspec.Struct, frozen=True):
     """
 
     head: ScanResult
-    base_packages: frozenset[PackageKey]
+    base_packages: frozenset[PackageRef]
     added: tuple[Package, ...]
     changed: tuple[tuple[Package, str | None], ...]
-    removed: tuple[PackageKey, ...]
+    removed: tuple[PackageRef, ...]
     new_findings: tuple[Finding, ...]
     unchanged_findings: int
     new_ignored: tuple[Ignored, ...] = ()
@@ -63,10 +64,16 @@ class DiffResult(msgspec.Struct, frozen=True):
         both = [*self.added, *(p for p, _ in self.changed)]
         return tuple(sorted(both, key=lambda p: (p.name, p.version or "")))
 
-    def is_introduced(self, name: str | None, version: str | None) -> bool:
-        """Whether the change brings in this package at this version (added or changed);
-        e.g. to keep only the deny-list hits a policy raises on introduced packages."""
-        return any(p.name == name and p.version == version for p in self.introduced)
+    def is_introduced(
+        self, name: str | None, version: str | None, ecosystem: str | None = None
+    ) -> bool:
+        """Whether the change brings in this package at this version (added or changed),
+        in `ecosystem` (any, when None); e.g. to keep only the deny-list hits a policy
+        raises on introduced packages."""
+        return any(
+            p.name == name and p.version == version and ecosystem in (None, p.ecosystem)
+            for p in self.introduced
+        )
 
     def as_scan_result(self) -> ScanResult:
         """The head scan restricted to what the change introduces (new findings, their
@@ -86,10 +93,18 @@ def finding_key(finding: Finding) -> FindingKey:
     a project-level finding (no package) by the accounts its evidence names, or else its
     message, so one account reaching more packages is new."""
     if finding.package is not None:
-        return (finding.id, finding.package, finding.version, "")
+        return (finding.id, finding.package, finding.version, finding.ecosystem or "")
     accounts = finding.evidence.get("accounts")
     detail = finding.message if accounts is None else json.dumps(accounts, sort_keys=True)
     return (finding.id, None, None, detail)
+
+
+def _about(entry: Incomplete, refs: set[PackageRef] | frozenset[PackageRef]) -> bool:
+    """Whether an incomplete entry is about one of `refs` (by name and version alone when
+    the entry does not say its ecosystem)."""
+    if entry.ref is not None:
+        return entry.ref in refs
+    return any(r.name == entry.package and r.version == entry.version for r in refs)
 
 
 def diff_scans(
@@ -100,32 +115,35 @@ def diff_scans(
     base_commit: str | None = None,
 ) -> DiffResult:
     """Compare two scans. Pure: no I/O."""
-    base_keys = frozenset((p.name, p.version) for p in base.packages)
-    base_versions: dict[str, list[str | None]] = {}
-    for name, version in sorted(base_keys, key=lambda k: (k[0], k[1] or "")):
-        base_versions.setdefault(name, []).append(version)
-    head_keys = {(p.name, p.version) for p in head.packages}
+
+    def order(ref: PackageRef) -> tuple[str, str, str]:
+        return (ref.name, ref.version or "", ref.ecosystem)
+
+    base_keys = frozenset(p.ref for p in base.packages)
+    base_versions: dict[PackageRef, list[str | None]] = {}
+    for ref in sorted(base_keys, key=order):
+        base_versions.setdefault(ref.project, []).append(ref.version)
+    head_keys = {p.ref for p in head.packages}
 
     added: list[Package] = []
     changed: list[tuple[Package, str | None]] = []
-    replaced: set[PackageKey] = set()
+    replaced: set[PackageRef] = set()
     for pkg in head.packages:
-        if (pkg.name, pkg.version) in base_keys:
+        if pkg.ref in base_keys:
             continue
-        olds = base_versions.get(pkg.name)
+        project = pkg.ref.project
+        olds = base_versions.get(project)
         if olds is None:
             added.append(pkg)
             continue
         # Several base versions of one name (two files pin differently): prefer one the
         # head no longer has, i.e. the version this one replaced.
-        gone = [v for v in olds if (pkg.name, v) not in head_keys]
+        gone = [v for v in olds if replace(project, version=v) not in head_keys]
         old = (gone or olds)[-1]
-        replaced.add((pkg.name, old))
+        replaced.add(replace(project, version=old))
         changed.append((pkg, old))
     removed = tuple(
-        key
-        for key in sorted(base_keys, key=lambda k: (k[0], k[1] or ""))
-        if key not in head_keys and key not in replaced
+        ref for ref in sorted(base_keys, key=order) if ref not in head_keys and ref not in replaced
     )
 
     seen = {finding_key(f) for f in base.findings}
@@ -135,20 +153,16 @@ def diff_scans(
 
     # Entries about a package are kept for the introduced ones; entries about the tree
     # (a manifest that could not be resolved) are kept whatever they name.
-    introduced = {(p.name, p.version) for p in added} | {(p.name, p.version) for p, _ in changed}
+    introduced = {p.ref for p in added} | {p.ref for p, _ in changed}
     names = {p.name for p in head.packages}
     incomplete = tuple(
-        i for i in head.incomplete if (i.package, i.version) in introduced or i.package not in names
+        i for i in head.incomplete if _about(i, introduced) or i.package not in names
     )
     # What the base could not see about packages the head still has, or about its tree:
     # findings there cannot be told old, so they count as new (never hidden).
-    base_names = {name for name, _ in base_keys}
+    base_names = {ref.name for ref in base_keys}
     unseen = sorted(
-        {
-            i.package
-            for i in base.incomplete
-            if (i.package, i.version) in head_keys or i.package not in base_names
-        }
+        {i.package for i in base.incomplete if _about(i, head_keys) or i.package not in base_names}
     )
     notes: list[str] = []
     if unseen:

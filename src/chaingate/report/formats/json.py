@@ -20,7 +20,6 @@ from chaingate import __version__
 from chaingate.core.facts import ProjectFacts
 from chaingate.core.findings import Finding
 from chaingate.core.inventory import Package
-from chaingate.core.refs import PackageRef
 from chaingate.core.status import Incomplete
 from chaingate.engine.result import ScanResult
 from chaingate.facts.intel.interface import dns_json, rdap_json
@@ -303,15 +302,10 @@ def diff_document(document: DiffDocument) -> dict[str, Any]:
 
 
 def _removed(document: DiffDocument) -> list[dict[str, Any]]:
-    # DiffResult keeps a removed package as (name, version), without its ecosystem: it is
-    # the head's when the tree has one ecosystem, else unknown (null).
-    ecosystems = {p.ecosystem for p in document.diff.head.packages}
-    ecosystem = ecosystems.pop() if len(ecosystems) == 1 else None
-    out = []
-    for name, version in document.diff.removed:
-        ref = None if ecosystem is None else str(PackageRef(ecosystem, name, version))
-        out.append({"ecosystem": ecosystem, "name": name, "version": version, "ref": ref})
-    return out
+    return [
+        {"ecosystem": r.ecosystem, "name": r.name, "version": r.version, "ref": str(r)}
+        for r in document.diff.removed
+    ]
 
 
 # --- domains -------------------------------------------------------------------------------

@@ -259,9 +259,7 @@ def _diff_packages(diff: DiffResult) -> list[str]:
         f"{cell(p.version or '(any)')} | {cell(declared_where(p))} |"
         for p, old in diff.changed
     ]
-    rows += [
-        f"| removed | {cell(name)} | {cell(version or '')} | |" for name, version in diff.removed
-    ]
+    rows += [f"| removed | {cell(r.name)} | {cell(r.version or '')} | |" for r in diff.removed]
     if not rows:
         return []
     n = len(rows)

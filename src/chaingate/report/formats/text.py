@@ -441,8 +441,8 @@ def _packages(console: Console, diff: DiffResult) -> None:
     for pkg, old in diff.changed:
         change = f" {old or '(any)'} -> {pkg.version or '(any)'}"
         row(("~ ", "yellow bold"), (pkg.name, "bold"), (change, ""), where=declared_where(pkg))
-    for name, version in diff.removed:
-        row(("- ", "red"), (package_key(name, version), "dim"), ("  removed", "dim"))
+    for ref in diff.removed:
+        row(("- ", "red"), (package_key(ref.name, ref.version), "dim"), ("  removed", "dim"))
     console.print()
 
 
