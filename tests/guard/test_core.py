@@ -1,6 +1,6 @@
 """The guard's core driven by a toy installer defined here: the seam every installer uses.
 
-The toy installer is what an ecosystem provides (`chaingate.guard.interface.Installer`):
+The toy installer is what an ecosystem provides (`chaingate.ecosystems.installer.Installer`):
 its own plan of one package with the file's hash, its own pinned install (recorded, not
 run) and its own words. The scan is the `evaluate` seam, answered here with a finding or
 with none, so no registry and no installer process is involved.

@@ -25,9 +25,9 @@ from msgspec.structs import replace
 from chaingate.core.findings import Severity
 from chaingate.core.inventory import Inventory, Location, Origin, Package
 from chaingate.core.status import Incomplete
+from chaingate.ecosystems.installer import Installer, P, PlannedPackage, Wording
 from chaingate.engine.result import ScanResult
 from chaingate.engine.scan import Progress, ScanOptions, run_scan
-from chaingate.guard.interface import Installer, P, PlannedPackage, Wording
 from chaingate.inventory.build import shortest_paths
 from chaingate.policy.interface import Action, Decision
 

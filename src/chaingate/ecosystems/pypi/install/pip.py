@@ -434,7 +434,7 @@ def _digest(path: Path, algorithm: str) -> str | None:
 
 
 class PipInstaller:
-    """pip as the guard's installer (`chaingate.guard.interface.Installer`): `python`'s
+    """pip as the guard's installer (`chaingate.ecosystems.installer.Installer`): `python`'s
     pip plans and installs; with a `cache_dir`, the planned wheels are fetched there while
     the guard judges them."""
 

@@ -306,7 +306,7 @@ def install(plan: UvPlan, *, python: str | None = None, uv: str | None = None) -
 
 
 class UvInstaller:
-    """uv as the guard's installer (`chaingate.guard.interface.Installer`). `python` is
+    """uv as the guard's installer (`chaingate.ecosystems.installer.Installer`). `python` is
     passed as `--python` unless the user chose an interpreter; the hashes are read through
     `http`, with `index_url` as the default index when the user gives uv none."""
 

@@ -1,9 +1,9 @@
-"""What an installer adapter gives the install guard: its plan, its install, its words.
+"""What an installer adapter gives the install guard (`guard/core.py`): its plan, its
+install, its words. Beside `interface.py`, one of the ecosystem protocols.
 
-The adapters live with their ecosystems (`chaingate.ecosystems.pypi.install`: pip, uv) and
-import nothing from the guard: they satisfy these protocols by shape. An ecosystem adds an
-installer by providing an object like `Installer`; nothing here knows about wheels, index
-URLs or requirements files.
+The adapters live with their ecosystems (`chaingate.ecosystems.pypi.install`: pip, uv); the
+guard core drives any object that satisfies `Installer`. Nothing here knows about wheels,
+index URLs or requirements files.
 """
 
 from __future__ import annotations
