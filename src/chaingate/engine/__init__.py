@@ -296,10 +296,13 @@ class Engine:
 
     # --- a whole tree -------------------------------------------------------------------------
 
-    def scan(self, inventory: Inventory, progress: Progress | None = None) -> ScanResult:
-        """Fetch facts for every package of `inventory`, evaluate, remember, and report."""
+    def scan(
+        self, inventory: Inventory, progress: Progress | None = None, *, now: datetime | None = None
+    ) -> ScanResult:
+        """Fetch facts for every package of `inventory`, evaluate, remember, and report.
+        `now` pins the moment the signals judge (default: the engine's, else the clock)."""
         started = datetime.now(UTC)
-        now = self.now or started
+        now = now or self.now or started
         refs = [p.ref for p in inventory.packages if p.origin is Origin.REGISTRY]
         canaries = False
         if self.domains is not None:
@@ -418,14 +421,9 @@ class Engine:
         """Scan the base, then the head, at the same `now`, and compare (engine/diff.py)."""
         from chaingate.engine.diff import diff_scans
 
-        pinned = self.now
-        if pinned is None:
-            self.now = datetime.now(UTC)
-        try:
-            before = self.scan(base, progress)
-            after = self.scan(head, progress)
-        finally:
-            self.now = pinned
+        now = self.now or datetime.now(UTC)
+        before = self.scan(base, progress, now=now)
+        after = self.scan(head, progress, now=now)
         return diff_scans(before, after, base_label=base_label, base_commit=base_commit)
 
 
