@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -71,6 +72,8 @@ class Engine:
     package's code; `now`: a pinned time (tests, replays), else the clock.
     """
 
+    MEMO_PROJECTS = 4096  # projects whose facts `evaluate` keeps in memory, least recent out
+
     def __init__(
         self,
         *,
@@ -104,7 +107,7 @@ class Engine:
         self._loop = Loop()
         self._client: HttpClient | None = None
         self._popular: dict[str, PopularNames | None] = {}
-        self._memo: dict[PackageRef, tuple[float, Fetched]] = {}
+        self._memo: OrderedDict[PackageRef, tuple[float, Fetched]] = OrderedDict()
         self._seen: dict[PackageRef, tuple[float, dict[PackageRef, Observation]]] = {}
         self._lock = threading.Lock()
 
@@ -256,6 +259,9 @@ class Engine:
         if project in fetched.facts or project in fetched.not_found:
             with self._lock:
                 self._memo[project] = (time.monotonic(), fetched)
+                self._memo.move_to_end(project)
+                while len(self._memo) > self.MEMO_PROJECTS:  # bounded: a firewall sees many
+                    self._memo.popitem(last=False)
         return fetched
 
     def _previous_of(self, project: PackageRef) -> dict[PackageRef, Observation]:
