@@ -16,7 +16,8 @@ as a subprocess (Python start-up, imports, parsing, signals, database and report
 cold with an empty cache and database, warm right after with both kept. Rounds interleave
 the floors and the scans so network drift hits them alike; medians are reported. Peak
 memory is watched in three more cold scans through /proc: the largest process, and all of
-the scan's processes (the command and its helpers) together at their fullest moment.
+the scan's processes together at their fullest moment (one since the engine issue: the
+fetch-helper and store-worker processes are gone).
 
     .venv/bin/python bench/bench_scan.py [--lock bench/lock150/uv.lock] [--rounds 3]
 """
@@ -166,7 +167,7 @@ def run_scan_in_process(
 ) -> tuple[float, dict[str, object]]:
     """The same command run inside this process (`chaingate.cli.app`, stdout captured):
     everything the scan does, without interpreter start-up and module imports, which the
-    in-process floor does not pay either. Its helper processes are started as usual."""
+    in-process floor does not pay either."""
     import contextlib
     import io
 

@@ -109,6 +109,9 @@ class ToySession:
         }
         return Answer(facts=facts, vulns=found)
 
+    def fresh(self, name: str) -> bool:
+        return self.client.answers_from_cache(f"{self.base}/toy/{name}.json")
+
     def cached(self, name: str, versions: Collection[str]) -> Answer | None:
         url = f"{self.base}/toy/{name}.json"
         resp = self.client.cached(url)

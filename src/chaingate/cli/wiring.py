@@ -100,7 +100,16 @@ def analyse(c: Common, pol: Policy | None = None) -> ScanResult:
     """Inventory, facts, domain intelligence and findings for the shared options."""
     opts, inventory = prepare(c, pol)
     with engine(opts, pol) as e:
-        return run(lambda cb: e.scan(inventory, cb))
+        return run(lambda cb: _scan(e, inventory, cb))
+
+
+def _scan(e: Engine, inventory: Inventory, progress: Progress | None) -> ScanResult:
+    """A scan, its cold download spread over two cores first (cli/prefetch.py)."""
+    from chaingate.cli.prefetch import warm
+    from chaingate.core.inventory import Origin
+
+    warm(e, [p.ref for p in inventory.packages if p.origin is Origin.REGISTRY], progress)
+    return e.scan(inventory, progress)
 
 
 def analyse_diff(c: Common, pol: Policy, base: str) -> DiffResult:

@@ -139,6 +139,11 @@ class RegistrySession(Protocol):
         (a document, a per-version document, a revalidation) needs the network."""
         ...
 
+    def fresh(self, name: str) -> bool:
+        """Whether the project's document is in the cache and fresh: a cheap look (nothing
+        decoded) for a caller deciding how much there is to download."""
+        ...
+
     async def fetch(self, name: str, versions: Collection[str]) -> Answer:
         """The answer, asking the registry where the cache cannot answer."""
         ...

@@ -197,6 +197,13 @@ class Engine:
             self._loop.run(collector.fetch(wanted, left, out, progress=progress, also=also))
         return out
 
+    def to_download(self, refs: Sequence[PackageRef]) -> list[PackageRef]:
+        """The projects of `refs` whose registry documents are not fresh in the cache (a
+        cheap look: nothing is decoded), sorted."""
+        collector = Collector(self.ecosystems, self.indexes, self.client, self.http)
+        projects = {r.project for r in refs if r.ecosystem in self.ecosystems}
+        return sorted(p for p in projects if not collector.session(p.ecosystem).fresh(p.name))
+
     # --- one package --------------------------------------------------------------------------
 
     def evaluate(self, ref: PackageRef) -> Evaluation:

@@ -59,6 +59,9 @@ class PypiSession:
             f"{self.index.base} does not serve per-version documents (/pypi/<name>/<version>/json)"
         )
 
+    def fresh(self, name: str) -> bool:
+        return self.client.answers_from_cache(self.index.project_json(name))
+
     def cached(self, name: str, versions: Collection[str]) -> Answer | None:
         url = self.index.project_json(name)
         resp = self.client.cached(url)
