@@ -14,6 +14,7 @@ are encoded as arrays (`array_like`), which halves the cache.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Hashable
 from datetime import datetime
 
 import msgspec
@@ -108,24 +109,27 @@ class ProjectFacts(msgspec.Struct, frozen=True, dict=True):
         return exact
 
     def release(self, version: str | None) -> Release | None:
-        """The release for `version` (compared as PEP 440 versions), if the registry has it."""
+        """The release for `version`, if the registry has it: the exact string, else a
+        version its ecosystem holds equal ("1.0" and "1.0.0" on PyPI; `version_rules`)."""
         if version is None:
             return None
         if version in self._exact:
             return self._exact[version]
-        from packaging.version import InvalidVersion, Version
-
-        try:
-            wanted = Version(version)
-        except InvalidVersion:
+        key_of = VERSION_KEYS.get(self.ecosystem)
+        wanted = key_of(version) if key_of is not None else None
+        if key_of is None or wanted is None:
             return None
-        for r in self.releases:
-            try:
-                if Version(r.version) == wanted:
-                    return r
-            except InvalidVersion:
-                continue
-        return None
+        return next((r for r in self.releases if key_of(r.version) == wanted), None)
+
+
+# ecosystem -> the key under which its equal versions are equal (`Names.version_key`), as
+# each ecosystem adapter registers it when it is imported (`version_rules`).
+VERSION_KEYS: dict[str, Callable[[str], Hashable | None]] = {}
+
+
+def version_rules(ecosystem: str, key: Callable[[str], Hashable | None]) -> None:
+    """Compare `ecosystem`'s versions by `key` in `ProjectFacts.release`."""
+    VERSION_KEYS[ecosystem] = key
 
 
 class Unavailable(msgspec.Struct, frozen=True):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from pathlib import Path
 
+from chaingate.core.facts import version_rules
 from chaingate.core.inventory import Manifest
 from chaingate.ecosystems.interface import ArtifactFile, Ecosystem
 from chaingate.ecosystems.pypi.fetch import PypiRegistry
@@ -77,6 +78,8 @@ def _environment(where: str) -> Manifest:
 
     return read_environment(where)
 
+
+version_rules(NAME, PypiNames().version_key)
 
 PYPI = Ecosystem(
     name=NAME,
