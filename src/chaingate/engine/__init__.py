@@ -338,7 +338,9 @@ class Engine:
         if self.domains is not None:
             from chaingate.facts.intel.run import check_domains
 
-            domains = check_domains(fetched.facts, self.http, self.domains, now, started, db)
+            domains = check_domains(
+                fetched.facts, self.http, self.domains, now, started, db, self._loop.run
+            )
             if domains.queries and db is None:
                 db = store  # new lookups are observations to record
         projects = sorted(fetched.facts)

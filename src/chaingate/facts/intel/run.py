@@ -3,9 +3,10 @@ already know, what DNS and RDAP say about the rest, and how the checks are repor
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from msgspec.structs import replace
@@ -89,10 +90,12 @@ def check_domains(
     now: datetime,
     started: datetime,
     store: DomainStore | None,
+    run_async: Callable[[Coroutine[Any, Any, DomainReport]], DomainReport] | None = None,
 ) -> DomainReport:
     """DNS and RDAP for every maintainer email domain: once per domain, answers reused from
     the cache while younger than the TTL. A warm scan sends nothing, and does not even load
-    the suffix list or the DNS library."""
+    the suffix list or the DNS library. The lookups run on `run_async` (the engine's loop;
+    default: a loop of their own)."""
     from chaingate.facts.intel import psl
     from chaingate.facts.intel.cache import DomainCache, HostMemo, SourceMemo
 
@@ -145,7 +148,7 @@ def check_domains(
                 dns_timeout=dopts.dns_timeout,
             )
 
-    report = asyncio.run(run())
+    report = (run_async or asyncio.run)(run())
     if report.queries:
         for source, check, key in (
             ("dns", report.dns, dns_key),
