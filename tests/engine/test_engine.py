@@ -97,3 +97,18 @@ def test_a_long_lived_engine_sees_a_new_owner(pypi_server: PyPIServer, tmp_path:
     assert "ownership-change" not in {f.id for f in first.findings}
     change = [f for f in second.findings if f.id == "ownership-change"]
     assert change and "newcomer" in change[0].message
+
+
+def test_a_second_version_joins_the_kept_facts(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    import json
+
+    for version in ("3.10", "3.11"):
+        doc = {"info": {"name": "idna", "version": version}, "releases": {}, "vulnerabilities": []}
+        pypi_server.add_version("idna", version, json.dumps(doc).encode())
+    with engine(pypi_server, tmp_path) as e:
+        e.evaluate(PackageRef("pypi", "idna", "3.11"))
+        older = e.evaluate(PackageRef("pypi", "idna", "3.10"))
+        again = e.evaluate(PackageRef("pypi", "idna", "3.11"))
+        kept = e._memo[PackageRef("pypi", "idna")][1]
+    assert older.incomplete is None and again.incomplete is None
+    assert {r.version for r in kept.vulns if r.name == "idna"} == {"3.10", "3.11"}

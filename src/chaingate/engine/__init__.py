@@ -262,6 +262,18 @@ class Engine:
             fetched = kept[1]
             if ref.version is None or ref in fetched.vulns or project not in fetched.facts:
                 return fetched
+            # Another version of a kept project: its vulnerabilities join the kept facts.
+            more = self.fetch([ref])
+            if project not in more.facts:
+                return more
+            fetched = replace(
+                fetched,
+                vulns={**fetched.vulns, **more.vulns},
+                vulns_notes={**fetched.vulns_notes, **more.vulns_notes},
+            )
+            with self._lock:
+                self._memo[project] = (kept[0], fetched)
+            return fetched
         fetched = self.fetch([ref])
         if project in fetched.facts or project in fetched.not_found:
             with self._lock:
