@@ -32,8 +32,9 @@ def main() -> None:
     chaingate = str(Path(sys.executable).with_name("chaingate"))
     with tempfile.TemporaryDirectory() as tmp:
         cache, db = Path(tmp) / "cache", f"sqlite:///{tmp}/db.sqlite"
+        out = str(Path(tmp) / "out.json")
         cmd = [chaingate, "scan", args.target, "--format", "json", "--cache-dir", str(cache),
-               "--db", db, "--now", "2026-12-07T12:00:00Z", "-o", str(Path(tmp) / "out.json")]  # fmt: skip
+               "--db", db, "--now", "2026-12-07T12:00:00Z", "-o", out]  # fmt: skip
         subprocess.run(cmd, check=True)  # cold: fills the cache and the database
         subprocess.run(cmd, check=True)  # warm once
         kept, removed = [], []
