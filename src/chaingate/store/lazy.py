@@ -4,7 +4,13 @@ Opening the database costs a command ~0.2 s (SQLAlchemy, the connection, the mig
 check). A warm re-scan whose registry answers all came from the cache made no new
 observation: when the database already holds exactly those facts (the marker file beside
 the HTTP cache says so), there is nothing to compare and nothing to record, and the database
-is never opened. Anything else opens it on first use. A long-lived engine (the service)
+is never opened. Anything else opens it on first use.
+
+The marker vouches only for the database file it was written against: it keeps that file's
+identity (device, inode, size, modification time) as it was when this store closed it. A
+database deleted, replaced, restored from a backup or written by anyone else no longer
+matches, and the next scan opens it and records again; a database that is not a local
+SQLite file (PostgreSQL, an in-memory one) is never vouched for. A long-lived engine (the service)
 holds a `db.Store` instead, which remembers the same thing in memory.
 """
 
@@ -25,12 +31,17 @@ if TYPE_CHECKING:
     from chaingate.store.db import Store
 
 
+_FILE = "\0file"  # the marker's key for the database file's identity (no project key has a NUL)
+
+
 class LazyStore:
     def __init__(self, url: str, cache_dir: Path | None) -> None:
         self.url = url
         key = hashlib.sha256(url.encode()).hexdigest()[:32]
         self._marker = cache_dir / "recorded" / f"{key}.json" if cache_dir else None
         self._store: Store | None = None
+        self._held: dict[str, str] = {}  # written to the marker once the database is closed
+        self._marker_valid = False  # whether the marker spoke of this file when it was opened
 
     @property
     def opened(self) -> bool:
@@ -40,6 +51,10 @@ class LazyStore:
         if self._store is None:
             from chaingate.store.db import Store
 
+            identity = self._file()
+            self._marker_valid = identity is not None and (
+                self._read_marker().get(_FILE) == identity
+            )
             self._store = Store(self.url)
         return self._store
 
@@ -64,7 +79,24 @@ class LazyStore:
     def close(self) -> None:
         if self._store is not None:
             store, self._store = self._store, None
-            store.close()
+            store.close()  # SQLite's log is checkpointed into the file here
+        if self._held:
+            held, self._held = self._held, {}
+            self._save(held)
+
+    def _file(self) -> str | None:
+        """The database file's identity, or None when there is no local file to vouch for."""
+        prefix = "sqlite:///"
+        if not self.url.startswith(prefix):
+            return None
+        path = self.url[len(prefix) :].split("?", 1)[0]
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        try:
+            st = Path(path).expanduser().stat()
+        except OSError:
+            return None
+        return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
     def _read_marker(self) -> dict[str, str]:
         if self._marker is None:
@@ -78,14 +110,24 @@ class LazyStore:
     def holds(self, hashes: Mapping[str, str]) -> bool:
         if self._marker is None or not hashes:
             return False
+        identity = self._file()
         stored = self._read_marker()
+        if identity is None or stored.get(_FILE) != identity:
+            return False  # another database than the one the marker was written against
         return all(stored.get(k) == h for k, h in hashes.items())
 
     def held(self, hashes: Mapping[str, str]) -> None:
-        if self._marker is None:
+        self._held.update(hashes)
+
+    def _save(self, hashes: Mapping[str, str]) -> None:
+        identity = self._file()
+        if self._marker is None or identity is None:
             return
-        stored = self._read_marker()
+        # What the marker said stands only if it spoke of the file this store opened (the
+        # file's identity changed since with this store's own writes).
+        stored = self._read_marker() if self._marker_valid else {}
         stored.update(hashes)
+        stored[_FILE] = identity
         try:
             self._marker.parent.mkdir(parents=True, exist_ok=True)
             tmp = self._marker.with_name(f"{self._marker.name}.tmp")
