@@ -122,3 +122,30 @@ action = "block"
     proc = run(pypi_server, tmp_path, "check", "--no-resolve", "--now", NOW)
     assert proc.returncode == 1
     assert "direct single-owner deps need two owners" in proc.stdout
+
+
+def test_the_gate_fails_closed_on_what_it_could_not_analyse(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    """Issue 12, item 6: idna's document answers 500. Before, `check` passed (exit 0); now it
+    exits 3 unless --allow-incomplete or `[gate] allow_incomplete = true` lets it pass, and
+    says so either way."""
+    from tests.serverkit import Status
+
+    pypi_server.always("/pypi/idna/json", Status(500))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "requirements.txt").write_text("idna==3.11\n")
+    args = ["check", "--no-resolve", "--retries", "0", "--format", "json", "--now", NOW]
+    refused = run(pypi_server, tmp_path, *args, cwd=project)
+    assert refused.returncode == 3, refused.stderr
+    assert "could not be analysed: not passed (exit 3)" in refused.stderr
+    allowed = run(pypi_server, tmp_path, *args, "--allow-incomplete", cwd=project)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "pass anyway (--allow-incomplete)" in allowed.stderr
+    (project / "chaingate.toml").write_text("[gate]\nallow_incomplete = true\n")
+    by_policy = run(pypi_server, tmp_path, *args, cwd=project)
+    assert by_policy.returncode == 0, by_policy.stderr
+    assert "[gate] allow_incomplete = true" in by_policy.stderr
+    # the old flag still means "fail", whatever the policy says
+    assert run(pypi_server, tmp_path, *args, "--fail-incomplete", cwd=project).returncode == 3

@@ -108,7 +108,8 @@ def test_with_fail_incomplete_a_package_that_cannot_be_analysed_blocks(
     assert not outcome.allowed and outcome.exit_code is None
     assert [i.package for i in outcome.incomplete] == ["six"]
     assert site_packages(venv) == before
-    assert "1 could not be analysed (--fail-incomplete). Nothing was installed." in said[0]
+    assert "1 could not be analysed. Nothing was installed" in said[0]
+    assert "--allow-incomplete" in said[0]
     assert "not analysed: six 1.17.0: could not fetch" in said[0]
 
 
@@ -350,4 +351,37 @@ def test_the_command_blocks_a_typosquat_and_installs_a_clean_package(
 
     installed = chaingate("six==1.17.0")
     assert installed.returncode == 0, installed.stderr
+    assert pip_list(venv)["six"] == "1.17.0"
+
+
+def test_the_command_fails_closed_on_a_package_it_could_not_analyse(
+    index: PyPIServer,
+    venv: Path,
+    tmp_path: Path,
+    dns_server: Any,
+    rdap_server: Any,
+) -> None:
+    """Issue 12, item 1: six's registry document answers 503, so six was not judged. Before,
+    the command printed "not analysed" and installed it; now nothing is installed and the
+    exit code is 3, unless --allow-incomplete (or the policy) says otherwise, loudly."""
+    env = command_env(index, venv, tmp_path, dns_server, rdap_server)
+    env["CHAINGATE_CACHE_DIR"] = str(tmp_path / "fresh-cache")  # nothing known about six
+    before = site_packages(venv)
+    index.always("/pypi/six/json", Status(503))
+
+    def chaingate(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "chaingate", "pip", "install", "--index-url",
+             index.index_url, *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    refused = chaingate("six==1.17.0")
+    assert refused.returncode == 3, refused.stderr
+    assert "Nothing was installed" in refused.stderr and "not analysed: six" in refused.stderr
+    assert site_packages(venv) == before
+
+    allowed = chaingate("--allow-incomplete", "six==1.17.0")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "not analysed: six" in allowed.stderr  # said, even when let through
     assert pip_list(venv)["six"] == "1.17.0"

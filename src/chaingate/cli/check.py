@@ -11,9 +11,10 @@ import click
 from chaingate.cli import wiring
 from chaingate.cli.options import (
     Common,
-    fail_incomplete_option,
     fail_on_policy_option,
     format_option,
+    gate_incomplete_option,
+    incomplete_gate,
     output_option,
     policy_option,
     project_options,
@@ -21,7 +22,7 @@ from chaingate.cli.options import (
     with_fail_on,
     write,
 )
-from chaingate.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE
+from chaingate.core.errors import EXIT_FINDINGS
 
 if TYPE_CHECKING:
     pass
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 @format_option("check")
 @output_option
 @fail_on_policy_option
-@fail_incomplete_option()
+@gate_incomplete_option()
 @project_options()
 def check(
     common: Common,
@@ -40,6 +41,7 @@ def check(
     fmt: str,
     output: Path | None,
     fail_on: str | None,
+    allow_incomplete: bool,
     fail_incomplete: bool,
 ) -> None:
     """The CI gate: scan, apply the policy, and exit 1 when anything is blocked, with one
@@ -55,5 +57,10 @@ def check(
     write(render(CheckDocument(result, tuple(decisions)), fmt), output)
     if any(d.action is Action.BLOCK for d in decisions):
         raise click.exceptions.Exit(EXIT_FINDINGS)
-    if fail_incomplete and result.incomplete:
-        raise click.exceptions.Exit(EXIT_INCOMPLETE)
+    incomplete_gate(
+        len(result.incomplete),
+        allow_flag=allow_incomplete,
+        fail_flag=fail_incomplete,
+        policy_allows=pol.allow_incomplete,
+        what="package(s) or manifest(s)",
+    )

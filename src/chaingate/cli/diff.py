@@ -10,9 +10,10 @@ import click
 from chaingate.cli import wiring
 from chaingate.cli.options import (
     Common,
-    fail_incomplete_option,
     fail_on_policy_option,
     format_option,
+    gate_incomplete_option,
+    incomplete_gate,
     output_option,
     policy_option,
     project_options,
@@ -20,7 +21,7 @@ from chaingate.cli.options import (
     with_fail_on,
     write,
 )
-from chaingate.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE
+from chaingate.core.errors import EXIT_FINDINGS
 
 
 @click.command()
@@ -34,7 +35,7 @@ from chaingate.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE
 @format_option("diff")
 @output_option
 @fail_on_policy_option
-@fail_incomplete_option("an introduced package")
+@gate_incomplete_option("an introduced package")
 @project_options(env=False, deep=False)
 def diff(
     common: Common,
@@ -43,6 +44,7 @@ def diff(
     fmt: str,
     output: Path | None,
     fail_on: str | None,
+    allow_incomplete: bool,
     fail_incomplete: bool,
 ) -> None:
     """Judge a change on its own risk: only the packages, versions and findings it
@@ -70,5 +72,10 @@ def diff(
         write(render(DiffDocument(result), fmt), output)
     if any(d.action is Action.BLOCK for d in decisions):
         raise click.exceptions.Exit(EXIT_FINDINGS)
-    if fail_incomplete and result.incomplete:
-        raise click.exceptions.Exit(EXIT_INCOMPLETE)
+    incomplete_gate(
+        len(result.incomplete),
+        allow_flag=allow_incomplete,
+        fail_flag=fail_incomplete,
+        policy_allows=pol.allow_incomplete,
+        what="introduced package(s) or manifest(s)",
+    )

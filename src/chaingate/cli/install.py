@@ -43,20 +43,24 @@ def pip_install(ctx: click.Context) -> None:
     from chaingate import config
     from chaingate.guard import pip as guard_pip
 
+    args, allow = _own_flags(ctx.args)
+
     def index() -> str:
-        return guard_pip.split_args(ctx.args).index_url or config.index_url(None)[0]
+        return guard_pip.split_args(args).index_url or config.index_url(None)[0]
 
     _guarded_install(
         index,
-        lambda opts, decide, announce, progress: guard_pip.guard(
-            ctx.args,
+        lambda opts, decide, fail_incomplete, announce, progress: guard_pip.guard(
+            args,
             python=guard_pip.target_python(None),
             scan_options=opts,
             decide=decide,
+            fail_incomplete=fail_incomplete,
             announce=announce,
             progress=progress,
         ),
         guard_pip.explain,
+        allow,
     )
 
 
@@ -90,31 +94,45 @@ def uv_pip_install(ctx: click.Context) -> None:
     from chaingate.ecosystems.pypi.registry import DEFAULT_INDEX
     from chaingate.guard import uv as guard_uv
 
+    args, allow = _own_flags(ctx.args)
+
     def index() -> str:
         # The index uv installs from is the one to ask about its packages.
-        args = guard_uv.split_args(ctx.args)
-        return guard_uv.default_index(args, os.environ.get("CHAINGATE_INDEX_URL") or DEFAULT_INDEX)
+        split = guard_uv.split_args(args)
+        return guard_uv.default_index(split, os.environ.get("CHAINGATE_INDEX_URL") or DEFAULT_INDEX)
 
     _guarded_install(
         index,
-        lambda opts, decide, announce, progress: guard_uv.guard(
-            ctx.args,
+        lambda opts, decide, fail_incomplete, announce, progress: guard_uv.guard(
+            args,
             uv=guard_uv.find_uv(),
             scan_options=opts,
             decide=decide,
+            fail_incomplete=fail_incomplete,
             announce=announce,
             progress=progress,
         ),
         guard_uv.explain,
+        allow,
     )
+
+
+ALLOW_INCOMPLETE = "--allow-incomplete"
+
+
+def _own_flags(args: list[str]) -> tuple[list[str], bool]:
+    """The installer's arguments without chaingate's own `--allow-incomplete` (which pip
+    and uv do not have), and whether it was given."""
+    return [a for a in args if a != ALLOW_INCOMPLETE], ALLOW_INCOMPLETE in args
 
 
 def _guarded_install(
     index: Callable[[], str],
     run_guard: Callable[
-        [ScanOptions, Decide, Callable[[str], None], Progress | None], GuardOutcome
+        [ScanOptions, Decide, bool, Callable[[str], None], Progress | None], GuardOutcome
     ],
     explain: Callable[[GuardOutcome], str],
+    allow_incomplete: bool,
 ) -> NoReturn:
     """What the pip and uv install guards share: the policy of the current directory, scan
     options from CHAINGATE_* settings for the index `index()` names, the guard run under a
@@ -130,13 +148,15 @@ def _guarded_install(
             lambda cb: run_guard(
                 opts,
                 lambda result: decide(result, pol, today),
+                # Fail closed: a package that could not be analysed is not installed.
+                not (allow_incomplete or pol.allow_incomplete),
                 lambda text: print(text, file=sys.stderr),
                 cb,
             )
         )
     except ValueError as exc:  # e.g. a bad CHAINGATE_* setting
         raise CommandError(str(exc)) from None
-    if outcome.blocked or outcome.warnings or not outcome.allowed:
+    if outcome.blocked or outcome.warnings or outcome.incomplete or not outcome.allowed:
         print(explain(outcome), file=sys.stderr)
     if not outcome.allowed:
         raise click.exceptions.Exit(EXIT_FINDINGS if outcome.blocked else EXIT_INCOMPLETE)

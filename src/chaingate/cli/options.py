@@ -15,7 +15,7 @@ import click
 import msgspec
 from msgspec.structs import fields, replace
 
-from chaingate.core.errors import ChaingateError
+from chaingate.core.errors import EXIT_INCOMPLETE, ChaingateError
 
 if TYPE_CHECKING:
     from chaingate.core.findings import Severity
@@ -103,6 +103,43 @@ def format_option(document: str) -> Callable[[Command], Command]:
 def fail_incomplete_option(what: str = "any package") -> Callable[[Command], Command]:
     return click.option(
         "--fail-incomplete", is_flag=True, help=f"Exit 3 when {what} could not be analysed."
+    )
+
+
+def gate_incomplete_option(what: str = "any package") -> Callable[[Command], Command]:
+    """The gates fail closed: exit 3 when `what` could not be analysed, unless allowed."""
+    allow = click.option(
+        "--allow-incomplete",
+        is_flag=True,
+        help=f"Pass (with a warning) when {what} could not be analysed; by default the gate "
+        "exits 3. Policy: [gate] allow_incomplete = true.",
+    )
+    fail = click.option(
+        "--fail-incomplete",
+        is_flag=True,
+        hidden=True,
+        help="The default (kept for old workflows); overrides the policy's allow_incomplete.",
+    )
+    return lambda f: allow(fail(f))
+
+
+def incomplete_gate(
+    incomplete: int, *, allow_flag: bool, fail_flag: bool, policy_allows: bool, what: str
+) -> None:
+    """Exit 3 for `incomplete` packages not analysed, unless allowed (then warn loudly)."""
+    if not incomplete:
+        return
+    if fail_flag or not (allow_flag or policy_allows):
+        print(
+            f"chaingate: {incomplete} {what} could not be analysed: not passed (exit 3). "
+            "--allow-incomplete or [gate] allow_incomplete = true lets them through.",
+            file=sys.stderr,
+        )
+        raise click.exceptions.Exit(EXIT_INCOMPLETE)
+    why = "--allow-incomplete" if allow_flag else "[gate] allow_incomplete = true"
+    print(
+        f"chaingate: warning: {incomplete} {what} could not be analysed and pass anyway ({why})",
+        file=sys.stderr,
     )
 
 

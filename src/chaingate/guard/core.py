@@ -225,8 +225,9 @@ def explain(outcome: GuardOutcome, wording: Wording) -> str:
     elif not outcome.allowed:
         lines.append(
             f"chaingate: blocked: {said} {count} ({shown}), but "
-            f"{len(outcome.incomplete)} could not be analysed (--fail-incomplete). Nothing "
-            "was installed."
+            f"{len(outcome.incomplete)} could not be analysed. Nothing was installed: what "
+            "was not judged is not installed (--allow-incomplete, or [gate] allow_incomplete "
+            "= true in the policy, installs it anyway)."
         )
     else:
         lines.append(

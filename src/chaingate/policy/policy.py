@@ -122,6 +122,9 @@ class Policy(msgspec.Struct, frozen=True):
     rules: tuple[Rule, ...] = ()
     ignores: tuple[Ignore, ...] = ()
     build: bool = True  # [resolve] build: may resolution build sdists (run their code)?
+    # [gate] allow_incomplete: may check, diff and the install guards pass a package that
+    # could not be analysed? (False: they fail closed, exit 3.)
+    allow_incomplete: bool = False
     source: str | None = None  # the file it came from; None for the default policy
     # "severity.high", "actions.typosquat" -> "file:line", for the rule named in a decision
     where: Mapping[str, str] = msgspec.field(default_factory=dict)
@@ -183,8 +186,11 @@ def _tool_table(path: Path, text: str, doc: dict[str, Any]) -> dict[str, Any]:
     return table
 
 
-_TOP = ("severity", "actions", "thresholds", "allow", "deny", "rules", "ignore", "resolve")
+_TOP = (
+    "severity", "actions", "thresholds", "allow", "deny", "rules", "ignore", "resolve", "gate",
+)  # fmt: skip
 _RESOLVE_KEYS = ("build",)
+_GATE_KEYS = ("allow_incomplete",)
 _LIST_KEYS = ("packages", "accounts", "domains")
 _RULE_KEYS = ("name", "expr", "action", "reason")
 _ACTIONS = tuple(a.value for a in Action)
@@ -260,6 +266,7 @@ def _parse(path: Path, text: str, doc: Mapping[str, Any], base: tuple[str, ...])
         rules=_rules(src, doc.get("rules", [])),
         ignores=tuple(ignores),
         build=_resolve_build(src, doc.get("resolve", {})),
+        allow_incomplete=_allow_incomplete(src, doc.get("gate", {})),
         source=str(path),
         where=where,
     )
@@ -273,6 +280,16 @@ def _resolve_build(src: _Source, value: object) -> bool:
     if not isinstance(build, bool):
         raise src.error(("resolve", "build"), f"must be true or false, not {_show(build)}")
     return build
+
+
+def _allow_incomplete(src: _Source, value: object) -> bool:
+    """`[gate] allow_incomplete`: true lets a gate pass what could not be analysed."""
+    table = src.table(value, "gate")
+    src.known(table, _GATE_KEYS, "gate")
+    allow = table.get("allow_incomplete", False)
+    if not isinstance(allow, bool):
+        raise src.error(("gate", "allow_incomplete"), f"must be true or false, not {_show(allow)}")
+    return allow
 
 
 # Lower bounds; a number must also be finite. Shares are at most 1.
