@@ -144,7 +144,7 @@ def test_warm_scan_reuses_facts_and_reloads_when_they_are_lost(
     assert pypi_server.hits["/pypi/six/json"] == 1  # reloaded once, facts rebuilt
 
 
-def test_warm_scan_of_already_recorded_documents_does_not_open_the_store(
+def test_a_database_gone_since_the_marker_is_opened_and_its_failure_said(
     pypi_server: PyPIServer, tmp_path: Path
 ) -> None:
     from datetime import UTC, datetime
@@ -162,9 +162,13 @@ def test_warm_scan_of_already_recorded_documents_does_not_open_the_store(
         run_scan(inv, ScanOptions(pypi_server.url, http, f"sqlite:///{db}", now=now))
 
     scan(ttl=900)  # cold: observes the registry, records, leaves the marker
+    scan(ttl=900)  # warm, nothing observed, the same database: not opened (no error)
     for path in tmp_path.glob("store.db*"):
         path.unlink()
     db.mkdir()  # no database can be opened here any more
-    scan(ttl=900)  # warm, nothing observed: the (now broken) store is not opened
+    # The marker vouched for the file that is gone, not for whatever is there now: the
+    # store is opened, and its failure is said (it used to be skipped, issue 12 item 10).
+    with pytest.raises(StoreError):
+        scan(ttl=900)
     with pytest.raises(StoreError):
         scan(ttl=0)  # a request to the registry is an observation: the store is opened
