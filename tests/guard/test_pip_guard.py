@@ -31,7 +31,14 @@ from chaingate.guard.pip import (
     target_python,
 )
 from tests.guard import world
-from tests.guard.world import command_env, pip_list, python_of, recorded_file, site_packages
+from tests.guard.world import (
+    command_env,
+    pip_list,
+    python_of,
+    recorded_file,
+    run_command,
+    site_packages,
+)
 from tests.inventory.wheels import write_wheel
 from tests.pypiserver import NotFound, PyPIServer, Status
 
@@ -338,11 +345,7 @@ def test_the_command_blocks_a_typosquat_and_installs_a_clean_package(
     before = site_packages(venv)
 
     def chaingate(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "chaingate", "pip", "install", "--index-url",
-             index.index_url, *args],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+        return run_command(["pip"], index, env, tmp_path, *args)
 
     blocked = chaingate("reqeusts")
     assert blocked.returncode == 1, blocked.stderr
@@ -370,11 +373,7 @@ def test_the_command_fails_closed_on_a_package_it_could_not_analyse(
     index.always("/pypi/six/json", Status(503))
 
     def chaingate(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "chaingate", "pip", "install", "--index-url",
-             index.index_url, *args],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+        return run_command(["pip"], index, env, tmp_path, *args)
 
     refused = chaingate("six==1.17.0")
     assert refused.returncode == 3, refused.stderr

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,14 @@ from chaingate.guard.uv import (
 )
 from chaingate.net.http import HttpSettings
 from tests.guard import world
-from tests.guard.world import command_env, pip_list, python_of, recorded_file, site_packages
+from tests.guard.world import (
+    command_env,
+    pip_list,
+    python_of,
+    recorded_file,
+    run_command,
+    site_packages,
+)
 from tests.inventory.wheels import write_wheel
 from tests.pypiserver import PyPIServer
 
@@ -526,11 +532,7 @@ def test_the_command_blocks_a_typosquat_and_installs_a_clean_package(
     before = site_packages(venv)
 
     def chaingate(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "chaingate", "uv", "pip", "install", "--index-url",
-             index.index_url, *args],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+        return run_command(["uv", "pip"], index, env, tmp_path, *args)
 
     blocked = chaingate("reqeusts")
     assert blocked.returncode == 1, blocked.stderr

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -103,3 +104,14 @@ def command_env(
         "CHAINGATE_DNS_SERVERS": dns_server.spec,
         "CHAINGATE_RDAP_BOOTSTRAP_URL": rdap_server.bootstrap_url,
     }
+
+
+def run_command(
+    installer: Sequence[str], index: PyPIServer, env: dict[str, str], cwd: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`chaingate <installer> install --index-url INDEX ARGS...` as a person types it."""
+    return subprocess.run(
+        [sys.executable, "-m", "chaingate", *installer, "install", "--index-url",
+         index.index_url, *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip

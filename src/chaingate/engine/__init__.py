@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import msgspec
 from msgspec.structs import replace
 
-from chaingate.core.findings import Finding, Severity
+from chaingate.core.findings import Finding
 from chaingate.core.inventory import Inventory, Origin, Package
 from chaingate.core.refs import PackageRef
 from chaingate.core.status import CheckStatus
@@ -34,8 +34,10 @@ from chaingate.facts.collect import Collector, Fetched, Progress, wanted_version
 from chaingate.facts.intel.run import DomainOptions, domain_checks
 from chaingate.net.http import HttpClient, HttpSettings
 from chaingate.net.loop import Loop
+from chaingate.policy.ignore import apply
 from chaingate.policy.interface import Action, Decision
-from chaingate.policy.policy import Policy
+from chaingate.policy.policy import Policy, decide
+from chaingate.signals import catalog
 from chaingate.store.interface import Observation, ScanRecord, ScanStore, content_hash
 
 if TYPE_CHECKING:
@@ -226,9 +228,6 @@ class Engine:
         ctx = steps.package_context(
             pkg, fetched, previous, now, self.policy.thresholds, popular=self.popular(ref.ecosystem)
         )
-        from chaingate.policy.ignore import apply
-        from chaingate.signals import catalog
-
         catalog.load_all()
         applied = apply(steps.package_findings(ctx), list(self.policy.ignores), now.date())
         findings = sorted(applied.kept, key=Finding.sort_key)
@@ -248,8 +247,6 @@ class Engine:
             finished_at=now,
             ignored=applied.ignored,
         )
-        from chaingate.policy.policy import decide
-
         decisions = decide(result, self.policy, now.date())
         checks = steps.checks(inventory, fetched, self.store is not None)
         return Evaluation(ref, tuple(findings), tuple(decisions), incomplete, checks)
@@ -300,10 +297,7 @@ class Engine:
     def _previous(self, projects: Sequence[PackageRef]) -> dict[PackageRef, Observation]:
         assert self.store is not None
         out: dict[PackageRef, Observation] = {}
-        by_eco: dict[str, list[str]] = {}
-        for p in projects:
-            by_eco.setdefault(p.ecosystem, []).append(p.name)
-        for eco, names in by_eco.items():
+        for eco, names in _by_ecosystem(projects).items():
             for name, obs in self.store.latest(eco, names).items():
                 out[PackageRef(eco, name)] = obs
         return out
@@ -311,10 +305,7 @@ class Engine:
     def _first_seen(self, projects: Sequence[PackageRef]) -> dict[str, datetime]:
         assert self.store is not None
         out: dict[str, datetime] = {}
-        by_eco: dict[str, list[str]] = {}
-        for p in projects:
-            by_eco.setdefault(p.ecosystem, []).append(p.name)
-        for eco, names in by_eco.items():
+        for eco, names in _by_ecosystem(projects).items():
             for email, when in self.store.email_first_seen(eco, names).items():
                 out[email] = min(when, out.get(email, when))
         return out
@@ -372,8 +363,6 @@ class Engine:
             with self._lock:
                 self._seen.clear()  # what evaluate() kept of the store is older now
         code = deep.reports if deep is not None else None
-        from chaingate.policy.ignore import apply
-
         applied = apply(
             steps.evaluate(
                 inventory,
@@ -454,4 +443,12 @@ class Engine:
         return diff_scans(before, after, base_label=base_label, base_commit=base_commit)
 
 
-__all__ = ["Engine", "Evaluation", "Severity"]
+def _by_ecosystem(projects: Sequence[PackageRef]) -> dict[str, list[str]]:
+    """Project names grouped by ecosystem: the store is asked one ecosystem at a time."""
+    out: dict[str, list[str]] = {}
+    for p in projects:
+        out.setdefault(p.ecosystem, []).append(p.name)
+    return out
+
+
+__all__ = ["Engine", "Evaluation"]
