@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from chaingate.core.facts import Account, ProjectFacts
 from chaingate.facts.intel.interface import DnsAnswer, DomainFacts, RdapRecord
+from chaingate.net.atomic import create_private
 from chaingate.store.interface import Observation, ScanRecord, StoreError, content_hash
 from chaingate.store.models import (
     Base,
@@ -44,19 +45,22 @@ def _aware(dt: datetime) -> datetime:
 
 class Store:
     def __init__(self, url: str) -> None:
+        """Open (and, for a local SQLite file, create: 0600 in a 0700 directory) the database
+        at `url`. A SQLite URL with `mode=ro` or `immutable=1` opens it read-only: it is
+        read and never written."""
         self.url = url
         self._held: dict[str, str] = {}
+        self.read_only = _read_only(url)
         try:
-            if url.startswith("sqlite:///"):
-                Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(
-                    parents=True, exist_ok=True
-                )
+            path = sqlite_file(url)
+            if path is not None and not self.read_only:
+                create_private(path)
             self.engine: Engine = create_engine(url)
-            if self.engine.dialect.name == "sqlite":
+            if self.engine.dialect.name == "sqlite" and not self.read_only:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             self.migrate()
         except (SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"cannot open database {_redact(url)}: {exc}") from None
+            raise StoreError(f"cannot open database {_redact(url)}: {_first_line(exc)}") from None
 
     def holds(self, hashes: Mapping[str, str]) -> bool:
         """Whether this store's latest observations are these, as far as this process
@@ -79,11 +83,16 @@ class Store:
             current = _current_revision(conn)
             if current == HEAD:
                 return
-            if current is None and not inspect(conn).get_table_names():
-                Base.metadata.create_all(conn)
-                conn.execute(text(_VERSION_TABLE))
-                conn.execute(text(_STAMP), {"v": HEAD})
-                conn.commit()
+            if self.read_only:
+                raise StoreError(
+                    f"database {_redact(self.url)} is opened read-only and its schema is not "
+                    f"chaingate's current one ({current or 'none'}, not {HEAD}); open it "
+                    "writable once to create or upgrade it"
+                )
+            if current is None:
+                _drop_unstamped(conn)
+            if current is None and not set(inspect(conn).get_table_names()) & _OURS:
+                _create(conn)
                 return
             upgrade(conn)
 
@@ -115,7 +124,7 @@ class Store:
 
     def record(self, facts: Sequence[ProjectFacts], now: datetime) -> None:
         """Store what was seen at `now`: new rows for changed projects and new releases."""
-        if not facts:
+        if not facts or self.read_only:
             return
         ecosystem = facts[0].ecosystem
         hashes = {f.name: content_hash(f) for f in facts}
@@ -258,11 +267,13 @@ class Store:
             }
             for f in facts
         ]
-        if rows:
+        if rows and not self.read_only:
             with Session(self.engine) as s, s.begin():
                 s.connection().execute(insert(DomainObservation.__table__), rows)  # type: ignore[arg-type]
 
     def record_scan(self, run: ScanRecord) -> None:
+        if self.read_only:
+            return
         with Session(self.engine) as s, s.begin():
             s.add(ScanRun(**asdict(run)))
 
@@ -316,6 +327,81 @@ def upgrade(conn: Connection, revision: str = "head") -> None:
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, revision)
     conn.commit()
+
+
+_OURS = frozenset(Base.metadata.tables) | {"alembic_version"}
+
+
+def _create(conn: Connection) -> None:
+    """A brand-new schema, stamped, in one transaction: a creation cut short (a full disk, a
+    killed process) leaves no table behind. pysqlite runs DDL outside any transaction unless
+    one is begun explicitly."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+    try:
+        Base.metadata.create_all(conn)
+        conn.execute(text(_VERSION_TABLE))
+        conn.execute(text(_STAMP), {"v": HEAD})
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def _drop_unstamped(conn: Connection) -> None:
+    """Drop what a creation cut short by an older chaingate left: some of chaingate's tables,
+    all empty, and no `alembic_version` row to say what they are. Anything holding a row, or
+    any other table, is left alone (and the migrations then say what is wrong)."""
+    present = set(inspect(conn).get_table_names()) & set(Base.metadata.tables)
+    for name in present:
+        if conn.execute(text(f'SELECT 1 FROM "{name}" LIMIT 1')).first() is not None:
+            return
+    for table in reversed(Base.metadata.sorted_tables):
+        if table.name in present:
+            table.drop(conn)
+    conn.commit()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The local file of a SQLite URL, or None: not SQLite, in memory, or a URI-form URL
+    (`sqlite:///file:...?uri=true`), whose `file:` name is SQLite's to interpret (no
+    directory is made for it)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # SQLAlchemy reports an unparsable URL when the engine is made
+        return None
+    database = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or _truthy(parsed.query.get("uri")):
+        return None
+    return Path(database).expanduser()
+
+
+def _read_only(url: str) -> bool:
+    """Whether a SQLite URL opens its database read-only (`mode=ro`, `immutable=1`)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return False
+    query = parsed.query
+    return parsed.drivername.startswith("sqlite") and (
+        query.get("mode") == "ro" or _truthy(query.get("immutable"))
+    )
+
+
+def _truthy(value: str | tuple[str, ...] | None) -> bool:
+    return isinstance(value, str) and value.lower() in ("1", "true", "yes", "on")
+
+
+def _first_line(exc: BaseException) -> str:
+    """The database's own message, without SQLAlchemy's statement dump and link."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _current_revision(conn: Connection) -> str | None:
