@@ -22,6 +22,7 @@ from chaingate.core.inventory import InventoryError
 from chaingate.ecosystems.pypi.manifests._common import parse_toml
 from chaingate.inventory.discover import parse_file
 from chaingate.net import tomlcache
+from chaingate.net.atomic import seal, unseal
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parents[2]
@@ -72,16 +73,20 @@ def test_the_second_parse_reads_the_entry_and_a_corrupt_one_is_parsed_again(
     (entry,) = entries(cache)
     assert real == tomli.loads(text)
 
-    # An entry is believed as it is: a doctored one shows through (so hits are real hits).
+    # A sealed entry is believed as it is: a doctored one shows through (so hits are real
+    # hits); one changed on disk since it was sealed is not (issue 12, item 10).
     doctored = {**real, "version": 999}
-    entry.write_bytes(msgspec.msgpack.encode(doctored))
+    entry.write_bytes(seal(msgspec.msgpack.encode(doctored)))
     with tomlcache.using(cache):
         assert parse_toml(text, "uv.lock") == doctored
+    entry.write_bytes(msgspec.msgpack.encode(doctored))
+    with tomlcache.using(cache):
+        assert parse_toml(text, "uv.lock") == real
 
     entry.write_bytes(b"\xc1 not msgpack")
     with tomlcache.using(cache):
         assert parse_toml(text, "uv.lock") == real
-    assert msgspec.msgpack.decode(entry.read_bytes()) == real  # written afresh
+    assert msgspec.msgpack.decode(unseal(entry.read_bytes()) or b"") == real  # written afresh
 
 
 def test_dates_and_times_come_back_as_tomli_gives_them(tmp_path: Path) -> None:

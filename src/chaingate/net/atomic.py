@@ -6,6 +6,8 @@ read or plant them)."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -43,6 +45,20 @@ def write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     with os.fdopen(fd, "wb") as out:
         out.write(data)
+
+
+def seal(data: bytes) -> bytes:
+    """`data` behind its SHA-256, so that a reader can tell it is the bytes written."""
+    return hashlib.sha256(data).digest() + data
+
+
+def unseal(sealed: bytes) -> bytes | None:
+    """The data `seal` wrapped, or None when the bytes changed since (a torn write, a
+    flipped bit, a planted entry): the caller then treats the entry as missing."""
+    digest, data = sealed[:32], sealed[32:]
+    if len(digest) != 32 or not hmac.compare_digest(hashlib.sha256(data).digest(), digest):
+        return None
+    return data
 
 
 def write_atomic(path: Path | None, data: bytes) -> None:

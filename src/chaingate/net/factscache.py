@@ -3,7 +3,9 @@
 A warm scan would otherwise re-read and re-decode every registry document (130 MB for a
 150-package tree) to rebuild the same `ProjectFacts`. Facts are stored as msgpack under the
 `body_id` of the document they came from, so they are reused exactly as long as the body
-is: a changed document gets a new `body_id` and is parsed afresh.
+is: a changed document gets a new `body_id` and is parsed afresh. Each entry is sealed with
+its SHA-256 (`atomic.seal`): one that changed on disk is ignored, and the caller downloads
+and parses the document again.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import msgspec
 
 from chaingate import __version__
 from chaingate.core.facts import ProjectFacts
-from chaingate.net.atomic import write_atomic
+from chaingate.net.atomic import seal, unseal, write_atomic
 
 # Bump when ProjectFacts or the way it is derived from a document changes.
-FORMAT = f"{__version__}/2"
+FORMAT = f"{__version__}/3"
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(ProjectFacts)
@@ -39,10 +41,11 @@ class FactsCache:
         if path is None:
             return None
         try:
-            return _decoder.decode(path.read_bytes())
+            data = unseal(path.read_bytes())
+            return None if data is None else _decoder.decode(data)
         except (OSError, msgspec.DecodeError):
-            return None  # missing or unreadable: parse the document again
+            return None  # missing, unreadable or changed: parse the document again
 
     def put(self, body_id: str, url: str, facts: ProjectFacts) -> None:
         # A cache that cannot be written only costs time.
-        write_atomic(self._path(body_id, url), _encoder.encode(facts))
+        write_atomic(self._path(body_id, url), seal(_encoder.encode(facts)))

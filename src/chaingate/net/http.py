@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from chaingate import __version__
-from chaingate.net.atomic import write_atomic
+from chaingate.net.atomic import private_dirs, write_atomic
 
 if TYPE_CHECKING:
     import asyncio
@@ -53,7 +53,7 @@ class Response:
 
     `body_id` names this exact body: it is minted when the body is downloaded and kept
     across 304 revalidations, so callers can cache what they derive from a body under it.
-    A cached body is read from disk only when `.body` is first used.
+    A cached body has been read and checked against its SHA-256 (`_intact_body`).
     """
 
     def __init__(
@@ -62,7 +62,6 @@ class Response:
         status: int,
         *,
         body: bytes | None = None,
-        path: Path | None = None,
         from_cache: bool,
         fetched_at: float,
         body_id: str,
@@ -73,17 +72,11 @@ class Response:
         self.fetched_at = fetched_at  # epoch seconds when the body was downloaded
         self.body_id = body_id
         self._body = body
-        self._path = path
 
     @property
     def body(self) -> bytes:
         if self._body is None:
-            if self._path is None:
-                raise BodyNotKept(f"the cache keeps no body for {self.url}")
-            try:
-                self._body = self._path.read_bytes()
-            except OSError as exc:
-                raise FetchError(f"cached copy of {self.url} unreadable: {exc}") from None
+            raise BodyNotKept(f"the cache keeps no body for {self.url}")
         return self._body
 
 
@@ -100,11 +93,13 @@ class HttpSettings(msgspec.Struct, frozen=True):
 
 
 class _Cache:
-    """Bodies and metadata under `<dir>/<sha256(key)>.{body,meta}`; writes are atomic."""
+    """Bodies and metadata under `<dir>/<sha256(key)>.{body,meta}`; writes are atomic and
+    private (net/atomic.py), and each body's SHA-256 is kept in its meta."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # an unwritable cache only costs time
+            private_dirs(root)
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         h = hashlib.sha256(key.encode()).hexdigest()
@@ -127,8 +122,8 @@ class _Cache:
 
     def store(self, key: str, meta: dict[str, object], body: bytes | None) -> None:
         """Keep `meta` (and `body`) for `key`. A write that fails costs only a refetch: a
-        body without its meta is never read, and a meta whose body is missing or torn fails
-        the length check in `_body_intact`."""
+        body without its meta is never read, and a meta whose body is missing, torn or
+        changed fails the check in `_intact_body`."""
         meta_path, body_path = self._paths(key)
         meta = {**meta, "key": key}
         if body is not None:
@@ -229,8 +224,11 @@ class HttpClient:
         key = f"{accept} {url}"
         cached = self._cache.load(key) if self._cache and not reload else None
         now = time.time()
-        if cached is not None and self._usable(*cached, now):
-            return self._cached(url, *cached)
+        if cached is not None and self._usable(cached[0], now):
+            body = _intact_body(*cached)
+            if body is not None:
+                return self._cached(url, cached[0], body)
+            cached = None  # changed on disk: not to be revalidated, fetched anew
         return await self._fetch_anew(url, key, accept, keep_body, cached, now)
 
     def cached(self, url: str, *, accept: str = "application/json") -> Response | None:
@@ -238,9 +236,10 @@ class HttpClient:
         the server. Synchronous: a warm scan answers from the cache without an event loop
         (and without importing asyncio, ~0.1 G instructions)."""
         entry = self._cache.load(f"{accept} {url}") if self._cache else None
-        if entry is None or not self._usable(*entry, time.time()):
+        if entry is None or not self._usable(entry[0], time.time()):
             return None
-        return self._cached(url, *entry)
+        body = _intact_body(*entry)
+        return None if body is None else self._cached(url, entry[0], body)
 
     async def _fetch_anew(
         self,
@@ -266,12 +265,13 @@ class HttpClient:
         ttl = _max_age(resp.headers)  # None: the server did not say
         if resp.status_code == 304 and cached is not None:
             meta, body_path = cached
-            if _body_intact(body_path, meta):
+            kept = _intact_body(meta, body_path)
+            if kept is not None:
                 meta = {**meta, "fetched_at": now, "max_age": ttl}
                 if self._cache:
                     self._cache.store(key, meta, None)
-                return self._cached(url, meta, body_path)
-            # The cached body vanished: ask again without validators.
+                return self._cached(url, meta, kept)
+            # The cached body vanished or changed: ask again without validators.
             resp = await self._get_with_retries(url, {"Accept": accept})
         if resp.status_code not in (200, 404):
             raise FetchError(f"HTTP {resp.status_code} from {url}")
@@ -287,6 +287,7 @@ class HttpClient:
                 "etag": resp.headers.get("etag"),
                 "last_modified": resp.headers.get("last-modified"),
                 "length": len(body),
+                "sha256": hashlib.sha256(body).hexdigest() if keep_body else None,
                 "body_id": body_id,
                 "body_kept": keep_body,
             }
@@ -299,29 +300,23 @@ class HttpClient:
         """Whether `fetch(url)` would answer from the cache, without a request."""
         return self.cached(url, accept=accept) is not None
 
-    def _usable(self, meta: dict[str, object], body_path: Path, now: float) -> bool:
-        """A cached entry answers without a request while fresh (or when offline)."""
+    def _usable(self, meta: dict[str, object], now: float) -> bool:
+        """Whether a cached entry may answer without a request: fresh, or offline (its body
+        must still pass `_intact_body`)."""
         fetched = float(meta.get("fetched_at", 0.0))  # type: ignore[arg-type]
         # The server's max-age when it gave one, else the TTL configured now.
         server_max_age = meta.get("max_age")
         fresh_for = self.settings.ttl if server_max_age is None else float(server_max_age)  # type: ignore[arg-type]
         fresh = now - fetched < fresh_for and not self.settings.refresh
-        return (fresh or self.settings.offline) and _body_intact(body_path, meta)
+        return fresh or self.settings.offline
 
     @staticmethod
-    def _cached(url: str, meta: dict[str, object], body_path: Path) -> Response:
-        status = int(meta["status"])  # type: ignore[call-overload]
-        if status != 200:
-            body, path = b"", None  # a cached 404 has an empty body
-        elif meta.get("body_kept", True):
-            body, path = None, body_path  # read on first use
-        else:
-            body, path = None, None  # only validators were kept: `.body` raises BodyNotKept
+    def _cached(url: str, meta: dict[str, object], body: bytes | _NoBody) -> Response:
+        """The response for a cached entry whose body `_intact_body` gave."""
         return Response(
             url,
-            status,
-            body=body,
-            path=path,
+            int(meta["status"]),  # type: ignore[call-overload]
+            body=None if isinstance(body, _NoBody) else body,
             from_cache=True,
             fetched_at=float(meta.get("downloaded_at", meta.get("fetched_at", 0.0))),  # type: ignore[arg-type]
             body_id=str(meta.get("body_id") or meta.get("key")),
@@ -415,13 +410,24 @@ class HttpClient:
         raise FetchError(f"{last} ({attempts} attempt{'s' if attempts > 1 else ''})")
 
 
-def _body_intact(path: Path, meta: dict[str, object]) -> bool:
-    """The cached body exists with the length recorded when it was stored (a torn or
-    tampered entry is refetched). One stat, no read."""
-    if meta.get("body_kept") is False or meta.get("status") != 200:
-        return True
+class _NoBody:
+    """A cached answer whose body was not kept (`keep_body=False`): `.body` raises."""
+
+
+def _intact_body(meta: dict[str, object], path: Path) -> bytes | _NoBody | None:
+    """The cached body when it is the one stored: its SHA-256 is the one its meta recorded
+    (b"" for a 404; `_NoBody` when only validators were kept). None when it is missing,
+    torn or changed since -- or stored by a chaingate that kept no hash -- so that the
+    document is fetched anew rather than trusted."""
+    if meta.get("status") != 200:
+        return b""
+    if meta.get("body_kept") is False:
+        return _NoBody()
     try:
-        size = path.stat().st_size
+        body = path.read_bytes()
     except OSError:
-        return False
-    return meta.get("length") is None or size == meta["length"]
+        return None
+    digest = meta.get("sha256")
+    if not isinstance(digest, str) or hashlib.sha256(body).hexdigest() != digest:
+        return None
+    return body

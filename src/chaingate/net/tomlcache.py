@@ -10,8 +10,8 @@ are kept as extension values holding their ISO text, and come back as the same `
 cache holds at most `MAX_ENTRIES` documents; writing one more removes the least recently
 used.
 
-Every failure here only costs time: an unreadable, corrupt or unwritable entry means the
-text is parsed, as without a cache.
+Every failure here only costs time: an unreadable, corrupt, changed (each entry is sealed
+with its SHA-256) or unwritable entry means the text is parsed, as without a cache.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from pathlib import Path
 import msgspec
 import tomli
 
-from chaingate.net.atomic import write_atomic
+from chaingate.net.atomic import seal, unseal, write_atomic
 
-FORMAT = f"tomli {tomli.__version__}/1"
+FORMAT = f"tomli {tomli.__version__}/2"
 #: Texts shorter than this are parsed: reading an entry would cost as much.
 MIN_CHARS = 32 * 1024
 MAX_ENTRIES = 64
@@ -48,7 +48,10 @@ class TomlCache:
     def get(self, text: str) -> dict[str, object] | None:
         path = self._path(text)
         try:
-            data = _decoder.decode(path.read_bytes())
+            sealed = unseal(path.read_bytes())
+            if sealed is None:  # changed on disk since it was written
+                return None
+            data = _decoder.decode(sealed)
             os.utime(path)  # recently used: the last to be pruned
         except (OSError, ValueError):  # (msgspec.DecodeError is a ValueError)
             return None
@@ -59,7 +62,7 @@ class TomlCache:
             encoded = msgspec.msgpack.encode(_with_extensions(data))
         except (OverflowError, RecursionError):  # an integer beyond 64 bits; deep nesting
             return
-        write_atomic(self._path(text), encoded)
+        write_atomic(self._path(text), seal(encoded))
         self._prune()
 
     def _prune(self) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaingate.core.facts import ProjectFacts
+from chaingate.net.atomic import write_atomic
 from chaingate.store.interface import Observation, ScanRecord
 
 if TYPE_CHECKING:
@@ -128,10 +129,5 @@ class LazyStore:
         stored = self._read_marker() if self._marker_valid else {}
         stored.update(hashes)
         stored[_FILE] = identity
-        try:
-            self._marker.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._marker.with_name(f"{self._marker.name}.tmp")
-            tmp.write_text(json.dumps(stored, sort_keys=True))
-            tmp.replace(self._marker)
-        except OSError:
-            pass  # without the marker the next scan simply opens the database
+        # Private, and atomic; without the marker the next scan simply opens the database.
+        write_atomic(self._marker, json.dumps(stored, sort_keys=True).encode())

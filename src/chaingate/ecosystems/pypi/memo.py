@@ -7,6 +7,8 @@ import json
 import time
 from pathlib import Path
 
+from chaingate.net.atomic import write_atomic
+
 
 class IndexMemo:
     """What a scan learnt about the index itself (does it serve per-version documents?),
@@ -29,9 +31,5 @@ class IndexMemo:
     def remember(self, *, version_docs: bool) -> None:
         if self.path is None:
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            doc = {"version_docs": version_docs, "checked_at": time.time()}
-            self.path.write_text(json.dumps(doc))
-        except OSError:
-            pass
+        doc = {"version_docs": version_docs, "checked_at": time.time()}
+        write_atomic(self.path, json.dumps(doc).encode())  # private; a failure costs a probe
