@@ -206,6 +206,8 @@ class Common(msgspec.Struct, frozen=True):
     cooldown: float | None = None  # hours; None: the policy's (default 72)
     deep: bool = False  # read every package's code
     no_build: bool = False  # resolve without building source distributions
+    deadline: float | None = None  # seconds the command may spend fetching; None: no limit
+    max_document_size: int = 64  # MiB a registry document may have, decompressed
 
 
 _PATH_HELP = (
@@ -261,6 +263,22 @@ def project_options(
         ),
         timeout_option(20.0),
         retries_option,
+        click.option(
+            "--deadline",
+            type=click.FloatRange(min=0.1),
+            metavar="SECONDS",
+            help="Stop fetching this many seconds after the command started; what was not "
+            "fetched by then is incomplete ('scan deadline reached'). Default: no limit "
+            "(each document still ends after --timeout x (--retries + 1) seconds).",
+        ),
+        click.option(
+            "--max-document-size",
+            type=click.IntRange(1, 4096),
+            default=64,
+            metavar="MIB",
+            help="Largest registry document read, decompressed; a larger one makes the "
+            "package incomplete ('too large').",
+        ),
         click.option(
             "--dns-server",
             multiple=True,

@@ -18,10 +18,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import msgspec
+
+from chaingate.net.limits import MAX_DOCUMENT_BYTES
 
 if TYPE_CHECKING:
     from chaingate.core.refs import PackageRef
@@ -42,6 +45,8 @@ class _Job(msgspec.Struct, frozen=True):
     refresh: bool
     indexes: dict[str, str]
     refs: list[str]
+    deadline_at: float | None = None
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
 
 
 def _cores() -> int:
@@ -74,6 +79,8 @@ def warm(engine: Engine, refs: Sequence[PackageRef], progress: Progress | None =
         refresh=http.refresh,
         indexes={e: engine.index_of(e) for e in engine.ecosystems},
         refs=[str(r) for r in refs if r.project in share],
+        deadline_at=http.deadline_at,
+        max_document_bytes=http.max_document_bytes,
     )
     try:
         child = subprocess.Popen(
@@ -91,10 +98,17 @@ def warm(engine: Engine, refs: Sequence[PackageRef], progress: Progress | None =
         engine.fetch([r for r in refs if r.project not in share], progress)
     finally:
         try:
-            child.wait(timeout=CHILD_TIMEOUT)
+            child.wait(timeout=_child_timeout(http.deadline_at))
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+
+
+def _child_timeout(deadline_at: float | None) -> float:
+    """How long the parent waits for the child: no longer than the scan's deadline."""
+    if deadline_at is None:
+        return CHILD_TIMEOUT
+    return max(0.0, min(CHILD_TIMEOUT, deadline_at - time.time()))
 
 
 def _child() -> None:
@@ -113,6 +127,8 @@ def _child() -> None:
         retries=job.retries,
         concurrency=job.concurrency,
         refresh=job.refresh,
+        deadline_at=job.deadline_at,
+        max_document_bytes=job.max_document_bytes,
     )
     with Engine(http=http, indexes=job.indexes) as engine:
         engine.fetch([PackageRef.parse(r) for r in job.refs])

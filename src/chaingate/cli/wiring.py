@@ -5,6 +5,7 @@ under a progress bar. The commands call these; nothing else in cli/ builds pipel
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -35,6 +36,7 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
     from chaingate.engine.scan import DomainOptions, ScanOptions
     from chaingate.net.http import HttpSettings
 
+    started = time.time()  # --deadline counts from here
     index, _source = config.index_url(c.index_url)
     try:
         IndexUrls.parse(index)
@@ -78,6 +80,8 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
             concurrency=c.concurrency,
             refresh=c.refresh,
             offline=c.offline,
+            deadline_at=None if c.deadline is None else started + c.deadline,
+            max_document_bytes=c.max_document_size * 1024 * 1024,
         ),
         db_url=None if c.no_db else config.db_url(c.db),
         now=pinned_now,

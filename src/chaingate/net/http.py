@@ -24,12 +24,13 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
 from chaingate import __version__
 from chaingate.net.atomic import private_dirs, write_atomic
+from chaingate.net.limits import MAX_DOCUMENT_BYTES, BodyError, decoded, read_capped
 
 if TYPE_CHECKING:
     import asyncio
@@ -90,6 +91,21 @@ class HttpSettings(msgspec.Struct, frozen=True):
     concurrency: int = 16
     refresh: bool = False  # revalidate / refetch everything, ignoring freshness
     offline: bool = False  # never touch the network; a cache miss is an error
+    # Seconds one document (or file) may take in all, retries and waits between them
+    # included; None: timeout x (retries + 1). The read timeout alone restarts with every
+    # byte, so a server dripping one byte at a time would never meet it.
+    document_deadline: float | None = None
+    # Epoch seconds after which nothing more is fetched ("scan deadline reached").
+    deadline_at: float | None = None
+    max_document_bytes: int = MAX_DOCUMENT_BYTES  # decompressed
+
+
+class _Reply(NamedTuple):
+    """A response read in full (its body decoded): what the retry loop and the cache need."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
 
 
 class _Cache:
@@ -322,12 +338,15 @@ class HttpClient:
             body_id=str(meta.get("body_id") or meta.get("key")),
         )
 
-    async def _get_with_retries(self, url: str, headers: dict[str, str]) -> httpx.Response:
-        async def once() -> httpx.Response:
-            resp = await self._http().get(url, headers=headers)
-            # Read the whole body inside the semaphore: a truncated body raises here.
-            await resp.aread()
-            return resp
+    async def _get_with_retries(self, url: str, headers: dict[str, str]) -> _Reply:
+        async def once() -> _Reply:
+            async with self._http().stream("GET", url, headers=headers) as resp:
+                # Read the whole body inside the semaphore: a truncated body raises here.
+                try:
+                    body = await read_capped(resp, self.settings.max_document_bytes)
+                except BodyError as exc:
+                    raise FetchError(str(exc)) from None
+            return _Reply(resp.status_code, resp.headers, body)
 
         return await self._retrying(once)
 
@@ -341,21 +360,19 @@ class HttpClient:
         partial = dest.with_name(f".{dest.name}.{os.getpid()}.part")
         digest = hashlib.sha256()
 
-        async def once() -> httpx.Response:
+        async def once() -> _Reply:
             nonlocal digest
             digest = hashlib.sha256()
             async with self._http().stream("GET", url) as resp:
-                if resp.status_code != 200:
-                    return resp
-                size = 0
-                with partial.open("wb") as out:
-                    async for chunk in resp.aiter_bytes(1 << 16):
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise FetchError(f"{url} is larger than {max_bytes} bytes")
-                        digest.update(chunk)
-                        out.write(chunk)
-                return resp
+                if resp.status_code == 200:
+                    with partial.open("wb") as out:
+                        try:
+                            async for chunk in decoded(resp, max_bytes):
+                                digest.update(chunk)
+                                out.write(chunk)
+                        except BodyError as exc:
+                            raise FetchError(f"{url}: {exc}") from None
+            return _Reply(resp.status_code, resp.headers, b"")
 
         try:
             resp = await self._retrying(once)
@@ -372,27 +389,37 @@ class HttpClient:
                 partial.unlink()
         return got
 
-    async def _retrying(self, once: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+    async def _retrying(self, once: Callable[[], Awaitable[_Reply]]) -> _Reply:
         """`once()` under the concurrency bound, retried with backoff on timeouts, transport
-        errors and 429/5xx (honouring Retry-After up to `max_retry_after`)."""
+        errors and 429/5xx (honouring Retry-After up to `max_retry_after`), all within the
+        document's deadline (from its first attempt) and the scan's."""
         import asyncio
 
+        import httpx
+
         s = self.settings
+        loop = asyncio.get_running_loop()
+        per_document = s.document_deadline or s.timeout * (s.retries + 1)
+        scan_end = None if s.deadline_at is None else loop.time() + s.deadline_at - time.time()
+        document_end: float | None = None  # set when the first attempt starts
         last = ""
         for attempt in range(s.retries + 1):
             delay = s.backoff * (2**attempt) * (0.5 + random.random())
-            import httpx
-
             try:
                 if self._sem is None:
                     self._sem = asyncio.Semaphore(self.settings.concurrency)
-                async with self._sem:
-                    self.network_requests += 1
-                    resp = await once()
+                async with asyncio.timeout_at(scan_end), self._sem:
+                    if document_end is None:
+                        document_end = loop.time() + per_document
+                    async with asyncio.timeout_at(document_end):
+                        self.network_requests += 1
+                        resp = await once()
             except httpx.TimeoutException:
                 last = f"timed out after {s.timeout:g} s"
             except httpx.HTTPError as exc:
                 last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            except TimeoutError:
+                raise _deadline(loop.time(), scan_end, per_document, last) from None
             else:
                 if resp.status_code not in RETRY_STATUS:
                     return resp
@@ -405,9 +432,21 @@ class HttpClient:
                         )
                     delay = max(delay, after)
             if attempt < s.retries:
+                wake = loop.time() + delay
+                if any(end is not None and wake >= end for end in (scan_end, document_end)):
+                    raise _deadline(wake, scan_end, per_document, last)
                 await asyncio.sleep(delay)
         attempts = s.retries + 1
         raise FetchError(f"{last} ({attempts} attempt{'s' if attempts > 1 else ''})")
+
+
+def _deadline(when: float, scan_end: float | None, per_document: float, last: str) -> FetchError:
+    """The reason a document was given up at `when` (the loop's clock): the scan's deadline,
+    or its own (timeout x (retries + 1)), with what the last attempt met if anything."""
+    if scan_end is not None and when >= scan_end:
+        return FetchError("scan deadline reached")
+    met = f"; last attempt: {last}" if last else ""
+    return FetchError(f"deadline of {per_document:g} s for one document passed{met}")
 
 
 class _NoBody:

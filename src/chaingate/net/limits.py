@@ -1,0 +1,82 @@
+"""How much one response may cost: its body is read and decompressed in bounded steps, and
+reading stops once it passes a size cap.
+
+httpx would inflate a gzip body chunk by chunk without a bound on what one chunk becomes (a
+1 MB gzip of 1 GiB of spaces took 2.1 GB of memory). Here the body is read raw and inflated
+1 MiB at a time, so memory stays within the cap plus a step, and a body over the cap ends as
+an error with the reason ("too large"), which callers turn into an incomplete entry.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
+
+#: The default cap on a registry document, decompressed (the largest on pypi.org, botocore's
+#: project JSON, is about 30 MB).
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+_STEP = 1024 * 1024  # bytes inflated at a time
+
+
+class BodyError(Exception):
+    """A body that is too large, or that cannot be decoded; the message is the reason."""
+
+
+async def read_capped(resp: httpx.Response, limit: int) -> bytes:
+    """The whole body of the streamed `resp`, decoded; BodyError past `limit` bytes."""
+    return b"".join([piece async for piece in decoded(resp, limit)])
+
+
+async def decoded(resp: httpx.Response, limit: int) -> AsyncIterator[bytes]:
+    """The body of the streamed `resp`, decoded (identity, gzip or deflate), in pieces of
+    at most 1 MiB past the network's own; raises BodyError once more than `limit` bytes
+    have come, or for an encoding chaingate did not ask for."""
+    encoding = resp.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        inflate = None
+    elif encoding in ("gzip", "x-gzip", "deflate"):
+        inflate = zlib.decompressobj(32 + zlib.MAX_WBITS)  # gzip or zlib header
+    else:
+        raise BodyError(f"unsupported Content-Encoding {encoding!r} (chaingate asks for gzip)")
+    too_large = BodyError(
+        f"too large: more than {_size(limit)}{' once decompressed' if inflate else ''}"
+    )
+    declared = resp.headers.get("content-length", "")
+    if inflate is None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    total = 0
+    async for raw in resp.aiter_raw():
+        for piece in [raw] if inflate is None else _inflate(inflate, raw):
+            total += len(piece)
+            if total > limit:
+                raise too_large
+            yield piece
+    if inflate is not None:
+        for piece in _inflate(inflate, b""):
+            total += len(piece)
+            if total > limit:
+                raise too_large
+            yield piece
+
+
+def _inflate(inflate: zlib._Decompress, data: bytes) -> Iterator[bytes]:
+    """What `data` inflates to, 1 MiB at a time (zlib keeps the rest of the input until
+    asked again)."""
+    while True:
+        try:
+            piece = inflate.decompress(data, _STEP)
+        except zlib.error as exc:
+            raise BodyError(f"could not decompress the body: {exc}") from None
+        if piece:
+            yield piece
+        data = inflate.unconsumed_tail
+        if not data and len(piece) < _STEP:
+            return
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MiB" if n >= 1024 * 1024 else f"{n} bytes"
