@@ -143,3 +143,41 @@ def test_cache_and_data_are_private_whatever_the_umask(
         if mode != (0o700 if (tmp_path / "home" / name).is_dir() else 0o600)
     }
     assert loose == {}
+
+
+def test_planted_domain_answers_are_dropped_and_asked_again(
+    pypi_server: PyPIServer, dns_server: DnsServer, rdap_server: RdapServer, tmp_path: Path
+) -> None:
+    """A domain cache saying every maintainer domain was checked an hour ago (and DNS could
+    not answer) is not believed: the warm scan asks DNS again."""
+    from datetime import UTC, datetime, timedelta
+
+    from chaingate.facts.intel.interface import DomainFacts
+
+    healthy_world(dns_server, rdap_server)
+    (tmp_path / "requirements.txt").write_text("idna==3.11\nrequests==2.32.3\n")
+    env = {
+        **os.environ,
+        "CHAINGATE_CACHE_DIR": str(tmp_path / "cache"),
+        "CHAINGATE_INDEX_URL": pypi_server.url,
+        "CHAINGATE_DNS_SERVERS": dns_server.spec,
+        "CHAINGATE_RDAP_BOOTSTRAP_URL": rdap_server.bootstrap_url,
+        "PIP_CONFIG_FILE": os.devnull,
+    }
+    command = [sys.executable, "-m", "chaingate", "scan", *SCAN, "--no-db", "requirements.txt"]
+
+    def asked() -> set[str]:
+        return {name.rstrip(".").lower() for name, _ in dns_server.queries}
+
+    subprocess.run(command, cwd=tmp_path, env=env, check=False, timeout=120)
+    domains = {d for d in asked() if d.endswith(".org")}  # the maintainers' (and a canary)
+    assert "kennethreitz.org" in domains
+    now = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
+    forged = {
+        d: DomainFacts(domain=d, checked_at=now - timedelta(hours=1), dns=None, rdap=None)
+        for d in domains
+    }
+    (tmp_path / "cache" / "domains.msgpack").write_bytes(msgspec.msgpack.encode(forged))
+    dns_server.clear_log()
+    subprocess.run(command, cwd=tmp_path, env=env, check=False, timeout=120)
+    assert "kennethreitz.org" in asked()

@@ -5,7 +5,9 @@ Only answers from runs where both DNS and RDAP passed their canaries are kept: a
 made while a source could not be believed is not an answer, and the next run asks again
 (an unreachable source fails in milliseconds here, a dead server costs its timeout). The
 store keeps the same answers with their time (history, and the TTL source when this file
-lacks them); this file is the fast path that spares a warm scan the database.
+lacks them); this file is the fast path that spares a warm scan the database. It is sealed
+with its SHA-256: a file changed on disk since is not believed, and the domains are asked
+again.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import msgspec
 
 from chaingate.facts.intel.interface import DomainFacts
-from chaingate.net.atomic import write_atomic
+from chaingate.net.atomic import seal, unseal, write_atomic
 
 _encoder = msgspec.msgpack.Encoder()
 
@@ -35,7 +37,8 @@ class DomainCache:
         if self.path is None:
             return {}
         try:
-            return _decoder.decode(self.path.read_bytes())
+            data = unseal(self.path.read_bytes())  # None: changed on disk since written
+            return {} if data is None else _decoder.decode(data)
         except (OSError, msgspec.DecodeError):
             return {}
 
@@ -53,7 +56,7 @@ class DomainCache:
             return
         stored = self._load()
         stored.update({f.domain: f for f in facts})
-        write_atomic(self.path, _encoder.encode(stored))
+        write_atomic(self.path, seal(_encoder.encode(stored)))
 
 
 class SourceMemo:
