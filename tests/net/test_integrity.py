@@ -97,6 +97,7 @@ def test_corrupt_facts_are_dropped_and_the_document_fetched_again(
 # --- private files -------------------------------------------------------------------------
 
 
+DEEP = ("--no-db", "--deep", "--no-domain-checks", "--index-url")
 SCAN = ("--no-resolve", "--cache-ttl", "0", "--now", "2026-11-25T12:00:00Z")
 
 
@@ -181,3 +182,30 @@ def test_planted_domain_answers_are_dropped_and_asked_again(
     dns_server.clear_log()
     subprocess.run(command, cwd=tmp_path, env=env, check=False, timeout=120)
     assert "kennethreitz.org" in asked()
+
+
+def test_downloaded_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    """`scan --deep` keeps the files it downloads (and what it learnt from them) in the cache
+    too: private as well."""
+    from tests.analysis.test_deep import world
+
+    with PyPIServer() as server:
+        world(server, tmp_path)
+        done = subprocess.run(
+            [sys.executable, "-m", "chaingate", "scan", *SCAN, *DEEP, server.url, "."],
+            cwd=tmp_path,
+            env={**os.environ, "CHAINGATE_CACHE_DIR": str(tmp_path / "home" / "cache")},
+            capture_output=True,
+            text=True,
+            timeout=180,
+            preexec_fn=lambda: os.umask(0) and None,
+        )
+    assert done.returncode == 1, done.stderr  # demo's install hook
+    made = _modes(tmp_path / "home")
+    assert any(k.endswith(".whl") for k in made) and any(k.endswith(".tar.gz") for k in made)
+    loose = {
+        name: oct(mode)
+        for name, mode in made.items()
+        if mode != (0o700 if (tmp_path / "home" / name).is_dir() else 0o600)
+    }
+    assert loose == {}

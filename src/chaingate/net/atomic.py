@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -40,10 +41,14 @@ def create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
 
 
+def open_private(path: Path) -> BinaryIO:
+    """`path` opened for writing as a new 0600 file (it must not exist; raises OSError)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb")
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Write `path` as a new 0600 file (it must not exist; raises OSError)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    with os.fdopen(fd, "wb") as out:
+    with open_private(path) as out:
         out.write(data)
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import msgspec
 
 from chaingate import __version__
-from chaingate.net.atomic import private_dirs, write_atomic
+from chaingate.net.atomic import open_private, private_dirs, write_atomic
 from chaingate.net.limits import MAX_DOCUMENT_BYTES, BodyError, decoded, read_capped
 
 if TYPE_CHECKING:
@@ -365,7 +365,9 @@ class HttpClient:
             digest = hashlib.sha256()
             async with self._http().stream("GET", url) as resp:
                 if resp.status_code == 200:
-                    with partial.open("wb") as out:
+                    with contextlib.suppress(FileNotFoundError):
+                        partial.unlink()  # left by an earlier attempt
+                    with open_private(partial) as out:
                         try:
                             async for chunk in decoded(resp, max_bytes):
                                 digest.update(chunk)

@@ -29,7 +29,7 @@ from packaging.version import InvalidVersion, Version
 from chaingate.ecosystems import interface
 from chaingate.ecosystems.pypi.registry import SIMPLE_JSON, IndexUrls
 from chaingate.ecosystems.pypi.simple import SimpleFile, parse_simple_page, version_of
-from chaingate.net.atomic import write_atomic
+from chaingate.net.atomic import private_dirs, write_atomic
 from chaingate.net.http import FetchError, HttpClient
 
 MAX_DOWNLOAD = 1024 * 1024 * 1024  # bytes of one artifact
@@ -171,11 +171,13 @@ async def download(client: HttpClient, pin: Pin, file: SimpleFile, cache_dir: Pa
     dest = folder / Path(file.filename).name
     if dest.is_file() and sha256_file(dest) == digest:
         return Artifact(pin, file.filename, file.url, digest, dest, kind)
-    folder.mkdir(parents=True, exist_ok=True)
     try:
+        private_dirs(folder)
         await client.download(file.url, dest, sha256=digest, max_bytes=MAX_DOWNLOAD)
     except FetchError as exc:
         raise ArtifactError(f"{file.filename}: {exc}", unavailable=True) from None
+    except OSError as exc:
+        raise ArtifactError(f"{file.filename}: cannot keep it: {exc}", unavailable=True) from None
     return Artifact(pin, file.filename, file.url, digest, dest, kind)
 
 
