@@ -61,6 +61,31 @@ def test_a_cached_body_changed_on_disk_is_not_revalidated(
     assert fetch(s, url).body == good.body
 
 
+def test_a_planted_cache_entry_saying_404_is_not_believed(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    """An entry's metadata is checked as its body is: a planted 'the index said 404' for a
+    project it serves is dropped and the document fetched again."""
+    import hashlib
+    import json
+    import time
+
+    scan(pypi_server, tmp_path, "six==1.17.0")
+    url = f"{pypi_server.url}/pypi/six/json"
+    key = f"application/json {url}"
+    h = hashlib.sha256(key.encode()).hexdigest()
+    meta = tmp_path / "cache" / h[:2] / f"{h}.meta"
+    assert meta.exists()
+    forged = {"key": key, "url": url, "status": 404, "fetched_at": time.time(), "body_id": "x"}
+    meta.write_text(json.dumps({**forged, "max_age": None, "body_kept": False}))
+    pypi_server.clear_log()
+
+    warm = scan(pypi_server, tmp_path, "six==1.17.0")
+    (facts,) = warm.facts.values()
+    assert isinstance(facts, ProjectFacts) and facts.has_ownership and facts.owners
+    assert pypi_server.hits["/pypi/six/json"] == 1
+
+
 def test_planted_facts_are_dropped_and_the_document_fetched_again(
     pypi_server: PyPIServer, tmp_path: Path
 ) -> None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import msgspec
 
 from chaingate import __version__
-from chaingate.net.atomic import open_private, private_dirs, write_atomic
+from chaingate.net.atomic import open_private, private_dirs, seal, unseal, write_atomic
 from chaingate.net.limits import MAX_DOCUMENT_BYTES, BodyError, decoded, read_capped
 
 if TYPE_CHECKING:
@@ -110,7 +110,8 @@ class _Reply(NamedTuple):
 
 class _Cache:
     """Bodies and metadata under `<dir>/<sha256(key)>.{body,meta}`; writes are atomic and
-    private (net/atomic.py), and each body's SHA-256 is kept in its meta."""
+    private (net/atomic.py). Each meta is sealed with its SHA-256 and keeps its body's, so
+    an entry changed on disk since it was written is not believed (it is fetched anew)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -125,7 +126,8 @@ class _Cache:
     def load(self, key: str) -> tuple[dict[str, object], Path] | None:
         meta_path, body_path = self._paths(key)
         try:
-            meta = json.loads(meta_path.read_bytes())
+            sealed = unseal(meta_path.read_bytes())  # None: changed on disk since written
+            meta = json.loads(sealed) if sealed is not None else None
         except (OSError, ValueError):
             return None
         if not isinstance(meta, dict) or meta.get("key") != key:
@@ -144,7 +146,7 @@ class _Cache:
         meta = {**meta, "key": key}
         if body is not None:
             write_atomic(body_path, body)
-        write_atomic(meta_path, json.dumps(meta).encode())
+        write_atomic(meta_path, seal(json.dumps(meta).encode()))
 
 
 def _max_age(headers: httpx.Headers) -> float | None:
