@@ -157,3 +157,23 @@ def test_a_gzip_bomb_is_cut_off_in_bounded_memory(hostile: HostileServer, tmp_pa
     peak_mib = int((tmp_path / "peak").read_text()) // 1024
     assert "too large" in reasons(proc)["six"]
     assert 20 < peak_mib < 300, f"peak RSS {peak_mib} MiB"
+
+
+def test_a_dripping_file_download_is_cut_off(hostile: HostileServer, tmp_path: Path) -> None:
+    """A file (for --deep, inspect) may be large, so it has no total deadline; but once the
+    document deadline is over it must keep up a least rate: the drip is cut off."""
+    import asyncio
+
+    from chaingate.net.http import FetchError, HttpClient, HttpSettings
+
+    async def go() -> None:
+        async with HttpClient(HttpSettings(cache_dir=None, timeout=1, retries=1)) as client:
+            await client.download(
+                f"{hostile.url}/drip/demo.whl", tmp_path / "demo.whl", sha256=None, max_bytes=1000
+            )
+
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="deadline passed"):
+        asyncio.run(go())
+    assert time.monotonic() - started < 15
+    assert list(tmp_path.iterdir()) == []

@@ -30,7 +30,13 @@ import msgspec
 
 from chaingate import __version__
 from chaingate.net.atomic import open_private, private_dirs, seal, unseal, write_atomic
-from chaingate.net.limits import MAX_DOCUMENT_BYTES, BodyError, decoded, read_capped
+from chaingate.net.limits import (
+    MAX_DOCUMENT_BYTES,
+    MIN_DOWNLOAD_RATE,
+    BodyError,
+    decoded,
+    read_capped,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -362,9 +368,12 @@ class HttpClient:
         partial = dest.with_name(f".{dest.name}.{os.getpid()}.part")
         digest = hashlib.sha256()
 
+        grace = self._per_document()
+
         async def once() -> _Reply:
             nonlocal digest
             digest = hashlib.sha256()
+            started, size = time.monotonic(), 0
             async with self._http().stream("GET", url) as resp:
                 if resp.status_code == 200:
                     with contextlib.suppress(FileNotFoundError):
@@ -372,6 +381,8 @@ class HttpClient:
                     with open_private(partial) as out:
                         try:
                             async for chunk in decoded(resp, max_bytes):
+                                size += len(chunk)
+                                _check_rate(url, time.monotonic() - started, size, grace)
                                 digest.update(chunk)
                                 out.write(chunk)
                         except BodyError as exc:
@@ -379,7 +390,8 @@ class HttpClient:
             return _Reply(resp.status_code, resp.headers, b"")
 
         try:
-            resp = await self._retrying(once)
+            # A file may be large: no total deadline, but a least rate (_check_rate).
+            resp = await self._retrying(once, whole=False)
             if resp.status_code != 200:
                 raise FetchError(f"HTTP {resp.status_code} from {url}")
             got = digest.hexdigest()
@@ -393,17 +405,21 @@ class HttpClient:
                 partial.unlink()
         return got
 
-    async def _retrying(self, once: Callable[[], Awaitable[_Reply]]) -> _Reply:
+    def _per_document(self) -> float:
+        s = self.settings
+        return s.document_deadline or s.timeout * (s.retries + 1)
+
+    async def _retrying(self, once: Callable[[], Awaitable[_Reply]], whole: bool = True) -> _Reply:
         """`once()` under the concurrency bound, retried with backoff on timeouts, transport
         errors and 429/5xx (honouring Retry-After up to `max_retry_after`), all within the
-        document's deadline (from its first attempt) and the scan's."""
+        scan's deadline and, when `whole`, the document's (from its first attempt)."""
         import asyncio
 
         import httpx
 
         s = self.settings
         loop = asyncio.get_running_loop()
-        per_document = s.document_deadline or s.timeout * (s.retries + 1)
+        per_document = self._per_document()
         scan_end = None if s.deadline_at is None else loop.time() + s.deadline_at - time.time()
         document_end: float | None = None  # set when the first attempt starts
         last = ""
@@ -413,7 +429,7 @@ class HttpClient:
                 if self._sem is None:
                     self._sem = asyncio.Semaphore(self.settings.concurrency)
                 async with asyncio.timeout_at(scan_end), self._sem:
-                    if document_end is None:
+                    if document_end is None and whole:
                         document_end = loop.time() + per_document
                     async with asyncio.timeout_at(document_end):
                         self.network_requests += 1
@@ -442,6 +458,16 @@ class HttpClient:
                 await asyncio.sleep(delay)
         attempts = s.retries + 1
         raise FetchError(f"{last} ({attempts} attempt{'s' if attempts > 1 else ''})")
+
+
+def _check_rate(url: str, elapsed: float, size: int, grace: float) -> None:
+    """A download must keep up `MIN_DOWNLOAD_RATE` once its first `grace` seconds are over:
+    a server dripping a file byte by byte (each within the read timeout) is cut off."""
+    if elapsed > grace + size / MIN_DOWNLOAD_RATE:
+        raise FetchError(
+            f"{url}: deadline passed: slower than {MIN_DOWNLOAD_RATE // 1024} KiB/s "
+            f"({size} bytes in {elapsed:.0f} s)"
+        )
 
 
 def _deadline(when: float, scan_end: float | None, per_document: float, last: str) -> FetchError:

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 #: The default cap on a registry document, decompressed (the largest on pypi.org, botocore's
 #: project JSON, is about 30 MB).
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+#: A file downloaded (for --deep, inspect) has no total deadline, it may be large; past the
+#: per-document deadline it must have come at least this fast (bytes per second).
+MIN_DOWNLOAD_RATE = 128 * 1024
 _STEP = 1024 * 1024  # bytes inflated at a time
 
 
