@@ -106,7 +106,7 @@ def test_a_uri_form_url_creates_no_file_colon_directory(
     assert not any(p.name.startswith("file:") for p in tmp_path.rglob("*"))
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    assert "cannot open database" in result.stderr
+    assert "cannot open database sqlite:///file:data/store.db?mode=ro" in result.stderr
 
 
 def test_a_read_only_database_is_read_and_not_written(

@@ -426,10 +426,12 @@ def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
 
 
 def _redact(url: str) -> str:
-    """Hide a password in a database URL before showing it."""
+    """Hide a password in a database URL before showing it (a URL without one is shown as
+    given: rendering would escape a SQLite URI's `file:` as `file%3A`)."""
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except Exception:  # an unparsable URL is shown as given
         return url
+    return url if parsed.password is None else parsed.render_as_string(hide_password=True)
