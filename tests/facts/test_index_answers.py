@@ -195,3 +195,24 @@ def test_clock_skew_is_allowed(tmp_path: Path) -> None:
     with PyPIServer({"six": future_six(timedelta(minutes=20))}) as server:
         result = scan(server, tmp_path, "six==1.17.0")
     assert "future-upload-time" not in ids(result, "six")
+
+
+def test_a_per_version_document_about_another_release_is_not_used(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    """/pypi/six/1.16.0/json answers idna's (or six 1.17.0's) document: its vulnerabilities
+    are not six 1.16.0's, so that pin's vulnerabilities stay unknown. Before, the answer was
+    taken and the check said ok."""
+    for path_version, info in (
+        ("1.16.0", {"name": "idna", "version": "1.16.0"}),
+        ("1.15.0", {"name": "six", "version": "1.17.0"}),
+    ):
+        doc = {"info": info, "releases": {}, "vulnerabilities": []}
+        pypi_server.add_version("six", path_version, json.dumps(doc).encode())
+    for pin in ("six==1.16.0", "six==1.15.0"):
+        result = scan(pypi_server, tmp_path / pin, pin)
+        assert result.checks["known-vulnerability"].status == "unavailable", pin
+    doc = {"info": {"name": "Six", "version": "1.16.0"}, "releases": {}, "vulnerabilities": []}
+    pypi_server.add_version("six", "1.16.0", json.dumps(doc).encode())
+    result = scan(pypi_server, tmp_path / "good", "six==1.16.0")
+    assert result.checks["known-vulnerability"].status == "ok"

@@ -79,7 +79,9 @@ class PypiSession:
             if doc is None or doc.status != 200:
                 return None
             try:
-                answer.vulns[version] = parse_vulnerabilities(doc.body, source_url=version_url)
+                answer.vulns[version] = parse_vulnerabilities(
+                    doc.body, source_url=version_url, name=name, version=version
+                )
             except (RegistryError, FetchError):
                 return None
         return answer
@@ -170,7 +172,9 @@ class PypiSession:
         if resp.status != 200:
             return False
         try:
-            answer.vulns[version] = parse_vulnerabilities(resp.body, source_url=url)
+            answer.vulns[version] = parse_vulnerabilities(
+                resp.body, source_url=url, name=name, version=version
+            )
         except RegistryError:
             self.client.forget(url)
             return None

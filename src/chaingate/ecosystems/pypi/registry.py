@@ -258,13 +258,33 @@ def parse_project(body: bytes, *, source_url: str, fetched_at: datetime) -> Proj
     )
 
 
-def parse_vulnerabilities(body: bytes, *, source_url: str) -> tuple[Vulnerability, ...]:
-    """The `vulnerabilities` of a per-version document (`/pypi/<name>/<version>/json`)."""
+def parse_vulnerabilities(
+    body: bytes, *, source_url: str, name: str, version: str
+) -> tuple[Vulnerability, ...]:
+    """The `vulnerabilities` of a per-version document (`/pypi/<name>/<version>/json`), which
+    must be the document of `name` `version` (its `info`): another release's are not these."""
     try:
         doc = _decoder.decode(body)
     except msgspec.DecodeError as exc:
         raise RegistryError(f"malformed JSON from {source_url}: {exc}") from None
+    said_name, said_version = doc.info.name, doc.info.version or ""
+    if canonicalize_name(said_name) != canonicalize_name(name) or not _same_version(
+        said_version, version
+    ):
+        raise RegistryError(
+            f"{source_url} answered the document of {said_name} {said_version}, not of "
+            f"{name} {version}"
+        )
     return tuple(_vulns(doc.vulnerabilities))
+
+
+def _same_version(a: str, b: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
 
 
 def _vulns(items: list[_Vuln]) -> list[Vulnerability]:

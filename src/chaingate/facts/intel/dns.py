@@ -211,7 +211,8 @@ def _impossible_names(domains: Iterable[str]) -> list[str]:
     each public suffix of `domains` (`com` when there is none)."""
     label = f"{CANARY_LABEL}{secrets.token_hex(16)}"
     suffixes = sorted({d.split(".", 1)[1] for d in domains if "." in d}) or ["com"]
-    return [f"{label}.invalid", *(f"{label}.{s}" for s in suffixes[:_MAX_SUFFIX_CANARIES])]
+    names = [f"{label}.invalid", *(f"{label}.{s}" for s in suffixes[:_MAX_SUFFIX_CANARIES])]
+    return list(dict.fromkeys(names))
 
 
 async def _wildcard(q: _Querier, who: str, domains: Iterable[str]) -> SourceCheck:
