@@ -95,6 +95,7 @@ class DnsServer(ServerLifecycle):
         self._mode: Mode = "normal"
         self.queries: list[tuple[str, str]] = []
         self.wildcard_spares: tuple[str, ...] = ()  # suffixes "wildcard" mode still denies
+        self.refused: tuple[str, ...] = ()  # suffixes answered REFUSED, whatever the mode
         self._records: dict[str, dict[str, list[RR]]] = {}
         self._lock = threading.Lock()
         self._servers: list[DNSServer] = []
@@ -238,7 +239,9 @@ class DnsServer(ServerLifecycle):
         reply = request.reply()  # QR, AA and RA set; the question echoed as asked
         if mode == "servfail":
             reply.header.rcode = RCODE.SERVFAIL
-        elif mode == "wildcard" and records is None and not self._spared(qname):
+        elif _under(qname, self.refused):
+            reply.header.rcode = RCODE.REFUSED
+        elif mode == "wildcard" and records is None and not _under(qname, self.wildcard_spares):
             if qtype in ("A", "ANY"):
                 reply.add_answer(*RR.fromZone(f"{qname}. {TTL} IN A {WILDCARD_A}"))
         elif mode == "nxdomain" or records is None:
@@ -250,8 +253,9 @@ class DnsServer(ServerLifecycle):
                     reply.add_answer(rr)
         return reply
 
-    def _spared(self, name: str) -> bool:
-        return any(name == s or name.endswith(f".{s}") for s in self.wildcard_spares)
+
+def _under(name: str, suffixes: Iterable[str]) -> bool:
+    return any(name == s or name.endswith(f".{s}") for s in suffixes)
 
 
 class _Resolver(BaseResolver):

@@ -78,6 +78,27 @@ def test_an_honest_resolver_passes_the_wildcard_canaries(dns_server: DnsServer) 
     assert any(n.endswith(".invalid") for n in asked)  # the canary was asked, and denied
 
 
+def test_a_resolver_that_refuses_invalid_names_is_still_believed(
+    dns_server: DnsServer,
+) -> None:
+    """Refusing `.invalid` outright is allowed (RFC 6761 lets resolvers answer it
+    themselves); the canary under the real suffix is the one that must be denied."""
+    dns_server.refused = ("invalid",)
+    source, answers, _, _ = asyncio.run(check_dns(["lapsed-maint.com"], [dns_server.spec]))
+    assert source.status == "ok", source.reason
+    assert answers == {"lapsed-maint.com": DnsAnswer(exists=False)}
+
+
+def test_a_resolver_that_cannot_answer_the_suffix_canary_is_not_believed(
+    dns_server: DnsServer,
+) -> None:
+    """Without a denial under the domain's own suffix nothing says the resolver is honest."""
+    dns_server.refused = ("com",)
+    source, _, _, _ = asyncio.run(check_dns(["lapsed-maint.com"], [dns_server.spec]))
+    assert source.status == "unavailable"
+    assert "could not be checked for answering names that cannot exist" in source.reason
+
+
 def test_an_ordinary_hijacked_suffix_is_caught(dns_server: DnsServer) -> None:
     """Resolvers that only answer for names under real suffixes (leaving .invalid alone, as
     RFC 6761 asks of them) are caught by the canary under the domain's own suffix."""

@@ -219,16 +219,20 @@ async def _wildcard(q: _Querier, who: str, domains: Iterable[str]) -> SourceChec
     """Whether the resolver denies names that cannot exist, as an honest one does."""
     names = _impossible_names(domains)
     results = await asyncio.gather(*(q.query(n, "A") for n in names))
-    by_name = zip(names, results, strict=True)
+    by_name = list(zip(names, results, strict=True))
     answered = [n for n, r in by_name if r.outcome in ("records", "nodata")]
     if answered:
-        reason = WILDCARD_REASON if who.startswith("resolver ") else f"answer{WILDCARD_REASON[7:]}"
+        one = who.startswith("resolver ")
+        reason = WILDCARD_REASON if one else WILDCARD_REASON.replace("answers", "answer", 1)
         return SourceCheck(
             "unavailable",
             f"{who} {reason}: {_and(answered)} resolved although it cannot exist; "
             "DNS checks skipped",
         )
-    failed = sorted({r.error for r in results if r.outcome == "error"})
+    # A resolver may refuse RFC 6761 names outright; only the real suffixes must answer.
+    failed = sorted(
+        {r.error for n, r in by_name if r.outcome == "error" and not n.endswith(".invalid")}
+    )
     if failed:
         return SourceCheck(
             "unavailable",
