@@ -296,6 +296,8 @@ _FIX = {
     "domain; pin the last release from before the registration.",
     "unpinned-source": "Pin the dependency to a commit hash or a URL with a sha256 hash.",
     "policy-deny": "Remove the dependency, or change the deny list in the policy.",
+    "policy-change": "Review the policy change with the code it lets through; it takes "
+    "effect once merged (the base's policy can lower policy-change to warn).",
 }
 
 
