@@ -247,3 +247,40 @@ def test_an_edit_that_leaves_the_policy_as_it_was_is_no_finding(
     proc = chaingate(pypi_server, repo, "--format", "json")
     assert proc.returncode == 0, proc.stderr
     assert policy_changes(report(proc)) == []
+
+
+def test_deleting_the_policy_is_a_change_too(repo: Repo, pypi_server: PyPIServer) -> None:
+    pull_request(
+        repo, {"chaingate.toml": '[deny]\npackages = ["left-pad"]\n'}, {"chaingate.toml": ""}
+    )
+    proc = chaingate(pypi_server, repo, "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    (change,) = policy_changes(report(proc))
+    assert 'deny.packages: - "left-pad"' in change["evidence"]["changes"]  # type: ignore[index]
+    assert change["evidence"]["head"] is None  # type: ignore[index]
+
+
+def test_a_policy_file_the_job_wrote_is_not_the_changes(
+    repo: Repo, pypi_server: PyPIServer
+) -> None:
+    """A file inside the work tree that git neither tracks nor had at the base (a CI step
+    wrote it) cannot come from the change: both sides read it as it is."""
+    repo.write(".gitignore", "generated/\n")
+    pull_request(repo, {}, {})
+    repo.write("generated/chaingate.toml", '[actions]\n"not-on-registry" = "warn"\n')
+    proc = chaingate(pypi_server, repo, "--format", "json", "--policy", "generated/chaingate.toml")
+    assert proc.returncode == 0, proc.stderr
+    assert policy_changes(report(proc)) == []
+
+
+def test_a_base_policy_that_cannot_be_used_is_an_error_naming_the_revision(
+    repo: Repo, pypi_server: PyPIServer
+) -> None:
+    pull_request(
+        repo,
+        {"chaingate.toml": '[severity]\nhigh = "blok"\n'},
+        {"chaingate.toml": '[severity]\nhigh = "block"\n'},
+    )
+    proc = chaingate(pypi_server, repo)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("chaingate: HEAD~1:chaingate.toml:2: severity.high: 'blok'")
