@@ -18,11 +18,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tests.pypiserver import PyPIServer
 from tests.test_diff import HASH, Repo
 
+FIXTURES = Path(__file__).parent / "fixtures"
 NOW = "2026-11-25T12:00:00Z"
 BASE = f"six==1.17.0 {HASH}\n"
 HEAD = f"six==1.17.0 {HASH}\nacme-internal-billing==1.0.0 {HASH}\n"
@@ -148,7 +150,12 @@ def test_the_change_is_shown_in_every_format(repo: Repo, pypi_server: PyPIServer
 
     sarif = chaingate(pypi_server, repo, "--format", "sarif")
     assert sarif.returncode == 1
-    results = json.loads(sarif.stdout)["runs"][0]["results"]
+    log = json.loads(sarif.stdout)
+    schema = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(schema).validate(log)
+    rules = {rule["id"] for rule in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert "policy-change" in rules
+    results = log["runs"][0]["results"]
     (result,) = [r for r in results if r["ruleId"] == "policy-change"]
     assert result["level"] == "error" and shown in result["message"]["text"]
 
