@@ -300,6 +300,8 @@ _FIX = {
     "this index until its answer is explained.",
     "unpinned-source": "Pin the dependency to a commit hash or a URL with a sha256 hash.",
     "policy-deny": "Remove the dependency, or change the deny list in the policy.",
+    "policy-change": "Review the policy change with the code it lets through; it takes "
+    "effect once merged (the base's policy can lower policy-change to warn).",
 }
 
 
