@@ -139,50 +139,70 @@ def load_policy(project: Path, explicit: Path | None = None) -> Policy:
     both. `explicit` (`--policy FILE`, chaingate.toml form; a file named pyproject.toml is
     read from its `[tool.chaingate]`) replaces both. No policy anywhere: `Policy()`."""
     if explicit is not None:
-        doc, text = _read(explicit)
-        if explicit.name == "pyproject.toml":
-            return _parse(explicit, text, _tool_table(explicit, text, doc), ("tool", "chaingate"))
-        return _parse(explicit, text, doc, ())
+        return file_policy((str(explicit), _read(explicit)), explicit.name == "pyproject.toml")
     base = project if project.is_dir() else project.parent
     pyproject, standalone = base / "pyproject.toml", base / "chaingate.toml"
-    found: list[tuple[Path, str, dict[str, Any], tuple[str, ...]]] = []
-    if pyproject.is_file():
-        doc, text = _read(pyproject)
+    return project_policy(
+        (str(pyproject), _read(pyproject)) if pyproject.is_file() else None,
+        (str(standalone), _read(standalone)) if standalone.is_file() else None,
+    )
+
+
+PolicyText = tuple[str, str]  # a policy file: its name as messages say it, and its text
+
+
+def file_policy(file: PolicyText, pyproject: bool) -> Policy:
+    """The policy of one file (`--policy`): chaingate.toml form, or the `[tool.chaingate]`
+    of a pyproject.toml (`pyproject`)."""
+    name, text = file
+    doc = _toml(name, text)
+    if pyproject:
+        return _parse(name, text, _tool_table(name, text, doc), ("tool", "chaingate"))
+    return _parse(name, text, doc, ())
+
+
+def project_policy(pyproject: PolicyText | None, standalone: PolicyText | None) -> Policy:
+    """The policy of a project from its pyproject.toml and chaingate.toml (None: no such
+    file): the one of the two that holds a policy; both is an error; neither, `Policy()`."""
+    found: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = []
+    if pyproject is not None:
+        name, text = pyproject
+        doc = _toml(name, text)
         tool = doc.get("tool")
         if isinstance(tool, dict) and "chaingate" in tool:
-            found.append(
-                (pyproject, text, _tool_table(pyproject, text, doc), ("tool", "chaingate"))
-            )
-    if standalone.is_file():
-        doc, text = _read(standalone)
-        found.append((standalone, text, doc, ()))
-    if len(found) > 1:
+            found.append((name, text, _tool_table(name, text, doc), ("tool", "chaingate")))
+    if standalone is not None:
+        found.append((*standalone, _toml(*standalone), ()))
+    if pyproject is not None and standalone is not None and len(found) > 1:
         raise PolicyError(
-            str(standalone),
+            standalone[0],
             None,
-            f"a policy is also in {pyproject} ([tool.chaingate]); keep one of the two",
+            f"a policy is also in {pyproject[0]} ([tool.chaingate]); keep one of the two",
         )
     return _parse(*found[0]) if found else Policy()
 
 
-def _read(path: Path) -> tuple[dict[str, Any], str]:
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(str(path), None, f"cannot read: {exc}") from None
+
+
+def _toml(name: str, text: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
-        raise PolicyError(str(path), int(m.group(1)) if m else None, str(exc)) from None
+        raise PolicyError(name, int(m.group(1)) if m else None, str(exc)) from None
 
 
-def _tool_table(path: Path, text: str, doc: dict[str, Any]) -> dict[str, Any]:
+def _tool_table(name: str, text: str, doc: dict[str, Any]) -> dict[str, Any]:
     tool = doc.get("tool", {})
     table = tool.get("chaingate", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
         line = _Lines(text).line(("tool", "chaingate"))
-        raise PolicyError(str(path), line, "tool.chaingate must be a table")
+        raise PolicyError(name, line, "tool.chaingate must be a table")
     return table
 
 
@@ -199,8 +219,8 @@ _ACTIONS = tuple(a.value for a in Action)
 class _Source:
     """One policy file being read: turns a key path into `file:line` and errors."""
 
-    def __init__(self, path: Path, text: str, base: tuple[str, ...]) -> None:
-        self.file, self.base, self.lines = str(path), base, _Lines(text)
+    def __init__(self, name: str, text: str, base: tuple[str, ...]) -> None:
+        self.file, self.base, self.lines = name, base, _Lines(text)
 
     def key(self, *path: str | int) -> str:
         out = ""
@@ -236,8 +256,8 @@ class _Source:
         return Action(value)
 
 
-def _parse(path: Path, text: str, doc: Mapping[str, Any], base: tuple[str, ...]) -> Policy:
-    src = _Source(path, text, base)
+def _parse(name: str, text: str, doc: Mapping[str, Any], base: tuple[str, ...]) -> Policy:
+    src = _Source(name, text, base)
     src.known(doc, _TOP)
     where: dict[str, str] = {}
     severity = dict(DEFAULT_SEVERITY)
@@ -256,7 +276,7 @@ def _parse(path: Path, text: str, doc: Mapping[str, Any], base: tuple[str, ...])
             raise src.error(("actions", k), f"unknown signal id{did}; see docs/signals.md")
         actions[k] = src.action(v, "actions", k)
         where[f"actions.{k}"] = src.where("actions", k)
-    ignores = ignore.entries(path, doc.get("ignore", []), src.key("ignore"))
+    ignores = ignore.entries(Path(name), doc.get("ignore", []), src.key("ignore"), text=text)
     return Policy(
         severity=severity,
         actions=actions,
@@ -267,7 +287,7 @@ def _parse(path: Path, text: str, doc: Mapping[str, Any], base: tuple[str, ...])
         ignores=tuple(ignores),
         build=_resolve_build(src, doc.get("resolve", {})),
         allow_incomplete=_allow_incomplete(src, doc.get("gate", {})),
-        source=str(path),
+        source=name,
         where=where,
     )
 
