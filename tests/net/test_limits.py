@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.dnsserver import DnsServer
 from tests.pypiserver import Delay, PyPIServer
+from tests.rdapserver import RdapServer, healthy_world
 from tests.serverkit import BackgroundHTTPServer, ScriptedHandler
 
 NOW = "2026-11-25T12:00:00Z"
@@ -91,7 +93,12 @@ _MEASURE = (
 
 
 def chaingate(
-    tmp_path: Path, index: str, *args: str, pins: str = "six==1.17.0"
+    tmp_path: Path,
+    index: str,
+    *args: str,
+    pins: str = "six==1.17.0",
+    env: dict[str, str] | None = None,
+    domains: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     (tmp_path / "requirements.txt").write_text("\n".join(pins.split()) + "\n")
     env = {
@@ -100,9 +107,11 @@ def chaingate(
         "CHAINGATE_INDEX_URL": index,
         "CHAINGATE_NO_PREFETCH": "1",
         "PIP_CONFIG_FILE": os.devnull,
+        **(env or {}),
     }
+    scan = [a for a in _scan(*args) if a != "--no-domain-checks" or not domains]
     return subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(tmp_path / "peak"), *_scan(*args)],
+        [sys.executable, "-c", _MEASURE, str(tmp_path / "peak"), *scan],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -177,3 +186,25 @@ def test_a_dripping_file_download_is_cut_off(hostile: HostileServer, tmp_path: P
         asyncio.run(go())
     assert time.monotonic() - started < 15
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_scan_deadline_also_ends_the_domain_checks(
+    pypi_server: PyPIServer, dns_server: DnsServer, rdap_server: RdapServer, tmp_path: Path
+) -> None:
+    """A resolver that never answers would hold the email-domain checks for their own
+    timeout (--dns-timeout 30); --deadline 4 ends them, and says so."""
+    healthy_world(dns_server, rdap_server)
+    dns_server.mode = "drop"
+    env = {
+        "CHAINGATE_DNS_SERVERS": dns_server.spec,
+        "CHAINGATE_RDAP_BOOTSTRAP_URL": rdap_server.bootstrap_url,
+    }
+    started = time.monotonic()
+    proc = chaingate(
+        tmp_path, pypi_server.url, "--dns-timeout", "30", "--deadline", "4", env=env, domains=True
+    )
+    assert time.monotonic() - started < 20
+    assert proc.returncode == 0, proc.stderr
+    checks = json.loads(proc.stdout)["checks"]
+    assert checks["dns"]["status"] == "unavailable"
+    assert "scan deadline reached" in checks["dns"]["reason"]

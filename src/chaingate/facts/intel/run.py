@@ -3,6 +3,7 @@ already know, what DNS and RDAP say about the rest, and how the checks are repor
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -60,7 +61,11 @@ async def preflight(http: HttpSettings, dopts: DomainOptions, started: datetime)
     async with client:
         if not memo.unavailable("rdap", dopts.bootstrap_url, started):
             jobs[("rdap", dopts.bootstrap_url)] = rdap.source_check(client, dopts.bootstrap_url)
-        results = await asyncio.gather(*jobs.values(), return_exceptions=True)
+        try:
+            async with asyncio.timeout(_left(http)):
+                results = await asyncio.gather(*jobs.values(), return_exceptions=True)
+        except TimeoutError:
+            return  # --deadline: check_domains says so
     for (source, key), check in zip(jobs, results, strict=True):
         # A surprise here only means check_domains asks again; it must not cost the scan.
         if isinstance(check, SourceCheck) and check.status != "ok":
@@ -137,16 +142,20 @@ def check_domains(
     rdap_http = _rdap_settings(http, dopts)
 
     async def run() -> DomainReport:
-        async with HttpClient(rdap_http) as client:
-            return await look_up(
-                wanted,
-                dns_servers=dopts.dns_servers,
-                client=client,
-                bootstrap_url=dopts.bootstrap_url,
-                now=now,
-                cached=cached,
-                dns_timeout=dopts.dns_timeout,
-            )
+        try:
+            async with asyncio.timeout(_left(http)), HttpClient(rdap_http) as client:
+                return await look_up(
+                    wanted,
+                    dns_servers=dopts.dns_servers,
+                    client=client,
+                    bootstrap_url=dopts.bootstrap_url,
+                    now=now,
+                    cached=cached,
+                    dns_timeout=dopts.dns_timeout,
+                )
+        except TimeoutError:  # nothing of this run is kept or remembered: it did not finish
+            late = SourceCheck("unavailable", "scan deadline reached")
+            return DomainReport(domains=cached, dns=late, rdap=late)
 
     report = (run_async or asyncio.run)(run())
     if report.queries:
@@ -158,6 +167,11 @@ def check_domains(
         if report.dns.status == "ok" and report.rdap.status == "ok":
             cache.put(f for d, f in report.domains.items() if d not in cached)
     return report
+
+
+def _left(http: HttpSettings) -> float | None:
+    """Seconds until the scan's deadline (--deadline), or None without one."""
+    return None if http.deadline_at is None else max(0.0, http.deadline_at - time.time())
 
 
 def domain_checks(report: DomainReport | None) -> dict[str, CheckStatus]:
