@@ -208,3 +208,8 @@ def test_the_scan_deadline_also_ends_the_domain_checks(
     checks = json.loads(proc.stdout)["checks"]
     assert checks["dns"]["status"] == "unavailable"
     assert "scan deadline reached" in checks["dns"]["reason"]
+
+
+def test_the_size_cap_is_an_option(hostile: HostileServer, tmp_path: Path) -> None:
+    proc = chaingate(tmp_path, f"{hostile.url}/bomb", "--retries", "0", "--max-document-size", "2")
+    assert "too large: more than 2 MiB once decompressed" in reasons(proc)["six"]
