@@ -304,7 +304,7 @@ def _local_files(path: Path, name: str, flat: bool) -> list[SimpleFile] | None:
     if not flat and not where.exists():
         return None
     if not where.exists():
-        raise FileNotFoundError(f"no such file or directory: {where}")
+        raise FileNotFoundError("no such file or directory")
     page = where / "index.html" if where.is_dir() else where
     if page.is_file():
         return parse_simple_page(page.read_bytes(), page.as_uri())
