@@ -323,6 +323,8 @@ def test_pip_sources_come_from_the_command_line_requirement_files_and_configurat
         ":env:.extra-index-url='https://env.example/simple https://env2.example/simple'\n"
         "global.find-links='/srv/wheels'\n"
         "global.cert='/etc/ssl/ca.pem'\n"
+        "global.index-url='https://global.example/simple'\n"
+        "install.index-url='https://install.example/simple'\n"
     )
     found = pip_sources(
         [("--extra-index-url", "https://cli.example/simple/"), ("--find-links", "here")],
@@ -341,8 +343,20 @@ def test_pip_sources_come_from_the_command_line_requirement_files_and_configurat
         ("find-links", (tmp_path / "here").as_uri()),
         ("find-links", (tmp_path / "sub" / "wheels").as_uri()),  # relative to its file
     ]
-    # pypi.org is pip's main index only when nothing names another; --no-index drops all.
-    assert pip_sources([], [], {}, tmp_path)[0].url == "https://pypi.org/simple/"
+
+    # The main index: the command line's, else PIP_INDEX_URL, else install.index-url, else
+    # global.index-url, else pypi.org; --no-index drops every index.
+    def main(options: list[tuple[str, str | None]], config: dict[str, str]) -> str:
+        return pip_sources(options, [], config, tmp_path)[0].url
+
+    assert main([], {}) == "https://pypi.org/simple/"
+    assert main([], config) == "https://install.example/simple/"
+    assert main([], {**config, ":env:.index-url": "https://e.example/simple"}) == (
+        "https://e.example/simple/"
+    )
+    assert main([("--index-url", "https://c.example/simple")], config) == (
+        "https://c.example/simple/"
+    )
     no_index = pip_sources([("--no-index", None), ("--find-links", "w")], [], config, tmp_path)
     assert [s.url for s in no_index] == ["file:///srv/wheels", (tmp_path / "w").as_uri()]
 

@@ -35,6 +35,7 @@ import contextlib
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -66,6 +67,7 @@ from chaingate.ecosystems.pypi.install.common import (
     refuse,
     run_dry,
     run_pinned,
+    tail,
 )
 from chaingate.ecosystems.pypi.install.sources import Judging, judge, pip_config, pip_sources
 from chaingate.ecosystems.pypi.resolve import ResolutionError
@@ -295,7 +297,17 @@ def _config_list(args: PipArgs, python: str) -> str:
     """`pip config list`: pip's configuration files and PIP_* variables, as pip reads them."""
     isolated = ["--isolated"] if any(o.name == "--isolated" for o in args.options) else []
     command = [python, "-m", "pip", "config", "list", "--disable-pip-version-check", *isolated]
-    return run_dry(command, "pip config").stdout
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise InstallError(f"cannot run {python}: {exc}") from exc
+    if done.returncode != 0:
+        # Its sources unknown, nothing pip would install could be judged: fail closed.
+        raise InstallError(
+            f"cannot read pip's configuration (`pip config list`), so the sources pip "
+            f"would consult are unknown:\n{tail(done.stderr, 'pip')}"
+        )
+    return done.stdout
 
 
 def _requirement_files(args: PipArgs) -> list[str]:

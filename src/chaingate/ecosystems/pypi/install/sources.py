@@ -221,26 +221,33 @@ def pip_sources(
 ) -> tuple[Source, ...]:
     """Every index and find-links location pip would consult: the command line's
     (`options`, canonical name -> value), the option lines of the requirement files
-    (`files`), and its configuration and environment (`config`, `pip_config`). Indexes
-    that could be pip's main one are all taken (pip picks one of them; each is a source it
-    may use); pypi.org when none is named; none at all under `--no-index`."""
+    (`files`), and its configuration and environment (`config`, `pip_config`).
+
+    The main index is pip's: the command line's `--index-url`, else `PIP_INDEX_URL`, else
+    the configuration's (`install` over `global`), else pypi.org; a requirements file's
+    `--index-url` replaces it. Extra indexes and find-links locations add up, as in
+    pip (a configured list is the default the command line appends to). None of the
+    indexes under `--no-index`."""
     indexes: list[Source] = []
     links: list[Source] = []
     no_index = False
-    named_main = False
+    main: Source | None = None
+    for key in (":env:.index-url", "install.index-url", "global.index-url"):
+        if main is None and config.get(key):
+            main = index_source(config[key].split()[0], _config_given(key))
     for key, value in config.items():
-        variant, _, option = key.rpartition(".")
-        given = "the environment (PIP_*)" if variant == ":env:" else f"pip's configuration ({key})"
-        if option in ("index-url", "extra-index-url"):
-            named_main |= option == "index-url"
+        option = key.rpartition(".")[2]
+        given = _config_given(key)
+        if option == "extra-index-url":
             indexes += [s for v in value.split() if (s := index_source(v, given))]
         elif option == "find-links":
             links += [links_source(v, given, base) for v in value.split()]
         elif option == "no-index":
             no_index |= value.strip().lower() in _TRUE
     for name, given_value in options:
-        if name in ("--index-url", "--extra-index-url") and given_value:
-            named_main |= name == "--index-url"
+        if name == "--index-url" and given_value:
+            main = index_source(given_value, name) or main
+        elif name == "--extra-index-url" and given_value:
             indexes += [s] if (s := index_source(given_value, name)) else []
         elif name == "--find-links" and given_value:
             links.append(links_source(given_value, name, base))
@@ -249,11 +256,16 @@ def pip_sources(
     in_files = from_requirement_files(files, base)
     indexes += [s for s in in_files.sources if s.kind == "index"]
     links += [s for s in in_files.sources if s.kind == "find-links"]
-    if not (named_main or in_files.main_index):
-        indexes.append(Source(PYPI, "index", "pip's default index"))
+    main = main or Source(PYPI, "index", "pip's default index")
     if no_index or in_files.no_index:
-        indexes = []
-    return unique([*indexes, *links])
+        return unique(links)
+    # A requirements file's --index-url replaces pip's main index (its own is in `indexes`).
+    return unique([*([] if in_files.main_index else [main]), *indexes, *links])
+
+
+def _config_given(key: str) -> str:
+    """Where a `pip config list` key comes from, in words."""
+    return "the environment (PIP_*)" if key.startswith(":env:.") else f"pip's configuration ({key})"
 
 
 # --- what a source offers ------------------------------------------------------------------
