@@ -325,7 +325,9 @@ def test_pip_sources_come_from_the_command_line_requirement_files_and_configurat
         "global.cert='/etc/ssl/ca.pem'\n"
         "global.index-url='https://global.example/simple'\n"
         "install.index-url='https://install.example/simple'\n"
+        f"global.constraint='{tmp_path / 'constraints.txt'}'\n"
     )
+    (tmp_path / "constraints.txt").write_text("--extra-index-url https://c.example/simple\n")
     found = pip_sources(
         [("--extra-index-url", "https://cli.example/simple/"), ("--find-links", "here")],
         ["requirements.txt"],
@@ -336,6 +338,7 @@ def test_pip_sources_come_from_the_command_line_requirement_files_and_configurat
         ("index", "https://env.example/simple/"),
         ("index", "https://env2.example/simple/"),
         ("index", "https://cli.example/simple/"),
+        ("index", "https://c.example/simple/"),  # a constraints file from the configuration
         ("index", "https://b.example/simple/"),  # sub/more.txt, included before the next line
         ("index", "https://main.example/simple/"),
         ("index", "https://a.example/simple/"),

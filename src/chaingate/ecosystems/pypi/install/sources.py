@@ -232,6 +232,7 @@ def pip_sources(
     links: list[Source] = []
     no_index = False
     main: Source | None = None
+    configured: list[str] = []
     for key in (":env:.index-url", "install.index-url", "global.index-url"):
         if main is None and config.get(key):
             main = index_source(config[key].split()[0], _config_given(key))
@@ -244,6 +245,8 @@ def pip_sources(
             links += [links_source(v, given, base) for v in value.split()]
         elif option == "no-index":
             no_index |= value.strip().lower() in _TRUE
+        elif option in ("constraint", "requirement"):  # files whose option lines count too
+            configured += value.split()
     for name, given_value in options:
         if name == "--index-url" and given_value:
             main = index_source(given_value, name) or main
@@ -253,7 +256,7 @@ def pip_sources(
             links.append(links_source(given_value, name, base))
         elif name == "--no-index":
             no_index = True
-    in_files = from_requirement_files(files, base)
+    in_files = from_requirement_files([*configured, *files], base)
     indexes += [s for s in in_files.sources if s.kind == "index"]
     links += [s for s in in_files.sources if s.kind == "find-links"]
     main = main or Source(PYPI, "index", "pip's default index")
