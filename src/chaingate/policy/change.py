@@ -100,7 +100,8 @@ def policy_change(base: Policy, head: Policy, label: str) -> Finding | None:
 
 
 _SECTIONS = (
-    "severity", "actions", "thresholds", "allow", "deny", "rules", "ignore", "resolve", "gate", "sources",
+    "severity", "actions", "thresholds", "allow", "deny", "rules", "ignore", "resolve", "gate",
+    "sources",
 )  # fmt: skip
 
 
