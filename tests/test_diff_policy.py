@@ -291,3 +291,35 @@ def test_a_base_policy_that_cannot_be_used_is_an_error_naming_the_revision(
     proc = chaingate(pypi_server, repo)
     assert proc.returncode == 2
     assert proc.stderr.startswith("chaingate: HEAD~1:chaingate.toml:2: severity.high: 'blok'")
+
+
+# Every key a policy can set must show in the effective policy that policy-change compares:
+# a key it left out would be a way to relax the gate unseen. One setting per field of Policy;
+# a new field without a line here fails the completeness check below.
+_CHANGED_BY = {
+    "severity": 'severity.medium = "block"',
+    "actions": 'actions.typosquat = "ignore"',
+    "thresholds": "thresholds.cooldown_hours = 1",
+    "allow": '[allow]\npackages = ["six"]',
+    "deny": '[deny]\naccounts = ["someone"]',
+    "rules": '[[rules]]\nname = "r"\naction = "warn"\nexpr = "true"',
+    "ignores": '[[ignore]]\nid = "*"\nreason = "x"',
+    "build": "[resolve]\nbuild = false",
+    "allow_incomplete": "[gate]\nallow_incomplete = true",
+    "sources": '[sources]\nsix = "https://example.invalid/simple/"',
+}
+
+
+def test_every_policy_key_shows_in_the_compared_policy(tmp_path: Path) -> None:
+    from msgspec.structs import fields
+
+    from chaingate.policy.change import lines
+    from chaingate.policy.policy import Policy, load_policy
+
+    judged = {f.name for f in fields(Policy)} - {"source", "where"}
+    assert judged == set(_CHANGED_BY), "a Policy field is missing from _CHANGED_BY"
+    default = lines(Policy())
+    for name, text in _CHANGED_BY.items():
+        path = tmp_path / f"{name}.toml"
+        path.write_text(text + "\n")
+        assert lines(load_policy(tmp_path, path)) != default, name

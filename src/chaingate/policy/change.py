@@ -101,6 +101,7 @@ def policy_change(base: Policy, head: Policy, label: str) -> Finding | None:
 
 _SECTIONS = (
     "severity", "actions", "thresholds", "allow", "deny", "rules", "ignore", "resolve", "gate",
+    "sources",
 )  # fmt: skip
 
 
@@ -119,6 +120,7 @@ def settings(pol: Policy) -> dict[str, str]:
     }
     out["resolve.build"] = json.dumps(pol.build)
     out["gate.allow_incomplete"] = json.dumps(pol.allow_incomplete)
+    out |= {f"sources.{json.dumps(name)}": json.dumps(url) for name, url in pol.sources.items()}
     return out
 
 

@@ -125,6 +125,10 @@ class Policy(msgspec.Struct, frozen=True):
     # [gate] allow_incomplete: may check, diff and the install guards pass a package that
     # could not be analysed? (False: they fail closed, exit 3.)
     allow_incomplete: bool = False
+    # [sources]: PyPI names pinned to one index (canonical name -> index URL): the install
+    # guards take such a name from that index only, and a second source offering it is no
+    # `dependency-confusion` finding.
+    sources: Mapping[str, str] = msgspec.field(default_factory=dict)
     source: str | None = None  # the file it came from; None for the default policy
     # "severity.high", "actions.typosquat" -> "file:line", for the rule named in a decision
     where: Mapping[str, str] = msgspec.field(default_factory=dict)
@@ -208,6 +212,7 @@ def _tool_table(name: str, text: str, doc: dict[str, Any]) -> dict[str, Any]:
 
 _TOP = (
     "severity", "actions", "thresholds", "allow", "deny", "rules", "ignore", "resolve", "gate",
+    "sources",
 )  # fmt: skip
 _RESOLVE_KEYS = ("build",)
 _GATE_KEYS = ("allow_incomplete",)
@@ -287,6 +292,7 @@ def _parse(name: str, text: str, doc: Mapping[str, Any], base: tuple[str, ...]) 
         ignores=tuple(ignores),
         build=_resolve_build(src, doc.get("resolve", {})),
         allow_incomplete=_allow_incomplete(src, doc.get("gate", {})),
+        sources=_sources(src, doc.get("sources", {})),
         source=name,
         where=where,
     )
@@ -310,6 +316,31 @@ def _allow_incomplete(src: _Source, value: object) -> bool:
     if not isinstance(allow, bool):
         raise src.error(("gate", "allow_incomplete"), f"must be true or false, not {_show(allow)}")
     return allow
+
+
+def _sources(src: _Source, value: object) -> dict[str, str]:
+    """`[sources]`: a PyPI package name (`"corp-lib"` or `"pypi:corp-lib"`) -> the one
+    index it may come from (`https://pypi.corp.example/simple/`)."""
+    from urllib.parse import urlsplit
+
+    from packaging.utils import canonicalize_name
+
+    out: dict[str, str] = {}
+    for k, v in src.table(value, "sources").items():
+        ecosystem, name = split(k)
+        if ecosystem not in (None, "pypi") or not re.fullmatch(
+            r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?", name
+        ):
+            raise src.error(("sources", k), "must be a PyPI package name (like 'corp-lib')")
+        if not isinstance(v, str):
+            raise src.error(("sources", k), f"must be an index URL, not {_kind(v)}")
+        parts = urlsplit(v.strip())
+        if parts.scheme not in ("http", "https", "file") or not (parts.netloc or parts.path):
+            raise src.error(
+                ("sources", k), f"{v!r} is not an index URL (like 'https://pypi.org/simple/')"
+            )
+        out[canonicalize_name(name)] = v.strip()
+    return out
 
 
 # Lower bounds; a number must also be finite. Shares are at most 1.
