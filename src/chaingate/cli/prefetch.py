@@ -89,11 +89,14 @@ def warm(engine: Engine, refs: Sequence[PackageRef], progress: Progress | None =
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        assert child.stdin is not None
+    except OSError:
+        return  # no second process: the scan fetches everything itself
+    assert child.stdin is not None
+    try:
         child.stdin.write(msgspec.json.encode(job))
         child.stdin.close()
     except OSError:
-        return  # no second process: the scan fetches everything itself
+        pass  # the child died before reading its job: its share is fetched by the scan later
     try:
         engine.fetch([r for r in refs if r.project not in share], progress)
     finally:
