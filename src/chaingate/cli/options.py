@@ -28,6 +28,20 @@ class CommandError(ChaingateError):
     """A bad option value or command-line input, said as `chaingate: <message>` (exit 2)."""
 
 
+class Number(click.FloatRange):
+    """A number within bounds: click's FloatRange lets `nan` through (every comparison with
+    it is false), and a `timedelta` or a timeout of 1e300 overflows."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:  # nan
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
+
+
+HOURS = Number(0, 100 * 365 * 24)  # up to a century
+
+
 def parse_now(value: str | None) -> datetime | None:
     """--now as a UTC time (a time without a zone is UTC); None when not given."""
     if value is None:
@@ -162,7 +176,7 @@ cache_dir_option = click.option(
 
 def timeout_option(default: float) -> Callable[[Command], Command]:
     return click.option(
-        "--timeout", type=click.FloatRange(min=0.1), default=default, help="Seconds per request."
+        "--timeout", type=Number(0.1, 86_400), default=default, help="Seconds per request."
     )
 
 
@@ -245,7 +259,7 @@ def project_options(
         cache_dir_option,
         click.option(
             "--cache-ttl",
-            type=float,
+            type=Number(0, 100 * 365 * 86_400),
             default=900.0,
             help="Seconds a cached document stays fresh when the index does not say "
             "(pypi.org says 900).",
@@ -270,13 +284,13 @@ def project_options(
         ),
         click.option(
             "--domain-ttl",
-            type=float,
+            type=HOURS,
             default=24.0,
             help="Hours a domain's DNS / RDAP answers are reused.",
         ),
         click.option(
             "--dns-timeout",
-            type=click.FloatRange(min=0.1),
+            type=Number(0.1, 3_600),
             default=2.0,
             help="Seconds per DNS query.",
         ),
@@ -299,7 +313,7 @@ def project_options(
         params.append(
             click.option(
                 "--cooldown",
-                type=float,
+                type=HOURS,
                 help="Hours a release is 'new' (new-release); default: the policy's, 72.",
             )
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
@@ -64,6 +65,9 @@ class IndexUrls(msgspec.Struct, frozen=True):
 
 # --- the document, as far as we read it -------------------------------------------------
 
+# A size or a serial past 64 bits is not a real one, and could not be cached or stored.
+Count = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+
 
 class _File(msgspec.Struct):
     """A file of the latest release (`urls`): everything we keep about it."""
@@ -72,7 +76,7 @@ class _File(msgspec.Struct):
     packagetype: str = ""
     upload_time_iso_8601: datetime | None = None
     digests: dict[str, str] = {}
-    size: int = 0
+    size: Count = 0
     yanked: bool = False
     yanked_reason: str | None = None
     url: str = ""
@@ -122,7 +126,7 @@ class _Doc(msgspec.Struct):
     releases: dict[str, list[_HistoryFile]] = {}
     urls: list[_File] = []
     vulnerabilities: list[_Vuln] = []
-    last_serial: int | None = None
+    last_serial: Count | None = None
     ownership: _Ownership | None = None
 
 
@@ -171,10 +175,7 @@ def find_repository(urls: dict[str, str], home_page: str | None) -> str | None:
 
 def parse_project(body: bytes, *, source_url: str, fetched_at: datetime) -> ProjectFacts:
     """Turn a `/pypi/<name>/json` document into `ProjectFacts`."""
-    try:
-        doc = _decoder.decode(body)
-    except msgspec.DecodeError as exc:
-        raise RegistryError(f"malformed JSON from {source_url}: {exc}") from None
+    doc = _decode(body, source_url)
     info = doc.info
     if not info.name:
         raise RegistryError(f"document from {source_url} has no info.name")
@@ -239,11 +240,17 @@ def parse_project(body: bytes, *, source_url: str, fetched_at: datetime) -> Proj
 
 def parse_vulnerabilities(body: bytes, *, source_url: str) -> tuple[Vulnerability, ...]:
     """The `vulnerabilities` of a per-version document (`/pypi/<name>/<version>/json`)."""
+    doc = _decode(body, source_url)
+    return tuple(_vulns(doc.vulnerabilities))
+
+
+def _decode(body: bytes, source_url: str) -> _Doc:
     try:
-        doc = _decoder.decode(body)
+        return _decoder.decode(body)
     except msgspec.DecodeError as exc:
         raise RegistryError(f"malformed JSON from {source_url}: {exc}") from None
-    return tuple(_vulns(doc.vulnerabilities))
+    except RecursionError:
+        raise RegistryError(f"malformed JSON from {source_url}: nested too deeply") from None
 
 
 def _vulns(items: list[_Vuln]) -> list[Vulnerability]:

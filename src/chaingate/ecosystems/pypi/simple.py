@@ -102,6 +102,8 @@ def _from_json(body: bytes, page_url: str) -> list[SimpleFile]:
             raise TypeError("files is not a list")
     except (ValueError, KeyError, TypeError) as exc:
         raise RegistryError(f"malformed simple JSON at {page_url}: {exc}") from None
+    except RecursionError:
+        raise RegistryError(f"malformed simple JSON at {page_url}: nested too deeply") from None
     out = []
     for f in files:
         if not isinstance(f, dict) or not f.get("filename") or not f.get("url"):
