@@ -40,7 +40,7 @@ class FactsCache:
             return None
         try:
             return _decoder.decode(path.read_bytes())
-        except (OSError, msgspec.DecodeError):
+        except (OSError, msgspec.DecodeError, RecursionError):
             return None  # missing or unreadable: parse the document again
 
     def put(self, body_id: str, url: str, facts: ProjectFacts) -> None:

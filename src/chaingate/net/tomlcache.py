@@ -50,7 +50,7 @@ class TomlCache:
         try:
             data = _decoder.decode(path.read_bytes())
             os.utime(path)  # recently used: the last to be pruned
-        except (OSError, ValueError):  # (msgspec.DecodeError is a ValueError)
+        except (OSError, ValueError, RecursionError):  # (msgspec.DecodeError is a ValueError)
             return None
         return data
 

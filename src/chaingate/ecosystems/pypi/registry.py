@@ -200,7 +200,7 @@ def parse_project(body: bytes, *, source_url: str, fetched_at: datetime) -> Proj
     )
     releases: list[Release] = []
     for version, files in doc.releases.items():
-        times = [f.upload_time_iso_8601 for f in files if f.upload_time_iso_8601 is not None]
+        times = [_utc(f.upload_time_iso_8601) for f in files if f.upload_time_iso_8601]
         yanked = bool(files) and all(f.yanked for f in files)
         reason = None
         if yanked:
@@ -208,7 +208,7 @@ def parse_project(body: bytes, *, source_url: str, fetched_at: datetime) -> Proj
         releases.append(
             Release(
                 version=version,
-                uploaded_at=_utc(min(times)) if times else None,
+                uploaded_at=min(times) if times else None,
                 yanked=yanked,
                 yanked_reason=reason,
                 files=latest_files if version == info.version else (),
