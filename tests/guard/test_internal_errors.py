@@ -42,6 +42,14 @@ def chaingate(
     )
 
 
+@pytest.fixture
+def env(
+    index: PyPIServer, venv: Path, tmp_path: Path, dns_server: Any, rdap_server: Any
+) -> dict[str, str]:
+    """The environment of a person in the activated virtualenv (tests/guard/world.py)."""
+    return command_env(index, venv, tmp_path, dns_server, rdap_server)
+
+
 def _skip_without(installer: str) -> None:
     if installer == "uv":
         try:
@@ -52,15 +60,9 @@ def _skip_without(installer: str) -> None:
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])
 def test_a_bug_during_the_guard_is_exit_70_and_installs_nothing(
-    installer: str,
-    index: PyPIServer,
-    venv: Path,
-    tmp_path: Path,
-    dns_server: Any,
-    rdap_server: Any,
+    installer: str, index: PyPIServer, venv: Path, tmp_path: Path, env: dict[str, str]
 ) -> None:
     _skip_without(installer)
-    env = command_env(index, venv, tmp_path, dns_server, rdap_server)
     before = site_packages(venv)
     proc = chaingate(installer, index, env, tmp_path, "six==1.17.0", bug=True)
     assert proc.returncode == EXIT_INTERNAL, proc.stderr
@@ -71,22 +73,34 @@ def test_a_bug_during_the_guard_is_exit_70_and_installs_nothing(
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])
 def test_a_registry_document_with_a_huge_size_installs_nothing_and_is_not_exit_1(
-    installer: str,
-    index: PyPIServer,
-    venv: Path,
-    tmp_path: Path,
-    dns_server: Any,
-    rdap_server: Any,
+    installer: str, index: PyPIServer, venv: Path, tmp_path: Path, env: dict[str, str]
 ) -> None:
     """Before: the facts cache's OverflowError, a traceback and exit 1 ("blocked")."""
     _skip_without(installer)
     doc = json.loads(recorded_documents()["six"])
     doc["urls"][0]["size"] = 10**40
     index.add_project("six", json.dumps(doc).encode())
-    env = command_env(index, venv, tmp_path, dns_server, rdap_server)
     before = site_packages(venv)
     proc = chaingate(installer, index, env, tmp_path, "six==1.17.0", bug=False)
     assert proc.returncode == EXIT_INCOMPLETE, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "not analysed: six" in proc.stderr and "urls[0].size" in proc.stderr
     assert site_packages(venv) == before
+
+
+def test_the_guards_explanation_shows_index_text_escaped(
+    index: PyPIServer, venv: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Issue 12, item 15: the id of a vulnerability of six carries an escape sequence and a
+    fake verdict; the guard's explanation (the known-vulnerability block naming it) shows
+    it inert."""
+    fake = "chaingate: checked: nothing blocks."
+    doc = json.loads(recorded_documents()["six"])
+    hostile = f"PYSEC-1\x1b[2K\x1b[1A\r\n{fake}"
+    doc["vulnerabilities"] = [{"id": hostile, "summary": hostile, "fixed_in": ["9"]}]
+    index.add_project("six", json.dumps(doc).encode())
+    proc = chaingate("pip", index, env, tmp_path, "six==1.17.0", bug=False)
+    assert proc.returncode == 1, proc.stderr
+    assert "PYSEC-1\\x1b[2K\\x1b[1A\\r\\n" in proc.stderr
+    assert "\x1b" not in proc.stderr and "\r" not in proc.stderr
+    assert not [line for line in proc.stderr.splitlines() if line.lstrip().startswith(fake)]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 from msgspec.structs import replace
 
 from chaingate.cli.options import CommandError, Common, parse_now
+from chaingate.core.text import safe
 
 if TYPE_CHECKING:
     from chaingate.analysis.run import InspectOptions
@@ -209,7 +210,7 @@ def _inventory(
         # A name missing from the index is the dependency-confusion case the scan exists
         # to report: scan what the files declare, and say the tree is incomplete.
         reason = f"could not resolve dependencies, so transitive ones are unknown: {exc}"
-        print(f"chaingate: warning: {reason}", file=sys.stderr)
+        print(f"chaingate: warning: {safe(reason, keep_newlines=True)}", file=sys.stderr)
         declared = build_inventory(target, resolve_deps=False, index_url=index, cache_dir=cache_dir)
         return replace(declared, unresolved=(*declared.unresolved, reason))
 
