@@ -376,3 +376,29 @@ def test_chaingate_debug_shows_the_traceback_of_a_bug(tmp_path: Path) -> None:
     assert proc.returncode == EXIT_INTERNAL, proc.stderr
     assert "Traceback" in proc.stderr and "planted bug" in proc.stderr
     assert "chaingate: internal error: KeyError: 'planted bug'" in proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_reader_that_leaves_the_pipe_is_not_an_internal_error(tmp_path: Path, fmt: str) -> None:
+    """`chaingate scan | head`: the report's reader is gone before it is written (its end of
+    the pipe is closed here before the command starts). Not a bug and not a verdict: exit
+    141, as a shell reports SIGPIPE, and nothing on stderr. Before: exit 1 ("blocked"),
+    from rich's handler (text) and from click's (json)."""
+    app(tmp_path, requirements="six==1.17.0\n")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        with PyPIServer(recorded_documents()) as server:
+            proc = subprocess.run(
+                [sys.executable, "-m", "chaingate", *SCAN, "--format", fmt],
+                cwd=tmp_path / "app",
+                env=env_for(tmp_path, server),
+                stdout=write,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=120,
+            )
+    finally:
+        os.close(write)
+    assert proc.returncode == 141, proc.stderr
+    assert proc.stderr == ""

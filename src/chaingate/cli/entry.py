@@ -15,6 +15,7 @@ from chaingate.cli.diff import diff
 from chaingate.cli.domains import domains
 from chaingate.cli.inspect import inspect
 from chaingate.cli.install import pip_app, uv_app
+from chaingate.cli.options import EXIT_BROKEN_PIPE
 from chaingate.cli.scan import scan
 from chaingate.core.errors import EXIT_INTERNAL, ChaingateError
 from chaingate.core.text import safe
@@ -37,6 +38,8 @@ class _Chaingate(click.Group):
             raise click.exceptions.Exit(exc.exit_code) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:  # a reader that left, seen elsewhere than `write`: not a bug
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
         except Exception as exc:  # the one place a bug is caught
             _internal_error(exc)
             raise click.exceptions.Exit(EXIT_INTERNAL) from None

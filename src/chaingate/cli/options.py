@@ -81,10 +81,36 @@ def with_fail_on(pol: Policy, fail_on: str | None) -> Policy:
     return replace(pol, severity=severity, where=where)
 
 
+EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a command ended by SIGPIPE
+
+
+def stdout_console() -> Any:
+    """The terminal's rich Console for a text report. Rich ends the process with exit 1
+    when the reader of a pipe leaves (`chaingate scan | head`), which a gate would read as
+    "blocked"; this one ends with `EXIT_BROKEN_PIPE`, as `write` does."""
+    from rich.console import Console
+
+    class Terminal(Console):
+        def on_broken_pipe(self) -> None:
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE)
+
+    return Terminal()
+
+
 def write(text: str, output: Path | None) -> None:
     """The report on stdout, or in --output's file."""
     if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        try:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader left: `chaingate scan -f json | head`
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
         return
     try:
         output.write_text(text, encoding="utf-8")
