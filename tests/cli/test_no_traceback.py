@@ -347,6 +347,32 @@ def test_a_database_that_cannot_be_written_mid_scan_is_one_line_not_a_traceback(
     assert proc.stderr.count("\n") == 1, proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("CHAINGATE_CACHE_DIR", "chaingate: cache directory "),
+        ("CHAINGATE_DB", "chaingate: cannot open database postgresql://"),
+    ],
+)
+def test_a_cache_directory_or_database_that_cannot_be_used_is_exit_2(
+    tmp_path: Path, setting: str, said: str
+) -> None:
+    """A file where the cache directory goes; a PostgreSQL URL without its driver (or with
+    nothing listening). Before: FileExistsError and ModuleNotFoundError tracebacks, exit 1."""
+    app(tmp_path, requirements="six==1.17.0\n")
+    (tmp_path / "a-file").write_text("")
+    value = {
+        "CHAINGATE_CACHE_DIR": str(tmp_path / "a-file"),
+        "CHAINGATE_DB": "postgresql://chaingate@127.0.0.1:1/chaingate",
+    }[setting]
+    with PyPIServer(recorded_documents()) as server:
+        proc = run(server, tmp_path, *SCAN, **{setting: value})
+    no_traceback(proc)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(said), proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+
+
 # --- a bug: exit 70, one line and a hint ---------------------------------------------------
 
 BUG = (

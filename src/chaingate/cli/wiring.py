@@ -60,7 +60,7 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
     thresholds = pol.thresholds
     if c.cooldown is not None:
         thresholds = replace(thresholds, cooldown_hours=c.cooldown)
-    cache_dir = config.cache_dir(c.cache_dir)
+    cache_dir = _cache_dir(c.cache_dir)
     inventory = _inventory(
         c.path,
         env=c.env,
@@ -88,6 +88,19 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
         deep=c.deep,
     )
     return opts, inventory
+
+
+def _cache_dir(option: Path | None) -> Path:
+    """The cache directory (--cache-dir, CHAINGATE_CACHE_DIR or the user's), made if
+    missing; one that cannot be (a file is in the way, no permission) is the user's to fix."""
+    from chaingate import config
+
+    where = config.cache_dir(option)
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"cache directory {where}: {exc.strerror or exc}") from None
+    return where
 
 
 def engine(opts: ScanOptions, pol: Policy | None = None) -> Engine:
@@ -153,7 +166,7 @@ def guard_options(index_url: str, pol: Policy) -> ScanOptions:
 
     return ScanOptions(
         index_url=index_url,
-        http=HttpSettings(cache_dir=config.cache_dir(None)),
+        http=HttpSettings(cache_dir=_cache_dir(None)),
         db_url=config.db_url(None),
         thresholds=pol.thresholds,
         ignores=pol.ignores,
@@ -172,7 +185,7 @@ def inspect_options(
 
     return InspectOptions(
         index_url=config.index_url(index_url)[0],
-        http=HttpSettings(cache_dir=config.cache_dir(cache_dir), timeout=timeout, retries=retries),
+        http=HttpSettings(cache_dir=_cache_dir(cache_dir), timeout=timeout, retries=retries),
     )
 
 

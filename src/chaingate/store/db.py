@@ -86,6 +86,10 @@ class Store:
             self.migrate()
         except (SQLAlchemyError, OSError) as exc:
             raise StoreError(f"cannot open database {_redact(url)}: {_why(exc)}") from None
+        except ImportError as exc:  # postgresql:// without its driver installed
+            raise StoreError(
+                f"cannot open database {_redact(url)}: its driver is not installed ({exc})"
+            ) from None
 
     def holds(self, hashes: Mapping[str, str]) -> bool:
         """Whether this store's latest observations are these, as far as this process
