@@ -102,6 +102,28 @@ def test_index_text_cannot_rewrite_the_report(project: Path, args: tuple[str, ..
     assert_inert(proc.stderr)
 
 
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_json_and_sarif_keep_index_text_exact_and_escaped(project: Path, fmt: str) -> None:
+    """For programs: the values are exact (no `safe()` there), and the JSON encoder writes
+    every C0 control as an escape, so the raw bytes hold none."""
+    with PyPIServer({**recorded_documents(), "six": hostile_six()}) as server:
+        proc = run(server, project, "check", ".", "--no-resolve", "--no-domain-checks",
+                   "--now", NOW, "--format", fmt)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert re.search("[\x00-\x09\x0b-\x1f]", proc.stdout) is None
+    assert any(ATTACK in text for text in _strings(json.loads(proc.stdout)))
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
 def test_domains_text_cannot_rewrite_the_report(
     project: Path, dns_server: DnsServer, rdap_server: RdapServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
