@@ -24,6 +24,7 @@ from tests.pypiserver import PyPIServer, recorded_documents
 NOW = "2026-11-25T12:00:00Z"
 DEEP = "[" * 100_000 + "]" * 100_000
 DIGITS = "1" * 5000
+DOTTED = ".".join(["a"] * 100_000)
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "pypi"
 
 
@@ -110,8 +111,16 @@ CHECK = ("check", ".", "--no-resolve", "--no-domain-checks", "--now", NOW)
         ("uv_lock", f"version = 1\n\nrevision = {DIGITS}\n", 3),
         ("poetry_lock", f"# a comment\nx = {DEEP}\n", 2),
         ("Pipfile_lock", '{\n"_meta": {},\n"default": ' + DEEP + "}\n", 3),
+        ("pyproject", f"[project]\nname = 'x'\n\n[{DOTTED}]\nx = 1\n", 4),
     ],
-    ids=["pyproject-deep", "pyproject-digits", "uv.lock-digits", "poetry.lock-deep", "pipfile"],
+    ids=[
+        "pyproject-deep",
+        "pyproject-digits",
+        "uv.lock-digits",
+        "poetry.lock-deep",
+        "pipfile",
+        "pyproject-table",
+    ],
 )
 def test_a_manifest_nested_too_deep_or_with_a_huge_integer_is_exit_2_with_its_line(
     tmp_path: Path, key: str, text: str, line: int
@@ -132,8 +141,9 @@ def test_a_manifest_nested_too_deep_or_with_a_huge_integer_is_exit_2_with_its_li
         ("[thresholds]\ncooldown_hours = 1e300\n", 2, "cooldown_hours"),
         ("[thresholds]\ndormancy_days = 1e300\n", 2, "dormancy_days"),
         ("[thresholds]\ncooldown_hours = inf\n", 2, "cooldown_hours"),
+        (f"# a key nested by its dots\n{DOTTED} = 1\n", 2, "nested"),
     ],
-    ids=["digits", "deep", "cooldown-1e300", "dormancy-1e300", "cooldown-inf"],
+    ids=["digits", "deep", "cooldown-1e300", "dormancy-1e300", "cooldown-inf", "dotted"],
 )
 def test_a_policy_nested_too_deep_with_a_huge_integer_or_threshold_is_exit_2(
     tmp_path: Path, text: str, line: int, what: str

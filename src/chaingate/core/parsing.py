@@ -32,7 +32,8 @@ def beyond_limits(text: str, exc: RecursionError | ValueError) -> tuple[int | No
 
 def _deep_line(text: str) -> int | None:
     """The line where brackets first nest deeper than `_DEPTH` (brackets inside strings
-    counted too: a guess good enough for a text that nests thousands deep)."""
+    counted too: a guess good enough for a text that nests thousands deep); else, for a
+    TOML key nested by its dots (`a.a.a...` or `[a.a.a...]`), the longest line."""
     depth, line = 0, 1
     for match in _BRACKETS.finditer(text):
         char = match.group()
@@ -44,4 +45,6 @@ def _deep_line(text: str) -> int | None:
                 return line
         else:
             depth = max(0, depth - 1)
-    return None
+    lines = text.split("\n")
+    longest = max(range(len(lines)), key=lambda i: len(lines[i]))
+    return longest + 1 if lines[longest].count(".") > _DEPTH else None
