@@ -21,7 +21,9 @@ _DEPTH: Final = 100
 def beyond_limits(text: str, exc: RecursionError | ValueError) -> tuple[int | None, str]:
     """The line and the reason for `exc`, raised while parsing `text`."""
     if isinstance(exc, RecursionError):
-        return _deep_line(text), "nested too deeply"
+        said = str(exc)  # tomli says which limit: "TOML key has more than ... 1000 parts"
+        why = f"nested too deeply ({said})" if said.startswith("TOML") else "nested too deeply"
+        return _deep_line(text), why
     limit = sys.get_int_max_str_digits()
     if limit and "digits" in str(exc):
         found = re.search(rf"\d[\d_]{{{limit},}}", text)
