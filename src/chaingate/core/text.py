@@ -12,6 +12,7 @@ encoder escapes control characters already (and keeps the value exact for progra
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final, TypeVar, cast
 
@@ -28,7 +29,12 @@ _UNSAFE: Final = re.compile(
     "\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
 )
-_UNSAFE_BUT_NEWLINE: Final = re.compile(_UNSAFE.pattern.replace("\x00-\x1f", "\x00-\x09\x0b-\x1f"))
+
+
+@functools.cache
+def _unsafe_but_newline() -> re.Pattern[str]:
+    """`_UNSAFE` without the newline (for chaingate's own messages: compiled when one is)."""
+    return re.compile(_UNSAFE.pattern.replace("\x00-\x1f", "\x00-\x09\x0b-\x1f"))
 
 
 _NAMED: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -50,7 +56,7 @@ def safe(text: str, *, keep_newlines: bool = False) -> str:
     """`text` with every control and invisible formatting character shown as an escape,
     so that it prints as one inert line (or, with `keep_newlines`, as the lines it has: for
     a message of chaingate's own that quotes input)."""
-    pattern = _UNSAFE_BUT_NEWLINE if keep_newlines else _UNSAFE
+    pattern = _unsafe_but_newline() if keep_newlines else _UNSAFE
     if pattern.search(text) is None:
         return text
     return pattern.sub(_escape, text)
