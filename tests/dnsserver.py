@@ -12,7 +12,11 @@ Answers, in mode "normal": a domain that was added exists -- every query for it 
 with the records of the asked type (all of them for ANY) or an empty answer (NODATA); any
 other name, including an unadded subdomain of an added one, is NXDOMAIN. Replies are
 authoritative (AA set), so a client needs no other server. Other modes: "nxdomain"
-(NXDOMAIN for every name, canaries included), "servfail" (SERVFAIL for every name) and
+(NXDOMAIN for every name, canaries included), "servfail" (SERVFAIL for every name),
+"wildcard" (a captive portal or an NXDOMAIN-hijacking ISP resolver: added domains answer as
+in "normal", every other name answers A `WILDCARD_A` and NODATA for other types, except names
+under `.wildcard_spares`, e.g. ("invalid",), a stub resolver that denies RFC 6761 names
+itself) and
 "drop" (no answer at all: UDP clients time out, TCP connections stay open and silent).
 
 UDP and TCP share one port number (RFC 7766: a resolver retries over TCP on the same
@@ -35,9 +39,10 @@ from dnslib.server import TCPServer as _DnslibTCPServer
 
 from tests.serverkit import ServerLifecycle
 
-Mode = Literal["normal", "nxdomain", "servfail", "drop"]
-MODES: tuple[Mode, ...] = ("normal", "nxdomain", "servfail", "drop")
+Mode = Literal["normal", "nxdomain", "servfail", "wildcard", "drop"]
+MODES: tuple[Mode, ...] = ("normal", "nxdomain", "servfail", "wildcard", "drop")
 TTL = 300
+WILDCARD_A = "192.0.2.254"  # the portal's address, answered for every unknown name
 
 # Healthy-resolver defaults: the canaries chaingate checks before believing a resolver
 # (chaingate.facts.intel.interface.DNS_CANARIES). Addresses are documentation ranges (RFC 5737).
@@ -89,6 +94,8 @@ class DnsServer(ServerLifecycle):
         super().__init__()
         self._mode: Mode = "normal"
         self.queries: list[tuple[str, str]] = []
+        self.wildcard_spares: tuple[str, ...] = ()  # suffixes "wildcard" mode still denies
+        self.refused: tuple[str, ...] = ()  # suffixes answered REFUSED, whatever the mode
         self._records: dict[str, dict[str, list[RR]]] = {}
         self._lock = threading.Lock()
         self._servers: list[DNSServer] = []
@@ -145,7 +152,8 @@ class DnsServer(ServerLifecycle):
 
     @property
     def mode(self) -> Mode:
-        """ "normal", "nxdomain", "servfail" or "drop"; takes effect for the next query."""
+        """ "normal", "nxdomain", "servfail", "wildcard" or "drop"; takes effect for the next
+        query."""
         return self._mode
 
     @mode.setter
@@ -231,6 +239,11 @@ class DnsServer(ServerLifecycle):
         reply = request.reply()  # QR, AA and RA set; the question echoed as asked
         if mode == "servfail":
             reply.header.rcode = RCODE.SERVFAIL
+        elif _under(qname, self.refused):
+            reply.header.rcode = RCODE.REFUSED
+        elif mode == "wildcard" and records is None and not _under(qname, self.wildcard_spares):
+            if qtype in ("A", "ANY"):
+                reply.add_answer(*RR.fromZone(f"{qname}. {TTL} IN A {WILDCARD_A}"))
         elif mode == "nxdomain" or records is None:
             reply.header.rcode = RCODE.NXDOMAIN
         else:
@@ -239,6 +252,10 @@ class DnsServer(ServerLifecycle):
                 for rr in records.get(rtype, []):
                     reply.add_answer(rr)
         return reply
+
+
+def _under(name: str, suffixes: Iterable[str]) -> bool:
+    return any(name == s or name.endswith(f".{s}") for s in suffixes)
 
 
 class _Resolver(BaseResolver):

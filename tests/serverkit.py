@@ -63,7 +63,15 @@ class Disconnect:
     """Close the connection without sending any response."""
 
 
-Fault = Status | Delay | Truncated | BadJSON | NotFound | Disconnect
+@dataclass(frozen=True)
+class Redirect:
+    """Answer `code` with `Location: location` (absolute, or relative to the request)."""
+
+    location: str
+    code: int = 302
+
+
+Fault = Status | Delay | Truncated | BadJSON | NotFound | Disconnect | Redirect
 
 
 class ScriptedFaults:
@@ -212,8 +220,8 @@ class ScriptedHandler(BaseHTTPRequestHandler):
 
     def _play(self, fault: Fault | None, head: bool) -> bool:
         """Act out a fault that stands in for the response: sleep out a `Delay` (the request is
-        then answered normally), drop the connection, or answer a `Status` or `NotFound` with
-        `_send_error`. True if that answered the request."""
+        then answered normally), drop the connection, or answer a `Status`, `NotFound` or
+        `Redirect` with `_send_error`. True if that answered the request."""
         if isinstance(fault, Delay):
             self.owner._sleep(fault.seconds)
             return False
@@ -226,6 +234,9 @@ class ScriptedHandler(BaseHTTPRequestHandler):
             return True
         if isinstance(fault, NotFound):
             self._send_error(404, {}, head)
+            return True
+        if isinstance(fault, Redirect):
+            self._send_error(fault.code, {"Location": fault.location}, head)
             return True
         return False
 

@@ -253,3 +253,18 @@ def test_sustains_a_benchmark_load(dns_server: DnsServer) -> None:
     assert outcome == {"answer": 500, "nodata": 250, "nxdomain": 750}
     assert time.monotonic() - started < 30
     assert len(dns_server.queries) >= 1500
+
+
+def test_wildcard_mode_answers_every_name(dns_server: DnsServer) -> None:
+    """A captive portal: names that cannot exist get an address; added names are as added."""
+    dns_server.add("example.org", mx=["10 mx.example.org."])
+    dns_server.mode = "wildcard"
+
+    assert run(answers(dns_server, "no-such-name.invalid", "A")) == ["192.0.2.254"]
+    assert run(answers(dns_server, "lapsed.com", "A", tcp=True)) == ["192.0.2.254"]
+    with pytest.raises(dns.resolver.NoAnswer):
+        run(answers(dns_server, "lapsed.com", "MX"))
+    assert run(answers(dns_server, "example.org", "MX")) == ["10 mx.example.org."]
+    dns_server.mode = "normal"
+    with pytest.raises(dns.resolver.NXDOMAIN):
+        run(answers(dns_server, "lapsed.com", "A"))

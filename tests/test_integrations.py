@@ -151,7 +151,74 @@ def test_sarif_upload_is_optional_and_survives_a_failing_gate() -> None:
     (setup,) = [s for s in steps if s.get("uses", "").startswith("actions/setup-python@")]
     assert setup["with"]["python-version"] == "${{ inputs.python-version }}"
     (install,) = [s for s in steps if "pip install" in s.get("run", "")]
-    assert install["env"]["CG_VERSION"] == "${{ inputs.version }}"
+    assert install["env"]["CG_VERSION"] == "${{ inputs.version }}"  # refused when given
+
+
+# --- action.yml: its own supply chain (issue 12, item 17) -------------------------------------
+
+PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s*[^@\s]+@[0-9a-f]{40}\s+#\s*v\d+(?:\.\d+)*\s*$")
+
+
+def uses_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if re.match(r"^\s*(?:-\s+)?uses:", line)]
+
+
+def test_action_pins_every_action_it_uses_by_commit() -> None:
+    """A tag can be moved to other code (tj-actions/changed-files, March 2025); a commit
+    cannot. The tag stays in a comment, for the reader and for update tools."""
+    lines = uses_lines((ROOT / "action.yml").read_text(encoding="utf-8"))
+    steps = [s for s in load_action()["runs"]["steps"] if "uses" in s]
+    assert len(lines) == len(steps) >= 2
+    for line in lines:
+        assert PINNED_USES.match(line), f"pin by commit, the tag in a comment: {line.strip()}"
+    for step in steps:
+        assert re.fullmatch(r"[^@\s]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+
+
+def requirement_lines(text: str) -> list[str]:
+    """The entries of a pip requirements file: continuation lines joined, comments out."""
+    out = []
+    for line in text.replace("\\\n", " ").splitlines():
+        line = "" if line.lstrip().startswith("#") else line.split(" #", 1)[0].strip()
+        if line:
+            out.append(line)
+    return out
+
+
+def test_action_installs_chaingate_with_hash_pinned_dependencies() -> None:
+    """Everything the install step takes from an index is pinned by hash and installed from
+    wheels (no sdist's build code runs); chaingate itself is the action's own checkout,
+    installed with no index and no dependencies."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    (install,) = [s for s in load_action()["runs"]["steps"] if "pip install" in s.get("run", "")]
+    assert install["env"]["CG_ACTION_PATH"] == "${{ github.action_path }}"
+    script = re.sub(r"\\\n\s*", " ", install["run"])  # continuation lines joined
+    commands = [line for line in script.splitlines() if "pip install" in line]
+    for command in commands:
+        hashed = "--require-hashes" in command and "--only-binary :all:" in command
+        assert hashed or ("--no-index" in command and "--no-deps" in command), command
+    found = re.search(r'--require-hashes .*-r "\$CG_ACTION_PATH/([^"]+)"', script)
+    assert found, "install a requirements file shipped with the action, with --require-hashes"
+    requirements = ROOT / found.group(1)
+    assert requirements.is_file()
+    pinned = {}
+    for entry in requirement_lines(requirements.read_text(encoding="utf-8")):
+        m = re.fullmatch(
+            r"([A-Za-z0-9._-]+)==([^\s;]+)(?:\s*;[^-]+)?((?:\s+--hash=sha256:[0-9a-f]{64})+)", entry
+        )
+        assert m, f"{requirements.name}: pin a version and its hashes: {entry}"
+        pinned[canonicalize_name(m.group(1))] = m.group(2)
+    # It holds what the action installs: chaingate's dependencies and its build backend.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    for text in [*project["project"]["dependencies"], *project["build-system"]["requires"]]:
+        req = Requirement(text)
+        name = canonicalize_name(req.name)
+        assert name in pinned, f"{name} is missing from {requirements.name}"
+        assert req.specifier.contains(pinned[name], prereleases=True), (name, pinned[name])
 
 
 # --- .pre-commit-hooks.yaml: what pre-commit requires --------------------------------------
@@ -223,9 +290,11 @@ def test_docs_examples_use_the_action_and_hooks_as_they_are() -> None:
     its .pre-commit-config.yaml: only hooks the manifest has."""
     blocks = yaml_blocks((ROOT / "docs" / "ci.md").read_text(encoding="utf-8"))
     inputs = set(load_action()["inputs"])
-    (workflow,) = [b for b in blocks if "jobs" in b]
-    triggers = workflow[True]  # YAML 1.1 reads the key `on` as True
-    assert "pull_request" in triggers and triggers["push"]["branches"] == ["main"]
+    workflows = [b for b in blocks if "jobs" in b]
+    # YAML 1.1 reads the key `on` as True
+    (workflow,) = [w for w in workflows if "pull_request" in w[True]]
+    triggers = workflow[True]
+    assert triggers["push"]["branches"] == ["main"]
     commands = {}
     for job in workflow["jobs"].values():
         for step in job["steps"]:
@@ -242,6 +311,39 @@ def test_docs_examples_use_the_action_and_hooks_as_they_are() -> None:
     (config,) = [b for b in blocks if "repos" in b]
     hook_ids = {hook["id"] for repo in config["repos"] for hook in repo["hooks"]}
     assert hook_ids and hook_ids <= set(load_hooks())
+
+
+def test_docs_workflows_run_pull_request_code_with_read_only_permissions() -> None:
+    """The job that runs on a pull request's checkout (its manifests, its policy) has no
+    write permission: SARIF from a pull request is uploaded by a separate workflow
+    (`workflow_run`) that runs nothing of the pull request. Every action but chaingate's
+    own (whose release commit the reader looks up) is pinned by commit."""
+    text = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    workflows = [b for b in yaml_blocks(text) if "jobs" in b]
+    jobs_on_pull_requests = 0
+    for workflow in workflows:
+        triggers = workflow[True]
+        top = workflow.get("permissions", {})
+        for job in workflow["jobs"].values():
+            if "pull_request" not in triggers or "!= 'pull_request'" in job.get("if", ""):
+                continue
+            jobs_on_pull_requests += 1
+            permissions = job.get("permissions", top)
+            assert permissions, "say the permissions of a job that runs pull request code"
+            assert set(permissions.values()) <= {"read", "none"}, permissions
+            assert all(
+                step.get("with", {}).get("upload-sarif") in (None, False, "false")
+                for step in job["steps"]
+            )
+    assert jobs_on_pull_requests == 1
+    (upload,) = [w for w in workflows if "workflow_run" in w[True]]
+    (job,) = upload["jobs"].values()
+    assert job["permissions"]["security-events"] == "write"
+    assert not any("run" in step for step in job["steps"])  # nothing of the pull request runs
+    for block in re.findall(r"```yaml\n(.*?)```", text, re.S):
+        for line in uses_lines(block):
+            if "chaingate/chaingate@" not in line:
+                assert PINNED_USES.match(line), line.strip()
 
 
 # --- the commands, run for real -------------------------------------------------------------
@@ -293,6 +395,17 @@ def write_uv_project(directory: Path, *names: str) -> None:
         lock += f'\n[[package]]\nname = "{name}"\nversion = "{LOCKED[name]}"\n'
         lock += 'source = { registry = "https://pypi.org/simple" }\n'
     (directory / "uv.lock").write_text(lock, encoding="utf-8")
+
+
+def committed_uv_project(directory: Path, env: Mapping[str, str], *names: str) -> str:
+    """A new git repository at `directory` whose one commit holds a uv project locking
+    `names`; returns the commit."""
+    directory.mkdir(parents=True, exist_ok=True)
+    git(directory, env, "init", "-q")
+    write_uv_project(directory, *names)
+    git(directory, env, "add", ".")
+    git(directory, env, "commit", "-q", "-m", "base")
+    return git(directory, env, "rev-parse", "HEAD")
 
 
 def git(repo: Path, env: Mapping[str, str], *args: str) -> str:
@@ -453,12 +566,7 @@ def test_action_diff_fetches_the_base_and_judges_only_the_change(
 ) -> None:
     """A pull request's shallow checkout lacks the base commit; the step fetches it."""
     origin = tmp_path / "origin"
-    origin.mkdir()
-    git(origin, world, "init", "-q")
-    write_uv_project(origin, "six")
-    git(origin, world, "add", ".")
-    git(origin, world, "commit", "-q", "-m", "base")
-    base = git(origin, world, "rev-parse", "HEAD")
+    base = committed_uv_project(origin, world, "six")
     write_uv_project(origin, "six", "acme-internal-billing")
     git(origin, world, "commit", "-q", "-am", "add billing")
     workspace = tmp_path / "workspace"
@@ -477,6 +585,24 @@ def test_action_diff_fetches_the_base_and_judges_only_the_change(
         workspace, world, tmp_path, command="diff", base=head, format="json", output="r.json"
     )
     assert step.returncode == 0, step.stdout + step.stderr
+
+
+@pytest.mark.parametrize(("given", "builds"), [({}, False), ({"build": "true"}, True)])
+def test_action_resolves_without_building_unless_the_workflow_says_so(
+    world: dict[str, str], tmp_path: Path, given: dict[str, str], builds: bool
+) -> None:
+    """Resolving a requirement only an sdist satisfies runs that sdist's build code on the
+    runner, with the pull request's checkout: the action passes --no-build (as the policy's
+    `resolve.build = false`) unless the workflow sets `build: true`."""
+    workspace = tmp_path / "workspace"
+    head = committed_uv_project(workspace, world, "six")
+    step = run_gate_step(
+        workspace, world, tmp_path, command="diff", base=head, format="json", output="r.json",
+        **given,
+    )  # fmt: skip
+    assert step.returncode == 0, step.stdout + step.stderr
+    (command,) = [line for line in step.stdout.splitlines() if line.startswith("chaingate diff")]
+    assert ("--no-build" not in command.split()) == builds, command
 
 
 # --- the pre-commit hooks ----------------------------------------------------------------

@@ -139,7 +139,9 @@ def test_version_documents_are_vulnerabilities_or_a_registry_error() -> None:
     @given(body=documents(SEEDS))
     def run(body: bytes) -> None:
         try:
-            parse_vulnerabilities(body, source_url="https://i/pypi/x/1/json")
+            parse_vulnerabilities(
+                body, source_url="https://i/pypi/six/1.16.0/json", name="six", version="1.16.0"
+            )
         except RegistryError as exc:
             assert str(exc)
 

@@ -6,7 +6,11 @@ The index serves the recorded pypi.org documents of six and idna with their real
 (downloaded once from PyPI with `pip download`, checked against the recorded digests, and
 kept in pytest's cache), plus tiny wheels built here: `reqeusts`, a two-day-old typosquat
 of requests with a single owner; `guardtest-app`, which depends on it; and `guardtest-lib`,
-a new but harmless package depending on six and idna.
+a new but harmless package depending on six and idna; and `solidlib`, old and harmless.
+
+A second index (`attacker`) and a find-links directory (`planted`) offer solidlib 1.0
+again as `solidlib-1.0-1-py3-none-any.whl`: the same name and version with a build tag,
+which pip prefers, and a module of its own (`solidlib/planted.py`).
 """
 
 from __future__ import annotations
@@ -108,6 +112,7 @@ def index(real_wheels: Path, tmp_path: Path) -> Iterator[PyPIServer]:
             ("reqeusts", "2.32.6", NOW - timedelta(days=2), "kennethreitz2", []),
             ("guardtest-app", "1.0.0", NOW - timedelta(days=400), "alice", ["reqeusts>=2"]),
             ("guardtest-lib", "0.1.0", NOW - timedelta(days=3), "alice", ["six", "idna>=3"]),
+            ("solidlib", "1.0", NOW - timedelta(days=400), "alice", []),
         ):
             wheel = write_wheel(built, name, version, requires)
             server.add_file(wheel.name, wheel.read_bytes())
@@ -138,3 +143,33 @@ def isolated_pip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("PIP_CACHE_DIR", str(tmp_path / "pip-cache"))
+
+
+PLANTED = "solidlib-1.0-1-py3-none-any.whl"
+
+
+def _planted_wheel(where: Path) -> Path:
+    where.mkdir(parents=True, exist_ok=True)
+    return write_wheel(
+        where, "solidlib", "1.0", [], build="1", extra={"solidlib/planted.py": "PLANTED = 1\n"}
+    )
+
+
+@pytest.fixture
+def attacker(tmp_path: Path) -> Iterator[PyPIServer]:
+    """A second index, serving solidlib 1.0 as a build-tagged wheel of the attacker's."""
+    with PyPIServer() as server:
+        wheel = _planted_wheel(tmp_path / "attacker-built")
+        assert wheel.name == PLANTED
+        server.add_file(wheel.name, wheel.read_bytes())
+        uploaded = NOW - timedelta(days=1)
+        server.add_project("solidlib", _document("solidlib", "1.0", wheel, uploaded, "mallory", []))
+        yield server
+
+
+@pytest.fixture
+def planted(tmp_path: Path) -> Path:
+    """A find-links directory holding the attacker's solidlib wheel."""
+    where = tmp_path / "planted"
+    _planted_wheel(where)
+    return where

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Inventory, Origin
+from chaingate.core.status import Incomplete
 from chaingate.engine.result import ScanResult
 from chaingate.engine.scan import Progress
 from chaingate.guard.core import Evaluate, explain, guard
@@ -45,6 +46,8 @@ class ToyPlan:
     graph: Mapping[str, Sequence[str]] = field(default_factory=dict)
     resolved_with: str = "toy 1.0"
     built: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()  # what the plan's sources show
+    incomplete: tuple[Incomplete, ...] = ()
 
     @property
     def manifest(self) -> str:

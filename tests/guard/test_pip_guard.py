@@ -137,7 +137,7 @@ def test_a_clean_package_is_installed_pinned_by_hash(
     # The install read the checked wheel from the cache instead of asking the index again.
     cached = tmp_path / "cache" / "files" / f"sha256-{sha}" / "six-1.17.0-py2.py3-none-any.whl"
     assert cached.is_file()
-    assert index.hits["/simple/six/"] == 1
+    assert index.hits["/simple/six/"] == 2  # pip's dry run, and the guard's check of its file
 
     # Run again: pip would change nothing, so there is nothing to check or install.
     again, said = run_guard(index, venv, tmp_path, "six")

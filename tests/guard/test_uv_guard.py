@@ -288,41 +288,47 @@ def _simple_index(root: Path, files: dict[str, bytes]) -> str:
     return root.as_uri()
 
 
-def test_hashes_come_from_the_first_index_that_has_the_project(tmp_path: Path) -> None:
-    first = _simple_index(tmp_path / "first", {SIX_WHEEL: b"first", "six-1.16.0.tar.gz": b"x"})
-    second = _simple_index(tmp_path / "second", {SIX_WHEEL: b"second"})
-    flat = tmp_path / "flat"
-    flat.mkdir()
-    (flat / SIX_SDIST).write_bytes(b"flat")
+def test_hashes_come_from_the_judged_index_only(tmp_path: Path) -> None:
+    """Issue 12, item 2: before, the hashes came from the first index in uv's order (an
+    extra index first), so the pin followed whichever source uv preferred; now they are the
+    judged index's (the one the scan's facts come from, or the one the policy pins the name
+    to), and another source's files are that source's finding, never the pin."""
+    judged = _simple_index(tmp_path / "judged", {SIX_WHEEL: b"judged", "six-1.16.0.tar.gz": b"x"})
+    other = _simple_index(tmp_path / "other", {SIX_WHEEL: b"other"})
     six = [Change("six", "1.17.0", None)]
 
-    def hashes(*args: str) -> tuple[str, ...]:
-        planned = plan_from_changes(split_args([*args, "six"]), six, http=http(tmp_path))
+    findings: list[set[str]] = []
+
+    def pinned(*args: str, index_url: str = judged, **kw: Any) -> guard_uv.UvPlanned:
+        planned = plan_from_changes(
+            split_args([*args, "six"]), six, http=http(tmp_path), index_url=index_url, **kw
+        )
+        findings.append({f.id for f in planned.proposal.findings})
         (item,) = planned.items
         assert isinstance(item, guard_uv.UvPlanned)
-        return item.hashes
+        return item
 
     def digest(data: bytes) -> str:
         return f"sha256:{hashlib.sha256(data).hexdigest()}"
 
-    # --extra-index-url comes before --index-url, as in uv; first-index stops there.
-    assert hashes("--index-url", second, "--extra-index-url", first) == (digest(b"first"),)
-    assert hashes("--index-url", first, "--extra-index-url", second) == (digest(b"second"),)
-    assert hashes(
-        "--index-url", first, "--extra-index-url", second, "--index-strategy", "unsafe-best-match"
-    ) == (digest(b"second"), digest(b"first"))
-    assert hashes("--no-index", "-f", str(flat)) == (digest(b"flat"),)
+    assert pinned("--index-url", judged, "--extra-index-url", other).hashes == (digest(b"judged"),)
+    assert pinned("--index-url", judged).hashes == (digest(b"judged"),)
+    # The policy pins six to the other index: its file, and no finding.
+    item = pinned("--index-url", judged, "--extra-index-url", other, pinned={"six": other})
+    assert item.hashes == (digest(b"other"),)
+    assert findings == [{"dependency-confusion"}, set(), set()]
 
 
 def test_a_version_the_index_gives_no_hash_for_cannot_be_pinned(tmp_path: Path) -> None:
     page = tmp_path / "idx" / "six" / "index.html"
     page.parent.mkdir(parents=True)
     page.write_text(f'<a href="{SIX_WHEEL}">{SIX_WHEEL}</a>')
-    args = split_args(["--index-url", (tmp_path / "idx").as_uri(), "six"])
+    idx = (tmp_path / "idx").as_uri()
+    args = split_args(["--index-url", idx, "six"])
     with pytest.raises(
         GuardError, match=re.escape("the index publishes no sha256 for six==1.17.0")
     ):
-        plan_from_changes(args, [Change("six", "1.17.0", None)], http=http(tmp_path))
+        plan_from_changes(args, [Change("six", "1.17.0", None)], http=http(tmp_path), index_url=idx)
 
 
 def test_items_outside_the_index_are_pinned_by_url_or_commit(tmp_path: Path) -> None:

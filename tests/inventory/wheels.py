@@ -10,8 +10,17 @@ import zipfile
 from pathlib import Path
 
 
-def write_wheel(directory: Path, name: str, version: str, requires: list[str]) -> Path:
-    """A minimal but valid pure-Python wheel: METADATA with Requires-Dist, WHEEL, RECORD."""
+def write_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    requires: list[str],
+    *,
+    build: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> Path:
+    """A minimal but valid pure-Python wheel: METADATA with Requires-Dist, WHEEL, RECORD;
+    `build` is a build tag for the file name, `extra` more files (path -> text)."""
     module = name.replace("-", "_")
     info = f"{module}-{version}.dist-info"
     extras = sorted(set(re.findall(r"extra == '([^']+)'", " ".join(requires))))
@@ -23,13 +32,15 @@ def write_wheel(directory: Path, name: str, version: str, requires: list[str]) -
         f"{info}/METADATA": metadata,
         f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: chaingate-tests\n"
         "Root-Is-Purelib: true\nTag: py3-none-any\n",
+        **(extra or {}),
     }
     record = ""
     for path, text in files.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
         record += f"{path},sha256={digest.decode()},{len(text.encode())}\n"
     files[f"{info}/RECORD"] = record + f"{info}/RECORD,,\n"
-    wheel = directory / f"{module}-{version}-py3-none-any.whl"
+    tag = f"-{build}" if build else ""
+    wheel = directory / f"{module}-{version}{tag}-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as zf:
         for path, text in files.items():
             zf.writestr(path, text)

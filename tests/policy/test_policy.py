@@ -96,6 +96,41 @@ def test_bad_resolve_settings_are_errors(
     assert message in str(err)
 
 
+# --- sources: one index per package (issue 12, item 2) ---------------------------------------
+
+
+def test_sources_pin_package_names_to_one_index(tmp_path: Path) -> None:
+    assert Policy().sources == {}
+    pol = policy(
+        tmp_path,
+        """
+[tool.chaingate.sources]
+Corp_Lib = "https://pypi.corp.example/simple/"
+"pypi:solidlib" = "https://pypi.org"
+""",
+    )
+    assert pol.sources == {
+        "corp-lib": "https://pypi.corp.example/simple/",
+        "solidlib": "https://pypi.org",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        ("[tool.chaingate.sources]\nsix = 1\n", 2, "must be an index URL, not a int"),
+        ("[tool.chaingate.sources]\nsix = 'pypi.org'\n", 2, "is not an index URL"),
+        ("[tool.chaingate.sources]\n'npm:six' = 'https://x/'\n", 2, "must be a PyPI package"),
+        ("[tool.chaingate.sources]\n'six>=1' = 'https://x/'\n", 2, "must be a PyPI package"),
+        ("[tool.chaingate]\nsources = ['six']\n", 2, "must be a table"),
+    ],
+)
+def test_bad_sources_are_errors(tmp_path: Path, body: str, line: int, message: str) -> None:
+    err = error(tmp_path, body)
+    assert err.line == line, str(err)
+    assert message in str(err)
+
+
 # --- actions by severity and by id -----------------------------------------------------------
 
 

@@ -50,12 +50,16 @@ def diff(
 ) -> None:
     """Judge a change on its own risk: only the packages, versions and findings it
     introduces compared with --base. Exit codes as for check."""
+    from chaingate.policy.change import judged_with
     from chaingate.policy.interface import Action
-    from chaingate.policy.policy import decide, load_policy
+    from chaingate.policy.policy import decide
     from chaingate.report import DiffDocument, render
 
-    pol = load_policy(common.path or Path("."), policy)
+    # The base revision's policy judges the change; a change to it is a finding of its own.
+    pol, change = judged_with(base, common.path or Path("."), policy)
     result = wiring.analyse_diff(common, pol, base)
+    if change is not None:
+        result = result.with_finding(change, pol.ignores, today(common.now))
     decisions = [
         d
         for d in decide(result.as_scan_result(), with_fail_on(pol, fail_on), today(common.now))

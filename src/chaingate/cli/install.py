@@ -5,7 +5,7 @@ current directory, and only then installs that set pinned by hash."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -50,7 +50,7 @@ def pip_install(ctx: click.Context) -> None:
 
     _guarded_install(
         index,
-        lambda opts, decide, fail_incomplete, announce, progress: guard_pip.guard(
+        lambda opts, decide, fail_incomplete, announce, progress, pins: guard_pip.guard(
             args,
             python=guard_pip.target_python(None),
             scan_options=opts,
@@ -58,8 +58,8 @@ def pip_install(ctx: click.Context) -> None:
             fail_incomplete=fail_incomplete,
             announce=announce,
             progress=progress,
+            pinned_indexes=pins,
         ),
-        guard_pip.explain,
         allow,
     )
 
@@ -103,7 +103,7 @@ def uv_pip_install(ctx: click.Context) -> None:
 
     _guarded_install(
         index,
-        lambda opts, decide, fail_incomplete, announce, progress: guard_uv.guard(
+        lambda opts, decide, fail_incomplete, announce, progress, pins: guard_uv.guard(
             args,
             uv=guard_uv.find_uv(),
             scan_options=opts,
@@ -111,8 +111,8 @@ def uv_pip_install(ctx: click.Context) -> None:
             fail_incomplete=fail_incomplete,
             announce=announce,
             progress=progress,
+            pinned_indexes=pins,
         ),
-        guard_uv.explain,
         allow,
     )
 
@@ -129,15 +129,17 @@ def _own_flags(args: list[str]) -> tuple[list[str], bool]:
 def _guarded_install(
     index: Callable[[], str],
     run_guard: Callable[
-        [ScanOptions, Decide, bool, Callable[[str], None], Progress | None], GuardOutcome
+        [ScanOptions, Decide, bool, Callable[[str], None], Progress | None, Mapping[str, str]],
+        GuardOutcome,
     ],
-    explain: Callable[[GuardOutcome], str],
     allow_incomplete: bool,
 ) -> NoReturn:
     """What the pip and uv install guards share: the policy of the current directory, scan
     options from CHAINGATE_* settings for the index `index()` names, the guard run under a
-    progress bar, its explanation on stderr and its exit code. `run_guard(options, decide,
-    announce, progress)` plans, scans, decides and installs."""
+    progress bar, its explanation on stderr (once: the guard announces it as soon as the
+    verdict is known, before the installer prints anything) and its exit code.
+    `run_guard(options, decide, fail_incomplete, announce, progress, pinned_indexes)`
+    plans, scans, decides and installs."""
     from chaingate.policy.policy import decide, load_policy
 
     pol = load_policy(Path("."))
@@ -152,12 +154,11 @@ def _guarded_install(
                 not (allow_incomplete or pol.allow_incomplete),
                 lambda text: print(text, file=sys.stderr),
                 cb,
+                pol.sources,
             )
         )
     except ValueError as exc:  # e.g. a bad CHAINGATE_* setting
         raise CommandError(str(exc)) from None
-    if outcome.blocked or outcome.warnings or outcome.incomplete or not outcome.allowed:
-        print(explain(outcome), file=sys.stderr)
     if not outcome.allowed:
         raise click.exceptions.Exit(EXIT_FINDINGS if outcome.blocked else EXIT_INCOMPLETE)
     raise click.exceptions.Exit(outcome.exit_code or 0)

@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from chaingate.core.findings import Finding
 from chaingate.core.inventory import Origin
+from chaingate.core.status import Incomplete
 
 
 class PlannedPackage(Protocol):
@@ -64,6 +66,12 @@ class InstallPlan(Protocol):
 
     @property
     def built(self) -> Sequence[str]: ...  # keys of items whose own code ran while planning
+
+    @property
+    def findings(self) -> Sequence[Finding]: ...  # what the plan itself shows (its sources)
+
+    @property
+    def incomplete(self) -> Sequence[Incomplete]: ...  # items whose sources were not all asked
 
 
 class Wording(Protocol):

@@ -8,6 +8,8 @@ reported. Reading the base (a git ref or an older file) is `inventory/gitbase.py
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -18,7 +20,7 @@ from chaingate.core.inventory import Inventory, Package
 from chaingate.core.refs import PackageRef
 from chaingate.core.status import Incomplete
 from chaingate.engine.result import ScanResult
-from chaingate.policy.ignore import Ignored
+from chaingate.policy.ignore import Ignore, Ignored, apply
 
 if TYPE_CHECKING:
     from chaingate.engine.scan import Progress, ScanOptions
@@ -73,6 +75,17 @@ class DiffResult(msgspec.Struct, frozen=True):
         return any(
             p.name == name and p.version == version and ecosystem in (None, p.ecosystem)
             for p in self.introduced
+        )
+
+    def with_finding(self, finding: Finding, ignores: Sequence[Ignore], today: date) -> DiffResult:
+        """The result with one more new finding about the change itself (`policy-change`,
+        which no scan raises): among the new findings, or among the new exceptions when one
+        of `ignores` (the policy the diff is judged with) covers it."""
+        applied = apply([finding], list(ignores), today)
+        return replace(
+            self,
+            new_findings=(*applied.kept, *self.new_findings),
+            new_ignored=(*applied.ignored, *self.new_ignored),
         )
 
     def as_scan_result(self) -> ScanResult:

@@ -192,11 +192,21 @@ def checks(inventory: Inventory, fetched: Fetched, has_store: bool) -> dict[str,
     else:
         out["known-vulnerability"] = CheckStatus("ok")
     no_owners = sorted(str(r) for r, f in fetched.facts.items() if not f.has_ownership)
-    if no_owners:
-        out["ownership"] = CheckStatus(
-            "unavailable",
-            f"the index publishes no ownership data for {len(no_owners)} package(s)",
-        )
+    unknown_owners = sorted(
+        r.name
+        for r, f in fetched.facts.items()
+        if f.has_ownership and not f.owners and not f.organization
+    )
+    if no_owners or unknown_owners:
+        reasons: list[str] = []
+        if no_owners:
+            reasons.append(f"the index publishes no ownership data for {len(no_owners)} package(s)")
+        if unknown_owners:
+            reasons.append(
+                "the index lists no owner and no organisation for "
+                f"{len(unknown_owners)} package(s) ({_first_names(unknown_owners)})"
+            )
+        out["ownership"] = CheckStatus("unavailable", "; ".join(reasons))
     else:
         out["ownership"] = CheckStatus("ok")
     undated = sorted(
@@ -208,7 +218,7 @@ def checks(inventory: Inventory, fetched: Fetched, has_store: bool) -> dict[str,
         out["release-history"] = CheckStatus(
             "unavailable",
             f"the index gives no upload times for {len(undated)} package(s) "
-            f"({', '.join(undated[:5])}{', ...' if len(undated) > 5 else ''}): dormancy, "
+            f"({_first_names(undated)}): dormancy, "
             "burst, new-release and new-package cannot be judged for them",
         )
     else:
@@ -218,6 +228,11 @@ def checks(inventory: Inventory, fetched: Fetched, has_store: bool) -> dict[str,
     else:
         out["ownership-change"] = CheckStatus("ok")
     return out
+
+
+def _first_names(names: list[str]) -> str:
+    """Up to five names of a list, for a reason: `a, b, c, d, e, ...`."""
+    return ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
 
 
 def code_checks(deep: DeepResult | None) -> dict[str, CheckStatus]:

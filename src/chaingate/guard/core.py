@@ -193,6 +193,13 @@ def guard(
         # The files download while the scan runs; they are not installed unless allowed.
         fetching = background.submit(installer.fetch, the_plan.proposal)
         result = evaluate(the_plan.inventory, progress)
+        proposal = the_plan.proposal
+        if proposal.findings or proposal.incomplete:  # what the installer's sources show
+            result = replace(
+                result,
+                findings=(*result.findings, *proposal.findings),
+                incomplete=(*result.incomplete, *proposal.incomplete),
+            )
         decisions = tuple((decide or severity_gate())(result))
         outcome = GuardOutcome(the_plan, result, decisions, None, fail_incomplete)
         if announce:

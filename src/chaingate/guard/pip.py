@@ -19,6 +19,7 @@ from chaingate.ecosystems.pypi.install import pip as adapter
 from chaingate.ecosystems.pypi.install.common import InstallError as GuardError
 from chaingate.ecosystems.pypi.install.pip import PipArgs, PipInstaller, PipPlan, split_args
 from chaingate.ecosystems.pypi.install.pip import target_python as target_python
+from chaingate.ecosystems.pypi.install.sources import Judging
 from chaingate.engine.scan import Progress, ScanOptions
 from chaingate.guard.core import (
     Decide,
@@ -31,6 +32,7 @@ from chaingate.guard.core import (
 )
 from chaingate.guard.core import explain as explain_with
 from chaingate.guard.core import guard as guard_with
+from chaingate.guard.hints import hinting
 
 __all__ = [
     "Decide",
@@ -79,20 +81,25 @@ def guard(
     announce: Callable[[str], None] | None = None,
     progress: Progress | None = None,
     evaluate: Evaluate | None = None,
+    pinned_indexes: Mapping[str, str] | None = None,
 ) -> GuardOutcome:
     """Plan with `python`'s pip, scan, decide, and install only when nothing blocks
     (`chaingate.guard.core.guard`). `decide` replaces `severity_gate(fail_on)`; `evaluate`
     replaces the scan with `scan_options`, whose cache directory also keeps the wheels
-    fetched while the scan runs. GuardError as for `plan`."""
-    return guard_with(
-        PipInstaller(python, scan_options.http.cache_dir),
-        pip_args,
-        evaluate=evaluate or scan_with(scan_options),
-        decide=decide or severity_gate(fail_on),
-        fail_incomplete=fail_incomplete,
-        announce=announce,
-        progress=progress,
-    )
+    fetched while the scan runs. Every source pip would consult is judged against the
+    scan's index; `pinned_indexes` (the policy's `[sources]`) pins names to one index.
+    GuardError as for `plan`."""
+    judging = Judging(scan_options.index_url, scan_options.http, dict(pinned_indexes or {}))
+    with hinting(split_args(pip_args).requirements):
+        return guard_with(
+            PipInstaller(python, scan_options.http.cache_dir, judging),
+            pip_args,
+            evaluate=evaluate or scan_with(scan_options),
+            decide=decide or severity_gate(fail_on),
+            fail_incomplete=fail_incomplete,
+            announce=announce,
+            progress=progress,
+        )
 
 
 def explain(outcome: GuardOutcome) -> str:

@@ -9,7 +9,7 @@ hashes from the indexes, the pinned install; the limits) is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from chaingate.core.findings import Severity
 from chaingate.ecosystems.pypi.install import uv as adapter
@@ -37,6 +37,7 @@ from chaingate.guard.core import (
 )
 from chaingate.guard.core import explain as explain_with
 from chaingate.guard.core import guard as guard_with
+from chaingate.guard.hints import hinting
 
 __all__ = [
     "Change",
@@ -78,6 +79,7 @@ def guard(
     announce: Callable[[str], None] | None = None,
     progress: Progress | None = None,
     evaluate: Evaluate | None = None,
+    pinned_indexes: Mapping[str, str] | None = None,
 ) -> GuardOutcome:
     """Plan with uv, scan, decide, and install only when nothing blocks, as
     `chaingate.guard.pip.guard`. `index_url` is uv's default index when the user names
@@ -88,16 +90,18 @@ def guard(
         python=python,
         uv=uv,
         index_url=index_url or scan_options.index_url,
+        pinned=pinned_indexes,
     )
-    return guard_with(
-        installer,
-        uv_args,
-        evaluate=evaluate or scan_with(scan_options),
-        decide=decide or severity_gate(fail_on),
-        fail_incomplete=fail_incomplete,
-        announce=announce,
-        progress=progress,
-    )
+    with hinting(split_args(uv_args).packages):
+        return guard_with(
+            installer,
+            uv_args,
+            evaluate=evaluate or scan_with(scan_options),
+            decide=decide or severity_gate(fail_on),
+            fail_incomplete=fail_incomplete,
+            announce=announce,
+            progress=progress,
+        )
 
 
 def explain(outcome: GuardOutcome) -> str:

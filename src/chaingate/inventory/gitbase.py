@@ -123,6 +123,21 @@ def materialize_base(ref: str, path: Path) -> tuple[Path, TemporaryDirectory[str
 
 def _materialize(ref: str, path: Path) -> tuple[Path, TemporaryDirectory[str], str]:
     """`materialize_base`, and the commit `ref` names."""
+    tree, rel = _locate(ref, path)
+    tmp: TemporaryDirectory[str] = TemporaryDirectory(prefix="chaingate-base-")
+    root = Path(tmp.name) / "tree"
+    try:
+        root.mkdir()
+        tree.write(root, _needed(tree, root, "" if rel == "." else rel))
+    except BaseException:
+        tmp.cleanup()
+        raise
+    return (root if rel == "." else root / rel), tmp, tree.commit
+
+
+def _locate(ref: str, path: Path) -> tuple[_Tree, str]:
+    """The files of the commit `ref` names in the repository holding `path`, and `path`
+    relative to the repository's top ("." for the top itself)."""
     if not ref or ref.startswith("-"):
         raise DiffError(f"--base {ref!r}: not a git ref")
     target = Path(os.path.abspath(path))
@@ -145,16 +160,50 @@ def _materialize(ref: str, path: Path) -> tuple[Path, TemporaryDirectory[str], s
         f"{ref}^{{commit}}",
         what=f"--base {ref}: unknown revision (no such branch, tag or commit in {toplevel})",
     )
-    tree = _Tree(toplevel, commit.decode().strip())
-    tmp: TemporaryDirectory[str] = TemporaryDirectory(prefix="chaingate-base-")
-    root = Path(tmp.name) / "tree"
-    try:
-        root.mkdir()
-        tree.write(root, _needed(tree, root, "" if rel == "." else rel))
-    except BaseException:
-        tmp.cleanup()
-        raise
-    return (root if rel == "." else root / rel), tmp, tree.commit
+    return _Tree(toplevel, commit.decode().strip()), rel
+
+
+class BaseFile(msgspec.Struct, frozen=True):
+    """One file as the base of a diff has it (`files_at`). `name` is how messages name it:
+    `REF:path` for the repository's file, the path itself for a file the change does not
+    touch. `text` is None when the base has no such file."""
+
+    name: str
+    text: bytes | None
+
+
+def files_at(ref: str, path: Path, files: list[Path]) -> list[BaseFile]:
+    """`files` (paths in the work tree) as the base of a diff of `path` at git ref `ref`
+    has them. A file of the repository (at the base, or tracked in git's index) is read
+    from the base commit, and is missing when the change added it. A file the change cannot
+    have touched (outside the repository, or one git neither tracks nor had at the base,
+    like a file the CI job wrote) is read as it is. Raises DiffError as `materialize_base`."""
+    tree, _rel = _locate(ref, path)
+    top = tree.toplevel.resolve()
+    out: list[BaseFile] = []
+    for file in files:
+        full = Path(os.path.abspath(file))
+        try:
+            rel = (full.parent.resolve() / full.name).relative_to(top).as_posix()
+        except (ValueError, OSError):
+            rel = None
+        if rel is not None and rel in tree.entries:
+            oid = tree.entries[tree.resolve(rel)][1]
+            out.append(BaseFile(f"{ref}:{rel}", tree.read([oid])[oid]))
+        elif rel is not None and _tracked(top, rel):
+            out.append(BaseFile(f"{ref}:{rel}", None))
+        else:
+            try:
+                out.append(BaseFile(str(file), full.read_bytes() if full.is_file() else None))
+            except OSError as exc:
+                raise DiffError(f"{file}: {exc.strerror or exc}") from None
+    return out
+
+
+def _tracked(toplevel: Path, rel: str) -> bool:
+    """Whether git's index holds `rel` (a file the change may have added)."""
+    listed = _git(toplevel, "--literal-pathspecs", "ls-files", "-z", "--", rel, what="ls-files")
+    return bool(listed)
 
 
 def _git(cwd: Path, *args: str, what: str, stdin: bytes | None = None) -> bytes:

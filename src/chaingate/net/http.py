@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 
 USER_AGENT = f"chaingate/{__version__} (+https://github.com/chaingate/chaingate)"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+MAX_REDIRECTS = 10
+
+# Whether a document at the first URL may be taken from the second, where it redirects.
+RedirectPolicy = Callable[[str, str], bool]
 
 
 class FetchError(Exception):
@@ -242,9 +246,14 @@ class HttpClient:
         accept: str = "application/json",
         keep_body: bool = True,
         reload: bool = False,
+        redirect_ok: RedirectPolicy | None = None,
     ) -> Response:
         """The document at `url`, from the cache while fresh, else from the server
         (conditionally when validators are known).
+
+        `redirect_ok(from_url, to_url)` judges each redirect before it is followed: one it
+        refuses raises `FetchError` (a registry document from a host the index does not own
+        is not the index's answer). None follows every redirect.
 
         `keep_body=False` caches only the validators and `body_id`, for callers that keep what
         they derive from a body under its `body_id` (the registry facts): a cached response
@@ -255,7 +264,7 @@ class HttpClient:
         now = time.time()
         if cached is not None and self._usable(*cached, now):
             return self._cached(url, *cached)
-        return await self._fetch_anew(url, key, accept, keep_body, cached, now)
+        return await self._fetch_anew(url, key, accept, keep_body, cached, now, redirect_ok)
 
     def cached(self, url: str, *, accept: str = "application/json") -> Response | None:
         """What `fetch(url)` would answer without a request, or None when it would ask
@@ -274,6 +283,7 @@ class HttpClient:
         keep_body: bool,
         cached: tuple[dict[str, object], Path] | None,
         now: float,
+        redirect_ok: RedirectPolicy | None = None,
     ) -> Response:
         if self.settings.offline:
             raise FetchError("not in the cache and --offline was given")
@@ -286,7 +296,7 @@ class HttpClient:
             if meta.get("last_modified"):
                 headers["If-Modified-Since"] = str(meta["last_modified"])
 
-        resp = await self._get_with_retries(url, headers)
+        resp = await self._get_with_retries(url, headers, redirect_ok)
         ttl = _max_age(resp.headers)  # None: the server did not say
         if resp.status_code == 304 and cached is not None:
             meta, body_path = cached
@@ -296,7 +306,7 @@ class HttpClient:
                     self._cache.store(key, meta, None)
                 return self._cached(url, meta, body_path)
             # The cached body vanished: ask again without validators.
-            resp = await self._get_with_retries(url, {"Accept": accept})
+            resp = await self._get_with_retries(url, {"Accept": accept}, redirect_ok)
         if resp.status_code not in (200, 404):
             raise FetchError(f"HTTP {resp.status_code} from {url}")
         body = resp.content if resp.status_code == 200 else b""
@@ -351,9 +361,11 @@ class HttpClient:
             body_id=str(meta.get("body_id") or meta.get("key")),
         )
 
-    async def _get_with_retries(self, url: str, headers: dict[str, str]) -> httpx.Response:
+    async def _get_with_retries(
+        self, url: str, headers: dict[str, str], redirect_ok: RedirectPolicy | None = None
+    ) -> httpx.Response:
         async def once() -> httpx.Response:
-            resp = await self._http().get(url, headers=headers)
+            resp = await _get_checked(self._http(), url, headers, redirect_ok)
             # Read the whole body inside the semaphore: a truncated body raises here.
             await resp.aread()
             return resp
@@ -437,6 +449,28 @@ class HttpClient:
                 await asyncio.sleep(delay)
         attempts = s.retries + 1
         raise FetchError(f"{last} ({attempts} attempt{'s' if attempts > 1 else ''})")
+
+
+async def _get_checked(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], ok: RedirectPolicy | None
+) -> httpx.Response:
+    """GET `url`, following redirects only where `ok` allows each one (None: all)."""
+    if ok is None:
+        return await client.get(url, headers=headers)
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        resp = await client.get(current, headers=headers, follow_redirects=False)
+        if resp.next_request is None:
+            return resp
+        target = str(resp.next_request.url)
+        await resp.aclose()
+        if not ok(current, target):
+            raise FetchError(
+                f"the index redirected {current} to {target}, a host that is not the "
+                "index's own: refused"
+            )
+        current = target
+    raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
 
 def _body_intact(path: Path, meta: dict[str, object]) -> bool:

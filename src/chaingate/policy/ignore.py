@@ -91,11 +91,14 @@ def _read(path: Path) -> dict[str, Any]:
         raise PolicyError(str(path), *beyond_limits(text, exc)) from None
 
 
-def entries(path: Path, items: object, key: str) -> list[Ignore]:
-    """The exceptions in `items` (the parsed `key` array of tables of the file at `path`)."""
+def entries(path: Path, items: object, key: str, *, text: str | None = None) -> list[Ignore]:
+    """The exceptions in `items` (the parsed `key` array of tables of the file at `path`,
+    whose `text` is read from it unless given: a policy read out of git has no file)."""
+    if text is None:
+        text = path.read_text(encoding="utf-8")
     if not isinstance(items, list):
-        raise PolicyError(str(path), _line_of(path, key), f"{key} must be an array of tables")
-    lines = _table_lines(path, key)
+        raise PolicyError(str(path), _line_of(text, key), f"{key} must be an array of tables")
+    lines = _table_lines(text, key)
     out = []
     for i, item in enumerate(items):
         line = lines[i] if i < len(lines) else None
@@ -141,15 +144,14 @@ def entries(path: Path, items: object, key: str) -> list[Ignore]:
     return out
 
 
-def _table_lines(path: Path, key: str) -> list[int]:
+def _table_lines(text: str, key: str) -> list[int]:
     header = re.compile(r"^\s*\[\[\s*" + re.escape(key).replace(r"\.", r"\s*\.\s*") + r"\s*\]\]")
-    text = path.read_text(encoding="utf-8")
     return [n for n, line in enumerate(text.splitlines(), 1) if header.match(line)]
 
 
-def _line_of(path: Path, key: str) -> int | None:
+def _line_of(text: str, key: str) -> int | None:
     last = key.rsplit(".", 1)[-1]
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if re.match(rf"^\s*{re.escape(last)}\s*=", line):
             return n
     return None

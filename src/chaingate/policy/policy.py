@@ -126,6 +126,10 @@ class Policy(msgspec.Struct, frozen=True):
     # [gate] allow_incomplete: may check, diff and the install guards pass a package that
     # could not be analysed? (False: they fail closed, exit 3.)
     allow_incomplete: bool = False
+    # [sources]: PyPI names pinned to one index (canonical name -> index URL): the install
+    # guards take such a name from that index only, and a second source offering it is no
+    # `dependency-confusion` finding.
+    sources: Mapping[str, str] = msgspec.field(default_factory=dict)
     source: str | None = None  # the file it came from; None for the default policy
     # "severity.high", "actions.typosquat" -> "file:line", for the rule named in a decision
     where: Mapping[str, str] = msgspec.field(default_factory=dict)
@@ -140,57 +144,78 @@ def load_policy(project: Path, explicit: Path | None = None) -> Policy:
     both. `explicit` (`--policy FILE`, chaingate.toml form; a file named pyproject.toml is
     read from its `[tool.chaingate]`) replaces both. No policy anywhere: `Policy()`."""
     if explicit is not None:
-        doc, text = _read(explicit)
-        if explicit.name == "pyproject.toml":
-            return _parse(explicit, text, _tool_table(explicit, text, doc), ("tool", "chaingate"))
-        return _parse(explicit, text, doc, ())
+        return file_policy((str(explicit), _read(explicit)), explicit.name == "pyproject.toml")
     base = project if project.is_dir() else project.parent
     pyproject, standalone = base / "pyproject.toml", base / "chaingate.toml"
-    found: list[tuple[Path, str, dict[str, Any], tuple[str, ...]]] = []
-    if pyproject.is_file():
-        doc, text = _read(pyproject)
+    return project_policy(
+        (str(pyproject), _read(pyproject)) if pyproject.is_file() else None,
+        (str(standalone), _read(standalone)) if standalone.is_file() else None,
+    )
+
+
+PolicyText = tuple[str, str]  # a policy file: its name as messages say it, and its text
+
+
+def file_policy(file: PolicyText, pyproject: bool) -> Policy:
+    """The policy of one file (`--policy`): chaingate.toml form, or the `[tool.chaingate]`
+    of a pyproject.toml (`pyproject`)."""
+    name, text = file
+    doc = _toml(name, text)
+    if pyproject:
+        return _parse(name, text, _tool_table(name, text, doc), ("tool", "chaingate"))
+    return _parse(name, text, doc, ())
+
+
+def project_policy(pyproject: PolicyText | None, standalone: PolicyText | None) -> Policy:
+    """The policy of a project from its pyproject.toml and chaingate.toml (None: no such
+    file): the one of the two that holds a policy; both is an error; neither, `Policy()`."""
+    found: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = []
+    if pyproject is not None:
+        name, text = pyproject
+        doc = _toml(name, text)
         tool = doc.get("tool")
         if isinstance(tool, dict) and "chaingate" in tool:
-            found.append(
-                (pyproject, text, _tool_table(pyproject, text, doc), ("tool", "chaingate"))
-            )
-    if standalone.is_file():
-        doc, text = _read(standalone)
-        found.append((standalone, text, doc, ()))
-    if len(found) > 1:
+            found.append((name, text, _tool_table(name, text, doc), ("tool", "chaingate")))
+    if standalone is not None:
+        found.append((*standalone, _toml(*standalone), ()))
+    if pyproject is not None and standalone is not None and len(found) > 1:
         raise PolicyError(
-            str(standalone),
+            standalone[0],
             None,
-            f"a policy is also in {pyproject} ([tool.chaingate]); keep one of the two",
+            f"a policy is also in {pyproject[0]} ([tool.chaingate]); keep one of the two",
         )
     return _parse(*found[0]) if found else Policy()
 
 
-def _read(path: Path) -> tuple[dict[str, Any], str]:
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(str(path), None, f"cannot read: {exc}") from None
+
+
+def _toml(name: str, text: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
-        raise PolicyError(str(path), int(m.group(1)) if m else None, str(exc)) from None
+        raise PolicyError(name, int(m.group(1)) if m else None, str(exc)) from None
     except (RecursionError, ValueError) as exc:  # nesting, or digits, beyond the limits
-        raise PolicyError(str(path), *beyond_limits(text, exc)) from None
+        raise PolicyError(name, *beyond_limits(text, exc)) from None
 
 
-def _tool_table(path: Path, text: str, doc: dict[str, Any]) -> dict[str, Any]:
+def _tool_table(name: str, text: str, doc: dict[str, Any]) -> dict[str, Any]:
     tool = doc.get("tool", {})
     table = tool.get("chaingate", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
         line = _Lines(text).line(("tool", "chaingate"))
-        raise PolicyError(str(path), line, "tool.chaingate must be a table")
+        raise PolicyError(name, line, "tool.chaingate must be a table")
     return table
 
 
 _TOP = (
     "severity", "actions", "thresholds", "allow", "deny", "rules", "ignore", "resolve", "gate",
+    "sources",
 )  # fmt: skip
 _RESOLVE_KEYS = ("build",)
 _GATE_KEYS = ("allow_incomplete",)
@@ -202,8 +227,8 @@ _ACTIONS = tuple(a.value for a in Action)
 class _Source:
     """One policy file being read: turns a key path into `file:line` and errors."""
 
-    def __init__(self, path: Path, text: str, base: tuple[str, ...]) -> None:
-        self.file, self.base, self.lines = str(path), base, _Lines(text)
+    def __init__(self, name: str, text: str, base: tuple[str, ...]) -> None:
+        self.file, self.base, self.lines = name, base, _Lines(text)
 
     def key(self, *path: str | int) -> str:
         out = ""
@@ -239,8 +264,8 @@ class _Source:
         return Action(value)
 
 
-def _parse(path: Path, text: str, doc: Mapping[str, Any], base: tuple[str, ...]) -> Policy:
-    src = _Source(path, text, base)
+def _parse(name: str, text: str, doc: Mapping[str, Any], base: tuple[str, ...]) -> Policy:
+    src = _Source(name, text, base)
     src.known(doc, _TOP)
     where: dict[str, str] = {}
     severity = dict(DEFAULT_SEVERITY)
@@ -259,7 +284,7 @@ def _parse(path: Path, text: str, doc: Mapping[str, Any], base: tuple[str, ...])
             raise src.error(("actions", k), f"unknown signal id{did}; see docs/signals.md")
         actions[k] = src.action(v, "actions", k)
         where[f"actions.{k}"] = src.where("actions", k)
-    ignores = ignore.entries(path, doc.get("ignore", []), src.key("ignore"))
+    ignores = ignore.entries(Path(name), doc.get("ignore", []), src.key("ignore"), text=text)
     return Policy(
         severity=severity,
         actions=actions,
@@ -270,7 +295,8 @@ def _parse(path: Path, text: str, doc: Mapping[str, Any], base: tuple[str, ...])
         ignores=tuple(ignores),
         build=_resolve_build(src, doc.get("resolve", {})),
         allow_incomplete=_allow_incomplete(src, doc.get("gate", {})),
-        source=str(path),
+        sources=_sources(src, doc.get("sources", {})),
+        source=name,
         where=where,
     )
 
@@ -293,6 +319,31 @@ def _allow_incomplete(src: _Source, value: object) -> bool:
     if not isinstance(allow, bool):
         raise src.error(("gate", "allow_incomplete"), f"must be true or false, not {_show(allow)}")
     return allow
+
+
+def _sources(src: _Source, value: object) -> dict[str, str]:
+    """`[sources]`: a PyPI package name (`"corp-lib"` or `"pypi:corp-lib"`) -> the one
+    index it may come from (`https://pypi.corp.example/simple/`)."""
+    from urllib.parse import urlsplit
+
+    from packaging.utils import canonicalize_name
+
+    out: dict[str, str] = {}
+    for k, v in src.table(value, "sources").items():
+        ecosystem, name = split(k)
+        if ecosystem not in (None, "pypi") or not re.fullmatch(
+            r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?", name
+        ):
+            raise src.error(("sources", k), "must be a PyPI package name (like 'corp-lib')")
+        if not isinstance(v, str):
+            raise src.error(("sources", k), f"must be an index URL, not {_kind(v)}")
+        parts = urlsplit(v.strip())
+        if parts.scheme not in ("http", "https", "file") or not (parts.netloc or parts.path):
+            raise src.error(
+                ("sources", k), f"{v!r} is not an index URL (like 'https://pypi.org/simple/')"
+            )
+        out[canonicalize_name(name)] = v.strip()
+    return out
 
 
 # Lower bounds; a number must also be finite. Shares are at most 1.

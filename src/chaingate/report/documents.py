@@ -112,6 +112,7 @@ DOMAIN_FINDINGS: tuple[str, ...] = (
     "email-domain-expired",
     "email-domain-expiring",
     "email-domain-reregistered",
+    "email-domain-sources-disagree",
     "email-domain-no-mail",
 )
 

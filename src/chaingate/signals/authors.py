@@ -55,6 +55,32 @@ def single_owner(ctx: PackageContext) -> Iterator[Finding]:
     )
 
 
+@package_signal(
+    "ownership-unknown",
+    Severity.LOW,
+    "ownership",
+    "The index lists no owner or maintainer account and no organisation: who can publish "
+    "the package is unknown",
+)
+def ownership_unknown(ctx: PackageContext) -> Iterator[Finding]:
+    f = ctx.facts
+    if f is None or not f.has_ownership or f.owners or f.organization:
+        return  # no ownership data at all is the `ownership` check's (unavailable)
+    yield Finding(
+        id="ownership-unknown",
+        severity=Severity.LOW,
+        package=ctx.package.name,
+        version=ctx.package.version,
+        message=(
+            f"The index names no account and no organisation that can publish "
+            f"{ctx.package.name} (an empty ownership.roles). Who controls it is unknown, so "
+            "single-owner and ownership changes cannot be judged: an orphaned project, or an "
+            "index answer with its owners left out."
+        ),
+        evidence={"organization": None, "roles": []},
+    )
+
+
 @tree_signal(
     "owner-concentration",
     Severity.LOW,

@@ -181,6 +181,7 @@ def load_all() -> None:
         artifacts,
         authors,
         domains,
+        gate,
         names,
         releases,
     )

@@ -14,7 +14,13 @@ from datetime import datetime, timedelta
 
 from chaingate.core.facts import Person
 from chaingate.core.findings import Finding, Severity
-from chaingate.facts.intel.interface import DomainFacts, dns_json, rdap_json
+from chaingate.facts.intel.interface import (
+    DISAGREEMENTS,
+    DomainFacts,
+    disagreement,
+    dns_json,
+    rdap_json,
+)
 from chaingate.facts.intel.providers import LARGE_PROVIDERS
 from chaingate.facts.intel.psl import registrable_domain
 from chaingate.signals.catalog import PackageContext, declare, emits
@@ -44,6 +50,12 @@ declare(
     Severity.HIGH,
     "ownership",
     "A maintainer email domain was registered after the package already used the address",
+)
+declare(
+    "email-domain-sources-disagree",
+    Severity.MEDIUM,
+    "ownership",
+    "DNS and RDAP contradict each other about a maintainer email domain: neither is believed",
 )
 declare(
     "email-domain-no-mail",
@@ -88,6 +100,7 @@ def _finding(
     "email-domain-expired",
     "email-domain-expiring",
     "email-domain-reregistered",
+    "email-domain-sources-disagree",
     "email-domain-no-mail",
 )
 def email_domain_findings(ctx: PackageContext) -> Iterator[Finding]:
@@ -130,6 +143,27 @@ def _one_domain(
             evidence,
         )
         return
+
+    split = disagreement(dns, rdap)
+    if split is not None:
+        yield _finding(
+            ctx,
+            "email-domain-sources-disagree",
+            Severity.MEDIUM,
+            f"{emails} is on {domain}, and the sources contradict each other: "
+            f"{DISAGREEMENTS[split]}. "
+            + (
+                "A resolver that answers for names nobody registered (some ISPs, captive "
+                "portals) makes a lapsed domain look alive, and a lapsed domain is how ctx was "
+                "taken over (2022)."
+                if split == "dns-exists-rdap-unregistered"
+                else "A registered domain that is not in DNS (on hold, or no longer delegated) "
+                "receives no mail, and is often one on its way to lapsing."
+            )
+            + " Check the domain's registration with its registry before trusting this "
+            "maintainer's address.",
+            {**evidence, "disagreement": split},
+        )
 
     if rdap is not None and rdap.registered:
         lapsed = [s for s in rdap.statuses if s in _LAPSED]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Origin
-from chaingate.signals.catalog import PackageContext, package_signal
+from chaingate.signals.catalog import PackageContext, declare, package_signal
 
 
 @package_signal(
@@ -61,6 +61,17 @@ def not_on_registry(ctx: PackageContext) -> Iterator[Finding]:
         ),
         evidence={"origin": ctx.package.origin.value},
     )
+
+
+# Raised by the install guards, which know every source pip or uv would consult
+# (ecosystems/pypi/install/sources.py), not by a scan: no function of its own here.
+declare(
+    "dependency-confusion",
+    Severity.HIGH,
+    "name",
+    "A name the installer would take from a source other than the judged index: offered "
+    "by more than one source, or a file the judged index does not publish",
+)
 
 
 _FULL_COMMIT = re.compile(r"@[0-9a-f]{40}(?:[#&]|$)")

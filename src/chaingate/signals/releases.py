@@ -245,6 +245,53 @@ def new_package(ctx: PackageContext) -> Iterator[Finding]:
         )
 
 
+# Clocks disagree by seconds to minutes; an index's "uploaded" later than this is not skew.
+_CLOCK_SKEW = timedelta(hours=1)
+
+
+@package_signal(
+    "future-upload-time",
+    Severity.HIGH,
+    "release",
+    "The index dates a release after now: a tampered or bogus index answer (or a wrong clock)",
+)
+def future_upload_time(ctx: PackageContext) -> Iterator[Finding]:
+    if ctx.facts is None:
+        return
+    limit = ctx.now + _CLOCK_SKEW
+    ahead: dict[str, datetime] = {}
+    for r in ctx.facts.releases:
+        times = [t for t in (r.uploaded_at, *(f.upload_time for f in r.files)) if t is not None]
+        if times and max(times) > limit:
+            ahead[r.version] = max(times)
+    if not ahead:
+        return
+    latest = max(ahead.values())
+    gap = latest - ctx.now
+    severity = Severity.HIGH if gap > timedelta(days=1) else Severity.MEDIUM
+    versions = sorted(ahead, key=lambda v: ahead[v])
+    yield Finding(
+        id="future-upload-time",
+        severity=severity,
+        package=ctx.package.name,
+        version=ctx.package.version,
+        message=(
+            f"The index says {', '.join(versions[:5])}{', ...' if len(versions) > 5 else ''} "
+            f"of {ctx.package.name} {'was' if len(versions) == 1 else 'were'} uploaded at "
+            f"{_stamp(latest)}, {gap.total_seconds() / 3600:.1f} h from now ({_stamp(ctx.now)}). "
+            "No release can come from the future: the answer is tampered with or broken (a "
+            "future date also hides a release from the cooldown and dormancy checks), or "
+            "this machine's clock is wrong."
+        ),
+        evidence={
+            "versions": versions[:10],
+            "latest_upload": _stamp(latest),
+            "now": _stamp(ctx.now),
+            "hours_ahead": round(gap.total_seconds() / 3600, 1),
+        },
+    )
+
+
 _ALARMING = re.compile(r"malic|compromis|secur|vulnerab|backdoor|hijack|credential|steal", re.I)
 
 

@@ -143,7 +143,9 @@ async def project_files(client: HttpClient, index: IndexUrls, name: str) -> list
     on the index or the page cannot be fetched."""
     try:
         page = await client.fetch(
-            index.project_simple(name), accept=f"{SIMPLE_JSON}, text/html;q=0.1"
+            index.project_simple(name),
+            accept=f"{SIMPLE_JSON}, text/html;q=0.1",
+            redirect_ok=index.allows_redirect,
         )
     except FetchError as exc:
         raise ArtifactError(

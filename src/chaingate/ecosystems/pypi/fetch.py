@@ -13,6 +13,8 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from packaging.utils import canonicalize_name
+
 from chaingate.core.facts import ProjectFacts, RegistryError
 from chaingate.ecosystems.interface import Answer
 from chaingate.ecosystems.pypi.memo import IndexMemo
@@ -66,7 +68,7 @@ class PypiSession:
         url = self.index.project_json(name)
         resp = self.client.cached(url)
         facts = self.facts_cache.get(resp.body_id, url) if resp and resp.status == 200 else None
-        if facts is None:
+        if facts is None or _other_project(name, facts):
             return None
         answer = Answer(facts=facts, vulns_note=self._note())
         for version in _other_versions(facts, versions, answer):
@@ -77,7 +79,9 @@ class PypiSession:
             if doc is None or doc.status != 200:
                 return None
             try:
-                answer.vulns[version] = parse_vulnerabilities(doc.body, source_url=version_url)
+                answer.vulns[version] = parse_vulnerabilities(
+                    doc.body, source_url=version_url, name=name, version=version
+                )
             except (RegistryError, FetchError):
                 return None
         return answer
@@ -95,12 +99,15 @@ class PypiSession:
     async def _project(self, name: str) -> Answer:
         client, url = self.client, self.index.project_json(name)
         try:
-            resp = await client.fetch(url, keep_body=False)
+            ok = self.index.allows_redirect
+            resp = await client.fetch(url, keep_body=False, redirect_ok=ok)
             if resp.status == 404:
                 # Ask the simple API before calling the name missing: some indexes have no
                 # JSON API.
                 simple = await client.fetch(
-                    self.index.project_simple(name), accept=f"{SIMPLE_JSON}, text/html;q=0.1"
+                    self.index.project_simple(name),
+                    accept=f"{SIMPLE_JSON}, text/html;q=0.1",
+                    redirect_ok=ok,
                 )
                 if simple.status == 404:
                     return Answer(not_found=True)
@@ -121,11 +128,17 @@ class PypiSession:
                 try:
                     body = resp.body
                 except BodyNotKept:  # facts lost or from an older chaingate: download again
-                    resp = await client.fetch(url, keep_body=False, reload=True)
+                    resp = await client.fetch(url, keep_body=False, reload=True, redirect_ok=ok)
                     body = resp.body
                 fetched_at = datetime.fromtimestamp(resp.fetched_at, UTC)
                 facts = parse_project(body, source_url=url, fetched_at=fetched_at)
-                self.facts_cache.put(resp.body_id, url, facts)
+                if not _other_project(name, facts):
+                    self.facts_cache.put(resp.body_id, url, facts)
+            if _other_project(name, facts):
+                return Answer(
+                    unavailable=f"{url} answered the document of {facts.name!r}, not of "
+                    f"{canonicalize_name(name)!r}: the index's answer is not about this project"
+                )
             return Answer(facts=facts)
         except FetchError as exc:
             return Answer(unavailable=f"could not fetch {url}: {exc}")
@@ -153,17 +166,24 @@ class PypiSession:
         None when it could not be asked."""
         url = self.index.version_json(name, version)
         try:
-            resp = await self.client.fetch(url)
+            resp = await self.client.fetch(url, redirect_ok=self.index.allows_redirect)
         except FetchError:
             return None
         if resp.status != 200:
             return False
         try:
-            answer.vulns[version] = parse_vulnerabilities(resp.body, source_url=url)
+            answer.vulns[version] = parse_vulnerabilities(
+                resp.body, source_url=url, name=name, version=version
+            )
         except RegistryError:
             self.client.forget(url)
             return None
         return True
+
+
+def _other_project(name: str, facts: ProjectFacts) -> bool:
+    """The document is about another project than the one asked for (its `info.name`)."""
+    return facts.name != canonicalize_name(name)
 
 
 def _other_versions(facts: ProjectFacts, versions: Collection[str], answer: Answer) -> list[str]:

@@ -28,6 +28,11 @@ from chaingate.core.facts import (
 
 DEFAULT_INDEX = "https://pypi.org"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+# The hosts an index keeps its files on, where its documents may redirect too.
+FILE_HOSTS = {
+    "pypi.org": ("files.pythonhosted.org",),
+    "test.pypi.org": ("test-files.pythonhosted.org",),
+}
 
 
 class IndexUrls(msgspec.Struct, frozen=True):
@@ -61,6 +66,22 @@ class IndexUrls(msgspec.Struct, frozen=True):
 
     def project_simple(self, name: str) -> str:
         return f"{self.base}/simple/{canonicalize_name(name)}/"
+
+    def allows_redirect(self, source: str, target: str) -> bool:
+        """Whether a document asked for at `source` may be read from `target`: the same
+        host and port (http may become https, never the reverse), or the index's file
+        host over https. Anything else is another server answering for the index."""
+        src, dst = urlsplit(source), urlsplit(target)
+        if dst.scheme not in ("http", "https") or (src.scheme == "https" != dst.scheme):
+            return False
+        host = (dst.hostname or "").lower()
+        index_host = (urlsplit(self.base).hostname or "").lower()
+        if dst.scheme == "https" and host in FILE_HOSTS.get(index_host, ()):
+            return True
+        if host != (src.hostname or "").lower():
+            return False
+        upgrade = src.scheme == "http" and dst.scheme == "https" and dst.port in (None, 443)
+        return dst.port == src.port or upgrade
 
 
 # --- the document, as far as we read it -------------------------------------------------
@@ -238,9 +259,20 @@ def parse_project(body: bytes, *, source_url: str, fetched_at: datetime) -> Proj
     )
 
 
-def parse_vulnerabilities(body: bytes, *, source_url: str) -> tuple[Vulnerability, ...]:
-    """The `vulnerabilities` of a per-version document (`/pypi/<name>/<version>/json`)."""
+def parse_vulnerabilities(
+    body: bytes, *, source_url: str, name: str, version: str
+) -> tuple[Vulnerability, ...]:
+    """The `vulnerabilities` of a per-version document (`/pypi/<name>/<version>/json`), which
+    must be the document of `name` `version` (its `info`): another release's are not these."""
     doc = _decode(body, source_url)
+    said_name, said_version = doc.info.name, doc.info.version or ""
+    if canonicalize_name(said_name) != canonicalize_name(name) or not _same_version(
+        said_version, version
+    ):
+        raise RegistryError(
+            f"{source_url} answered the document of {said_name} {said_version}, not of "
+            f"{name} {version}"
+        )
     return tuple(_vulns(doc.vulnerabilities))
 
 
@@ -251,6 +283,15 @@ def _decode(body: bytes, source_url: str) -> _Doc:
         raise RegistryError(f"malformed JSON from {source_url}: {exc}") from None
     except RecursionError:
         raise RegistryError(f"malformed JSON from {source_url}: nested too deeply") from None
+
+
+def _same_version(a: str, b: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
 
 
 def _vulns(items: list[_Vuln]) -> list[Vulnerability]:

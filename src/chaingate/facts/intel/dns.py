@@ -7,6 +7,12 @@ ones on chaingate's own build machines say gmail.com does not exist); trusting t
 every maintainer into a "lapsed domain" finding. A resolver that denies a canary, or answers
 for none of them, makes the whole source `unavailable`, and no per-domain query is sent.
 
+The opposite lie is as bad: a resolver that answers every name (captive portals, ISPs that
+hijack NXDOMAIN) makes a lapsed domain look alive. So the resolver must also deny names that
+cannot exist: a random label under `invalid.` (RFC 6761) and one under each public suffix of
+the domains asked about (a random 16-byte label is registered by nobody). An answer for any
+of them makes the source `unavailable` too.
+
 Per domain, only NXDOMAIN means "does not exist". A timeout or SERVFAIL is an unknown (`None`
 with a reason), never a missing record.
 """
@@ -16,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
+import secrets
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -28,6 +35,8 @@ import msgspec
 from chaingate.facts.intel.interface import DNS_CANARIES, DnsAnswer, SourceCheck
 
 ENV_SERVERS = "CHAINGATE_DNS_SERVERS"
+CANARY_LABEL = "chaingate-canary-"  # the start of every name asked that must not exist
+WILDCARD_REASON = "answers names that cannot exist (wildcard/captive portal)"
 
 
 def servers_from_env() -> list[str] | None:
@@ -193,13 +202,61 @@ async def _canaries(q: _Querier, who: str) -> SourceCheck:
     return SourceCheck("ok")
 
 
+# At most this many suffixes get a canary of their own (a tree's domains use a handful).
+_MAX_SUFFIX_CANARIES = 16
+
+
+def _impossible_names(domains: Iterable[str]) -> list[str]:
+    """Names nobody can have registered: a fresh random label under `invalid.` and under
+    each public suffix of `domains` (`com` when there is none)."""
+    label = f"{CANARY_LABEL}{secrets.token_hex(16)}"
+    suffixes = sorted({d.split(".", 1)[1] for d in domains if "." in d}) or ["com"]
+    names = [f"{label}.invalid", *(f"{label}.{s}" for s in suffixes[:_MAX_SUFFIX_CANARIES])]
+    return list(dict.fromkeys(names))
+
+
+async def _wildcard(q: _Querier, who: str, domains: Iterable[str]) -> SourceCheck:
+    """Whether the resolver denies names that cannot exist, as an honest one does."""
+    names = _impossible_names(domains)
+    results = await asyncio.gather(*(q.query(n, "A") for n in names))
+    by_name = list(zip(names, results, strict=True))
+    answered = [n for n, r in by_name if r.outcome in ("records", "nodata")]
+    if answered:
+        one = who.startswith("resolver ")
+        reason = WILDCARD_REASON if one else WILDCARD_REASON.replace("answers", "answer", 1)
+        return SourceCheck(
+            "unavailable",
+            f"{who} {reason}: {_and(answered)} resolved although it cannot exist; "
+            "DNS checks skipped",
+        )
+    # A resolver may refuse RFC 6761 names outright; only the real suffixes must answer.
+    failed = sorted(
+        {r.error for n, r in by_name if r.outcome == "error" and not n.endswith(".invalid")}
+    )
+    if failed:
+        return SourceCheck(
+            "unavailable",
+            f"{who} could not be checked for answering names that cannot exist "
+            f"({'; '.join(failed)}): DNS checks skipped",
+        )
+    return SourceCheck("ok")
+
+
+async def _believable(q: _Querier, who: str, domains: Iterable[str]) -> SourceCheck:
+    """The canaries that must exist, then the names that must not."""
+    source = await _canaries(q, who)
+    if source.status != "ok":
+        return source
+    return await _wildcard(q, who, domains)
+
+
 async def source_check(servers: Sequence[str] | None, *, timeout: float = 2.0) -> SourceCheck:
     """Only the canaries: whether the resolver can be believed at all."""
     try:
         resolver, who = _resolver(servers, timeout)
     except _ConfigError as exc:
         return SourceCheck("unavailable", f"{exc}: DNS checks skipped")
-    return await _canaries(_Querier(resolver, timeout, len(DNS_CANARIES)), who)
+    return await _believable(_Querier(resolver, timeout, len(DNS_CANARIES)), who, ())
 
 
 async def check_dns(
@@ -225,7 +282,7 @@ async def check_dns(
         return source, dict.fromkeys(names), dict.fromkeys(names, source.reason), 0
 
     q = _Querier(resolver, timeout, concurrency)
-    source = await _canaries(q, who)
+    source = await _believable(q, who, names)
     if source.status != "ok":
         return source, dict.fromkeys(names), dict.fromkeys(names, source.reason), q.sent
 

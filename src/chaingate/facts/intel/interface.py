@@ -52,6 +52,26 @@ class DomainFacts(msgspec.Struct, frozen=True):
     dns_error: str | None = None
     rdap_error: str | None = None
 
+    @property
+    def disagreement(self) -> Disagreement | None:
+        """How DNS and RDAP contradict each other about this domain, if they do."""
+        return disagreement(self.dns, self.rdap)
+
+
+Disagreement = Literal["dns-exists-rdap-unregistered", "dns-nxdomain-rdap-registered"]
+DISAGREEMENTS: dict[Disagreement, str] = {
+    "dns-exists-rdap-unregistered": "DNS says the domain exists, RDAP says it is not registered",
+    "dns-nxdomain-rdap-registered": "RDAP says the domain is registered, DNS says it does not "
+    "exist (NXDOMAIN)",
+}
+
+
+def disagreement(dns: DnsAnswer | None, rdap: RdapRecord | None) -> Disagreement | None:
+    """Whether two answers about one domain contradict each other: neither wins then."""
+    if dns is None or rdap is None or dns.exists == rdap.registered:
+        return None
+    return "dns-exists-rdap-unregistered" if dns.exists else "dns-nxdomain-rdap-registered"
+
 
 class SourceCheck(msgspec.Struct, frozen=True):
     """Whether a source (DNS, RDAP) can be believed in this run, and why not."""

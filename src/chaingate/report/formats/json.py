@@ -22,7 +22,7 @@ from chaingate.core.findings import Finding
 from chaingate.core.inventory import Package
 from chaingate.core.status import Incomplete
 from chaingate.engine.result import ScanResult
-from chaingate.facts.intel.interface import dns_json, rdap_json
+from chaingate.facts.intel.interface import DISAGREEMENTS, dns_json, rdap_json
 from chaingate.policy.interface import Action, Decision
 from chaingate.report.documents import (
     CheckDocument,
@@ -329,6 +329,7 @@ def domains_document(document: DomainsDocument) -> dict[str, Any]:
                 "findings": sorted(row.findings),
                 "dns": dns_json(f.dns) if f else None,
                 "rdap": rdap_json(f.rdap) if f else None,
+                "disagreement": DISAGREEMENTS[split] if f and (split := f.disagreement) else None,
                 "errors": {k: v for k, v in (("dns", f.dns_error), ("rdap", f.rdap_error)) if v}
                 if f
                 else {},

@@ -298,8 +298,14 @@ _FIX = {
     "review this package.",
     "email-domain-reregistered": "Confirm with the maintainer that they still own the "
     "domain; pin the last release from before the registration.",
+    "email-domain-sources-disagree": "Look the domain up with its registry (whois or the "
+    "registry's RDAP) from another network before trusting this maintainer's address.",
+    "future-upload-time": "Check this machine's clock; if it is right, do not install from "
+    "this index until its answer is explained.",
     "unpinned-source": "Pin the dependency to a commit hash or a URL with a sha256 hash.",
     "policy-deny": "Remove the dependency, or change the deny list in the policy.",
+    "policy-change": "Review the policy change with the code it lets through; it takes "
+    "effect once merged (the base's policy can lower policy-change to warn).",
 }
 
 

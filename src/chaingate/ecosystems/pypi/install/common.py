@@ -17,7 +17,9 @@ from typing import ClassVar, Generic, TypeVar
 import msgspec
 
 from chaingate.core.errors import ChaingateError
+from chaingate.core.findings import Finding
 from chaingate.core.inventory import Origin
+from chaingate.core.status import Incomplete
 
 ECOSYSTEM = "pypi"
 _TAIL_LINES = 12
@@ -238,6 +240,10 @@ class PypiPlan(msgspec.Struct, Generic[A], frozen=True):
     installer: str  # "pip", "uv"
     version: str
     built: tuple[str, ...] = ()
+    # What judging the sources found (`sources.judge`): findings, and the items a source
+    # the installer would consult could not be asked about.
+    findings: tuple[Finding, ...] = ()
+    incomplete: tuple[Incomplete, ...] = ()
 
     @property
     def ecosystem(self) -> str:

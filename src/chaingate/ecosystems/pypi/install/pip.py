@@ -31,9 +31,11 @@ and `--only-binary :all:` avoids it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -44,6 +46,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import httpx
+from msgspec.structs import replace
 from packaging.utils import canonicalize_name
 
 from chaingate.core.inventory import InventoryError, Origin
@@ -64,7 +67,9 @@ from chaingate.ecosystems.pypi.install.common import (
     refuse,
     run_dry,
     run_pinned,
+    tail,
 )
+from chaingate.ecosystems.pypi.install.sources import Judging, judge, pip_config, pip_sources
 from chaingate.ecosystems.pypi.resolve import ResolutionError
 from chaingate.ecosystems.pypi.resolve import _from_pip_report as graph_from_pip_report
 
@@ -226,13 +231,17 @@ def split_args(args: Sequence[str]) -> PipArgs:
         args,
         "pip",
         _long,
-        lambda letter: _OPTIONS.get(letter) or _unknown(letter),
+        _short,
         take=take,
         positional=requirements.append,
         joined_short=False,
     )
     requirements.extend(rest or ())
     return PipArgs(tuple(args), tuple(requirements), tuple(options))
+
+
+def _short(letter: str) -> OptionSpec:
+    return _OPTIONS.get(letter) or _unknown(letter)
 
 
 def _unknown(letter: str) -> OptionSpec:
@@ -254,13 +263,68 @@ def target_python(where: str | None = None) -> str:
 # --- the plan: pip's dry run ---------------------------------------------------------------
 
 
-def plan(pip_args: Sequence[str], python: str = sys.executable) -> PipPlan:
-    """Ask `python`'s pip what `pip install pip_args` would install, without installing.
+def plan(
+    pip_args: Sequence[str],
+    python: str = sys.executable,
+    judging: Judging | None = None,
+) -> PipPlan:
+    """Ask `python`'s pip what `pip install pip_args` would install, without installing;
+    with `judging`, judge every source pip would consult (`sources.judge`).
 
     InstallError when the arguments cannot be split or pip fails (with the end of pip's
     own explanation), and when pip reports a file it gives no hash for.
     """
     args = split_args(pip_args)
+    if judging is None:
+        return _dry_run(args, python)
+    with ThreadPoolExecutor(1) as aside:  # pip's configuration is read during the dry run
+        config = aside.submit(_config_list, args, python)
+        planned = _dry_run(args, python)
+        found = pip_sources(
+            [(o.name, o.value) for o in args.options],
+            _requirement_files(args),
+            pip_config(config.result()),
+            Path.cwd(),
+        )
+    verdict = judge(planned.items, found, judging.index_url, judging.http, installer="pip",
+                    pinned=judging.pinned)  # fmt: skip
+    return replace(
+        planned, items=verdict.items, findings=verdict.findings, incomplete=verdict.incomplete
+    )
+
+
+def _config_list(args: PipArgs, python: str) -> str:
+    """`pip config list`: pip's configuration files and PIP_* variables, as pip reads them."""
+    isolated = ["--isolated"] if any(o.name == "--isolated" for o in args.options) else []
+    command = [python, "-m", "pip", "config", "list", "--disable-pip-version-check", *isolated]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise InstallError(f"cannot run {python}: {exc}") from exc
+    if done.returncode != 0:
+        # Its sources unknown, nothing pip would install could be judged: fail closed.
+        raise InstallError(
+            f"cannot read pip's configuration (`pip config list`), so the sources pip "
+            f"would consult are unknown:\n{tail(done.stderr, 'pip')}"
+        )
+    return done.stdout
+
+
+def _requirement_files(args: PipArgs) -> list[str]:
+    """The `-r` and `-c` files among the requirement arguments."""
+    files: list[str] = []
+
+    def take(option: OptionSpec, tokens: tuple[str, ...], value: str | None) -> None:
+        if option.name in ("--requirement", "--constraint") and value:
+            files.append(value)
+
+    with contextlib.suppress(InstallError):  # a name after `--` that looks like an option
+        parse_words(args.requirements, "pip", _long, _short, take=take,
+                    positional=lambda word: None, joined_short=False)  # fmt: skip
+    return files
+
+
+def _dry_run(args: PipArgs, python: str) -> PipPlan:
     with tempfile.TemporaryDirectory(prefix="chaingate-guard-") as tmp:
         report_file = Path(tmp) / "report.json"
         command = [
@@ -440,12 +504,18 @@ class PipInstaller:
 
     wording = WORDING
 
-    def __init__(self, python: str = sys.executable, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        python: str = sys.executable,
+        cache_dir: Path | None = None,
+        judging: Judging | None = None,
+    ) -> None:
         self.python = python
         self.cache_dir = cache_dir
+        self.judging = judging
 
     def plan(self, args: Sequence[str]) -> PipPlan:
-        return plan(args, self.python)
+        return plan(args, self.python, self.judging)
 
     def fetch(self, plan: PipPlan) -> dict[str, Path] | None:
         return fetch_files(plan, self.cache_dir) if self.cache_dir is not None else None

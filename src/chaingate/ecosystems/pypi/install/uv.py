@@ -10,8 +10,11 @@ the steps differ in how the set is found and pinned:
    to stderr (`Would install 2 packages`, ` + six==1.17.0`, ` + pkg @ git+https://...@<commit>`,
    ` - six==1.16.0` for what an upgrade replaces); `parse_dry_run` reads it and refuses
    output it does not fully understand rather than guess.
-2. The hashes uv gives none of come from the indexes' simple pages, read as uv would
-   (`uv_sources.py`). A version with no hash there cannot be pinned: InstallError.
+2. The hashes uv gives none of come from the judged index's simple page (the index the
+   scan's facts come from, or the one the policy's `[sources]` pins the name to;
+   `uv_sources.py`): never another source's. A version with no hash there cannot be
+   pinned: InstallError. Every other source uv would consult (`uv_config.py`) is judged
+   (`sources.py`): a name it offers with other files is a `dependency-confusion` finding.
 3. The guard (`chaingate.guard`) judges the set, as for pip.
 4. `install`: `uv pip install --no-deps --require-hashes -r PINNED OPTIONS`, where OPTIONS
    are the user's options without the requirement arguments; URL, VCS and path items (uv
@@ -22,10 +25,9 @@ The arguments are split with uv's own option table (`uv_args.py`).
 
 Limits: uv does not say which file it chose, so a registry item is pinned to all files of
 its version on the index (not the one file that gets installed), and the dependency graph
-is unknown (transitive items carry the path `(name,)`). Indexes from uv's configuration
-files (`uv.toml`, `[tool.uv]`) are not read: the hashes come from the indexes on the command
-line and in `UV_*` variables, else the scan's index; when uv installs from another index,
-the pinned install fails its hash check and installs nothing. Editables are recognised from
+is unknown (transitive items carry the path `(name,)`). When uv prefers another source's
+file for a name the policy pins to one index, the pinned install fails its hash check and
+installs nothing. Editables are recognised from
 `-e` on the command line and in `-r` requirement files; an editable that comes from
 `[tool.uv.sources]` is installed non-editable.
 """
@@ -53,14 +55,15 @@ from chaingate.ecosystems.pypi.install.common import (
     run_pinned,
     tail,
 )
+from chaingate.ecosystems.pypi.install.sources import judge
 from chaingate.ecosystems.pypi.install.uv_args import UvArgs, python_args, split_args
+from chaingate.ecosystems.pypi.install.uv_config import uv_sources
 from chaingate.ecosystems.pypi.install.uv_sources import (
     default_index,
     direct_names,
     editables,
-    pin_hashes,
+    judged_hashes,
     same_location,
-    sources,
     url_words,
 )
 from chaingate.ecosystems.pypi.registry import DEFAULT_INDEX
@@ -181,6 +184,7 @@ def plan(
     uv: str | None = None,
     http: HttpSettings,
     index_url: str = DEFAULT_INDEX,
+    pinned: Mapping[str, str] | None = None,
 ) -> UvPlan:
     """Ask uv what `uv pip install uv_args` would install, without installing, and pin each
     registry item to the hashes its index publishes.
@@ -198,7 +202,7 @@ def plan(
     ]  # fmt: skip
     changes = parse_dry_run(run_dry(command, "uv").stderr)
     return plan_from_changes(
-        args, changes, http=http, index_url=index_url, uv_version=_uv_version(uv)
+        args, changes, http=http, index_url=index_url, uv_version=_uv_version(uv), pinned=pinned
     )
 
 
@@ -218,14 +222,17 @@ def plan_from_changes(
     http: HttpSettings,
     index_url: str = DEFAULT_INDEX,
     uv_version: str = "unknown",
+    pinned: Mapping[str, str] | None = None,
 ) -> UvPlan:
-    """The plan for the set a dry run printed: hashes from the indexes, direct items (the
-    requirements the user named) told from the rest, editables recognised."""
+    """The plan for the set a dry run printed: hashes from the judged index (`index_url`,
+    or the index the policy pins a name to), direct items (the requirements the user
+    named) told from the rest, editables recognised, and every source uv would consult
+    judged (`sources.judge`)."""
     base = Path(args.value("--directory") or ".")
     direct = direct_names(args, base)
     editable_names, editable_urls = editables(args, base)
     wanted = [(c.name, c.version) for c in changes if c.url is None and c.version]
-    hashes = pin_hashes(wanted, sources(args, index_url, base), http) if wanted else {}
+    hashes = judged_hashes(wanted, index_url, pinned or {}, http)
     unpinnable = [f"{n}=={v}" for n, v in wanted if not hashes.get((n, v))]
     if unpinnable:
         raise InstallError(
@@ -264,7 +271,11 @@ def plan_from_changes(
             )
         )
     built = tuple(i.key for i in items if i.origin is not Origin.REGISTRY and not is_wheel(i.url))
-    return PypiPlan("uv pip install", args, tuple(items), {}, "uv", uv_version, built)
+    verdict = judge(items, uv_sources(args, base), index_url, http, installer="uv", pinned=pinned)
+    return PypiPlan(
+        "uv pip install", args, verdict.items, {}, "uv", uv_version, built,
+        verdict.findings, verdict.incomplete,
+    )  # fmt: skip
 
 
 def _origin_of(url: str) -> Origin:
@@ -319,14 +330,19 @@ class UvInstaller:
         python: str | None = None,
         uv: str | None = None,
         index_url: str = DEFAULT_INDEX,
+        pinned: Mapping[str, str] | None = None,
     ) -> None:
         self.uv = uv or find_uv()
+        self.pinned = dict(pinned or {})
         self.python = python
         self.http = http
         self.index_url = index_url
 
     def plan(self, args: Sequence[str]) -> UvPlan:
-        return plan(args, python=self.python, uv=self.uv, http=self.http, index_url=self.index_url)
+        return plan(
+            args, python=self.python, uv=self.uv, http=self.http, index_url=self.index_url,
+            pinned=self.pinned,
+        )  # fmt: skip
 
     def fetch(self, plan: UvPlan) -> Mapping[str, Path] | None:
         """Nothing: uv reads the files through its own cache."""

@@ -2,13 +2,12 @@
 (the requirements on the command line and in its `-r` files), which are editable, and the
 hashes to pin each registry item to.
 
-The hashes: for each `name==version` the index's simple page (PEP 691 JSON or HTML, read
-through chaingate's own cached HttpClient) gives the sha256 of every file published for
-that version, as `uv pip compile --generate-hashes` does (uv picks the file for the
-platform; any of them is acceptable). The indexes are consulted as uv would: `--index`,
-then `--extra-index-url`, then the default index, stopping at the first that has the
-project (uv's `first-index` strategy; the `unsafe-*` strategies take all of them), plus
-`--find-links` locations.
+The hashes: for each `name==version` the judged index's simple page (PEP 691 JSON or
+HTML, read through chaingate's own cached HttpClient) gives the sha256 of every file
+published for that version, as `uv pip compile --generate-hashes` does (uv picks the file
+for the platform; any of them is acceptable). The judged index is the one the scan's facts
+come from, or the one the policy pins the name to (`judged_hashes`): never another source
+uv would consult, whose files `sources.judge` holds against the judged index instead.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import hashlib
 import os
 import re
 import shlex
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -27,6 +26,7 @@ import msgspec
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
@@ -35,9 +35,10 @@ from packaging.version import InvalidVersion, Version
 from chaingate.core.facts import RegistryError
 from chaingate.core.inventory import InventoryError
 from chaingate.ecosystems.pypi.install.common import InstallError
+from chaingate.ecosystems.pypi.install.sources import index_location, simple_root
 from chaingate.ecosystems.pypi.install.uv_args import UvArgs
 from chaingate.ecosystems.pypi.manifests import requirements
-from chaingate.ecosystems.pypi.registry import SIMPLE_JSON, IndexUrls
+from chaingate.ecosystems.pypi.registry import SIMPLE_JSON
 from chaingate.ecosystems.pypi.simple import parse_simple_page
 from chaingate.net.http import FetchError, HttpClient, HttpSettings
 
@@ -154,53 +155,32 @@ class _Sources(msgspec.Struct, frozen=True):
     first_index: bool
 
 
-def _index_location(value: str) -> str:
-    """The URL of an `--index` value (`name=url` or `url`)."""
-    named = re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*=(.+)$", value.strip())
-    return named.group(1) if named else value.strip()
-
-
-def _listed(args: UvArgs, name: str, variable: str, separator: str | None) -> list[str]:
-    """An option's values as uv splits them, else the values of its environment variable."""
-    given = args.values(name) or [os.environ.get(variable, "")]
-    return [v for value in given for v in value.split(separator) if v.strip()]
-
-
-def sources(args: UvArgs, fallback: str, base: Path) -> _Sources:
-    """Where uv looks for files: `--index`, then `--extra-index-url`, then the default
-    index; `--find-links` locations besides."""
-    indexes = [_index_location(v) for v in _listed(args, "--index", "UV_INDEX", None)]
-    extra = _listed(args, "--extra-index-url", "UV_EXTRA_INDEX_URL", None)
-    default = default_index(args, "") or IndexUrls.parse(fallback).simple
-    no_index = args.given("--no-index") or _truthy(os.environ.get("UV_NO_INDEX", ""))
-    roots = () if no_index else tuple(_local(r, base) for r in (*indexes, *extra, default))
-    links = tuple(
-        _local(v.strip(), base) for v in _listed(args, "--find-links", "UV_FIND_LINKS", ",")
-    )
-    strategy = args.value("--index-strategy") or os.environ.get("UV_INDEX_STRATEGY")
-    return _Sources(tuple(dict.fromkeys(roots)), links, strategy in (None, "", "first-index"))
-
-
-def _truthy(value: str) -> bool:
-    return value.strip().lower() in ("1", "true", "yes", "on", "y", "t")
-
-
-def _local(location: str, base: Path) -> str:
-    """A location as a URL: paths (relative to `base`) become `file:` URLs."""
-    if "://" in location or location.startswith("file:"):
-        return location
-    return (base / os.path.expanduser(location)).resolve().as_uri()
-
-
 def default_index(args: UvArgs, fallback: str) -> str:
     """The default index uv uses: `--default-index`/`--index-url`, else `UV_DEFAULT_INDEX`
     or `UV_INDEX_URL`, else `fallback` (chaingate's configured index)."""
     return (
-        _index_location(args.index_url or "")
-        or _index_location(os.environ.get("UV_DEFAULT_INDEX", ""))
-        or _index_location(os.environ.get("UV_INDEX_URL", ""))
+        index_location(args.index_url or "")
+        or index_location(os.environ.get("UV_DEFAULT_INDEX", ""))
+        or index_location(os.environ.get("UV_INDEX_URL", ""))
         or fallback
     )
+
+
+def judged_hashes(
+    wanted: Sequence[tuple[str, str]], index_url: str, pinned: Mapping[str, str], http: HttpSettings
+) -> dict[tuple[str, str], tuple[str, ...]]:
+    """`"sha256:<hex>"` of every file each `(name, version)` has on the judged index: the
+    one the scan's facts come from (`index_url`), or the one the policy pins the name to
+    (`pinned`). Never another source's: the file installed must be one that was judged."""
+    pins: dict[str, str] = {canonicalize_name(k): v for k, v in pinned.items()}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name, version in wanted:
+        groups.setdefault(pins.get(name, index_url), []).append((name, version))
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    for index, group in groups.items():
+        only = _Sources((simple_root(index),), (), first_index=True)
+        found |= pin_hashes(group, only, http)
+    return found
 
 
 def pin_hashes(
