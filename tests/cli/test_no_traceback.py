@@ -179,19 +179,25 @@ def test_an_option_out_of_range_or_not_a_number_is_exit_2(
 # --- a registry's answer: the package is incomplete, with the reason -----------------------
 
 
-def test_a_registry_document_with_a_huge_size_makes_the_package_incomplete(
-    tmp_path: Path,
-) -> None:
-    doc = six_document()
-    doc["urls"][0]["size"] = 10**40
+def six_is_incomplete(tmp_path: Path, six: bytes) -> str:
+    """`check` of six and idna when the index serves `six` as six's document: exit 3 with
+    six (only) incomplete; its reason."""
     app(tmp_path, requirements="six==1.17.0\nidna==3.11\n")
-    with PyPIServer({**recorded_documents(), "six": json.dumps(doc).encode()}) as server:
+    with PyPIServer({**recorded_documents(), "six": six}) as server:
         proc = run(server, tmp_path, *CHECK, "--format", "json")
     no_traceback(proc)
     assert proc.returncode == 3, proc.stderr
     incomplete = {i["package"]: i["reason"] for i in json.loads(proc.stdout)["scan"]["incomplete"]}
     assert set(incomplete) == {"six"}
-    assert "urls[0].size" in incomplete["six"]
+    return incomplete["six"]
+
+
+def test_a_registry_document_with_a_huge_size_makes_the_package_incomplete(
+    tmp_path: Path,
+) -> None:
+    doc = six_document()
+    doc["urls"][0]["size"] = 10**40
+    assert "urls[0].size" in six_is_incomplete(tmp_path, json.dumps(doc).encode())
 
 
 @pytest.mark.parametrize("where", ["top", "info", "urls"])
@@ -203,14 +209,7 @@ def test_a_registry_document_nested_too_deep_makes_the_package_incomplete(
     doc = six_document()
     {"top": doc, "info": doc["info"], "urls": doc["urls"][0]}[where]["later"] = "DEEP"
     body = json.dumps(doc).replace('"DEEP"', DEEP).encode()
-    app(tmp_path, requirements="six==1.17.0\nidna==3.11\n")
-    with PyPIServer({**recorded_documents(), "six": body}) as server:
-        proc = run(server, tmp_path, *CHECK, "--format", "json")
-    no_traceback(proc)
-    assert proc.returncode == 3, proc.stderr
-    incomplete = {i["package"]: i["reason"] for i in json.loads(proc.stdout)["scan"]["incomplete"]}
-    assert set(incomplete) == {"six"}
-    assert "nested too deeply" in incomplete["six"]
+    assert "nested too deeply" in six_is_incomplete(tmp_path, body)
 
 
 # --- the cache: a bad entry is dropped and fetched again -----------------------------------
