@@ -43,7 +43,7 @@ def hostile_six() -> bytes:
     doc["info"]["maintainer_email"] = f'"{ATTACK}" <{ATTACK}@python.org>'
     doc["info"]["project_urls"] = {"Source": f"https://github.com/benjaminp/six/{ATTACK}"}
     doc["vulnerabilities"] = [
-        {"id": "PYSEC-0000-1", "aliases": [ATTACK], "summary": ATTACK, "fixed_in": ["9"]}
+        {"id": f"PYSEC-1{ATTACK}", "aliases": [ATTACK], "summary": ATTACK, "fixed_in": ["9"]}
     ]
     return json.dumps(doc).encode()
 
@@ -100,6 +100,17 @@ def test_index_text_cannot_rewrite_the_report(project: Path, args: tuple[str, ..
     assert "\\x1b[2K" in proc.stdout  # ... with its escape sequence visible, not obeyed
     assert_inert(proc.stdout)
     assert_inert(proc.stderr)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_index_text_cannot_rewrite_a_diff(project: Path, fmt: str) -> None:
+    (project / "base.txt").write_text("")
+    with PyPIServer({**recorded_documents(), "six": hostile_six()}) as server:
+        proc = run(server, project, "diff", "requirements.txt", "--base", "base.txt",
+                   "--no-resolve", "--no-domain-checks", "--now", NOW, "--format", fmt)  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "gutworth" in proc.stdout
+    assert_inert(proc.stdout)
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif"])
