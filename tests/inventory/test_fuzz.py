@@ -6,12 +6,14 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chaingate.core.inventory import InventoryError, Manifest
+from chaingate.core.errors import EXIT_USAGE, ChaingateError
+from chaingate.core.inventory import Inventory, InventoryError, Manifest
 from chaingate.ecosystems.pypi.manifests import (
     pdm_lock,
     pipfile_lock,
@@ -21,8 +23,10 @@ from chaingate.ecosystems.pypi.manifests import (
     requirements,
     uv_lock,
 )
+from chaingate.inventory.build import build_inventory
 
 FIXTURES = Path(__file__).parent / "fixtures"
+INDEX = "https://index.invalid"  # never asked: nothing is resolved
 
 Parser = Callable[[Path, str], Manifest]
 
@@ -170,6 +174,14 @@ def mutations(draw: st.DrawFn, seed: bytes) -> bytes:
     return bytes(data)
 
 
+def fuzz(examples: int) -> Any:
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
 def documents(kind: str) -> st.SearchStrategy[bytes]:
     seeds = [path.read_bytes() for path in CASES[kind][2]]
     return st.one_of(
@@ -201,14 +213,37 @@ def test_parsers_never_crash(kind: str, tmp_path_factory: pytest.TempPathFactory
     for sibling in CASES[kind][3]:
         shutil.copy(sibling, directory / sibling.name)
 
-    @settings(
-        max_examples=200,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @fuzz(200)
     @given(document=documents(kind))
     def run(document: bytes) -> None:
         check(kind, directory, document)
+
+    run()
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_the_inventory_of_a_project_never_crashes(
+    kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Issue 12, item 14: the way the commands read a project (discovery, every parser that
+    claims a file, a pyproject's own name, the merge), unresolved: an inventory or a
+    `ChaingateError` with exit 2 naming the file, never another exception."""
+    directory = tmp_path_factory.mktemp(f"project-{kind.replace('.', '-')}")
+    for sibling in CASES[kind][3]:
+        shutil.copy(sibling, directory / sibling.name)
+    name = CASES[kind][0]
+
+    @fuzz(100)
+    @given(document=documents(kind))
+    def run(document: bytes) -> None:
+        (directory / name).write_bytes(document)
+        try:
+            inventory = build_inventory(directory, resolve_deps=False, index_url=INDEX)
+        except ChaingateError as error:
+            assert error.exit_code == EXIT_USAGE
+            assert name in error.diagnostics() or "pyproject.toml" in error.diagnostics()
+        else:
+            assert isinstance(inventory, Inventory)
 
     run()
 

@@ -79,7 +79,7 @@ class _ReportCache:
                 for f in doc["findings"]
             )  # fmt: skip
             verdict = Severity.parse(doc["verdict"]) if doc["verdict"] else None
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None
         return CodeReport(artifact.filename, artifact.sha256, verdict, findings)
 

@@ -17,6 +17,7 @@ from chaingate.cli.options import (
     output_option,
     policy_option,
     project_options,
+    stdout_console,
     today,
     with_fail_on,
     write,
@@ -67,11 +68,9 @@ def diff(
         or result.is_introduced(d.finding.package, d.finding.version, d.finding.ecosystem)
     ]
     if fmt == "text" and output is None:
-        from rich.console import Console
-
         from chaingate.report.formats.text import print_to
 
-        print_to(Console(), DiffDocument(result))
+        print_to(stdout_console(), DiffDocument(result))
     else:
         write(render(DiffDocument(result), fmt), output)
     if any(d.action is Action.BLOCK for d in decisions):

@@ -15,20 +15,57 @@ from chaingate.cli.diff import diff
 from chaingate.cli.domains import domains
 from chaingate.cli.inspect import inspect
 from chaingate.cli.install import pip_app, uv_app
+from chaingate.cli.options import EXIT_BROKEN_PIPE
 from chaingate.cli.scan import scan
-from chaingate.core.errors import ChaingateError
+from chaingate.core.errors import EXIT_INTERNAL, ChaingateError
+from chaingate.core.text import safe
+
+REPORT_URL = "https://github.com/chaingate/chaingate/issues"
 
 
 class _Chaingate(click.Group):
     """The group whose commands end on a `ChaingateError` the same way: `chaingate:
-    <diagnostics>` on stderr, the error's exit code, never a traceback."""
+    <diagnostics>` on stderr, the error's exit code, never a traceback. Anything else that
+    escapes a command is a bug: one line, a hint, and `EXIT_INTERNAL`, never 1 ("blocked"),
+    so a gate cannot mistake a crash for a verdict (nor an install guard install after one:
+    it installs only after a verdict)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ChaingateError as exc:
-            print(f"chaingate: {exc.diagnostics()}", file=sys.stderr)
+            print(f"chaingate: {safe(exc.diagnostics(), keep_newlines=True)}", file=sys.stderr)
             raise click.exceptions.Exit(exc.exit_code) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except BrokenPipeError:  # a reader that left, seen elsewhere than `write`: not a bug
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
+        except Exception as exc:  # the one place a bug is caught
+            _internal_error(exc)
+            raise click.exceptions.Exit(EXIT_INTERNAL) from None
+
+
+def _internal_error(exc: BaseException) -> None:
+    """`chaingate: internal error: <type>: <message>` and how to learn more; the traceback
+    itself only with CHAINGATE_DEBUG=1."""
+    import os
+
+    debug = os.environ.get("CHAINGATE_DEBUG", "") not in ("", "0")
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    message = " ".join(str(exc).split())[:500]
+    print(
+        safe(f"chaingate: internal error: {type(exc).__name__}: {message}".rstrip(": ")),
+        file=sys.stderr,
+    )
+    if not debug:
+        print(
+            "  This is a bug in chaingate, not a verdict on your dependencies. Run again with "
+            f"CHAINGATE_DEBUG=1 to see the traceback, and report it at {REPORT_URL}",
+            file=sys.stderr,
+        )
 
 
 @click.group(

@@ -28,6 +28,20 @@ class CommandError(ChaingateError):
     """A bad option value or command-line input, said as `chaingate: <message>` (exit 2)."""
 
 
+class Number(click.FloatRange):
+    """A number within bounds: click's FloatRange lets `nan` through (every comparison with
+    it is false), and a `timedelta` or a timeout of 1e300 overflows."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:  # nan
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
+
+
+HOURS = Number(0, 100 * 365 * 24)  # up to a century
+
+
 def parse_now(value: str | None) -> datetime | None:
     """--now as a UTC time (a time without a zone is UTC); None when not given."""
     if value is None:
@@ -67,10 +81,36 @@ def with_fail_on(pol: Policy, fail_on: str | None) -> Policy:
     return replace(pol, severity=severity, where=where)
 
 
+EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a command ended by SIGPIPE
+
+
+def stdout_console() -> Any:
+    """The terminal's rich Console for a text report. Rich ends the process with exit 1
+    when the reader of a pipe leaves (`chaingate scan | head`), which a gate would read as
+    "blocked"; this one ends with `EXIT_BROKEN_PIPE`, as `write` does."""
+    from rich.console import Console
+
+    class Terminal(Console):
+        def on_broken_pipe(self) -> None:
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE)
+
+    return Terminal()
+
+
 def write(text: str, output: Path | None) -> None:
     """The report on stdout, or in --output's file."""
     if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        try:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader left: `chaingate scan -f json | head`
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
         return
     try:
         output.write_text(text, encoding="utf-8")
@@ -162,7 +202,7 @@ cache_dir_option = click.option(
 
 def timeout_option(default: float) -> Callable[[Command], Command]:
     return click.option(
-        "--timeout", type=click.FloatRange(min=0.1), default=default, help="Seconds per request."
+        "--timeout", type=Number(0.1, 86_400), default=default, help="Seconds per request."
     )
 
 
@@ -247,7 +287,7 @@ def project_options(
         cache_dir_option,
         click.option(
             "--cache-ttl",
-            type=float,
+            type=Number(0, 100 * 365 * 86_400),
             default=900.0,
             help="Seconds a cached document stays fresh when the index does not say "
             "(pypi.org says 900).",
@@ -288,13 +328,13 @@ def project_options(
         ),
         click.option(
             "--domain-ttl",
-            type=float,
+            type=HOURS,
             default=24.0,
             help="Hours a domain's DNS / RDAP answers are reused.",
         ),
         click.option(
             "--dns-timeout",
-            type=click.FloatRange(min=0.1),
+            type=Number(0.1, 3_600),
             default=2.0,
             help="Seconds per DNS query.",
         ),
@@ -317,7 +357,7 @@ def project_options(
         params.append(
             click.option(
                 "--cooldown",
-                type=float,
+                type=HOURS,
                 help="Hours a release is 'new' (new-release); default: the policy's, 72.",
             )
         )

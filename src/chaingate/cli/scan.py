@@ -16,6 +16,7 @@ from chaingate.cli.options import (
     output_option,
     parse_fail_on,
     project_options,
+    stdout_console,
     write,
 )
 from chaingate.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE
@@ -52,10 +53,8 @@ def _emit(result: ScanResult, fmt: str, output: Path | None) -> None:
     from chaingate.report import ScanDocument, render
 
     if fmt == "text" and output is None:
-        from rich.console import Console
-
         from chaingate.report.formats.text import print_to
 
-        print_to(Console(), ScanDocument(result))
+        print_to(stdout_console(), ScanDocument(result))
         return
     write(render(ScanDocument(result), fmt), output)

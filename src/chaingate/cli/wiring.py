@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from msgspec.structs import replace
 
 from chaingate.cli.options import CommandError, Common, parse_now
+from chaingate.core.text import safe
 
 if TYPE_CHECKING:
     from chaingate.analysis.run import InspectOptions
@@ -61,7 +62,7 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
     thresholds = pol.thresholds
     if c.cooldown is not None:
         thresholds = replace(thresholds, cooldown_hours=c.cooldown)
-    cache_dir = config.cache_dir(c.cache_dir)
+    cache_dir = _cache_dir(c.cache_dir)
     inventory = _inventory(
         c.path,
         env=c.env,
@@ -91,6 +92,20 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
         deep=c.deep,
     )
     return opts, inventory
+
+
+def _cache_dir(option: Path | None) -> Path:
+    """The cache directory (--cache-dir, CHAINGATE_CACHE_DIR or the user's), made if
+    missing; one that cannot be (a file is in the way, no permission) is the user's to fix."""
+    from chaingate import config
+    from chaingate.net.atomic import private_dirs
+
+    where = config.cache_dir(option)
+    try:
+        private_dirs(where)
+    except OSError as exc:
+        raise CommandError(f"cache directory {where}: {exc.strerror or exc}") from None
+    return where
 
 
 def engine(opts: ScanOptions, pol: Policy | None = None) -> Engine:
@@ -156,7 +171,7 @@ def guard_options(index_url: str, pol: Policy) -> ScanOptions:
 
     return ScanOptions(
         index_url=index_url,
-        http=HttpSettings(cache_dir=config.cache_dir(None)),
+        http=HttpSettings(cache_dir=_cache_dir(None)),
         db_url=config.db_url(None),
         thresholds=pol.thresholds,
         ignores=pol.ignores,
@@ -175,7 +190,7 @@ def inspect_options(
 
     return InspectOptions(
         index_url=config.index_url(index_url)[0],
-        http=HttpSettings(cache_dir=config.cache_dir(cache_dir), timeout=timeout, retries=retries),
+        http=HttpSettings(cache_dir=_cache_dir(cache_dir), timeout=timeout, retries=retries),
     )
 
 
@@ -213,7 +228,7 @@ def _inventory(
         # A name missing from the index is the dependency-confusion case the scan exists
         # to report: scan what the files declare, and say the tree is incomplete.
         reason = f"could not resolve dependencies, so transitive ones are unknown: {exc}"
-        print(f"chaingate: warning: {reason}", file=sys.stderr)
+        print(f"chaingate: warning: {safe(reason, keep_newlines=True)}", file=sys.stderr)
         declared = build_inventory(target, resolve_deps=False, index_url=index, cache_dir=cache_dir)
         return replace(declared, unresolved=(*declared.unresolved, reason))
 

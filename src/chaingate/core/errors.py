@@ -6,6 +6,7 @@ Exit codes (the one place they are defined):
   1  at least one finding (or decision) that fails the gate
   2  usage or input error: bad option, malformed manifest, resolver failure, bad database
   3  analysis incomplete where the gate was told to fail on it (only when nothing gave 1)
+  70 internal error: a bug in chaingate, never a verdict (sysexits' EX_SOFTWARE)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_INTERNAL = 70
 
 
 class ChaingateError(Exception):

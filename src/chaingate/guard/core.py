@@ -25,6 +25,7 @@ from msgspec.structs import replace
 from chaingate.core.findings import Severity
 from chaingate.core.inventory import Inventory, Location, Origin, Package
 from chaingate.core.status import Incomplete
+from chaingate.core.text import escaped
 from chaingate.ecosystems.installer import Installer, P, PlannedPackage, Wording
 from chaingate.engine.result import ScanResult
 from chaingate.engine.scan import Progress, ScanOptions, run_scan
@@ -214,7 +215,8 @@ def guard(
 
 def explain(outcome: GuardOutcome, wording: Wording) -> str:
     """The verdict in words: what the installer would install, what blocks it and why,
-    what warns, what could not be analysed."""
+    what warns, what could not be analysed. Text from the index is shown escaped."""
+    outcome = escaped(outcome)
     p = outcome.plan
     said = f"{wording.installer} would install"
     if not p.items:

@@ -29,7 +29,9 @@ def private_dirs(path: Path) -> None:
         try:
             directory.mkdir(mode=DIR_MODE)
         except FileExistsError:
-            continue  # made by a concurrent process: its mode is its own
+            if directory.is_dir():
+                continue  # made by a concurrent process: its mode is its own
+            raise  # a file is in the way
         os.chmod(directory, DIR_MODE)  # mkdir's mode is filtered by the umask
 
 

@@ -43,7 +43,7 @@ class FactsCache:
         try:
             data = unseal(path.read_bytes())
             return None if data is None else _decoder.decode(data)
-        except (OSError, msgspec.DecodeError):
+        except (OSError, msgspec.DecodeError, RecursionError):
             return None  # missing, unreadable or changed: parse the document again
 
     def put(self, body_id: str, url: str, facts: ProjectFacts) -> None:

@@ -138,10 +138,10 @@ class _Cache:
         try:
             sealed = unseal(meta_path.read_bytes())  # None: changed on disk since written
             meta = json.loads(sealed) if sealed is not None else None
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
-        if not isinstance(meta, dict) or meta.get("key") != key:
-            return None
+        if not isinstance(meta, dict) or meta.get("key") != key or not _meta_sound(meta):
+            return None  # asked again, and replaced by the answer
         return meta, body_path
 
     def delete(self, key: str) -> None:
@@ -157,6 +157,30 @@ class _Cache:
         if body is not None:
             write_atomic(body_path, body)
         write_atomic(meta_path, seal(json.dumps(meta).encode()))
+
+
+def _meta_sound(meta: dict[str, object]) -> bool:
+    """Whether every field of a cache entry's metadata has the type `HttpClient` reads it
+    as: a damaged or hand-edited entry (`"fetched_at": "x"`) is a miss, not a crash."""
+
+    def number(value: object) -> bool:  # finite (not nan, not Infinity), seconds
+        real = isinstance(value, int | float) and not isinstance(value, bool)
+        return real and -1e12 < value < 1e12  # type: ignore[operator]
+
+    def optional(name: str, kind: type | tuple[type, ...]) -> bool:
+        value = meta.get(name)
+        return value is None or (isinstance(value, kind) and not isinstance(value, bool))
+
+    return (
+        meta.get("status") in (200, 404)
+        and not isinstance(meta.get("status"), bool)
+        and number(meta.get("fetched_at"))
+        and ("downloaded_at" not in meta or number(meta["downloaded_at"]))
+        and (meta.get("max_age") is None or number(meta["max_age"]))
+        and optional("length", int)
+        and all(optional(k, str) for k in ("body_id", "etag", "last_modified"))
+        and isinstance(meta.get("body_kept", True), bool)
+    )
 
 
 def _max_age(headers: httpx.Headers) -> float | None:

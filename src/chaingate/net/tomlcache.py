@@ -53,7 +53,7 @@ class TomlCache:
                 return None
             data = _decoder.decode(sealed)
             os.utime(path)  # recently used: the last to be pruned
-        except (OSError, ValueError):  # (msgspec.DecodeError is a ValueError)
+        except (OSError, ValueError, RecursionError):  # (msgspec.DecodeError is a ValueError)
             return None
         return data
 

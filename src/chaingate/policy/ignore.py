@@ -17,6 +17,7 @@ import msgspec
 import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdlib on big locks
 
 from chaingate.core.findings import Finding
+from chaingate.core.parsing import beyond_limits
 from chaingate.policy.interface import PolicyError
 from chaingate.policy.keys import PackageKey, split
 
@@ -78,12 +79,16 @@ def load(root: Path) -> list[Ignore]:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(str(path), None, f"cannot read: {exc}") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise PolicyError(str(path), int(m.group(1)) if m else None, str(exc)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(str(path), None, f"cannot read: {exc}") from None
+    except (RecursionError, ValueError) as exc:  # nesting, or digits, beyond the limits
+        raise PolicyError(str(path), *beyond_limits(text, exc)) from None
 
 
 def entries(path: Path, items: object, key: str, *, text: str | None = None) -> list[Ignore]:

@@ -25,6 +25,7 @@ from packaging.version import InvalidVersion, Version
 from chaingate.core.facts import ProjectFacts
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Package
+from chaingate.core.parsing import beyond_limits
 from chaingate.core.refs import PackageRef
 from chaingate.policy import ignore
 from chaingate.policy.ignore import Ignore
@@ -199,6 +200,8 @@ def _toml(name: str, text: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise PolicyError(name, int(m.group(1)) if m else None, str(exc)) from None
+    except (RecursionError, ValueError) as exc:  # nesting, or digits, beyond the limits
+        raise PolicyError(name, *beyond_limits(text, exc)) from None
 
 
 def _tool_table(name: str, text: str, doc: dict[str, Any]) -> dict[str, Any]:
@@ -345,6 +348,14 @@ def _sources(src: _Source, value: object) -> dict[str, str]:
 
 # Lower bounds; a number must also be finite. Shares are at most 1.
 _MINIMUM = {"burst_min_releases": 2, "concentration_min_packages": 1}
+# A century is past any sensible window (and `timedelta` overflows on 1e300 hours).
+MAX_HOURS, MAX_DAYS, MAX_COUNT = 100 * 365 * 24, 100 * 365, 1_000_000
+
+
+def _maximum(key: str) -> float:
+    if key.endswith("_hours"):
+        return MAX_HOURS
+    return MAX_DAYS if key.endswith("_days") else MAX_COUNT
 
 
 def _thresholds(src: _Source, value: object) -> sigreg.Thresholds:
@@ -363,6 +374,8 @@ def _thresholds(src: _Source, value: object) -> sigreg.Thresholds:
         if v < low or (k.endswith("_share") and not 0 < v <= 1):
             rng = "between 0 (excluded) and 1" if k.endswith("_share") else f"at least {low}"
             raise src.error(path, f"must be {rng}, not {v}")
+        if v > _maximum(k):
+            raise src.error(path, f"must be at most {_maximum(k)}, not {v:g}")
         values[k] = float(v) if kinds[k] in ("float", float) else v
     return sigreg.Thresholds(**values)
 

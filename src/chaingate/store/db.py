@@ -7,10 +7,11 @@ does not pay for the migration machinery.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from msgspec.structs import asdict
 from sqlalchemy import Engine, create_engine, event, insert, inspect, select, text, update
@@ -31,12 +32,40 @@ from chaingate.store.models import (
 )
 
 T = TypeVar("T")
+A = ParamSpec("A")
 
 HEAD = "0003"  # the newest migration; tests/store checks it matches migrations/versions
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Alembic's own version table, written by hand only when stamping a brand-new database.
 _VERSION_TABLE = "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
 _STAMP = "INSERT INTO alembic_version (version_num) VALUES (:v)"
+
+
+def _why(exc: BaseException) -> str:
+    """The database's own words, on one line (SQLAlchemy adds the statement, its
+    parameters and a link on lines of their own)."""
+    orig = getattr(exc, "orig", None)
+    return " ".join(str(orig if orig is not None else exc).split())
+
+
+def _reported(
+    verb: str,
+) -> Callable[[Callable[Concatenate[Store, A], T]], Callable[Concatenate[Store, A], T]]:
+    """A store method whose database failure (read-only, full disk, gone) is a
+    `StoreError` naming the database, not a traceback."""
+
+    def wrap(method: Callable[Concatenate[Store, A], T]) -> Callable[Concatenate[Store, A], T]:
+        def reported(store: Store, /, *args: A.args, **kwargs: A.kwargs) -> T:
+            try:
+                return method(store, *args, **kwargs)
+            except (SQLAlchemyError, OSError) as exc:
+                where = _redact(store.url)
+                raise StoreError(f"cannot {verb} database {where}: {_why(exc)}") from None
+
+        functools.update_wrapper(reported, method)
+        return reported
+
+    return wrap
 
 
 def _aware(dt: datetime) -> datetime:
@@ -60,7 +89,11 @@ class Store:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             self.migrate()
         except (SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"cannot open database {_redact(url)}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot open database {_redact(url)}: {_why(exc)}") from None
+        except ImportError as exc:  # postgresql:// without its driver installed
+            raise StoreError(
+                f"cannot open database {_redact(url)}: its driver is not installed ({exc})"
+            ) from None
 
     def holds(self, hashes: Mapping[str, str]) -> bool:
         """Whether this store's latest observations are these, as far as this process
@@ -96,6 +129,7 @@ class Store:
                 return
             upgrade(conn)
 
+    @_reported("read from")
     def latest(self, ecosystem: str, names: Iterable[str]) -> dict[str, Observation]:
         """The newest observation of each name, if any."""
         wanted = sorted(set(names))
@@ -122,6 +156,7 @@ class Store:
                     )
         return out
 
+    @_reported("write to")
     def record(self, facts: Sequence[ProjectFacts], now: datetime) -> None:
         """Store what was seen at `now`: new rows for changed projects and new releases."""
         if not facts or self.read_only:
@@ -222,6 +257,7 @@ class Store:
         if rows:
             s.connection().execute(insert(table), rows)  # type: ignore[arg-type]
 
+    @_reported("read from")
     def email_first_seen(self, ecosystem: str, names: Iterable[str]) -> dict[str, datetime]:
         """For every address in the stored observations of these projects, the first time we
         saw it on any of them: an address older than its domain's registration is a lapsed
@@ -240,6 +276,7 @@ class Store:
                             first[address] = when
         return first
 
+    @_reported("read from")
     def domains(self, domains: Iterable[str], fresh_after: datetime) -> dict[str, DomainFacts]:
         """The newest stored answer for each domain, if checked after `fresh_after`."""
         out: dict[str, DomainFacts] = {}
@@ -255,6 +292,7 @@ class Store:
                     out[row.domain] = _domain_facts(row)
         return out
 
+    @_reported("write to")
     def record_domains(self, facts: Iterable[DomainFacts]) -> None:
         rows = [
             {
@@ -271,6 +309,7 @@ class Store:
             with Session(self.engine) as s, s.begin():
                 s.connection().execute(insert(DomainObservation.__table__), rows)  # type: ignore[arg-type]
 
+    @_reported("write to")
     def record_scan(self, run: ScanRecord) -> None:
         if self.read_only:
             return
@@ -396,12 +435,6 @@ def _read_only(url: str) -> bool:
 
 def _truthy(value: str | tuple[str, ...] | None) -> bool:
     return isinstance(value, str) and value.lower() in ("1", "true", "yes", "on")
-
-
-def _first_line(exc: BaseException) -> str:
-    """The database's own message, without SQLAlchemy's statement dump and link."""
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _current_revision(conn: Connection) -> str | None:

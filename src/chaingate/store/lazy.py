@@ -104,7 +104,7 @@ class LazyStore:
             return {}
         try:
             stored = json.loads(self._marker.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         return stored if isinstance(stored, dict) else {}
 

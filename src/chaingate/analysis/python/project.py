@@ -50,7 +50,9 @@ def backend_modules(pyproject: bytes) -> set[str]:
     tools/pkg/build.py and tools/pkg/build/__init__.py. Empty for an installed backend."""
     try:
         system = tomllib.loads(pyproject.decode("utf-8")).get("build-system", {})
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not TOML, or beyond its limits
+        return set()
+    if not isinstance(system, dict):
         return set()
     paths, name = system.get("backend-path"), system.get("build-backend")
     if not isinstance(paths, list) or not isinstance(name, str) or not name:

@@ -236,7 +236,7 @@ class _ChosenFiles:
             file = folder / digest[:2] / digest / Path(filename).name
             if sha256_file(file) != digest:
                 return None
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None
         kind = "wheel" if filename.endswith(".whl") else "sdist"
         return Artifact(pin, filename, str(doc.get("url", "")), digest, file, kind)

@@ -25,7 +25,7 @@ class IndexMemo:
             doc = json.loads(self.path.read_bytes())
             if time.time() - float(doc["checked_at"]) < ttl:
                 self.version_docs = bool(doc["version_docs"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             pass
 
     def remember(self, *, version_docs: bool) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
@@ -85,6 +86,9 @@ class IndexUrls(msgspec.Struct, frozen=True):
 
 # --- the document, as far as we read it -------------------------------------------------
 
+# A size or a serial past 64 bits is not a real one, and could not be cached or stored.
+Count = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+
 
 class _File(msgspec.Struct):
     """A file of the latest release (`urls`): everything we keep about it."""
@@ -93,7 +97,7 @@ class _File(msgspec.Struct):
     packagetype: str = ""
     upload_time_iso_8601: datetime | None = None
     digests: dict[str, str] = {}
-    size: int = 0
+    size: Count = 0
     yanked: bool = False
     yanked_reason: str | None = None
     url: str = ""
@@ -143,7 +147,7 @@ class _Doc(msgspec.Struct):
     releases: dict[str, list[_HistoryFile]] = {}
     urls: list[_File] = []
     vulnerabilities: list[_Vuln] = []
-    last_serial: int | None = None
+    last_serial: Count | None = None
     ownership: _Ownership | None = None
 
 
@@ -192,10 +196,7 @@ def find_repository(urls: dict[str, str], home_page: str | None) -> str | None:
 
 def parse_project(body: bytes, *, source_url: str, fetched_at: datetime) -> ProjectFacts:
     """Turn a `/pypi/<name>/json` document into `ProjectFacts`."""
-    try:
-        doc = _decoder.decode(body)
-    except msgspec.DecodeError as exc:
-        raise RegistryError(f"malformed JSON from {source_url}: {exc}") from None
+    doc = _decode(body, source_url)
     info = doc.info
     if not info.name:
         raise RegistryError(f"document from {source_url} has no info.name")
@@ -220,7 +221,7 @@ def parse_project(body: bytes, *, source_url: str, fetched_at: datetime) -> Proj
     )
     releases: list[Release] = []
     for version, files in doc.releases.items():
-        times = [f.upload_time_iso_8601 for f in files if f.upload_time_iso_8601 is not None]
+        times = [_utc(f.upload_time_iso_8601) for f in files if f.upload_time_iso_8601]
         yanked = bool(files) and all(f.yanked for f in files)
         reason = None
         if yanked:
@@ -228,7 +229,7 @@ def parse_project(body: bytes, *, source_url: str, fetched_at: datetime) -> Proj
         releases.append(
             Release(
                 version=version,
-                uploaded_at=_utc(min(times)) if times else None,
+                uploaded_at=min(times) if times else None,
                 yanked=yanked,
                 yanked_reason=reason,
                 files=latest_files if version == info.version else (),
@@ -263,10 +264,7 @@ def parse_vulnerabilities(
 ) -> tuple[Vulnerability, ...]:
     """The `vulnerabilities` of a per-version document (`/pypi/<name>/<version>/json`), which
     must be the document of `name` `version` (its `info`): another release's are not these."""
-    try:
-        doc = _decoder.decode(body)
-    except msgspec.DecodeError as exc:
-        raise RegistryError(f"malformed JSON from {source_url}: {exc}") from None
+    doc = _decode(body, source_url)
     said_name, said_version = doc.info.name, doc.info.version or ""
     if canonicalize_name(said_name) != canonicalize_name(name) or not _same_version(
         said_version, version
@@ -276,6 +274,15 @@ def parse_vulnerabilities(
             f"{name} {version}"
         )
     return tuple(_vulns(doc.vulnerabilities))
+
+
+def _decode(body: bytes, source_url: str) -> _Doc:
+    try:
+        return _decoder.decode(body)
+    except msgspec.DecodeError as exc:
+        raise RegistryError(f"malformed JSON from {source_url}: {exc}") from None
+    except RecursionError:
+        raise RegistryError(f"malformed JSON from {source_url}: nested too deeply") from None
 
 
 def _same_version(a: str, b: str) -> bool:

@@ -102,25 +102,28 @@ def _from_json(body: bytes, page_url: str) -> list[SimpleFile]:
             raise TypeError("files is not a list")
     except (ValueError, KeyError, TypeError) as exc:
         raise RegistryError(f"malformed simple JSON at {page_url}: {exc}") from None
+    except RecursionError:
+        raise RegistryError(f"malformed simple JSON at {page_url}: nested too deeply") from None
     out = []
     for f in files:
         if not isinstance(f, dict) or not f.get("filename") or not f.get("url"):
             continue
         url, frag_hash = _split_hash(urljoin(page_url, str(f["url"])))
         raw_hashes = f.get("hashes")
-        hashes: dict[str, str] = raw_hashes if isinstance(raw_hashes, dict) else {}
+        hashes: dict[str, object] = raw_hashes if isinstance(raw_hashes, dict) else {}
+        sha256 = hashes.get("sha256")
         uploaded = None
         if isinstance(f.get("upload-time"), str):
             try:
                 uploaded = datetime.fromisoformat(f["upload-time"]).astimezone(UTC)
-            except ValueError:
+            except (ValueError, OverflowError):  # not a date; a year the zone shifts past
                 uploaded = None
         yanked = f.get("yanked", False)
         out.append(
             SimpleFile(
                 filename=str(f["filename"]),
                 url=url,
-                sha256=hashes.get("sha256") or frag_hash,
+                sha256=sha256 if isinstance(sha256, str) and sha256 else frag_hash,
                 upload_time=uploaded,
                 yanked=bool(yanked),
                 yanked_reason=yanked if isinstance(yanked, str) and yanked else None,

@@ -39,7 +39,7 @@ class DomainCache:
         try:
             data = unseal(self.path.read_bytes())  # None: changed on disk since written
             return {} if data is None else _decoder.decode(data)
-        except (OSError, msgspec.DecodeError):
+        except (OSError, msgspec.DecodeError, RecursionError):
             return {}
 
     def fresh(self, domains: Iterable[str], now: datetime) -> dict[str, DomainFacts]:
@@ -75,7 +75,7 @@ class SourceMemo:
             return {}
         try:
             doc = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         return doc if isinstance(doc, dict) else {}
 
@@ -86,9 +86,9 @@ class SourceMemo:
             return None
         try:
             checked = datetime.fromisoformat(entry["checked_at"])
-        except (KeyError, ValueError):
-            return None
-        if not checked <= now < checked + self.RECHECK:
+            if not checked <= now < checked + self.RECHECK:  # (naive: TypeError)
+                return None
+        except (KeyError, ValueError, TypeError, OverflowError):
             return None
         return f"{entry.get('reason', '')} (checked {checked:%H:%M} UTC; asked again after 10 min)"
 
@@ -117,9 +117,11 @@ class HostMemo:
             return {}
         try:
             doc = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
-        return doc if isinstance(doc, dict) else {}
+        if not isinstance(doc, dict):
+            return {}
+        return {k: v for k, v in doc.items() if v is None or isinstance(v, str)}
 
     def save(self, mapping: dict[str, str | None]) -> None:
         write_atomic(self.path, json.dumps(mapping, sort_keys=True).encode())

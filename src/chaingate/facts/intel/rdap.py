@@ -56,6 +56,8 @@ def parse_bootstrap(body: bytes) -> dict[str, str]:
         doc = json.loads(body)
     except ValueError as exc:
         raise MalformedDocument(f"not JSON ({exc})") from None
+    except RecursionError:
+        raise MalformedDocument("not JSON (nested too deeply)") from None
     services = doc.get("services") if isinstance(doc, dict) else None
     if not isinstance(services, list):
         raise MalformedDocument("no `services` list")
@@ -129,6 +131,8 @@ def parse_domain(body: bytes, url: str) -> RdapRecord:
         doc = json.loads(body)
     except ValueError as exc:
         raise MalformedDocument(f"not JSON ({exc})") from None
+    except RecursionError:
+        raise MalformedDocument("not JSON (nested too deeply)") from None
     if not isinstance(doc, dict):
         raise MalformedDocument("not a JSON object")
     if "errorCode" in doc:

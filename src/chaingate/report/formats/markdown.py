@@ -2,7 +2,9 @@
 gate acts on) and `diff` (what the change introduces).
 
 Package metadata and messages can carry text chosen by whoever publishes a package, so every
-table cell is escaped: it can neither break the table nor inject links, HTML or code spans.
+document is `escaped()` (control and invisible characters shown as `\x1b`, `\u202e`) and
+every table cell is escaped: it can neither break the table nor inject links, HTML or code
+spans.
 The comment stays under GitHub's size limit by cutting the findings table short.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from chaingate.core.text import escaped
 from chaingate.engine.result import ScanResult
 from chaingate.report.documents import CheckDocument, DiffDocument, ScanDocument, declared_where
 from chaingate.report.formats import ReportError
@@ -56,12 +59,12 @@ _ESCAPES: Final = str.maketrans(
 def render_scan(document: ScanDocument, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """Verdict, summary, findings, and the details folded away; kept under `max_chars`
     by cutting the findings table short."""
-    return _scan_comment(document.result, max_chars)
+    return _scan_comment(escaped(document).result, max_chars)
 
 
 def render_check(document: CheckDocument, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """The scan's comment with only the findings the gate acts on (block, warn)."""
-    return _scan_comment(document.gated(), max_chars)
+    return _scan_comment(escaped(document).gated(), max_chars)
 
 
 def _scan_comment(result: ScanResult, max_chars: int) -> str:
@@ -228,6 +231,7 @@ def render_diff(document: DiffDocument, *, max_chars: int = DEFAULT_MAX_CHARS) -
     """The change's packages and new findings, kept under `max_chars` by cutting the
     findings table."""
     _check_budget(max_chars)
+    document = escaped(document)
     diff, view = document.diff, document.view()
     head = _diff_head(document)
     tail = _diff_packages(diff) + ignored_lines(view) + incomplete_lines(view)

@@ -2,7 +2,9 @@
 
 Everything that comes from a registry, a manifest or a package's files is printed as
 `rich.text.Text`, never as console markup, so a package's metadata cannot restyle or hide
-parts of the report.
+parts of the report; and every document is `escaped()` before it is printed, so no control
+or invisible character in it reaches the terminal (an escape sequence in an account name
+cannot erase lines and print a fake verdict, a bidi override cannot reverse a file name).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chaingate.core.findings import Finding, Severity
+from chaingate.core.text import escaped
 from chaingate.engine.result import ScanResult
 from chaingate.policy.interface import Action
 from chaingate.report.documents import (
@@ -85,6 +88,7 @@ def _rendered(document: ScanDocument | DiffDocument, width: int, color: bool) ->
 
 def print_to(console: Console, document: ScanDocument | DiffDocument) -> None:
     """Print a scan or a diff on `console` (the CLI's own, sized to the terminal)."""
+    document = escaped(document)
     if isinstance(document, DiffDocument):
         _print_diff(console, document)
     else:
@@ -338,6 +342,7 @@ def render_check(document: CheckDocument, *, width: int = 100) -> str:
 
 
 def print_gate(console: Console, document: CheckDocument) -> None:
+    document = escaped(document)
     result = document.result
     blocks = document.acted(Action.BLOCK)
     warns = document.acted(Action.WARN)
@@ -456,6 +461,7 @@ def _packages(console: Console, diff: DiffResult) -> None:
 
 
 def render_domains(document: DomainsDocument, *, width: int = 100) -> str:
+    document = escaped(document)
     result = document.result
     buf = io.StringIO()
     console = Console(file=buf, width=width, force_terminal=False, color_system=None)
@@ -489,6 +495,7 @@ def render_domains(document: DomainsDocument, *, width: int = 100) -> str:
 
 
 def render_inspect(document: InspectDocument) -> str:
+    document = escaped(document)
     outcome = document.outcome
     ins = outcome.side.inspection
     head = (

@@ -16,6 +16,7 @@ import tomli as tomllib  # the mypyc-compiled parser: 2.6x faster than the stdli
 from packaging.utils import canonicalize_name
 
 from chaingate.core.inventory import Declared, InventoryError, Location, Origin
+from chaingate.core.parsing import beyond_limits
 from chaingate.net import tomlcache
 
 if TYPE_CHECKING:
@@ -76,10 +77,9 @@ def _parse_toml(text: str, display: str) -> dict[str, object]:
                 line = text.count("\n") + 1
                 message = message[: ended.start()]
         raise InventoryError(display, line, f"invalid TOML: {message}") from exc
-    except RecursionError as exc:
-        raise InventoryError(display, None, "invalid TOML: nested too deeply") from exc
-    except ValueError as exc:  # e.g. an integer beyond Python's digit limit
-        raise InventoryError(display, None, f"invalid TOML: {exc}") from exc
+    except (RecursionError, ValueError) as exc:  # nesting, or digits, beyond the limits
+        line, why = beyond_limits(text, exc)
+        raise InventoryError(display, line, f"invalid TOML: {why}") from exc
 
 
 def load_toml(path: Path, display: str) -> tuple[dict[str, object], str]:

@@ -15,6 +15,7 @@ from msgspec.structs import replace
 from packaging.utils import canonicalize_name
 
 from chaingate.core.inventory import Declared, InventoryError, Location, Manifest, Origin
+from chaingate.core.parsing import beyond_limits
 from chaingate.ecosystems.pypi.manifests._common import (
     as_list,
     as_str,
@@ -40,10 +41,9 @@ def parse(path: Path, display: str) -> Manifest:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InventoryError(display, exc.lineno, f"invalid JSON: {exc.msg}") from exc
-    except RecursionError as exc:
-        raise InventoryError(display, None, "invalid JSON: nested too deeply") from exc
-    except ValueError as exc:  # e.g. an integer beyond Python's digit limit
-        raise InventoryError(display, None, f"invalid JSON: {exc}") from exc
+    except (RecursionError, ValueError) as exc:  # nesting, or digits, beyond the limits
+        line, why = beyond_limits(text, exc)
+        raise InventoryError(display, line, f"invalid JSON: {why}") from exc
     document = as_table(data, display, 1, "Pipfile.lock")
 
     indexes = _indexes(document, display)

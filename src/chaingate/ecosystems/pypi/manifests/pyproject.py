@@ -384,7 +384,7 @@ def own_name(path: Path) -> str | None:
 
     try:
         project = tomllib.loads(path.read_text(encoding="utf-8")).get("project")
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     name = project.get("name") if isinstance(project, dict) else None
     return canonicalize_name(name) if isinstance(name, str) else None
