@@ -10,8 +10,15 @@ import zipfile
 from pathlib import Path
 
 
-def write_wheel(directory: Path, name: str, version: str, requires: list[str]) -> Path:
-    """A minimal but valid pure-Python wheel: METADATA with Requires-Dist, WHEEL, RECORD."""
+def write_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    requires: list[str],
+    modules: dict[str, str] | None = None,
+) -> Path:
+    """A minimal but valid pure-Python wheel: METADATA with Requires-Dist, WHEEL, RECORD;
+    `modules` adds or replaces files (path in the wheel -> text)."""
     module = name.replace("-", "_")
     info = f"{module}-{version}.dist-info"
     extras = sorted(set(re.findall(r"extra == '([^']+)'", " ".join(requires))))
@@ -24,6 +31,7 @@ def write_wheel(directory: Path, name: str, version: str, requires: list[str]) -
         f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: chaingate-tests\n"
         "Root-Is-Purelib: true\nTag: py3-none-any\n",
     }
+    files.update(modules or {})
     record = ""
     for path, text in files.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")

@@ -188,8 +188,8 @@ def refuse(refused: Mapping[str, str], option: OptionSpec, tokens: tuple[str, ..
 class Requirement(msgspec.Struct, frozen=True):
     """One distribution the installer would install, and the files it may install it from.
 
-    `hashes` are `"<algorithm>:<hex>"` as `--hash` wants them: the one file pip chose, or
-    every file the index publishes for the version (uv does not say which it picks); empty
+    `hashes` are `"<algorithm>:<hex>"` as `--hash` wants them: the one file pip or uv
+    chose (every file of the version only for a plan made without uv's choice); empty
     for VCS checkouts and local directories, which cannot be hashed. `source` is the PEP
     508 URL of an item that bypasses the index (`git+https://...@<commit>`, `file:///...`).
     `version` is empty when the installer does not say (uv's URL, VCS and path items).
@@ -275,6 +275,21 @@ def tail(text: str, tool: str) -> str:
 
 
 # --- the install ---------------------------------------------------------------------------
+
+
+def from_files(
+    items: Sequence[Requirement], files: Mapping[str, Path] | None, tmp: Path
+) -> list[str]:
+    """`--no-index --find-links DIR` when `files` (item key -> local file, fetched and
+    checked ahead) covers every item: DIR, under `tmp`, links exactly those files, so the
+    install reads nothing from the index. Else no arguments."""
+    if not items or files is None or not all(i.key in files for i in items):
+        return []
+    found = tmp / "files"
+    found.mkdir()
+    for i in items:
+        (found / files[i.key].name).symlink_to(files[i.key].absolute())
+    return ["--no-index", "--find-links", str(found)]
 
 
 def run_pinned(

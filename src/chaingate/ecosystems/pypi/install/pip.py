@@ -58,6 +58,7 @@ from chaingate.ecosystems.pypi.install.common import (
     Requirement,
     Wording,
     built_note,
+    from_files,
     is_wheel,
     option_table,
     parse_words,
@@ -347,13 +348,7 @@ def install(
     hashed = [i for i in plan.items if i.hash is not None]
     unhashed = [i for i in plan.items if i.hash is None]
     with tempfile.TemporaryDirectory(prefix="chaingate-guard-") as tmp:
-        local: list[str] = []
-        if hashed and files is not None and all(i.key in files for i in hashed):
-            found = Path(tmp) / "files"
-            found.mkdir()
-            for i in hashed:
-                (found / files[i.key].name).symlink_to(files[i.key].absolute())
-            local = ["--no-index", "--find-links", str(found)]
+        local = from_files(hashed, files, Path(tmp))
 
         def command(extra: Sequence[str], pinned: Path) -> list[str]:
             return [
@@ -371,7 +366,9 @@ def install(
 _FETCH_WORKERS = 8
 
 
-def fetch_files(plan: PipPlan, cache_dir: Path, timeout: float = 60.0) -> dict[str, Path] | None:
+def fetch_files(
+    plan: PypiPlan[Any], cache_dir: Path, timeout: float = 60.0
+) -> dict[str, Path] | None:
     """The wheel of every hash-pinned item as a local file, item key -> path, or None when
     any cannot be had (then `install` lets pip download from the index).
 

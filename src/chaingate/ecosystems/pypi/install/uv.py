@@ -3,26 +3,33 @@
 The pip adapter (`pip.py`) with uv in pip's place. uv writes no installation report, so
 the steps differ in how the set is found and pinned:
 
-1. `plan`: `uv pip install --dry-run --color never ARGS` with the user's arguments (minus
-   `-q`/`-v`/`--color`, which would hide or decorate what uv prints), so uv's own semantics
-   decide: already satisfied packages, `--upgrade`, `--reinstall`, indexes, `--python`,
-   `--system`, `--target`, uv's configuration and `UV_*` variables. uv prints the exact set
-   to stderr (`Would install 2 packages`, ` + six==1.17.0`, ` + pkg @ git+https://...@<commit>`,
-   ` - six==1.16.0` for what an upgrade replaces); `parse_dry_run` reads it and refuses
-   output it does not fully understand rather than guess.
-2. The hashes uv gives none of come from the indexes' simple pages, read as uv would
-   (`uv_sources.py`). A version with no hash there cannot be pinned: InstallError.
-3. The guard (`chaingate.guard`) judges the set, as for pip.
+1. `plan`: `uv pip install --dry-run --color never --verbose ARGS` with the user's
+   arguments (minus `-q`/`-v`/`--color`, which would hide or decorate what uv prints), so
+   uv's own semantics decide: already satisfied packages, `--upgrade`, `--reinstall`,
+   indexes, `--python`, `--system`, `--target`, uv's configuration and `UV_*` variables.
+   uv prints the exact set to stderr (`Would install 2 packages`, ` + six==1.17.0`,
+   ` + pkg @ git+https://...@<commit>`, ` - six==1.16.0` for what an upgrade replaces);
+   `parse_dry_run` reads it and refuses output it does not fully understand rather than
+   guess. Its resolver's log names the file it chose for each item (`Selecting: six==1.17.0
+   [compatible] (six-1.17.0-py2.py3-none-any.whl)`, `chosen_files`).
+2. The hash of that one file comes from the index's simple page, read as uv would
+   (`uv_sources.py`): each registry item is pinned to exactly the file the dry run chose,
+   never to whichever file of its version the index offers later. A file uv does not name,
+   or that has no hash there, cannot be pinned: InstallError.
+3. The guard (`chaingate.guard`) judges the set, as for pip; meanwhile `fetch` downloads
+   each chosen file into the cache, checked against its pin.
 4. `install`: `uv pip install --no-deps --require-hashes -r PINNED OPTIONS`, where OPTIONS
-   are the user's options without the requirement arguments; URL, VCS and path items (uv
-   cannot hash a checkout or a directory) follow in a second run pinned by URL (VCS at the
-   commit uv resolved), editables as editables.
+   are the user's options without the requirement arguments, from the fetched files
+   (`--no-index --find-links`) when all were fetched, so the index is not asked again;
+   URL, VCS and path items (uv cannot hash a checkout or a directory) follow in a second
+   run pinned by URL (VCS at the commit uv resolved), editables as editables.
 
 The arguments are split with uv's own option table (`uv_args.py`).
 
-Limits: uv does not say which file it chose, so a registry item is pinned to all files of
-its version on the index (not the one file that gets installed), and the dependency graph
-is unknown (transitive items carry the path `(name,)`). Indexes from uv's configuration
+Limits: uv prints no hashes, so the pin is the hash the index publishes for the chosen
+file when the guard reads it, just after the dry run (a file replaced on the index, and its
+hash with it, in that moment is the one pinned, judged and installed); and the dependency
+graph is unknown (transitive items carry the path `(name,)`). Indexes from uv's configuration
 files (`uv.toml`, `[tool.uv]`) are not read: the hashes come from the indexes on the command
 line and in `UV_*` variables, else the scan's index; when uv installs from another index,
 the pinned install fails its hash check and installs nothing. Editables are recognised from
@@ -48,17 +55,20 @@ from chaingate.ecosystems.pypi.install.common import (
     Requirement,
     Wording,
     built_note,
+    from_files,
     is_wheel,
     run_dry,
     run_pinned,
     tail,
 )
+from chaingate.ecosystems.pypi.install.pip import fetch_files
 from chaingate.ecosystems.pypi.install.uv_args import UvArgs, python_args, split_args
 from chaingate.ecosystems.pypi.install.uv_sources import (
+    PinnedFile,
     default_index,
     direct_names,
     editables,
-    pin_hashes,
+    pin_files,
     same_location,
     sources,
     url_words,
@@ -114,6 +124,10 @@ _URL_LINE = re.compile(rf"^{_NAME} @ (?P<url>\S+)$")
 _FROM_LINE = re.compile(rf"^{_NAME}==(?P<version>[^\s=@]+) \(from (?P<url>\S+)\)$")  # older uv
 _WOULD = re.compile(r"^Would (?P<verb>install|uninstall) (?P<count>\d+) packages?$")
 _NO_CHANGES = "Would make no changes"
+# uv's resolver at -v: "DEBUG Selecting: six==1.17.0 [compatible] (six-1.17.0-py3-none-any.whl)"
+_SELECTING = re.compile(
+    rf"^(?:DEBUG )?Selecting: {_NAME}==(?P<version>[^\s=@]+) \[[^\]]*\] \((?P<file>[^()\s]+)\)$"
+)
 
 
 def parse_dry_run(stderr: str) -> tuple[Change, ...]:
@@ -163,6 +177,17 @@ def parse_dry_run(stderr: str) -> tuple[Change, ...]:
     return tuple(installs)
 
 
+def chosen_files(stderr: str) -> dict[tuple[str, str], str]:
+    """The file uv's resolver chose for each `name==version`, from its `-v` log (the
+    `Selecting:` lines): canonical name and version -> filename."""
+    chosen: dict[tuple[str, str], str] = {}
+    for raw in _ANSI.sub("", stderr).splitlines():
+        found = _SELECTING.match(raw.strip())
+        if found:
+            chosen[(canonicalize_name(found["name"]), found["version"])] = found["file"]
+    return chosen
+
+
 def _change(what: str) -> Change | None:
     for pattern in (_PINNED_LINE, _URL_LINE, _FROM_LINE):
         found = pattern.match(what)
@@ -193,12 +218,17 @@ def plan(
     args = split_args(uv_args)
     uv = uv or find_uv()
     command = [
-        uv, "pip", "install", "--dry-run", "--color", "never",
+        uv, "pip", "install", "--dry-run", "--color", "never", "--verbose",
         *python_args(args, python), *args.dry_run,
     ]  # fmt: skip
-    changes = parse_dry_run(run_dry(command, "uv").stderr)
+    said = run_dry(command, "uv").stderr
     return plan_from_changes(
-        args, changes, http=http, index_url=index_url, uv_version=_uv_version(uv)
+        args,
+        parse_dry_run(said),
+        http=http,
+        index_url=index_url,
+        uv_version=_uv_version(uv),
+        chosen=chosen_files(said),
     )
 
 
@@ -218,15 +248,18 @@ def plan_from_changes(
     http: HttpSettings,
     index_url: str = DEFAULT_INDEX,
     uv_version: str = "unknown",
+    chosen: Mapping[tuple[str, str], str] | None = None,
 ) -> UvPlan:
-    """The plan for the set a dry run printed: hashes from the indexes, direct items (the
-    requirements the user named) told from the rest, editables recognised."""
+    """The plan for the set a dry run printed: each registry item pinned to the one file
+    uv chose (`chosen`, name and version -> filename) with the hash its index publishes
+    for it, direct items (the requirements the user named) told from the rest, editables
+    recognised. Without `chosen`, an item is pinned to every file of its version."""
     base = Path(args.value("--directory") or ".")
     direct = direct_names(args, base)
     editable_names, editable_urls = editables(args, base)
     wanted = [(c.name, c.version) for c in changes if c.url is None and c.version]
-    hashes = pin_hashes(wanted, sources(args, index_url, base), http) if wanted else {}
-    unpinnable = [f"{n}=={v}" for n, v in wanted if not hashes.get((n, v))]
+    files = pin_files(wanted, sources(args, index_url, base), http) if wanted else {}
+    unpinnable = [f"{n}=={v}" for n, v in wanted if not files.get((n, v))]
     if unpinnable:
         raise InstallError(
             f"the index publishes no sha256 for {', '.join(unpinnable)}, so the install "
@@ -235,15 +268,16 @@ def plan_from_changes(
     items: list[Requirement] = []
     for c in changes:
         if c.url is None:
-            found = hashes[(c.name, str(c.version))]
+            key = (c.name, str(c.version))
+            pinned = files[key] if chosen is None else (_the_chosen(key, files[key], chosen),)
             items.append(
                 Requirement(
                     name=c.name,
                     version=str(c.version),
-                    url=None,
+                    url=pinned[0].url if len(pinned) == 1 else None,
                     origin=Origin.REGISTRY,
                     requested=c.name in direct,
-                    hashes=found,
+                    hashes=tuple(f.hash for f in pinned),
                 )
             )
             continue
@@ -267,6 +301,28 @@ def plan_from_changes(
     return PypiPlan("uv pip install", args, tuple(items), {}, "uv", uv_version, built)
 
 
+def _the_chosen(
+    key: tuple[str, str], files: Sequence[PinnedFile], chosen: Mapping[tuple[str, str], str]
+) -> PinnedFile:
+    """The one file of `key` that uv's dry run chose. InstallError when uv did not say
+    which, or the index does not publish exactly one file of that name."""
+    what = f"{key[0]}=={key[1]}"
+    filename = chosen.get(key)
+    if filename is None:
+        raise InstallError(
+            f"uv's dry run does not say which file of {what} it would install, so the install "
+            "cannot be pinned to the file that was checked"
+        )
+    found = [f for f in files if f.filename == filename]
+    if len(found) != 1:
+        said = "does not publish" if not found else "publishes different contents for"
+        raise InstallError(
+            f"the index {said} {filename}, the file uv chose for {what}, so the install "
+            "cannot be pinned to the file that was checked"
+        )
+    return found[0]
+
+
 def _origin_of(url: str) -> Origin:
     scheme = url.split(":", 1)[0].lower()
     if "+" in scheme and scheme.split("+", 1)[0] in ("git", "hg", "svn", "bzr"):
@@ -276,18 +332,28 @@ def _origin_of(url: str) -> Origin:
     return Origin.URL
 
 
-def install(plan: UvPlan, *, python: str | None = None, uv: str | None = None) -> int:
+def install(
+    plan: UvPlan,
+    *,
+    python: str | None = None,
+    uv: str | None = None,
+    files: Mapping[str, Path] | None = None,
+) -> int:
     """Install exactly `plan.items`, pinned, with the user's options; uv's exit code.
 
-    Registry items go in one `--no-deps --require-hashes` run; URL, VCS and path items,
-    which uv cannot hash, follow in a second `--no-deps` run pinned by URL. uv's output
-    goes to our stdout and stderr.
+    Registry items go in one `--no-deps --require-hashes` run, each pinned to the one file
+    the dry run chose: from `files` (item key -> the checked local file) with `--no-index`
+    when it covers them all, so nothing is read from the index again; else uv downloads
+    them, and a file that is not the pinned one fails the hash check. URL, VCS and path
+    items, which uv cannot hash, follow in a second `--no-deps` run pinned by URL. uv's
+    output goes to our stdout and stderr.
     """
     args = plan.args
     uv = uv or find_uv()
     hashed = [i for i in plan.items if i.hash is not None]
     unhashed = [i for i in plan.items if i.hash is None]
     with tempfile.TemporaryDirectory(prefix="chaingate-guard-") as tmp:
+        local = from_files(hashed, files, Path(tmp))
 
         def command(extra: Sequence[str], pinned: Path) -> list[str]:
             return [
@@ -296,7 +362,7 @@ def install(plan: UvPlan, *, python: str | None = None, uv: str | None = None) -
             ]  # fmt: skip
 
         runs: list[tuple[Sequence[Requirement], Sequence[str]]] = [
-            (hashed, ["--require-hashes"]),
+            (hashed, ["--require-hashes", *local]),
             (unhashed, []),
         ]
         return run_pinned(runs, command, Path(tmp), uv)
@@ -329,8 +395,10 @@ class UvInstaller:
         return plan(args, python=self.python, uv=self.uv, http=self.http, index_url=self.index_url)
 
     def fetch(self, plan: UvPlan) -> Mapping[str, Path] | None:
-        """Nothing: uv reads the files through its own cache."""
-        return None
+        """The file the dry run chose for each registry item, fetched and checked against
+        its pin into the cache directory (`pip.fetch_files`), or None."""
+        cache_dir = self.http.cache_dir
+        return fetch_files(plan, cache_dir) if cache_dir is not None else None
 
     def install(self, plan: UvPlan, files: Mapping[str, Path] | None) -> int:
-        return install(plan, python=self.python, uv=self.uv)
+        return install(plan, python=self.python, uv=self.uv, files=files)
