@@ -257,3 +257,13 @@ def marking_wheel(directory: Path, name: str, version: str) -> Path:
         f"    out.write('{name} imported\\n')\n"
     )
     return write_wheel(directory, name, version, [], {f"{module}/__init__.py": code})
+
+
+def publish_build_typosquat(server: PyPIServer, directory: Path) -> None:
+    """`cg-built` 1.0, published only as an sdist whose build-system.requires names
+    `setuptoolz` (a typosquat of setuptools), and `setuptoolz` 80.0, an inert wheel whose
+    import appends `setuptoolz imported` to $CG_BUILD_MARK."""
+    wheel = marking_wheel(directory, "setuptoolz", "80.0")
+    publish(server, "setuptoolz", "80.0", {wheel.name: wheel.read_bytes()})
+    filename, data = sdist("cg-built", "1.0", ["setuptoolz"])
+    publish(server, "cg-built", "1.0", {filename: data})

@@ -79,13 +79,15 @@ def guard(
     announce: Callable[[str], None] | None = None,
     progress: Progress | None = None,
     evaluate: Evaluate | None = None,
+    allow_build: bool = False,
 ) -> GuardOutcome:
     """Plan with `python`'s pip, scan, decide, and install only when nothing blocks
     (`chaingate.guard.core.guard`). `decide` replaces `severity_gate(fail_on)`; `evaluate`
     replaces the scan with `scan_options`, whose cache directory also keeps the wheels
-    fetched while the scan runs. GuardError as for `plan`."""
+    fetched while the scan runs. Unless `allow_build`, pip uses wheels only: no build
+    backend runs. GuardError as for `plan`."""
     return guard_with(
-        PipInstaller(python, scan_options.http.cache_dir),
+        PipInstaller(python, scan_options.http.cache_dir, allow_build),
         pip_args,
         evaluate=evaluate or scan_with(scan_options),
         decide=decide or severity_gate(fail_on),

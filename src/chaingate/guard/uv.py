@@ -78,16 +78,19 @@ def guard(
     announce: Callable[[str], None] | None = None,
     progress: Progress | None = None,
     evaluate: Evaluate | None = None,
+    allow_build: bool = False,
 ) -> GuardOutcome:
     """Plan with uv, scan, decide, and install only when nothing blocks, as
     `chaingate.guard.pip.guard`. `index_url` is uv's default index when the user names
-    none (default: the scan's index). GuardError as for `plan`, and "uv is not installed".
+    none (default: the scan's index). Unless `allow_build`, uv uses wheels only. GuardError
+    as for `plan`, and "uv is not installed".
     """
     installer = UvInstaller(
         http=scan_options.http,
         python=python,
         uv=uv,
         index_url=index_url or scan_options.index_url,
+        allow_build=allow_build,
     )
     return guard_with(
         installer,

@@ -8,6 +8,7 @@ table is an error rather than a guess.
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -16,7 +17,7 @@ from typing import ClassVar, Generic, TypeVar
 
 import msgspec
 
-from chaingate.core.errors import ChaingateError
+from chaingate.core.errors import EXIT_INCOMPLETE, ChaingateError
 from chaingate.core.inventory import Origin
 
 ECOSYSTEM = "pypi"
@@ -39,9 +40,48 @@ class Wording(msgspec.Struct, frozen=True):
 def built_note(ran: str) -> str:
     """The note for items built while planning; `ran` says how sure the installer is."""
     return (
-        f"to read the metadata of {{packages}} {ran} its build backend (code from the "
-        "package) before this check; --only-binary :all: avoids that."
+        f"to read the metadata of {{packages}} {ran} its build backend and installed its "
+        "build requirements (code that was not judged) before this check."
     )
+
+
+# --- building: not unless allowed ------------------------------------------------------------
+
+ALLOW_BUILD = "--allow-build"
+WHEELS_ONLY = ("--only-binary", ":all:")
+"""What the guard adds to the dry run and to the pinned install unless building is allowed:
+no source distribution is built, so no build backend or build requirement runs."""
+
+
+class BuildRefused(InstallError):
+    """The install needs a source distribution built, which runs its build backend and its
+    build requirements (code from the index) before anything is judged; the guard does not
+    do that unless allowed. Nothing ran and nothing was installed: exit 3, like anything
+    else the guard could not judge."""
+
+    exit_code = EXIT_INCOMPLETE
+
+
+def build_refused(tool: str, names: Sequence[str], said: str) -> BuildRefused:
+    """The refusal for `names` (the packages `tool` found no wheel of), quoting `said` (the
+    end of the dry run's explanation)."""
+    return BuildRefused(
+        f"not installed: {', '.join(names)} would have to be built from source, which runs "
+        "its build backend and build requirements (code from the index that chaingate has not "
+        f"judged) before anything is checked, so the guard let {tool} use wheels only. "
+        "Nothing ran and nothing was installed. To build it anyway, pass "
+        f"{ALLOW_BUILD} (or set [resolve] build = true in the policy); its build "
+        f"requirements are then not judged.\n{said}"
+    )
+
+
+def refuse_no_binary(option: str | None) -> None:
+    """InstallError when the user asks to build (`--no-binary`) without allowing it."""
+    if option:
+        raise BuildRefused(
+            f"--no-binary {option}: builds from source, which runs code that was not judged; "
+            f"pass {ALLOW_BUILD} as well (or set [resolve] build = true in the policy)"
+        )
 
 
 # --- the arguments -------------------------------------------------------------------------
@@ -238,6 +278,7 @@ class PypiPlan(msgspec.Struct, Generic[A], frozen=True):
     installer: str  # "pip", "uv"
     version: str
     built: tuple[str, ...] = ()
+    allow_build: bool = False  # else the dry run and the install use wheels only
 
     @property
     def ecosystem(self) -> str:
@@ -256,21 +297,35 @@ def is_wheel(url: str | None) -> bool:
     return bool(url) and str(url).split("#")[0].split("?")[0].endswith(".whl")
 
 
+class DryRunFailed(InstallError):
+    """The installer's dry run failed; `said` is all it printed."""
+
+    def __init__(self, message: str, said: str) -> None:
+        super().__init__(message)
+        self.said = said
+
+
 def run_dry(command: list[str], tool: str) -> subprocess.CompletedProcess[str]:
-    """Run an installer's dry run with its output captured. InstallError when it cannot be
-    run or fails, quoting the end of what it said."""
+    """Run an installer's dry run with its output captured. DryRunFailed when it fails,
+    quoting the end of what it said; InstallError when it cannot be run."""
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     except OSError as exc:
         raise InstallError(f"cannot run {command[0]}: {exc}") from exc
     if done.returncode != 0:
-        raise InstallError(f"{tool} could not plan the install:\n{tail(done.stderr, tool)}")
+        raise DryRunFailed(
+            f"{tool} could not plan the install:\n{tail(done.stderr, tool)}",
+            f"{done.stdout}\n{done.stderr}",
+        )
     return done
 
 
+_LOG_LINE = re.compile(r"^\s*(?:DEBUG|TRACE) ")  # uv's --verbose log, not its explanation
+
+
 def tail(text: str, tool: str) -> str:
-    """The end of an installer's output, to quote in an error."""
-    lines = [line for line in text.splitlines() if line.strip()]
+    """The end of an installer's output, to quote in an error (its debug log left out)."""
+    lines = [line for line in text.splitlines() if line.strip() and not _LOG_LINE.match(line)]
     return "\n".join(lines[-_TAIL_LINES:]) or f"({tool} printed nothing)"
 
 

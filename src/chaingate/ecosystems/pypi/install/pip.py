@@ -22,11 +22,17 @@ table, taken from pip 26.3's own parser (`pip install --help`) plus options olde
 still accept. Long options may be abbreviated as pip's optparse allows (`--index` for
 `--index-url`). An option not in the table is an error rather than a guess.
 
+Building: a source distribution's build backend and build requirements are code from the
+index that would run before the verdict (pip builds an sdist during the dry run to read
+its metadata). Unless the caller allows building, the dry run and the pinned install get
+`--only-binary :all:`, and a set that needs a build fails with BuildRefused (exit 3) naming
+the packages pip found only sources of (the failed dry run again with `-vv`, which still
+builds nothing, says which). With building allowed, `PypiPlan.built` names what was built.
+
 Limits: VCS and local-directory items cannot be hash-checked by pip, so they are installed
-in a second step without `--require-hashes` (VCS pinned to the commit pip resolved). And
-to read the metadata of a source distribution without static metadata pip builds it during
-the dry run, which runs its build backend before the verdict; `PypiPlan.built` names those,
-and `--only-binary :all:` avoids it.
+in a second step without `--require-hashes` (VCS pinned to the commit pip resolved); pip
+builds those (your own source) whatever the setting. With building allowed, the build
+requirements are not judged.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -44,12 +52,15 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import httpx
+from msgspec.structs import replace
 from packaging.utils import canonicalize_name
 
 from chaingate.core.inventory import InventoryError, Origin
 from chaingate.ecosystems.pypi.environment import _origin as origin_from_direct_url
 from chaingate.ecosystems.pypi.environment import find_python
 from chaingate.ecosystems.pypi.install.common import (
+    WHEELS_ONLY,
+    DryRunFailed,
     InstallArgs,
     InstallError,
     Option,
@@ -57,14 +68,17 @@ from chaingate.ecosystems.pypi.install.common import (
     PypiPlan,
     Requirement,
     Wording,
+    build_refused,
     built_note,
     from_files,
     is_wheel,
     option_table,
     parse_words,
     refuse,
+    refuse_no_binary,
     run_dry,
     run_pinned,
+    tail,
 )
 from chaingate.ecosystems.pypi.resolve import ResolutionError
 from chaingate.ecosystems.pypi.resolve import _from_pip_report as graph_from_pip_report
@@ -255,25 +269,54 @@ def target_python(where: str | None = None) -> str:
 # --- the plan: pip's dry run ---------------------------------------------------------------
 
 
-def plan(pip_args: Sequence[str], python: str = sys.executable) -> PipPlan:
+def plan(
+    pip_args: Sequence[str], python: str = sys.executable, allow_build: bool = False
+) -> PipPlan:
     """Ask `python`'s pip what `pip install pip_args` would install, without installing.
 
-    InstallError when the arguments cannot be split or pip fails (with the end of pip's
-    own explanation), and when pip reports a file it gives no hash for.
+    Unless `allow_build`, pip may use wheels only (`--only-binary :all:`), so no build
+    backend runs: BuildRefused when the set needs a source distribution built (or the
+    user asks for `--no-binary`). InstallError when the arguments cannot be split or pip
+    fails (with the end of pip's own explanation), and when pip reports a file it gives no
+    hash for.
     """
     args = split_args(pip_args)
+    if not allow_build:
+        refuse_no_binary(args.value("--no-binary"))
+    wheels = () if allow_build else WHEELS_ONLY
     with tempfile.TemporaryDirectory(prefix="chaingate-guard-") as tmp:
         report_file = Path(tmp) / "report.json"
         command = [
             python, "-m", "pip", "install", "--dry-run", "--quiet", "--report",
-            str(report_file), "--disable-pip-version-check", "--no-input", *args.args,
+            str(report_file), "--disable-pip-version-check", "--no-input", *wheels, *args.args,
         ]  # fmt: skip
-        run_dry(command, "pip")
+        try:
+            run_dry(command, "pip")
+        except DryRunFailed as exc:
+            names = [] if allow_build else _wheelless(command)
+            if names:
+                raise build_refused("pip", names, tail(exc.said, "pip")) from exc
+            raise
         try:
             report = json.loads(report_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InstallError(f"pip wrote no installation report: {exc}") from exc
-    return plan_from_report(args, report)
+    return replace(plan_from_report(args, report), allow_build=allow_build)
+
+
+_NO_SOURCES = re.compile(r"Skipping link: No sources permitted for ([A-Za-z0-9._-]+):")
+
+
+def _wheelless(command: list[str]) -> list[str]:
+    """The packages a failed wheels-only dry run found only source distributions of: the
+    same dry run again (it builds nothing), with the log that names them (`-vv`)."""
+    verbose = [w for w in command if w != "--quiet"] + ["-vv"]
+    try:
+        done = subprocess.run(verbose, capture_output=True, text=True, check=False)
+    except OSError:
+        return []
+    found = _NO_SOURCES.findall(f"{done.stdout}\n{done.stderr}")
+    return sorted({canonicalize_name(n) for n in found})
 
 
 def plan_from_report(args: PipArgs, report: Mapping[str, Any]) -> PipPlan:
@@ -356,8 +399,9 @@ def install(
                 *extra, "-r", str(pinned), *plan.args.pass_through,
             ]  # fmt: skip
 
+        wheels = () if plan.allow_build else WHEELS_ONLY
         runs: list[tuple[Sequence[Requirement], Sequence[str]]] = [
-            (hashed, ["--require-hashes", *local]),
+            (hashed, ["--require-hashes", *wheels, *local]),
             (unhashed, []),
         ]
         return run_pinned(runs, command, Path(tmp), python)
@@ -437,12 +481,15 @@ class PipInstaller:
 
     wording = WORDING
 
-    def __init__(self, python: str = sys.executable, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, python: str = sys.executable, cache_dir: Path | None = None, allow_build: bool = False
+    ) -> None:
         self.python = python
         self.cache_dir = cache_dir
+        self.allow_build = allow_build
 
     def plan(self, args: Sequence[str]) -> PipPlan:
-        return plan(args, self.python)
+        return plan(args, self.python, self.allow_build)
 
     def fetch(self, plan: PipPlan) -> dict[str, Path] | None:
         return fetch_files(plan, self.cache_dir) if self.cache_dir is not None else None

@@ -34,7 +34,9 @@ files (`uv.toml`, `[tool.uv]`) are not read: the hashes come from the indexes on
 line and in `UV_*` variables, else the scan's index; when uv installs from another index,
 the pinned install fails its hash check and installs nothing. Editables are recognised from
 `-e` on the command line and in `-r` requirement files; an editable that comes from
-`[tool.uv.sources]` is installed non-editable.
+`[tool.uv.sources]` is installed non-editable. Building is as for pip (`pip.py`): wheels
+only unless allowed (uv's own hint names the packages it would have to build); local
+directories and VCS checkouts are built by uv whatever the setting.
 """
 
 from __future__ import annotations
@@ -46,17 +48,22 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import msgspec
+from msgspec.structs import replace
 from packaging.utils import canonicalize_name
 
 from chaingate.core.inventory import Origin
 from chaingate.ecosystems.pypi.install.common import (
+    WHEELS_ONLY,
+    DryRunFailed,
     InstallError,
     PypiPlan,
     Requirement,
     Wording,
+    build_refused,
     built_note,
     from_files,
     is_wheel,
+    refuse_no_binary,
     run_dry,
     run_pinned,
     tail,
@@ -206,9 +213,14 @@ def plan(
     uv: str | None = None,
     http: HttpSettings,
     index_url: str = DEFAULT_INDEX,
+    allow_build: bool = False,
 ) -> UvPlan:
     """Ask uv what `uv pip install uv_args` would install, without installing, and pin each
-    registry item to the hashes its index publishes.
+    registry item to the one file uv chose, by the hash its index publishes.
+
+    Unless `allow_build`, uv may use wheels only (`--only-binary :all:`), so no build
+    backend runs: BuildRefused when the set needs a source distribution built (or the
+    user asks for `--no-binary`).
 
     `python` is passed as `--python` unless the user chose an interpreter; `index_url` is
     the default index when the user gives uv none. InstallError when the arguments cannot
@@ -216,13 +228,22 @@ def plan(
     an item cannot be pinned.
     """
     args = split_args(uv_args)
+    if not allow_build:
+        refuse_no_binary(args.value("--no-binary"))
     uv = uv or find_uv()
     command = [
         uv, "pip", "install", "--dry-run", "--color", "never", "--verbose",
-        *python_args(args, python), *args.dry_run,
+        *python_args(args, python), *(() if allow_build else WHEELS_ONLY), *args.dry_run,
     ]  # fmt: skip
-    said = run_dry(command, "uv").stderr
-    return plan_from_changes(
+    try:
+        said = run_dry(command, "uv").stderr
+    except DryRunFailed as exc:
+        names = [] if allow_build else _WHEELS_REQUIRED.findall(_ANSI.sub("", exc.said))
+        if names:
+            wheelless = sorted({canonicalize_name(n) for n in names})
+            raise build_refused("uv", wheelless, tail(exc.said, "uv")) from exc
+        raise
+    found = plan_from_changes(
         args,
         parse_dry_run(said),
         http=http,
@@ -230,6 +251,12 @@ def plan(
         uv_version=_uv_version(uv),
         chosen=chosen_files(said),
     )
+    return replace(found, allow_build=allow_build)
+
+
+# uv's hint when it may not build: "Wheels are required for `cg-built` because building from
+# source is disabled for all packages"
+_WHEELS_REQUIRED = re.compile(r"Wheels are required for `([A-Za-z0-9._-]+)`")
 
 
 def _uv_version(uv: str) -> str:
@@ -297,7 +324,7 @@ def plan_from_changes(
                 editable=is_editable,
             )
         )
-    built = tuple(i.key for i in items if i.origin is not Origin.REGISTRY and not is_wheel(i.url))
+    built = tuple(i.key for i in items if i.url is not None and not is_wheel(i.url))
     return PypiPlan("uv pip install", args, tuple(items), {}, "uv", uv_version, built)
 
 
@@ -361,8 +388,9 @@ def install(
                 "-r", str(pinned), *args.pass_through,
             ]  # fmt: skip
 
+        wheels = () if plan.allow_build else WHEELS_ONLY
         runs: list[tuple[Sequence[Requirement], Sequence[str]]] = [
-            (hashed, ["--require-hashes", *local]),
+            (hashed, ["--require-hashes", *wheels, *local]),
             (unhashed, []),
         ]
         return run_pinned(runs, command, Path(tmp), uv)
@@ -385,14 +413,23 @@ class UvInstaller:
         python: str | None = None,
         uv: str | None = None,
         index_url: str = DEFAULT_INDEX,
+        allow_build: bool = False,
     ) -> None:
         self.uv = uv or find_uv()
         self.python = python
         self.http = http
         self.index_url = index_url
+        self.allow_build = allow_build
 
     def plan(self, args: Sequence[str]) -> UvPlan:
-        return plan(args, python=self.python, uv=self.uv, http=self.http, index_url=self.index_url)
+        return plan(
+            args,
+            python=self.python,
+            uv=self.uv,
+            http=self.http,
+            index_url=self.index_url,
+            allow_build=self.allow_build,
+        )
 
     def fetch(self, plan: UvPlan) -> Mapping[str, Path] | None:
         """The file the dry run chose for each registry item, fetched and checked against

@@ -1,0 +1,53 @@
+"""The install guards build nothing they have not judged (issue 12, item 3).
+
+The world is conftest.py's local index, plus `cg-built`: published only as an sdist whose
+`build-system.requires` names `setuptoolz`, a typosquat of setuptools served as an inert
+wheel whose import leaves a mark. Building cg-built means installing setuptoolz and running
+it, and cg-built's own backend, before anything is judged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.guard import world
+from tests.guard.test_uv_guard import isolated_uv  # noqa: F401  (uv sees only the index)
+from tests.guard.world import command_env, pip_list, run_command, site_packages
+from tests.pypiserver import PyPIServer
+
+
+@pytest.mark.parametrize("installer", [["pip"], ["uv", "pip"]], ids=["pip", "uv"])
+def test_the_command_runs_no_build_backend_it_has_not_judged(
+    installer: list[str],
+    index: PyPIServer,
+    venv: Path,
+    tmp_path: Path,
+    dns_server: Any,
+    rdap_server: Any,
+) -> None:
+    """Before, the installer's dry run installed setuptoolz and ran the backend (and the
+    install did again), unjudged, and cg-built was installed. Now the guard lets the
+    installer use wheels only: nothing runs, nothing is installed, exit 3, and the message
+    says how to allow building. `--allow-build` (stripped before the installer sees it)
+    lets it build, and the explanation says what ran unjudged."""
+    env = command_env(index, venv, tmp_path, dns_server, rdap_server)
+    mark = tmp_path / "backend-ran"
+    env["CG_BUILD_MARK"] = str(mark)
+    world.publish_build_typosquat(index, tmp_path)
+    before = site_packages(venv)
+
+    refused = run_command(installer, index, env, tmp_path, "cg-built")
+    assert not mark.exists(), mark.read_text()
+    assert refused.returncode == 3, refused.stderr
+    assert "not installed: cg-built would have to be built from source" in refused.stderr
+    assert "--allow-build" in refused.stderr
+    assert site_packages(venv) == before
+
+    allowed = run_command(installer, index, env, tmp_path, "--allow-build", "cg-built")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "setuptoolz imported" in mark.read_text()
+    assert "cg-built" in allowed.stderr and "not judged" in allowed.stderr
+    assert pip_list(venv)["cg-built"] == "1.0"
