@@ -13,6 +13,10 @@ from typing import Any
 
 import pytest
 
+from chaingate.ecosystems.pypi.install.common import BuildRefused
+from chaingate.ecosystems.pypi.install.pip import plan as pip_plan
+from chaingate.ecosystems.pypi.install.uv import plan as uv_plan
+from chaingate.net.http import HttpSettings
 from tests.guard import world
 from tests.guard.test_uv_guard import isolated_uv  # noqa: F401  (uv sees only the index)
 from tests.guard.world import command_env, pip_list, run_command, site_packages
@@ -51,3 +55,18 @@ def test_the_command_runs_no_build_backend_it_has_not_judged(
     assert "setuptoolz imported" in mark.read_text()
     assert "cg-built" in allowed.stderr and "not judged" in allowed.stderr
     assert pip_list(venv)["cg-built"] == "1.0"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--no-binary", ":all:", "six"], ["--only-binary=:none:", "six"], ["--no-binary=six", "six"]],
+)
+def test_options_that_ask_for_a_build_need_permission(args: list[str], tmp_path: Path) -> None:
+    """pip's and uv's own ways of asking for a build would undo the guard's wheels-only;
+    without --allow-build they are refused before the installer runs (exit 3)."""
+    http = HttpSettings(cache_dir=tmp_path / "cache")
+    for plan in (lambda: pip_plan(args), lambda: uv_plan(args, http=http, uv="/nonexistent")):
+        with pytest.raises(BuildRefused) as refused:
+            plan()
+        assert refused.value.exit_code == 3
+        assert "builds from source" in str(refused.value) and "--allow-build" in str(refused.value)

@@ -75,13 +75,18 @@ def build_refused(tool: str, names: Sequence[str], said: str) -> BuildRefused:
     )
 
 
-def refuse_no_binary(option: str | None) -> None:
-    """InstallError when the user asks to build (`--no-binary`) without allowing it."""
-    if option:
-        raise BuildRefused(
-            f"--no-binary {option}: builds from source, which runs code that was not judged; "
-            f"pass {ALLOW_BUILD} as well (or set [resolve] build = true in the policy)"
-        )
+def refuse_building_options(args: InstallArgs) -> None:
+    """BuildRefused when the user's options ask the installer to build (`--no-binary`, or
+    `--only-binary :none:`, which would undo the guard's wheels-only) without allowing it."""
+    for option in args.options:
+        value = option.value or ""
+        if option.name == "--no-binary" or (
+            option.name == "--only-binary" and ":none:" in value.split(",")
+        ):
+            raise BuildRefused(
+                f"{' '.join(option.tokens)}: builds from source, which runs code that was not "
+                f"judged; pass {ALLOW_BUILD} as well (or set [resolve] build = true in the policy)"
+            )
 
 
 # --- the arguments -------------------------------------------------------------------------

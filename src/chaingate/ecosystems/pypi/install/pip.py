@@ -75,7 +75,7 @@ from chaingate.ecosystems.pypi.install.common import (
     option_table,
     parse_words,
     refuse,
-    refuse_no_binary,
+    refuse_building_options,
     run_dry,
     run_pinned,
     tail,
@@ -282,7 +282,7 @@ def plan(
     """
     args = split_args(pip_args)
     if not allow_build:
-        refuse_no_binary(args.value("--no-binary"))
+        refuse_building_options(args)
     wheels = () if allow_build else WHEELS_ONLY
     with tempfile.TemporaryDirectory(prefix="chaingate-guard-") as tmp:
         report_file = Path(tmp) / "report.json"

@@ -63,7 +63,7 @@ from chaingate.ecosystems.pypi.install.common import (
     built_note,
     from_files,
     is_wheel,
-    refuse_no_binary,
+    refuse_building_options,
     run_dry,
     run_pinned,
     tail,
@@ -229,7 +229,7 @@ def plan(
     """
     args = split_args(uv_args)
     if not allow_build:
-        refuse_no_binary(args.value("--no-binary"))
+        refuse_building_options(args)
     uv = uv or find_uv()
     command = [
         uv, "pip", "install", "--dry-run", "--color", "never", "--verbose",
