@@ -35,8 +35,9 @@ def test_the_command_runs_no_build_backend_it_has_not_judged(
     """Before, the installer's dry run installed setuptoolz and ran the backend (and the
     install did again), unjudged, and cg-built was installed. Now the guard lets the
     installer use wheels only: nothing runs, nothing is installed, exit 3, and the message
-    says how to allow building. `--allow-build` (stripped before the installer sees it)
-    lets it build, and the explanation says what ran unjudged."""
+    says how to allow building. With `--allow-build` (stripped before the installer sees
+    it) the sdist and its build requirements are judged before anything is built: the
+    typosquat blocks (exit 1) and still nothing ran."""
     env = command_env(index, venv, tmp_path, dns_server, rdap_server)
     mark = tmp_path / "backend-ran"
     env["CG_BUILD_MARK"] = str(mark)
@@ -50,11 +51,26 @@ def test_the_command_runs_no_build_backend_it_has_not_judged(
     assert "--allow-build" in refused.stderr
     assert site_packages(venv) == before
 
-    allowed = run_command(installer, index, env, tmp_path, "--allow-build", "cg-built")
+    # Allowed to build, the guard first judges cg-built and its build requirements: the
+    # typosquat blocks, before any of its code ran.
+    blocked = run_command(installer, index, env, tmp_path, "--allow-build", "cg-built")
+    assert not mark.exists(), mark.read_text()
+    assert blocked.returncode == 1, blocked.stderr
+    assert "setuptoolz 80.0 (pulled in by cg-built -> setuptoolz): typosquat" in blocked.stderr
+    assert site_packages(venv) == before
+
+    # A build requirement that passes: the sdist is built with exactly the judged wheels,
+    # and the wheel built from it is what gets installed.
+    filename, data = world.sdist("cg-built-ok", "1.0", ["guardtest-lib"])
+    world.publish(index, "cg-built-ok", "1.0", {filename: data})
+    allowed = run_command(installer, index, env, tmp_path, "--allow-build", "cg-built-ok")
     assert allowed.returncode == 0, allowed.stderr
-    assert "setuptoolz imported" in mark.read_text()
-    assert "cg-built" in allowed.stderr and "not judged" in allowed.stderr
-    assert pip_list(venv)["cg-built"] == "1.0"
+    assert "cg-built-ok: build_wheel" in mark.read_text()
+    assert "judging it and its build requirements (guardtest-lib)" in allowed.stderr
+    assert pip_list(venv)["cg-built-ok"] == "1.0"
+    (lib,) = (venv / "lib").glob("python3*/site-packages")
+    assert (lib / "cg_built_ok" / "built_from_sdist.py").is_file()
+    assert "guardtest-lib" not in pip_list(venv)  # a build requirement, not a dependency
 
 
 @pytest.mark.parametrize(

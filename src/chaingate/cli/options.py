@@ -231,7 +231,7 @@ def project_options(
         click.option(
             "--allow-build",
             is_flag=True,
-            help="Let resolution build source distributions that have no static metadata: "
+            help="Let the resolver build source distributions that have no static metadata: "
             "their build backends and build requirements (code from the index, not judged) "
             "run on this machine. By default nothing is built and a requirement only an "
             "sdist satisfies leaves the tree incomplete. Policy: [resolve] build = true.",

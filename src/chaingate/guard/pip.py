@@ -20,17 +20,16 @@ from chaingate.ecosystems.pypi.install.common import InstallError as GuardError
 from chaingate.ecosystems.pypi.install.pip import PipArgs, PipInstaller, PipPlan, split_args
 from chaingate.ecosystems.pypi.install.pip import target_python as target_python
 from chaingate.engine.scan import Progress, ScanOptions
+from chaingate.guard.build import Verdict, guard_building
 from chaingate.guard.core import (
     Decide,
     Evaluate,
     GuardOutcome,
     Plan,
-    scan_with,
     severity_gate,
     with_inventory,
 )
 from chaingate.guard.core import explain as explain_with
-from chaingate.guard.core import guard as guard_with
 
 __all__ = [
     "Decide",
@@ -84,16 +83,24 @@ def guard(
     """Plan with `python`'s pip, scan, decide, and install only when nothing blocks
     (`chaingate.guard.core.guard`). `decide` replaces `severity_gate(fail_on)`; `evaluate`
     replaces the scan with `scan_options`, whose cache directory also keeps the wheels
-    fetched while the scan runs. Unless `allow_build`, pip uses wheels only: no build
-    backend runs. GuardError as for `plan`."""
-    return guard_with(
-        PipInstaller(python, scan_options.http.cache_dir, allow_build),
-        pip_args,
-        evaluate=evaluate or scan_with(scan_options),
-        decide=decide or severity_gate(fail_on),
+    fetched while the scan runs. pip uses wheels only; with `allow_build`, a package only
+    a source distribution provides is first judged with its build requirements and built
+    (`chaingate.guard.build`). GuardError as for `plan`."""
+    verdict = Verdict.of(
+        scan_options,
+        fail_on,
+        evaluate,
+        decide,
         fail_incomplete=fail_incomplete,
         announce=announce,
         progress=progress,
+    )
+    return guard_building(
+        PipInstaller(python, scan_options.http.cache_dir),
+        pip_args,
+        verdict,
+        allow_build=allow_build,
+        index_url=split_args(pip_args).index_url or scan_options.index_url,
     )
 
 

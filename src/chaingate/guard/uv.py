@@ -26,17 +26,15 @@ from chaingate.ecosystems.pypi.install.uv import (
     split_args,
 )
 from chaingate.engine.scan import Progress, ScanOptions
+from chaingate.guard.build import Verdict, guard_building
 from chaingate.guard.core import (
     Decide,
     Evaluate,
     GuardOutcome,
     Plan,
-    scan_with,
-    severity_gate,
     with_inventory,
 )
 from chaingate.guard.core import explain as explain_with
-from chaingate.guard.core import guard as guard_with
 
 __all__ = [
     "Change",
@@ -82,24 +80,31 @@ def guard(
 ) -> GuardOutcome:
     """Plan with uv, scan, decide, and install only when nothing blocks, as
     `chaingate.guard.pip.guard`. `index_url` is uv's default index when the user names
-    none (default: the scan's index). Unless `allow_build`, uv uses wheels only. GuardError
-    as for `plan`, and "uv is not installed".
+    none (default: the scan's index). uv uses wheels only; with `allow_build`, a package
+    only a source distribution provides is first judged with its build requirements and
+    built (`chaingate.guard.build`). GuardError as for `plan`, and "uv is not installed".
     """
     installer = UvInstaller(
         http=scan_options.http,
         python=python,
         uv=uv,
         index_url=index_url or scan_options.index_url,
-        allow_build=allow_build,
     )
-    return guard_with(
-        installer,
-        uv_args,
-        evaluate=evaluate or scan_with(scan_options),
-        decide=decide or severity_gate(fail_on),
+    verdict = Verdict.of(
+        scan_options,
+        fail_on,
+        evaluate,
+        decide,
         fail_incomplete=fail_incomplete,
         announce=announce,
         progress=progress,
+    )
+    return guard_building(
+        installer,
+        uv_args,
+        verdict,
+        allow_build=allow_build,
+        index_url=default_index(split_args(uv_args), installer.index_url),
     )
 
 

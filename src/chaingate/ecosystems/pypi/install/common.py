@@ -61,6 +61,10 @@ class BuildRefused(InstallError):
 
     exit_code = EXIT_INCOMPLETE
 
+    def __init__(self, message: str, names: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.names = tuple(names)  # the packages that would have to be built
+
 
 def build_refused(tool: str, names: Sequence[str], said: str) -> BuildRefused:
     """The refusal for `names` (the packages `tool` found no wheel of), quoting `said` (the
@@ -69,9 +73,10 @@ def build_refused(tool: str, names: Sequence[str], said: str) -> BuildRefused:
         f"not installed: {', '.join(names)} would have to be built from source, which runs "
         "its build backend and build requirements (code from the index that chaingate has not "
         f"judged) before anything is checked, so the guard let {tool} use wheels only. "
-        "Nothing ran and nothing was installed. To build it anyway, pass "
-        f"{ALLOW_BUILD} (or set [resolve] build = true in the policy); its build "
-        f"requirements are then not judged.\n{said}"
+        "Nothing ran and nothing was installed. To build it, pass "
+        f"{ALLOW_BUILD} (or set [resolve] build = true in the policy); it and its build "
+        "requirements are then judged first.\n" + said,
+        names,
     )
 
 

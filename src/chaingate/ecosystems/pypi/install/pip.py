@@ -27,12 +27,13 @@ index that would run before the verdict (pip builds an sdist during the dry run 
 its metadata). Unless the caller allows building, the dry run and the pinned install get
 `--only-binary :all:`, and a set that needs a build fails with BuildRefused (exit 3) naming
 the packages pip found only sources of (the failed dry run again with `-vv`, which still
-builds nothing, says which). With building allowed, `PypiPlan.built` names what was built.
+builds nothing, says which). The guard never allows it here: with `--allow-build` it
+judges and builds those itself (`chaingate.guard.build`). With building allowed (a library
+caller), `PypiPlan.built` names what pip built.
 
 Limits: VCS and local-directory items cannot be hash-checked by pip, so they are installed
 in a second step without `--require-hashes` (VCS pinned to the commit pip resolved); pip
-builds those (your own source) whatever the setting. With building allowed, the build
-requirements are not judged.
+builds those (your own source) whatever the setting.
 """
 
 from __future__ import annotations
