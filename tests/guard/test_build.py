@@ -67,6 +67,7 @@ def test_the_command_runs_no_build_backend_it_has_not_judged(
     assert allowed.returncode == 0, allowed.stderr
     assert "cg-built-ok: build_wheel" in mark.read_text()
     assert "judging it and its build requirements (guardtest-lib)" in allowed.stderr
+    assert "warning: guardtest-lib 0.1.0 (to build cg-built-ok): new-package" in allowed.stderr
     assert pip_list(venv)["cg-built-ok"] == "1.0"
     (lib,) = (venv / "lib").glob("python3*/site-packages")
     assert (lib / "cg_built_ok" / "built_from_sdist.py").is_file()

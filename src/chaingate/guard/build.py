@@ -198,6 +198,15 @@ def _judge_and_build(
     outcome = GuardOutcome(judged, result, decisions, None, verdict.fail_incomplete)
     if not outcome.allowed:
         return outcome
+    if verdict.announce:
+        for d in outcome.warnings:
+            f = d.finding
+            verdict.announce(
+                f"  warning: {f.package} {f.version} (to build {name}): {f.id} "
+                f"({f.severity.label}): {f.message}"
+            )
+        for inc in outcome.incomplete:  # let through by --allow-incomplete
+            verdict.announce(f"  not analysed: {inc.package} (to build {name}): {inc.reason}")
     if proposal.items and pip_adapter.install(proposal, python) != 0:
         raise InstallError(f"could not install the build requirements of {name} {version}")
     done = subprocess.run(
