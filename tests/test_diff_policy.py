@@ -304,7 +304,7 @@ _CHANGED_BY = {
     "deny": '[deny]\naccounts = ["someone"]',
     "rules": '[[rules]]\nname = "r"\naction = "warn"\nexpr = "true"',
     "ignores": '[[ignore]]\nid = "*"\nreason = "x"',
-    "build": "[resolve]\nbuild = false",
+    "build": "[resolve]\nbuild = true",
     "allow_incomplete": "[gate]\nallow_incomplete = true",
     "sources": '[sources]\nsix = "https://example.invalid/simple/"',
 }

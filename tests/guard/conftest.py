@@ -16,7 +16,6 @@ which pip prefers, and a module of its own (`solidlib/planted.py`).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.guard.world import NOW, REAL, clean_env, recorded_file
+from tests.guard.world import NOW, REAL, clean_env, document, recorded_file
 from tests.inventory.wheels import write_wheel
 from tests.pypiserver import PyPIServer, recorded_documents
 
@@ -62,42 +61,7 @@ def _document(
     name: str, version: str, wheel: Path, uploaded: datetime, owner: str, requires: list[str]
 ) -> bytes:
     """A JSON API document for a one-release project whose only file is `wheel`."""
-    data = wheel.read_bytes()
-    stamp = uploaded.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-    file = {
-        "filename": wheel.name,
-        "packagetype": "bdist_wheel",
-        "python_version": "py3",
-        "requires_python": None,
-        "size": len(data),
-        "upload_time": stamp[:19],
-        "upload_time_iso_8601": stamp,
-        "url": f"https://files.example/{wheel.name}",
-        "digests": {
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "md5": hashlib.md5(data).hexdigest(),
-        },
-        "yanked": False,
-        "yanked_reason": None,
-    }
-    doc = {
-        "info": {
-            "name": name,
-            "version": version,
-            "author": owner,
-            "author_email": None,
-            "home_page": None,
-            "project_urls": None,
-            "requires_dist": requires or None,
-            "summary": "",
-        },
-        "last_serial": 1,
-        "releases": {version: [file]},
-        "urls": [file],
-        "vulnerabilities": [],
-        "ownership": {"organization": None, "roles": [{"role": "Owner", "user": owner}]},
-    }
-    return json.dumps(doc).encode()
+    return document(name, version, {wheel.name: wheel.read_bytes()}, uploaded, owner, requires)
 
 
 @pytest.fixture

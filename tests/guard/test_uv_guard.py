@@ -24,6 +24,7 @@ from chaingate.core.inventory import Origin
 from chaingate.ecosystems.pypi.install import uv as uv_installer
 from chaingate.ecosystems.pypi.install import uv_args
 from chaingate.guard import uv as guard_uv
+from chaingate.guard.core import scan_with
 from chaingate.guard.uv import (
     Change,
     GuardError,
@@ -127,17 +128,18 @@ def test_a_stricter_fail_on_blocks_a_new_package(
 # --- the install ---------------------------------------------------------------------------
 
 
-def test_a_clean_package_is_installed_pinned_to_the_hashes_of_its_version(
+def test_a_clean_package_is_installed_pinned_to_the_file_uv_chose(
     index: PyPIServer, venv: Path, tmp_path: Path
 ) -> None:
     outcome, said = run_guard(index, venv, tmp_path, "six==1.17.0")
 
     assert outcome.allowed and outcome.installed
     (item,) = outcome.plan.items
-    # Every file the index publishes for six 1.17.0, and nothing of any other version.
-    assert item.requirement_line() == (
-        f"six==1.17.0 --hash={sha256('six', SIX_WHEEL)} --hash={sha256('six', SIX_SDIST)}"
-    )
+    # The wheel uv's dry run chose, not the sdist the index also publishes for 1.17.0.
+    assert item.requirement_line() == f"six==1.17.0 --hash={sha256('six', SIX_WHEEL)}"
+    # The guard fetched it while judging; the install read it from there, not the index:
+    # the simple page was read by uv's dry run and by the guard's pin, and never again.
+    assert index.hits["/simple/six/"] == 2
     assert pip_list(venv)["six"] == "1.17.0"
     assert said[0].startswith(
         "chaingate: checked the 1 package(s) uv would install (six 1.17.0): nothing blocks"
@@ -215,7 +217,7 @@ def test_an_editable_directory_is_installed_editable_and_its_dependencies_pinned
     lines = {i.name: i.requirement_line() for i in outcome.plan.items}
     assert lines == {
         "localproj": f"-e {project.as_uri()}",
-        "six": f"six==1.17.0 --hash={sha256('six', SIX_WHEEL)} --hash={sha256('six', SIX_SDIST)}",
+        "six": f"six==1.17.0 --hash={sha256('six', SIX_WHEEL)}",
     }
     packages = {p.name: p for p in outcome.plan.inventory.packages}
     assert (packages["localproj"].origin, packages["localproj"].version) == (Origin.PATH, None)
@@ -553,3 +555,46 @@ def test_the_command_blocks_a_typosquat_and_installs_a_clean_package(
     assert installed.returncode == 0, installed.stderr
     assert "uv would install (six 1.17.0): nothing blocks" in installed.stderr
     assert pip_list(venv)["six"] == "1.17.0"
+
+
+# --- pinned per file (issue 12, item 4) ----------------------------------------------------
+
+
+def test_the_install_is_the_file_the_dry_run_chose_whatever_the_index_offers_later(
+    index: PyPIServer, venv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cg-swap 1.0 has a wheel and an sdist; uv's dry run chooses the wheel. While the guard
+    judges, the index withdraws the wheel. Before, the install was pinned to every file of
+    the version on the index, so uv built the sdist (its backend ran, unjudged) and
+    installed that. Now the pin is the one file the dry run chose, installed from the bytes
+    the guard fetched: the sdist is never built, and what is installed is the judged wheel
+    (or nothing, when the wheel could not be fetched in time)."""
+    monkeypatch.setenv("UV_NO_CACHE", "1")  # uv keeps no copy of its own between the runs
+    mark = tmp_path / "backend-ran"
+    monkeypatch.setenv("CG_BUILD_MARK", str(mark))
+    wheel = write_wheel(tmp_path, "cg-swap", "1.0", [])
+    source = world.sdist("cg-swap", "1.0")
+    world.publish(index, "cg-swap", "1.0", {wheel.name: wheel.read_bytes(), source[0]: source[1]})
+    scan = scan_with(world.options(index, tmp_path))
+
+    def evaluate(inventory: Any, progress: Any) -> Any:
+        result = scan(inventory, progress)
+        world.publish(index, "cg-swap", "1.0", {source[0]: source[1]})  # the wheel is gone
+        return result
+
+    before = site_packages(venv)
+    outcome, _ = run_guard(index, venv, tmp_path, "cg-swap", evaluate=evaluate)
+
+    (item,) = outcome.plan.items
+    assert item.requirement_line() == f"cg-swap==1.0 --hash=sha256:{_digest(wheel)}"
+    assert not mark.exists(), mark.read_text()  # no build backend ran
+    if outcome.exit_code == 0:
+        assert pip_list(venv)["cg-swap"] == "1.0"
+        (lib,) = (venv / "lib").glob("python3*/site-packages")
+        assert not (lib / "cg_swap" / "built_from_sdist.py").exists()
+    else:
+        assert site_packages(venv) == before
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -210,12 +210,13 @@ def test_resolves_httpx_from_pypi(tmp_path: Path) -> None:
     assert [e.direct for e in resolved.entries if e.name == "httpx"] == [True]
 
 
-def test_scan_no_build_option_reaches_the_resolver(
+def test_scan_builds_nothing_unless_allowed(
     index: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`chaingate scan --no-build` (or `[resolve] build = false` in the project's policy),
-    end to end: the sdist's backend never runs, and the tree is reported incomplete with
-    uv's reason instead of being taken as complete."""
+    """`chaingate scan`, end to end (issue 12, item 3): by default the sdist's backend never
+    runs, and the tree is reported incomplete with the resolver's reason instead of being
+    taken as complete; `--allow-build` or `[resolve] build = true` lets it build, and
+    `--no-build` forbids it whatever the policy says."""
     import json
     import os
     import subprocess
@@ -240,17 +241,51 @@ def test_scan_no_build_option_reaches_the_resolver(
         document: dict[str, Any] = json.loads(done.stdout)
         return document
 
-    refused = scan("--no-build")
+    refused = scan()
     assert not mark.exists()
     reasons = " ".join(i["reason"] for i in refused["incomplete"])
     assert "could not resolve" in reasons and "cg-sdist" in reasons
-    # The project's policy can forbid it too, without the flag.
-    (project / "chaingate.toml").write_text("[resolve]\nbuild = false\n")
-    by_policy = scan()
-    assert not mark.exists()
-    assert by_policy["incomplete"] == refused["incomplete"]
-    (project / "chaingate.toml").unlink()
-    built = scan()
+    assert scan("--no-build")["incomplete"] == refused["incomplete"]
+    built = scan("--allow-build")
     assert mark.exists()
     assert {p["name"] for p in built["packages"]} == {"cg-sdist", "cg-base"}
     assert built["incomplete"] == []
+    # The project's policy can allow it too (uv reuses what it built; nothing runs again).
+    (project / "chaingate.toml").write_text("[resolve]\nbuild = true\n")
+    assert scan()["packages"] == built["packages"]
+
+
+def test_check_never_passes_a_tree_it_refused_to_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12, item 3, in `check`: a pyproject-only project depends on cg-built, published
+    only as an sdist whose build requirement is the typosquat setuptoolz. Before, resolving
+    it installed and ran setuptoolz and the backend, unjudged. Now nothing runs and the
+    check does not pass: the tree is incomplete, exit 3."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.guard import world
+    from tests.pypiserver import PyPIServer
+
+    mark = tmp_path / "backend-ran"
+    monkeypatch.setenv("CG_BUILD_MARK", str(mark))
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1.0"\ndependencies = ["cg-built"]\n'
+    )
+    env = {**os.environ, "CHAINGATE_CACHE_DIR": str(tmp_path / "cache")}
+    with PyPIServer() as server:
+        world.publish_build_typosquat(server, tmp_path)
+        done = subprocess.run(
+            [sys.executable, "-m", "chaingate", "check", "--index-url", server.url, "--no-db",
+             "--no-domain-checks", "--now", "2026-11-25T12:00:00Z"],
+            cwd=project, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert not mark.exists(), mark.read_text()
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "cg-built" in done.stdout + done.stderr

@@ -15,12 +15,14 @@ def write_wheel(
     name: str,
     version: str,
     requires: list[str],
+    modules: dict[str, str] | None = None,
     *,
     build: str | None = None,
     extra: dict[str, str] | None = None,
 ) -> Path:
     """A minimal but valid pure-Python wheel: METADATA with Requires-Dist, WHEEL, RECORD;
-    `build` is a build tag for the file name, `extra` more files (path -> text)."""
+    `build` is a build tag for the file name, `extra` more files (path -> text), `modules`
+    adds or replaces files (path in the wheel -> text)."""
     module = name.replace("-", "_")
     info = f"{module}-{version}.dist-info"
     extras = sorted(set(re.findall(r"extra == '([^']+)'", " ".join(requires))))
@@ -34,6 +36,7 @@ def write_wheel(
         "Root-Is-Purelib: true\nTag: py3-none-any\n",
         **(extra or {}),
     }
+    files.update(modules or {})
     record = ""
     for path, text in files.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")

@@ -74,10 +74,12 @@ def error(tmp_path: Path, body: str, name: str = "pyproject.toml") -> PolicyErro
 # --- resolve ---------------------------------------------------------------------------------
 
 
-def test_resolve_build_defaults_to_true_and_can_be_turned_off(tmp_path: Path) -> None:
-    assert Policy().build
-    assert policy(tmp_path, "[tool.chaingate.severity]\nmedium = 'warn'\n").build
+def test_resolve_build_defaults_to_false_and_can_be_turned_on(tmp_path: Path) -> None:
+    """Issue 12, item 3: building runs code that was not judged, so it is opt-in."""
+    assert not Policy().build
+    assert not policy(tmp_path, "[tool.chaingate.severity]\nmedium = 'warn'\n").build
     assert not policy(tmp_path, "[tool.chaingate.resolve]\nbuild = false\n").build
+    assert policy(tmp_path, "[tool.chaingate.resolve]\nbuild = true\n").build
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 import click
 
@@ -50,15 +50,16 @@ def pip_install(ctx: click.Context) -> None:
 
     _guarded_install(
         index,
-        lambda opts, decide, fail_incomplete, announce, progress, pins: guard_pip.guard(
+        lambda opts, decide, gate, announce, progress: guard_pip.guard(
             args,
             python=guard_pip.target_python(None),
             scan_options=opts,
             decide=decide,
-            fail_incomplete=fail_incomplete,
+            fail_incomplete=gate.fail_incomplete,
             announce=announce,
             progress=progress,
-            pinned_indexes=pins,
+            pinned_indexes=gate.pinned_indexes,
+            allow_build=gate.allow_build,
         ),
         allow,
     )
@@ -103,43 +104,62 @@ def uv_pip_install(ctx: click.Context) -> None:
 
     _guarded_install(
         index,
-        lambda opts, decide, fail_incomplete, announce, progress, pins: guard_uv.guard(
+        lambda opts, decide, gate, announce, progress: guard_uv.guard(
             args,
             uv=guard_uv.find_uv(),
             scan_options=opts,
             decide=decide,
-            fail_incomplete=fail_incomplete,
+            fail_incomplete=gate.fail_incomplete,
             announce=announce,
             progress=progress,
-            pinned_indexes=pins,
+            pinned_indexes=gate.pinned_indexes,
+            allow_build=gate.allow_build,
         ),
         allow,
     )
 
 
 ALLOW_INCOMPLETE = "--allow-incomplete"
+ALLOW_BUILD = "--allow-build"
+_OWN_FLAGS = (ALLOW_INCOMPLETE, ALLOW_BUILD)
 
 
-def _own_flags(args: list[str]) -> tuple[list[str], bool]:
-    """The installer's arguments without chaingate's own `--allow-incomplete` (which pip
-    and uv do not have), and whether it was given."""
-    return [a for a in args if a != ALLOW_INCOMPLETE], ALLOW_INCOMPLETE in args
+class OwnFlags(NamedTuple):
+    """chaingate's own flags among the installer's arguments (pip and uv have neither)."""
+
+    allow_incomplete: bool
+    allow_build: bool
+
+
+class Gate(NamedTuple):
+    """What the guard may let through: with `fail_incomplete` nothing that could not be
+    analysed; with `allow_build` the installer may build source distributions."""
+
+    fail_incomplete: bool
+    allow_build: bool
+    pinned_indexes: Mapping[str, str]  # the policy's [sources]: name -> its one index
+
+
+def _own_flags(args: list[str]) -> tuple[list[str], OwnFlags]:
+    """The installer's arguments without chaingate's own `--allow-incomplete` and
+    `--allow-build`, and which of them were given."""
+    own = OwnFlags(ALLOW_INCOMPLETE in args, ALLOW_BUILD in args)
+    return [a for a in args if a not in _OWN_FLAGS], own
 
 
 def _guarded_install(
     index: Callable[[], str],
     run_guard: Callable[
-        [ScanOptions, Decide, bool, Callable[[str], None], Progress | None, Mapping[str, str]],
-        GuardOutcome,
+        [ScanOptions, Decide, Gate, Callable[[str], None], Progress | None], GuardOutcome
     ],
-    allow_incomplete: bool,
+    own: OwnFlags,
 ) -> NoReturn:
     """What the pip and uv install guards share: the policy of the current directory, scan
     options from CHAINGATE_* settings for the index `index()` names, the guard run under a
     progress bar, its explanation on stderr (once: the guard announces it as soon as the
     verdict is known, before the installer prints anything) and its exit code.
-    `run_guard(options, decide, fail_incomplete, announce, progress, pinned_indexes)`
-    plans, scans, decides and installs."""
+    `run_guard(options, decide, gate, announce, progress)` plans, scans, decides and
+    installs."""
     from chaingate.policy.policy import decide, load_policy
 
     pol = load_policy(Path("."))
@@ -150,11 +170,16 @@ def _guarded_install(
             lambda cb: run_guard(
                 opts,
                 lambda result: decide(result, pol, today),
-                # Fail closed: a package that could not be analysed is not installed.
-                not (allow_incomplete or pol.allow_incomplete),
+                Gate(
+                    # Fail closed: a package that could not be analysed is not installed,
+                    fail_incomplete=not (own.allow_incomplete or pol.allow_incomplete),
+                    # and no build backend runs before it is judged, unless allowed.
+                    allow_build=own.allow_build or pol.build,
+                    # and every file comes from the index the policy pins its name to.
+                    pinned_indexes=pol.sources,
+                ),
                 lambda text: print(text, file=sys.stderr),
                 cb,
-                pol.sources,
             )
         )
     except ValueError as exc:  # e.g. a bad CHAINGATE_* setting

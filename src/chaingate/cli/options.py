@@ -245,7 +245,8 @@ class Common(msgspec.Struct, frozen=True):
     dns_timeout: float
     cooldown: float | None = None  # hours; None: the policy's (default 72)
     deep: bool = False  # read every package's code
-    no_build: bool = False  # resolve without building source distributions
+    no_build: bool = False  # resolve without building source distributions (the default)
+    allow_build: bool = False  # resolution may build source distributions (run their code)
     deadline: float | None = None  # seconds the command may spend fetching; None: no limit
     max_document_size: int = 64  # MiB a registry document may have, decompressed
 
@@ -270,10 +271,18 @@ def project_options(
             help="Take the input as complete: do not resolve unpinned requirements.",
         ),
         click.option(
+            "--allow-build",
+            is_flag=True,
+            help="Let the resolver build source distributions that have no static metadata: "
+            "their build backends and build requirements (code from the index, not judged) "
+            "run on this machine. By default nothing is built and a requirement only an "
+            "sdist satisfies leaves the tree incomplete. Policy: [resolve] build = true.",
+        ),
+        click.option(
             "--no-build",
             is_flag=True,
-            help="Resolve without building any source distribution, so no package's build "
-            "code runs; a requirement only an sdist satisfies then fails the resolution.",
+            help="Never build, whatever the policy says (the default without "
+            "[resolve] build = true).",
         ),
         index_option,
         click.option(
@@ -378,7 +387,7 @@ def project_options(
         def command(**kw: Any) -> None:
             shared = {name: kw.pop(name, None) for name in names}
             shared["dns_server"] = list(shared["dns_server"] or ()) or None
-            for flag in ("env", "no_domain_checks", "deep", "no_build"):
+            for flag in ("env", "no_domain_checks", "deep", "no_build", "allow_build"):
                 shared[flag] = bool(shared[flag])
             f(Common(**shared), **kw)
 

@@ -195,9 +195,10 @@ def inspect_options(
 
 
 def _build(c: Common, pol: Policy) -> bool:
-    """Whether the resolver may build source distributions: either the policy or --no-build
-    forbids it."""
-    return pol.build and not c.no_build
+    """Whether the resolver may build source distributions (run their build backends):
+    only when --allow-build or the policy's `[resolve] build = true` says so, and never
+    with --no-build."""
+    return (c.allow_build or pol.build) and not c.no_build
 
 
 def _inventory(

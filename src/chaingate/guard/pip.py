@@ -21,17 +21,16 @@ from chaingate.ecosystems.pypi.install.pip import PipArgs, PipInstaller, PipPlan
 from chaingate.ecosystems.pypi.install.pip import target_python as target_python
 from chaingate.ecosystems.pypi.install.sources import Judging
 from chaingate.engine.scan import Progress, ScanOptions
+from chaingate.guard.build import Verdict, build_space, guard_building, own_wheels
 from chaingate.guard.core import (
     Decide,
     Evaluate,
     GuardOutcome,
     Plan,
-    scan_with,
     severity_gate,
     with_inventory,
 )
 from chaingate.guard.core import explain as explain_with
-from chaingate.guard.core import guard as guard_with
 from chaingate.guard.hints import hinting
 
 __all__ = [
@@ -82,23 +81,38 @@ def guard(
     progress: Progress | None = None,
     evaluate: Evaluate | None = None,
     pinned_indexes: Mapping[str, str] | None = None,
+    allow_build: bool = False,
 ) -> GuardOutcome:
     """Plan with `python`'s pip, scan, decide, and install only when nothing blocks
     (`chaingate.guard.core.guard`). `decide` replaces `severity_gate(fail_on)`; `evaluate`
     replaces the scan with `scan_options`, whose cache directory also keeps the wheels
     fetched while the scan runs. Every source pip would consult is judged against the
-    scan's index; `pinned_indexes` (the policy's `[sources]`) pins names to one index.
+    scan's index; `pinned_indexes` (the policy's `[sources]`) pins names to one index. pip
+    uses wheels only; with `allow_build`, a package only a source distribution provides is
+    first judged with its build requirements and built (`chaingate.guard.build`).
     GuardError as for `plan`."""
-    judging = Judging(scan_options.index_url, scan_options.http, dict(pinned_indexes or {}))
-    with hinting(split_args(pip_args).requirements):
-        return guard_with(
+    verdict = Verdict.of(
+        scan_options,
+        fail_on,
+        evaluate,
+        decide,
+        fail_incomplete=fail_incomplete,
+        announce=announce,
+        progress=progress,
+    )
+    with hinting(split_args(pip_args).requirements), build_space(allow_build) as work:
+        judging = Judging(
+            scan_options.index_url,
+            scan_options.http,
+            dict(pinned_indexes or {}),
+            own=own_wheels(work),
+        )
+        return guard_building(
             PipInstaller(python, scan_options.http.cache_dir, judging),
             pip_args,
-            evaluate=evaluate or scan_with(scan_options),
-            decide=decide or severity_gate(fail_on),
-            fail_incomplete=fail_incomplete,
-            announce=announce,
-            progress=progress,
+            verdict,
+            work=work,
+            index_url=split_args(pip_args).index_url or scan_options.index_url,
         )
 
 

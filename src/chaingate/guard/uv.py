@@ -26,17 +26,15 @@ from chaingate.ecosystems.pypi.install.uv import (
     split_args,
 )
 from chaingate.engine.scan import Progress, ScanOptions
+from chaingate.guard.build import Verdict, build_space, guard_building, own_wheels
 from chaingate.guard.core import (
     Decide,
     Evaluate,
     GuardOutcome,
     Plan,
-    scan_with,
-    severity_gate,
     with_inventory,
 )
 from chaingate.guard.core import explain as explain_with
-from chaingate.guard.core import guard as guard_with
 from chaingate.guard.hints import hinting
 
 __all__ = [
@@ -80,27 +78,38 @@ def guard(
     progress: Progress | None = None,
     evaluate: Evaluate | None = None,
     pinned_indexes: Mapping[str, str] | None = None,
+    allow_build: bool = False,
 ) -> GuardOutcome:
     """Plan with uv, scan, decide, and install only when nothing blocks, as
     `chaingate.guard.pip.guard`. `index_url` is uv's default index when the user names
-    none (default: the scan's index). GuardError as for `plan`, and "uv is not installed".
+    none (default: the scan's index). uv uses wheels only; with `allow_build`, a package
+    only a source distribution provides is first judged with its build requirements and
+    built (`chaingate.guard.build`). GuardError as for `plan`, and "uv is not installed".
     """
-    installer = UvInstaller(
-        http=scan_options.http,
-        python=python,
-        uv=uv,
-        index_url=index_url or scan_options.index_url,
-        pinned=pinned_indexes,
+    verdict = Verdict.of(
+        scan_options,
+        fail_on,
+        evaluate,
+        decide,
+        fail_incomplete=fail_incomplete,
+        announce=announce,
+        progress=progress,
     )
-    with hinting(split_args(uv_args).packages):
-        return guard_with(
+    with hinting(split_args(uv_args).packages), build_space(allow_build) as work:
+        installer = UvInstaller(
+            http=scan_options.http,
+            python=python,
+            uv=uv,
+            index_url=index_url or scan_options.index_url,
+            pinned=pinned_indexes,
+            own=own_wheels(work),
+        )
+        return guard_building(
             installer,
             uv_args,
-            evaluate=evaluate or scan_with(scan_options),
-            decide=decide or severity_gate(fail_on),
-            fail_incomplete=fail_incomplete,
-            announce=announce,
-            progress=progress,
+            verdict,
+            work=work,
+            index_url=default_index(split_args(uv_args), installer.index_url),
         )
 
 

@@ -122,7 +122,9 @@ class Policy(msgspec.Struct, frozen=True):
     deny: Lists = msgspec.field(default_factory=Lists)
     rules: tuple[Rule, ...] = ()
     ignores: tuple[Ignore, ...] = ()
-    build: bool = True  # [resolve] build: may resolution build sdists (run their code)?
+    # [resolve] build: may resolution (scan, check, diff) and the install guards build
+    # source distributions, running their build backends before anything is judged?
+    build: bool = False
     # [gate] allow_incomplete: may check, diff and the install guards pass a package that
     # could not be analysed? (False: they fail closed, exit 3.)
     allow_incomplete: bool = False
@@ -302,10 +304,11 @@ def _parse(name: str, text: str, doc: Mapping[str, Any], base: tuple[str, ...]) 
 
 
 def _resolve_build(src: _Source, value: object) -> bool:
-    """`[resolve] build`: false forbids building source distributions while resolving."""
+    """`[resolve] build`: true lets resolution and the install guards build source
+    distributions (run their build code); false, the default, forbids it."""
     table = src.table(value, "resolve")
     src.known(table, _RESOLVE_KEYS, "resolve")
-    build = table.get("build", True)
+    build = table.get("build", False)
     if not isinstance(build, bool):
         raise src.error(("resolve", "build"), f"must be true or false, not {_show(build)}")
     return build

@@ -8,6 +8,7 @@ table is an error rather than a guess.
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -16,7 +17,7 @@ from typing import ClassVar, Generic, TypeVar
 
 import msgspec
 
-from chaingate.core.errors import ChaingateError
+from chaingate.core.errors import EXIT_INCOMPLETE, ChaingateError
 from chaingate.core.findings import Finding
 from chaingate.core.inventory import Origin
 from chaingate.core.status import Incomplete
@@ -41,9 +42,58 @@ class Wording(msgspec.Struct, frozen=True):
 def built_note(ran: str) -> str:
     """The note for items built while planning; `ran` says how sure the installer is."""
     return (
-        f"to read the metadata of {{packages}} {ran} its build backend (code from the "
-        "package) before this check; --only-binary :all: avoids that."
+        f"to read the metadata of {{packages}} {ran} its build backend and installed its "
+        "build requirements (code that was not judged) before this check."
     )
+
+
+# --- building: not unless allowed ------------------------------------------------------------
+
+ALLOW_BUILD = "--allow-build"
+WHEELS_ONLY = ("--only-binary", ":all:")
+"""What the guard adds to the dry run and to the pinned install unless building is allowed:
+no source distribution is built, so no build backend or build requirement runs."""
+
+
+class BuildRefused(InstallError):
+    """The install needs a source distribution built, which runs its build backend and its
+    build requirements (code from the index) before anything is judged; the guard does not
+    do that unless allowed. Nothing ran and nothing was installed: exit 3, like anything
+    else the guard could not judge."""
+
+    exit_code = EXIT_INCOMPLETE
+
+    def __init__(self, message: str, names: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.names = tuple(names)  # the packages that would have to be built
+
+
+def build_refused(tool: str, names: Sequence[str], said: str) -> BuildRefused:
+    """The refusal for `names` (the packages `tool` found no wheel of), quoting `said` (the
+    end of the dry run's explanation)."""
+    return BuildRefused(
+        f"not installed: {', '.join(names)} would have to be built from source, which runs "
+        "its build backend and build requirements (code from the index that chaingate has not "
+        f"judged) before anything is checked, so the guard let {tool} use wheels only. "
+        "Nothing ran and nothing was installed. To build it, pass "
+        f"{ALLOW_BUILD} (or set [resolve] build = true in the policy); it and its build "
+        "requirements are then judged first.\n" + said,
+        names,
+    )
+
+
+def refuse_building_options(args: InstallArgs) -> None:
+    """BuildRefused when the user's options ask the installer to build (`--no-binary`, or
+    `--only-binary :none:`, which would undo the guard's wheels-only) without allowing it."""
+    for option in args.options:
+        value = option.value or ""
+        if option.name == "--no-binary" or (
+            option.name == "--only-binary" and ":none:" in value.split(",")
+        ):
+            raise BuildRefused(
+                f"{' '.join(option.tokens)}: builds from source, which runs code that was not "
+                f"judged; pass {ALLOW_BUILD} as well (or set [resolve] build = true in the policy)"
+            )
 
 
 # --- the arguments -------------------------------------------------------------------------
@@ -190,8 +240,8 @@ def refuse(refused: Mapping[str, str], option: OptionSpec, tokens: tuple[str, ..
 class Requirement(msgspec.Struct, frozen=True):
     """One distribution the installer would install, and the files it may install it from.
 
-    `hashes` are `"<algorithm>:<hex>"` as `--hash` wants them: the one file pip chose, or
-    every file the index publishes for the version (uv does not say which it picks); empty
+    `hashes` are `"<algorithm>:<hex>"` as `--hash` wants them: the one file pip or uv
+    chose (every file of the version only for a plan made without uv's choice); empty
     for VCS checkouts and local directories, which cannot be hashed. `source` is the PEP
     508 URL of an item that bypasses the index (`git+https://...@<commit>`, `file:///...`).
     `version` is empty when the installer does not say (uv's URL, VCS and path items).
@@ -244,6 +294,7 @@ class PypiPlan(msgspec.Struct, Generic[A], frozen=True):
     # the installer would consult could not be asked about.
     findings: tuple[Finding, ...] = ()
     incomplete: tuple[Incomplete, ...] = ()
+    allow_build: bool = False  # else the dry run and the install use wheels only
 
     @property
     def ecosystem(self) -> str:
@@ -262,25 +313,54 @@ def is_wheel(url: str | None) -> bool:
     return bool(url) and str(url).split("#")[0].split("?")[0].endswith(".whl")
 
 
+class DryRunFailed(InstallError):
+    """The installer's dry run failed; `said` is all it printed."""
+
+    def __init__(self, message: str, said: str) -> None:
+        super().__init__(message)
+        self.said = said
+
+
 def run_dry(command: list[str], tool: str) -> subprocess.CompletedProcess[str]:
-    """Run an installer's dry run with its output captured. InstallError when it cannot be
-    run or fails, quoting the end of what it said."""
+    """Run an installer's dry run with its output captured. DryRunFailed when it fails,
+    quoting the end of what it said; InstallError when it cannot be run."""
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     except OSError as exc:
         raise InstallError(f"cannot run {command[0]}: {exc}") from exc
     if done.returncode != 0:
-        raise InstallError(f"{tool} could not plan the install:\n{tail(done.stderr, tool)}")
+        raise DryRunFailed(
+            f"{tool} could not plan the install:\n{tail(done.stderr, tool)}",
+            f"{done.stdout}\n{done.stderr}",
+        )
     return done
 
 
+_LOG_LINE = re.compile(r"^\s*(?:DEBUG|TRACE) ")  # uv's --verbose log, not its explanation
+
+
 def tail(text: str, tool: str) -> str:
-    """The end of an installer's output, to quote in an error."""
-    lines = [line for line in text.splitlines() if line.strip()]
+    """The end of an installer's output, to quote in an error (its debug log left out)."""
+    lines = [line for line in text.splitlines() if line.strip() and not _LOG_LINE.match(line)]
     return "\n".join(lines[-_TAIL_LINES:]) or f"({tool} printed nothing)"
 
 
 # --- the install ---------------------------------------------------------------------------
+
+
+def from_files(
+    items: Sequence[Requirement], files: Mapping[str, Path] | None, tmp: Path
+) -> list[str]:
+    """`--no-index --find-links DIR` when `files` (item key -> local file, fetched and
+    checked ahead) covers every item: DIR, under `tmp`, links exactly those files, so the
+    install reads nothing from the index. Else no arguments."""
+    if not items or files is None or not all(i.key in files for i in items):
+        return []
+    found = tmp / "files"
+    found.mkdir()
+    for i in items:
+        (found / files[i.key].name).symlink_to(files[i.key].absolute())
+    return ["--no-index", "--find-links", str(found)]
 
 
 def run_pinned(

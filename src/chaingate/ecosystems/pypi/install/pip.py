@@ -22,11 +22,18 @@ table, taken from pip 26.3's own parser (`pip install --help`) plus options olde
 still accept. Long options may be abbreviated as pip's optparse allows (`--index` for
 `--index-url`). An option not in the table is an error rather than a guess.
 
+Building: a source distribution's build backend and build requirements are code from the
+index that would run before the verdict (pip builds an sdist during the dry run to read
+its metadata). Unless the caller allows building, the dry run and the pinned install get
+`--only-binary :all:`, and a set that needs a build fails with BuildRefused (exit 3) naming
+the packages pip found only sources of (the failed dry run again with `-vv`, which still
+builds nothing, says which). The guard never allows it here: with `--allow-build` it
+judges and builds those itself (`chaingate.guard.build`). With building allowed (a library
+caller), `PypiPlan.built` names what pip built.
+
 Limits: VCS and local-directory items cannot be hash-checked by pip, so they are installed
-in a second step without `--require-hashes` (VCS pinned to the commit pip resolved). And
-to read the metadata of a source distribution without static metadata pip builds it during
-the dry run, which runs its build backend before the verdict; `PypiPlan.built` names those,
-and `--only-binary :all:` avoids it.
+in a second step without `--require-hashes` (VCS pinned to the commit pip resolved); pip
+builds those (your own source) whatever the setting.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -53,6 +61,8 @@ from chaingate.core.inventory import InventoryError, Origin
 from chaingate.ecosystems.pypi.environment import _origin as origin_from_direct_url
 from chaingate.ecosystems.pypi.environment import find_python
 from chaingate.ecosystems.pypi.install.common import (
+    WHEELS_ONLY,
+    DryRunFailed,
     InstallArgs,
     InstallError,
     Option,
@@ -60,11 +70,14 @@ from chaingate.ecosystems.pypi.install.common import (
     PypiPlan,
     Requirement,
     Wording,
+    build_refused,
     built_note,
+    from_files,
     is_wheel,
     option_table,
     parse_words,
     refuse,
+    refuse_building_options,
     run_dry,
     run_pinned,
     tail,
@@ -267,19 +280,25 @@ def plan(
     pip_args: Sequence[str],
     python: str = sys.executable,
     judging: Judging | None = None,
+    allow_build: bool = False,
 ) -> PipPlan:
     """Ask `python`'s pip what `pip install pip_args` would install, without installing;
     with `judging`, judge every source pip would consult (`sources.judge`).
 
-    InstallError when the arguments cannot be split or pip fails (with the end of pip's
-    own explanation), and when pip reports a file it gives no hash for.
+    Unless `allow_build`, pip may use wheels only (`--only-binary :all:`), so no build
+    backend runs: BuildRefused when the set needs a source distribution built (or the
+    user asks for `--no-binary`). InstallError when the arguments cannot be split or pip
+    fails (with the end of pip's own explanation), and when pip reports a file it gives no
+    hash for.
     """
     args = split_args(pip_args)
+    if not allow_build:
+        refuse_building_options(args)
     if judging is None:
-        return _dry_run(args, python)
+        return _dry_run(args, python, allow_build)
     with ThreadPoolExecutor(1) as aside:  # pip's configuration is read during the dry run
         config = aside.submit(_config_list, args, python)
-        planned = _dry_run(args, python)
+        planned = _dry_run(args, python, allow_build)
         found = pip_sources(
             [(o.name, o.value) for o in args.options],
             _requirement_files(args),
@@ -287,7 +306,7 @@ def plan(
             Path.cwd(),
         )
     verdict = judge(planned.items, found, judging.index_url, judging.http, installer="pip",
-                    pinned=judging.pinned)  # fmt: skip
+                    pinned=judging.pinned, own=judging.own)  # fmt: skip
     return replace(
         planned, items=verdict.items, findings=verdict.findings, incomplete=verdict.incomplete
     )
@@ -324,19 +343,41 @@ def _requirement_files(args: PipArgs) -> list[str]:
     return files
 
 
-def _dry_run(args: PipArgs, python: str) -> PipPlan:
+def _dry_run(args: PipArgs, python: str, allow_build: bool) -> PipPlan:
+    wheels = () if allow_build else WHEELS_ONLY
     with tempfile.TemporaryDirectory(prefix="chaingate-guard-") as tmp:
         report_file = Path(tmp) / "report.json"
         command = [
             python, "-m", "pip", "install", "--dry-run", "--quiet", "--report",
-            str(report_file), "--disable-pip-version-check", "--no-input", *args.args,
+            str(report_file), "--disable-pip-version-check", "--no-input", *wheels, *args.args,
         ]  # fmt: skip
-        run_dry(command, "pip")
+        try:
+            run_dry(command, "pip")
+        except DryRunFailed as exc:
+            names = [] if allow_build else _wheelless(command)
+            if names:
+                raise build_refused("pip", names, tail(exc.said, "pip")) from exc
+            raise
         try:
             report = json.loads(report_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InstallError(f"pip wrote no installation report: {exc}") from exc
-    return plan_from_report(args, report)
+    return replace(plan_from_report(args, report), allow_build=allow_build)
+
+
+_NO_SOURCES = re.compile(r"Skipping link: No sources permitted for ([A-Za-z0-9._-]+):")
+
+
+def _wheelless(command: list[str]) -> list[str]:
+    """The packages a failed wheels-only dry run found only source distributions of: the
+    same dry run again (it builds nothing), with the log that names them (`-vv`)."""
+    verbose = [w for w in command if w != "--quiet"] + ["-vv"]
+    try:
+        done = subprocess.run(verbose, capture_output=True, text=True, check=False)
+    except OSError:
+        return []
+    found = _NO_SOURCES.findall(f"{done.stdout}\n{done.stderr}")
+    return sorted({canonicalize_name(n) for n in found})
 
 
 def plan_from_report(args: PipArgs, report: Mapping[str, Any]) -> PipPlan:
@@ -411,13 +452,7 @@ def install(
     hashed = [i for i in plan.items if i.hash is not None]
     unhashed = [i for i in plan.items if i.hash is None]
     with tempfile.TemporaryDirectory(prefix="chaingate-guard-") as tmp:
-        local: list[str] = []
-        if hashed and files is not None and all(i.key in files for i in hashed):
-            found = Path(tmp) / "files"
-            found.mkdir()
-            for i in hashed:
-                (found / files[i.key].name).symlink_to(files[i.key].absolute())
-            local = ["--no-index", "--find-links", str(found)]
+        local = from_files(hashed, files, Path(tmp))
 
         def command(extra: Sequence[str], pinned: Path) -> list[str]:
             return [
@@ -425,8 +460,9 @@ def install(
                 *extra, "-r", str(pinned), *plan.args.pass_through,
             ]  # fmt: skip
 
+        wheels = () if plan.allow_build else WHEELS_ONLY
         runs: list[tuple[Sequence[Requirement], Sequence[str]]] = [
-            (hashed, ["--require-hashes", *local]),
+            (hashed, ["--require-hashes", *wheels, *local]),
             (unhashed, []),
         ]
         return run_pinned(runs, command, Path(tmp), python)
@@ -435,7 +471,9 @@ def install(
 _FETCH_WORKERS = 8
 
 
-def fetch_files(plan: PipPlan, cache_dir: Path, timeout: float = 60.0) -> dict[str, Path] | None:
+def fetch_files(
+    plan: PypiPlan[Any], cache_dir: Path, timeout: float = 60.0
+) -> dict[str, Path] | None:
     """The wheel of every hash-pinned item as a local file, item key -> path, or None when
     any cannot be had (then `install` lets pip download from the index).
 
@@ -509,13 +547,15 @@ class PipInstaller:
         python: str = sys.executable,
         cache_dir: Path | None = None,
         judging: Judging | None = None,
+        allow_build: bool = False,
     ) -> None:
         self.python = python
         self.cache_dir = cache_dir
         self.judging = judging
+        self.allow_build = allow_build
 
     def plan(self, args: Sequence[str]) -> PipPlan:
-        return plan(args, self.python, self.judging)
+        return plan(args, self.python, self.judging, self.allow_build)
 
     def fetch(self, plan: PipPlan) -> dict[str, Path] | None:
         return fetch_files(plan, self.cache_dir) if self.cache_dir is not None else None

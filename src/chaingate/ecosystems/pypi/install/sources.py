@@ -359,6 +359,7 @@ class Judging(msgspec.Struct, frozen=True):
     index_url: str
     http: HttpSettings
     pinned: Mapping[str, str] = msgspec.field(default_factory=dict)
+    own: str | None = None  # `file:` URL of the wheels chaingate built (guard.build)
 
 
 class Verdict(msgspec.Struct, frozen=True):
@@ -379,13 +380,22 @@ def judge(
     *,
     installer: str,
     pinned: Mapping[str, str] | None = None,
+    own: str | None = None,
 ) -> Verdict:
     """Judge the registry items of a plan against every source (see the module's doc).
     `judged_index` is the index the scan's facts come from; `pinned` maps names the policy
-    pins to one index (`[sources]`) to that index."""
+    pins to one index (`[sources]`) to that index. `own` is the folder of wheels chaingate
+    built from sdists it judged (`guard.build`): not a rival source, and its wheels are
+    installed as they are."""
     pins: dict[str, str] = {canonicalize_name(k): simple_root(v) for k, v in (pinned or {}).items()}
     judged = simple_root(judged_index)
-    registry = [i for i in items if i.origin is Origin.REGISTRY]
+    if own is not None:
+        mine = own.rstrip("/") + "/"
+        sources = [s for s in sources if s.url.rstrip("/") + "/" != mine]
+        items_built = {i.key for i in items if (i.url or "").startswith(mine)}
+    else:
+        items_built = set()
+    registry = [i for i in items if i.origin is Origin.REGISTRY and i.key not in items_built]
     if not registry:
         return Verdict(tuple(items))
     return asyncio.run(_judge(items, registry, unique(sources), judged, pins, http, installer))

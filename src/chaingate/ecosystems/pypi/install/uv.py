@@ -3,33 +3,43 @@
 The pip adapter (`pip.py`) with uv in pip's place. uv writes no installation report, so
 the steps differ in how the set is found and pinned:
 
-1. `plan`: `uv pip install --dry-run --color never ARGS` with the user's arguments (minus
-   `-q`/`-v`/`--color`, which would hide or decorate what uv prints), so uv's own semantics
-   decide: already satisfied packages, `--upgrade`, `--reinstall`, indexes, `--python`,
-   `--system`, `--target`, uv's configuration and `UV_*` variables. uv prints the exact set
-   to stderr (`Would install 2 packages`, ` + six==1.17.0`, ` + pkg @ git+https://...@<commit>`,
-   ` - six==1.16.0` for what an upgrade replaces); `parse_dry_run` reads it and refuses
-   output it does not fully understand rather than guess.
-2. The hashes uv gives none of come from the judged index's simple page (the index the
-   scan's facts come from, or the one the policy's `[sources]` pins the name to;
-   `uv_sources.py`): never another source's. A version with no hash there cannot be
-   pinned: InstallError. Every other source uv would consult (`uv_config.py`) is judged
+1. `plan`: `uv pip install --dry-run --color never --verbose ARGS` with the user's
+   arguments (minus `-q`/`-v`/`--color`, which would hide or decorate what uv prints), so
+   uv's own semantics decide: already satisfied packages, `--upgrade`, `--reinstall`,
+   indexes, `--python`, `--system`, `--target`, uv's configuration and `UV_*` variables.
+   uv prints the exact set to stderr (`Would install 2 packages`, ` + six==1.17.0`,
+   ` + pkg @ git+https://...@<commit>`, ` - six==1.16.0` for what an upgrade replaces);
+   `parse_dry_run` reads it and refuses output it does not fully understand rather than
+   guess. Its resolver's log names the file it chose for each item (`Selecting: six==1.17.0
+   [compatible] (six-1.17.0-py2.py3-none-any.whl)`, `chosen_files`).
+2. Each registry item is pinned to that one file by the hash the judged index publishes
+   for it (the index the scan's facts come from, or the one the policy's `[sources]` pins
+   the name to; `uv_sources.py`), never another source's. When uv chose a file the judged
+   index does not publish (another source's), the item is pinned to the judged index's
+   file with the same wheel tags instead. A version with no hash there cannot be pinned:
+   InstallError. Every other source uv would consult (`uv_config.py`) is judged
    (`sources.py`): a name it offers with other files is a `dependency-confusion` finding.
-3. The guard (`chaingate.guard`) judges the set, as for pip.
+3. The guard (`chaingate.guard`) judges the set, as for pip; meanwhile `fetch` downloads
+   each pinned file into the cache, checked against its pin.
 4. `install`: `uv pip install --no-deps --require-hashes -r PINNED OPTIONS`, where OPTIONS
-   are the user's options without the requirement arguments; URL, VCS and path items (uv
-   cannot hash a checkout or a directory) follow in a second run pinned by URL (VCS at the
-   commit uv resolved), editables as editables.
+   are the user's options without the requirement arguments, from the fetched files
+   (`--no-index --find-links`) when all were fetched, so the index is not asked again;
+   URL, VCS and path items (uv cannot hash a checkout or a directory) follow in a second
+   run pinned by URL (VCS at the commit uv resolved), editables as editables.
 
 The arguments are split with uv's own option table (`uv_args.py`).
 
-Limits: uv does not say which file it chose, so a registry item is pinned to all files of
-its version on the index (not the one file that gets installed), and the dependency graph
-is unknown (transitive items carry the path `(name,)`). When uv prefers another source's
-file for a name the policy pins to one index, the pinned install fails its hash check and
-installs nothing. Editables are recognised from
+Limits: uv prints no hashes, so the pin is the hash the judged index publishes for the
+chosen file when the guard reads it, just after the dry run (a file replaced on the index,
+and its hash with it, in that moment is the one pinned, judged and installed); and the
+dependency graph is unknown (transitive items carry the path `(name,)`). When a file could
+not be fetched ahead, uv downloads it itself, still held to the one pinned hash: if uv
+prefers another source's file for a name the policy pins to one index, that install fails
+its hash check and installs nothing. Editables are recognised from
 `-e` on the command line and in `-r` requirement files; an editable that comes from
-`[tool.uv.sources]` is installed non-editable.
+`[tool.uv.sources]` is installed non-editable. Building is as for pip (`pip.py`): wheels
+only unless allowed (uv's own hint names the packages it would have to build); local
+directories and VCS checkouts are built by uv whatever the setting.
 """
 
 from __future__ import annotations
@@ -41,28 +51,37 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import msgspec
-from packaging.utils import canonicalize_name
+from msgspec.structs import replace
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion
 
 from chaingate.core.inventory import Origin
 from chaingate.ecosystems.pypi.install.common import (
+    WHEELS_ONLY,
+    DryRunFailed,
     InstallError,
     PypiPlan,
     Requirement,
     Wording,
+    build_refused,
     built_note,
+    from_files,
     is_wheel,
+    refuse_building_options,
     run_dry,
     run_pinned,
     tail,
 )
+from chaingate.ecosystems.pypi.install.pip import fetch_files
 from chaingate.ecosystems.pypi.install.sources import judge
 from chaingate.ecosystems.pypi.install.uv_args import UvArgs, python_args, split_args
 from chaingate.ecosystems.pypi.install.uv_config import uv_sources
 from chaingate.ecosystems.pypi.install.uv_sources import (
+    PinnedFile,
     default_index,
     direct_names,
     editables,
-    judged_hashes,
+    judged_files,
     same_location,
     url_words,
 )
@@ -117,6 +136,10 @@ _URL_LINE = re.compile(rf"^{_NAME} @ (?P<url>\S+)$")
 _FROM_LINE = re.compile(rf"^{_NAME}==(?P<version>[^\s=@]+) \(from (?P<url>\S+)\)$")  # older uv
 _WOULD = re.compile(r"^Would (?P<verb>install|uninstall) (?P<count>\d+) packages?$")
 _NO_CHANGES = "Would make no changes"
+# uv's resolver at -v: "DEBUG Selecting: six==1.17.0 [compatible] (six-1.17.0-py3-none-any.whl)"
+_SELECTING = re.compile(
+    rf"^(?:DEBUG )?Selecting: {_NAME}==(?P<version>[^\s=@]+) \[[^\]]*\] \((?P<file>[^()\s]+)\)$"
+)
 
 
 def parse_dry_run(stderr: str) -> tuple[Change, ...]:
@@ -166,6 +189,17 @@ def parse_dry_run(stderr: str) -> tuple[Change, ...]:
     return tuple(installs)
 
 
+def chosen_files(stderr: str) -> dict[tuple[str, str], str]:
+    """The file uv's resolver chose for each `name==version`, from its `-v` log (the
+    `Selecting:` lines): canonical name and version -> filename."""
+    chosen: dict[tuple[str, str], str] = {}
+    for raw in _ANSI.sub("", stderr).splitlines():
+        found = _SELECTING.match(raw.strip())
+        if found:
+            chosen[(canonicalize_name(found["name"]), found["version"])] = found["file"]
+    return chosen
+
+
 def _change(what: str) -> Change | None:
     for pattern in (_PINNED_LINE, _URL_LINE, _FROM_LINE):
         found = pattern.match(what)
@@ -185,9 +219,15 @@ def plan(
     http: HttpSettings,
     index_url: str = DEFAULT_INDEX,
     pinned: Mapping[str, str] | None = None,
+    allow_build: bool = False,
+    own: str | None = None,
 ) -> UvPlan:
     """Ask uv what `uv pip install uv_args` would install, without installing, and pin each
-    registry item to the hashes its index publishes.
+    registry item to the one file uv chose, by the hash its index publishes.
+
+    Unless `allow_build`, uv may use wheels only (`--only-binary :all:`), so no build
+    backend runs: BuildRefused when the set needs a source distribution built (or the
+    user asks for `--no-binary`).
 
     `python` is passed as `--python` unless the user chose an interpreter; `index_url` is
     the default index when the user gives uv none. InstallError when the arguments cannot
@@ -195,15 +235,37 @@ def plan(
     an item cannot be pinned.
     """
     args = split_args(uv_args)
+    if not allow_build:
+        refuse_building_options(args)
     uv = uv or find_uv()
     command = [
-        uv, "pip", "install", "--dry-run", "--color", "never",
-        *python_args(args, python), *args.dry_run,
+        uv, "pip", "install", "--dry-run", "--color", "never", "--verbose",
+        *python_args(args, python), *(() if allow_build else WHEELS_ONLY), *args.dry_run,
     ]  # fmt: skip
-    changes = parse_dry_run(run_dry(command, "uv").stderr)
-    return plan_from_changes(
-        args, changes, http=http, index_url=index_url, uv_version=_uv_version(uv), pinned=pinned
+    try:
+        said = run_dry(command, "uv").stderr
+    except DryRunFailed as exc:
+        names = [] if allow_build else _WHEELS_REQUIRED.findall(_ANSI.sub("", exc.said))
+        if names:
+            wheelless = sorted({canonicalize_name(n) for n in names})
+            raise build_refused("uv", wheelless, tail(exc.said, "uv")) from exc
+        raise
+    found = plan_from_changes(
+        args,
+        parse_dry_run(said),
+        http=http,
+        index_url=index_url,
+        uv_version=_uv_version(uv),
+        chosen=chosen_files(said),
+        pinned=pinned,
+        own=own,
     )
+    return replace(found, allow_build=allow_build)
+
+
+# uv's hint when it may not build: "Wheels are required for `cg-built` because building from
+# source is disabled for all packages"
+_WHEELS_REQUIRED = re.compile(r"Wheels are required for `([A-Za-z0-9._-]+)`")
 
 
 def _uv_version(uv: str) -> str:
@@ -223,17 +285,22 @@ def plan_from_changes(
     index_url: str = DEFAULT_INDEX,
     uv_version: str = "unknown",
     pinned: Mapping[str, str] | None = None,
+    chosen: Mapping[tuple[str, str], str] | None = None,
+    own: str | None = None,
 ) -> UvPlan:
-    """The plan for the set a dry run printed: hashes from the judged index (`index_url`,
-    or the index the policy pins a name to), direct items (the requirements the user
-    named) told from the rest, editables recognised, and every source uv would consult
-    judged (`sources.judge`)."""
+    """The plan for the set a dry run printed: each registry item pinned to the one file
+    uv chose (`chosen`, name and version -> filename) by the hash the judged index
+    (`index_url`, or the index the policy pins the name to) publishes for it, direct items
+    (the requirements the user named) told from the rest, editables recognised, and every
+    source uv would consult judged (`sources.judge`). Without `chosen`, an item is pinned
+    to every file of its version on the judged index. `own`: the wheels chaingate built
+    from judged sdists (`guard.build`), pinned from there and not held against the index."""
     base = Path(args.value("--directory") or ".")
     direct = direct_names(args, base)
     editable_names, editable_urls = editables(args, base)
     wanted = [(c.name, c.version) for c in changes if c.url is None and c.version]
-    hashes = judged_hashes(wanted, index_url, pinned or {}, http)
-    unpinnable = [f"{n}=={v}" for n, v in wanted if not hashes.get((n, v))]
+    files = judged_files(wanted, index_url, pinned or {}, http, own) if wanted else {}
+    unpinnable = [f"{n}=={v}" for n, v in wanted if not files.get((n, v))]
     if unpinnable:
         raise InstallError(
             f"the index publishes no sha256 for {', '.join(unpinnable)}, so the install "
@@ -242,15 +309,16 @@ def plan_from_changes(
     items: list[Requirement] = []
     for c in changes:
         if c.url is None:
-            found = hashes[(c.name, str(c.version))]
+            key = (c.name, str(c.version))
+            pins = files[key] if chosen is None else _the_chosen(key, files[key], chosen)
             items.append(
                 Requirement(
                     name=c.name,
                     version=str(c.version),
-                    url=None,
+                    url=pins[0].url if len(pins) == 1 else None,
                     origin=Origin.REGISTRY,
                     requested=c.name in direct,
-                    hashes=found,
+                    hashes=tuple(f.hash for f in pins),
                 )
             )
             continue
@@ -270,12 +338,51 @@ def plan_from_changes(
                 editable=is_editable,
             )
         )
-    built = tuple(i.key for i in items if i.origin is not Origin.REGISTRY and not is_wheel(i.url))
-    verdict = judge(items, uv_sources(args, base), index_url, http, installer="uv", pinned=pinned)
+    built = tuple(i.key for i in items if i.url is not None and not is_wheel(i.url))
+    verdict = judge(
+        items, uv_sources(args, base), index_url, http, installer="uv", pinned=pinned, own=own
+    )
     return PypiPlan(
         "uv pip install", args, verdict.items, {}, "uv", uv_version, built,
         verdict.findings, verdict.incomplete,
     )  # fmt: skip
+
+
+def _the_chosen(
+    key: tuple[str, str], files: Sequence[PinnedFile], chosen: Mapping[tuple[str, str], str]
+) -> tuple[PinnedFile, ...]:
+    """The file of `key` that uv's dry run chose, as the judged index publishes it (`files`).
+    When uv chose a file the judged index does not publish (another source's: a build tag,
+    a wheel for other tags), the judged index's file with the same wheel tags, else all its
+    files of the version: what is installed is always a judged file, and `sources.judge`
+    reports the other source. InstallError when uv did not say which file, or the judged
+    index publishes different contents under that one filename."""
+    what = f"{key[0]}=={key[1]}"
+    filename = chosen.get(key)
+    if filename is None:
+        raise InstallError(
+            f"uv's dry run does not say which file of {what} it would install, so the install "
+            "cannot be pinned to the file that was checked"
+        )
+    found = [f for f in files if f.filename == filename]
+    if len(found) > 1:
+        raise InstallError(
+            f"the index publishes different contents for {filename}, the file uv chose for "
+            f"{what}, so the install cannot be pinned to the file that was checked"
+        )
+    if found:
+        return (found[0],)
+    tags = _wheel_tags(filename)
+    same = [f for f in files if tags and _wheel_tags(f.filename) == tags]
+    return (same[0],) if len(same) == 1 else tuple(files)
+
+
+def _wheel_tags(filename: str) -> frozenset[str]:
+    """A wheel's tags (`py3-none-any`), empty for anything else."""
+    try:
+        return frozenset(str(t) for t in parse_wheel_filename(filename)[3])
+    except (InvalidWheelFilename, InvalidVersion):
+        return frozenset()
 
 
 def _origin_of(url: str) -> Origin:
@@ -287,18 +394,28 @@ def _origin_of(url: str) -> Origin:
     return Origin.URL
 
 
-def install(plan: UvPlan, *, python: str | None = None, uv: str | None = None) -> int:
+def install(
+    plan: UvPlan,
+    *,
+    python: str | None = None,
+    uv: str | None = None,
+    files: Mapping[str, Path] | None = None,
+) -> int:
     """Install exactly `plan.items`, pinned, with the user's options; uv's exit code.
 
-    Registry items go in one `--no-deps --require-hashes` run; URL, VCS and path items,
-    which uv cannot hash, follow in a second `--no-deps` run pinned by URL. uv's output
-    goes to our stdout and stderr.
+    Registry items go in one `--no-deps --require-hashes` run, each pinned to the one file
+    the dry run chose: from `files` (item key -> the checked local file) with `--no-index`
+    when it covers them all, so nothing is read from the index again; else uv downloads
+    them, and a file that is not the pinned one fails the hash check. URL, VCS and path
+    items, which uv cannot hash, follow in a second `--no-deps` run pinned by URL. uv's
+    output goes to our stdout and stderr.
     """
     args = plan.args
     uv = uv or find_uv()
     hashed = [i for i in plan.items if i.hash is not None]
     unhashed = [i for i in plan.items if i.hash is None]
     with tempfile.TemporaryDirectory(prefix="chaingate-guard-") as tmp:
+        local = from_files(hashed, files, Path(tmp))
 
         def command(extra: Sequence[str], pinned: Path) -> list[str]:
             return [
@@ -306,8 +423,9 @@ def install(plan: UvPlan, *, python: str | None = None, uv: str | None = None) -
                 "-r", str(pinned), *args.pass_through,
             ]  # fmt: skip
 
+        wheels = () if plan.allow_build else WHEELS_ONLY
         runs: list[tuple[Sequence[Requirement], Sequence[str]]] = [
-            (hashed, ["--require-hashes"]),
+            (hashed, ["--require-hashes", *wheels, *local]),
             (unhashed, []),
         ]
         return run_pinned(runs, command, Path(tmp), uv)
@@ -331,22 +449,34 @@ class UvInstaller:
         uv: str | None = None,
         index_url: str = DEFAULT_INDEX,
         pinned: Mapping[str, str] | None = None,
+        allow_build: bool = False,
+        own: str | None = None,
     ) -> None:
         self.uv = uv or find_uv()
         self.pinned = dict(pinned or {})
         self.python = python
         self.http = http
         self.index_url = index_url
+        self.allow_build = allow_build
+        self.own = own  # chaingate's own built wheels (guard.build): not a rival source
 
     def plan(self, args: Sequence[str]) -> UvPlan:
         return plan(
-            args, python=self.python, uv=self.uv, http=self.http, index_url=self.index_url,
+            args,
+            python=self.python,
+            uv=self.uv,
+            http=self.http,
+            index_url=self.index_url,
             pinned=self.pinned,
-        )  # fmt: skip
+            allow_build=self.allow_build,
+            own=self.own,
+        )
 
     def fetch(self, plan: UvPlan) -> Mapping[str, Path] | None:
-        """Nothing: uv reads the files through its own cache."""
-        return None
+        """The file the dry run chose for each registry item, fetched and checked against
+        its pin into the cache directory (`pip.fetch_files`), or None."""
+        cache_dir = self.http.cache_dir
+        return fetch_files(plan, cache_dir) if cache_dir is not None else None
 
     def install(self, plan: UvPlan, files: Mapping[str, Path] | None) -> int:
-        return install(plan, python=self.python, uv=self.uv)
+        return install(plan, python=self.python, uv=self.uv, files=files)

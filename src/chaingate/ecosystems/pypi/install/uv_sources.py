@@ -4,10 +4,11 @@ hashes to pin each registry item to.
 
 The hashes: for each `name==version` the judged index's simple page (PEP 691 JSON or
 HTML, read through chaingate's own cached HttpClient) gives the sha256 of every file
-published for that version, as `uv pip compile --generate-hashes` does (uv picks the file
-for the platform; any of them is acceptable). The judged index is the one the scan's facts
-come from, or the one the policy pins the name to (`judged_hashes`): never another source
-uv would consult, whose files `sources.judge` holds against the judged index instead.
+published for that version, as `uv pip compile --generate-hashes` does; the install is
+pinned to the one of them that uv's dry run chose (`uv.py`). The judged index is the one
+the scan's facts come from, or the one the policy pins the name to (`judged_files`): never
+another source uv would consult, whose files `sources.judge` holds against the judged
+index instead.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from chaingate.ecosystems.pypi.install.sources import index_location, simple_roo
 from chaingate.ecosystems.pypi.install.uv_args import UvArgs
 from chaingate.ecosystems.pypi.manifests import requirements
 from chaingate.ecosystems.pypi.registry import SIMPLE_JSON
-from chaingate.ecosystems.pypi.simple import parse_simple_page
+from chaingate.ecosystems.pypi.simple import SimpleFile, parse_simple_page
 from chaingate.net.http import FetchError, HttpClient, HttpSettings
 
 # --- which items the user asked for, and which are editable ---------------------------------
@@ -166,27 +167,44 @@ def default_index(args: UvArgs, fallback: str) -> str:
     )
 
 
-def judged_hashes(
-    wanted: Sequence[tuple[str, str]], index_url: str, pinned: Mapping[str, str], http: HttpSettings
-) -> dict[tuple[str, str], tuple[str, ...]]:
-    """`"sha256:<hex>"` of every file each `(name, version)` has on the judged index: the
+def judged_files(
+    wanted: Sequence[tuple[str, str]],
+    index_url: str,
+    pinned: Mapping[str, str],
+    http: HttpSettings,
+    own: str | None = None,
+) -> dict[tuple[str, str], tuple[PinnedFile, ...]]:
+    """Every file with a sha256 that each `(name, version)` has on the judged index: the
     one the scan's facts come from (`index_url`), or the one the policy pins the name to
-    (`pinned`). Never another source's: the file installed must be one that was judged."""
+    (`pinned`). Never another source's: the file installed must be one that was judged.
+    `own`: the wheels chaingate built from judged sdists (`guard.build`), files too."""
     pins: dict[str, str] = {canonicalize_name(k): v for k, v in pinned.items()}
     groups: dict[str, list[tuple[str, str]]] = {}
     for name, version in wanted:
         groups.setdefault(pins.get(name, index_url), []).append((name, version))
-    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    found: dict[tuple[str, str], tuple[PinnedFile, ...]] = {}
     for index, group in groups.items():
-        only = _Sources((simple_root(index),), (), first_index=True)
-        found |= pin_hashes(group, only, http)
+        only = _Sources((simple_root(index),), (own,) if own else (), first_index=True)
+        found |= pin_files(group, only, http)
     return found
 
 
-def pin_hashes(
+class PinnedFile(msgspec.Struct, frozen=True):
+    """One file an index publishes for a version: what a pin names and a fetch checks."""
+
+    filename: str
+    url: str  # absolute, without the hash fragment
+    sha256: str  # hex
+
+    @property
+    def hash(self) -> str:
+        return f"sha256:{self.sha256}"
+
+
+def pin_files(
     wanted: Sequence[tuple[str, str]], sources: _Sources, http: HttpSettings
-) -> dict[tuple[str, str], tuple[str, ...]]:
-    """`"sha256:<hex>"` of every file each `(name, version)` has in `sources`."""
+) -> dict[tuple[str, str], tuple[PinnedFile, ...]]:
+    """Every file with a sha256 that each `(name, version)` has in `sources`."""
     for name, version in wanted:
         try:
             Version(version)
@@ -197,7 +215,7 @@ def pin_hashes(
 
 async def _pin_all(
     wanted: Sequence[tuple[str, str]], sources: _Sources, http: HttpSettings
-) -> dict[tuple[str, str], tuple[str, ...]]:
+) -> dict[tuple[str, str], tuple[PinnedFile, ...]]:
     async with HttpClient(http) as client:
         found = await asyncio.gather(*(_pin_one(client, n, v, sources) for n, v in wanted))
     return dict(zip(wanted, found, strict=True))
@@ -205,30 +223,31 @@ async def _pin_all(
 
 async def _pin_one(
     client: HttpClient, name: str, version: str, sources: _Sources
-) -> tuple[str, ...]:
+) -> tuple[PinnedFile, ...]:
     def wanted(filename: str) -> bool:
         return _is_file_of(filename, name, version)
 
-    hashes: list[str] = []
+    files: list[PinnedFile] = []
     for root in sources.indexes:
-        found = await _hashes_at(client, f"{root.rstrip('/')}/{name}/", wanted)
+        found = await _files_at(client, f"{root.rstrip('/')}/{name}/", wanted)
         if found is None:
             continue  # the project is not on this index: uv looks at the next one
-        hashes += found
+        files += found
         if sources.first_index:
             break
     for location in sources.find_links:
-        hashes += await _hashes_at(client, location, wanted, flat=True) or []
-    return tuple(f"sha256:{h}" for h in dict.fromkeys(hashes))
+        files += await _files_at(client, location, wanted, flat=True) or []
+    unique = {(f.filename, f.sha256): f for f in files}
+    return tuple(unique.values())
 
 
-async def _hashes_at(
+async def _files_at(
     client: HttpClient, url: str, wanted: Callable[[str], bool], *, flat: bool = False
-) -> list[str] | None:
-    """The sha256 of each `wanted` file a simple page (or a `--find-links` page) lists, or
-    a local directory holds; None when there is no such page or directory."""
+) -> list[PinnedFile] | None:
+    """Each `wanted` file with a sha256 that a simple page (or a `--find-links` page)
+    lists, or a local directory holds; None when there is no such page or directory."""
     if url.startswith("file:"):
-        return _local_hashes(Path(url2pathname(unquote(urlsplit(url).path))), wanted)
+        return _local_files(Path(url2pathname(unquote(urlsplit(url).path))), wanted)
     accept = "text/html" if flat else f"{SIMPLE_JSON}, text/html;q=0.1"
     try:
         resp = await client.fetch(url, accept=accept)
@@ -239,19 +258,18 @@ async def _hashes_at(
         raise InstallError(f"cannot read {url} to pin the install's hashes: {exc}") from exc
     except RegistryError as exc:
         raise InstallError(str(exc)) from exc
-    return [f.sha256 for f in files if f.sha256 and wanted(f.filename)]
+    return _pinned(files, wanted)
 
 
-def _local_hashes(path: Path, wanted: Callable[[str], bool]) -> list[str] | None:
+def _local_files(path: Path, wanted: Callable[[str], bool]) -> list[PinnedFile] | None:
     """A local index page (`index.html`), or the files of a local directory, hashed here."""
     page = path / "index.html" if path.is_dir() else path
     try:
         if page.is_file():
-            files = parse_simple_page(page.read_bytes(), page.as_uri())
-            return [f.sha256 for f in files if f.sha256 and wanted(f.filename)]
+            return _pinned(parse_simple_page(page.read_bytes(), page.as_uri()), wanted)
         if path.is_dir():
             return [
-                hashlib.sha256(f.read_bytes()).hexdigest()
+                PinnedFile(f.name, f.as_uri(), hashlib.sha256(f.read_bytes()).hexdigest())
                 for f in sorted(path.iterdir())
                 if wanted(f.name) and f.is_file()
             ]
@@ -260,6 +278,12 @@ def _local_hashes(path: Path, wanted: Callable[[str], bool]) -> list[str] | None
     except RegistryError as exc:
         raise InstallError(str(exc)) from exc
     return None
+
+
+def _pinned(files: Sequence[SimpleFile], wanted: Callable[[str], bool]) -> list[PinnedFile]:
+    return [
+        PinnedFile(f.filename, f.url, f.sha256) for f in files if f.sha256 and wanted(f.filename)
+    ]
 
 
 def _is_file_of(filename: str, name: str, version: str) -> bool:
