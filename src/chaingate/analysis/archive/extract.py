@@ -483,6 +483,60 @@ class _TarArchive(Archive):
         self._raw.close()
 
 
+_EOCD = struct.Struct("<4sHHHHIIH")
+_ZIP64_LOCATOR = struct.Struct("<4sIQI")
+_ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")
+_CENTRAL_ENTRY = struct.Struct("<4s24xHHH12x")  # signature, then the three lengths
+
+
+def _central_directory_entries(raw: IO[bytes], stop: int) -> int:
+    """How many members a zip's central directory holds, counted from its records, never
+    more than `stop`: zipfile builds an object per member before anyone can count them
+    (582 MB for a million), so a zip over the member limit is refused first. The directory is
+    found where zipfile looks for it; an archive whose end records cannot be read counts 0
+    here and is left to zipfile to refuse."""
+    size = raw.seek(0, io.SEEK_END)
+    tail_at = max(size - (_EOCD.size + 0xFFFF), 0)
+    raw.seek(tail_at)
+    tail = raw.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD.size:
+        return 0
+    fields = _EOCD.unpack_from(tail, at)
+    declared, cd_size = int(fields[4]), int(fields[5])
+    cd_end = tail_at + at
+    locator_at = at - _ZIP64_LOCATOR.size
+    if locator_at >= 0 and tail[locator_at : locator_at + 4] == b"PK\x06\x07":
+        record_at = _ZIP64_LOCATOR.unpack_from(tail, locator_at)[2]
+        raw.seek(record_at)
+        record = raw.read(_ZIP64_EOCD.size)
+        if len(record) == _ZIP64_EOCD.size and record[:4] == b"PK\x06\x06":
+            fields = _ZIP64_EOCD.unpack(record)
+            declared, cd_size = int(fields[7]), int(fields[8])
+            cd_end -= _ZIP64_EOCD.size + _ZIP64_LOCATOR.size
+    if declared >= stop:
+        return declared
+    # The records themselves: zipfile reads as many as fit in the directory's size, whatever
+    # the end record declares.
+    count, end = 0, cd_end
+    base, buffer, at = max(cd_end - cd_size, 0), b"", 0  # buffer holds the bytes from base
+    while count < stop:
+        if at + _CENTRAL_ENTRY.size > len(buffer):
+            base += at
+            if base + _CENTRAL_ENTRY.size > end:
+                break
+            raw.seek(base)
+            buffer, at = raw.read(min(_CHUNK * 16, end - base)), 0
+            if len(buffer) < _CENTRAL_ENTRY.size:
+                break
+        signature, name, extra, comment = _CENTRAL_ENTRY.unpack_from(buffer, at)
+        if signature != b"PK\x01\x02":
+            break
+        at += _CENTRAL_ENTRY.size + name + extra + comment
+        count += 1
+    return count
+
+
 class _ZipArchive(Archive):
     def __init__(self, path: Path, limits: Limits) -> None:
         super().__init__(path, limits)
@@ -490,6 +544,7 @@ class _ZipArchive(Archive):
         self._zip: zipfile.ZipFile | None = None
         try:
             with _corrupt_guard():
+                self._count(_central_directory_entries(self._raw, limits.max_files + 1))
                 self._zip = zipfile.ZipFile(self._raw)
                 infos = self._zip.infolist()
             self._count(len(infos))

@@ -1,0 +1,170 @@
+"""The analyser's memory and time are bounded whatever the archive (issue 12, item 12): a
+7 MB `.py` of `a=1` lines (4.4 GB and 36 s before) and a zip of a million members (517 MB)
+are read in under 300 MB, and what was not analysed makes the inspection *incomplete*, with
+the reason, never clean; a big real generated module is still analysed whole (in a child
+process under a memory cap). Peak memory is measured on a real `chaingate inspect` process
+and its children."""
+
+from __future__ import annotations
+
+import resource
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+from chaingate.analysis.inspect import inspect_path
+from chaingate.analysis.interface import Limits
+from chaingate.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE
+
+PEAK_MB = 300
+# Generous: each case takes a few seconds once bounded.
+DEADLINE = 60.0
+# The child may map this much at most, so that the code before the fix (4.4 GB) fails the
+# test without taking the machine's memory.
+ADDRESS_SPACE = 2 * 1024**3
+
+_MEASURE = textwrap.dedent(
+    """
+    import resource, subprocess, sys
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))
+    done = subprocess.run(sys.argv[1:], capture_output=True, text=True, preexec_fn=cap)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    sys.stderr.write(done.stderr)
+    print(done.returncode, peak)
+    print(done.stdout)
+    """
+)
+
+
+def inspect_measured(archive: Path) -> tuple[int, float, str, float]:
+    """`chaingate inspect archive` in a child of a fresh process: its exit code, its peak
+    resident memory in MB, its output and the seconds it took."""
+    start = time.monotonic()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _MEASURE.format(cap=ADDRESS_SPACE),
+            sys.executable,
+            "-m",
+            "chaingate",
+            "inspect",
+            str(archive),
+            "--format",
+            "text",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE * 2,
+    )
+    took = time.monotonic() - start
+    first, _, output = done.stdout.partition("\n")
+    code, peak = first.split()
+    assert resource.RUSAGE_CHILDREN  # ru_maxrss is in KiB on Linux
+    return int(code), int(peak) / 1024, output, took
+
+
+def write_wheel(path: Path, files: dict[str, bytes]) -> Path:
+    # Stored, not deflated: `a=1` lines compress 1000:1, which the ratio check refuses.
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return path
+
+
+def million_member_zip(path: Path, members: int = 1_000_000) -> Path:
+    """A zip64 archive of `members` empty stored files, written record by record (zipfile
+    takes minutes to write as many)."""
+    local = bytearray()
+    central = bytearray()
+    for i in range(members):
+        name = b"m/%d" % i
+        offset = len(local)
+        local += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0)
+        local += name
+        central += struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            *(0x02014B50, 20, 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0, 0, 0, 0, 0, offset),
+        )
+        central += name
+    start = len(local)
+    end = start + len(central)
+    zip64 = struct.pack(
+        "<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, members, members, len(central), start
+    )
+    locator = struct.pack("<IIQI", 0x07064B50, 0, end, 1)
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    path.write_bytes(bytes(local) + bytes(central) + zip64 + locator + eocd)
+    return path
+
+
+METADATA = b"Metadata-Version: 2.1\nName: big\nVersion: 1.0\n"
+
+
+def test_a_7_mb_python_file_of_assignments_is_incomplete_within_300_mb(tmp_path: Path) -> None:
+    wheel = write_wheel(
+        tmp_path / "big-1.0-py3-none-any.whl",
+        {
+            "big/__init__.py": b"a=1\n" * (7 * 1024 * 1024 // 4),
+            "big-1.0.dist-info/METADATA": METADATA,
+        },
+    )
+    code, peak, output, took = inspect_measured(wheel)
+    assert peak <= PEAK_MB, f"peak {peak:.0f} MB"
+    assert took < DEADLINE
+    assert code == EXIT_INCOMPLETE, output
+    assert "incomplete: not analysed: big/__init__.py" in output.lower()
+
+
+def test_a_million_member_zip_is_refused_within_300_mb(tmp_path: Path) -> None:
+    archive = million_member_zip(tmp_path / "many-1.0-py3-none-any.whl")
+    code, peak, output, took = inspect_measured(archive)
+    assert peak <= PEAK_MB, f"peak {peak:.0f} MB"
+    assert took < DEADLINE
+    assert code == EXIT_FINDINGS, output
+    assert "too many files" in output
+
+
+def test_a_file_over_the_parse_budget_makes_the_inspection_incomplete(tmp_path: Path) -> None:
+    # 1.6 MB of dense statements: under the byte limit, over what a parse may cost.
+    wheel = write_wheel(
+        tmp_path / "dense-1.0-py3-none-any.whl",
+        {"dense/gen.py": b"x=1;" * 400_000, "dense/ok.py": b"import os\n"},
+    )
+    ins = inspect_path(wheel)
+    assert [r.startswith("dense/gen.py: ") for r in ins.incomplete] == [True]
+    assert ins.verdict is not None  # an unparsable-source note, never "nothing found"
+    assert ins.files == 2
+
+
+def test_a_source_file_over_the_size_limit_makes_the_inspection_incomplete(
+    tmp_path: Path,
+) -> None:
+    wheel = write_wheel(
+        tmp_path / "huge-1.0-py3-none-any.whl", {"huge/data.py": b"# " + b"x" * 5000 + b"\n"}
+    )
+    ins = inspect_path(wheel, Limits(max_source_bytes=1000))
+    assert len(ins.incomplete) == 1 and "huge/data.py" in ins.incomplete[0]
+
+
+def test_an_archive_over_the_time_budget_is_incomplete(tmp_path: Path) -> None:
+    files = {f"slow/m{i}.py": b"def f():\n    return 1\n" * 2000 for i in range(20)}
+    wheel = write_wheel(tmp_path / "slow-1.0-py3-none-any.whl", files)
+    ins = inspect_path(wheel, Limits(max_seconds=0.0))
+    assert ins.incomplete and "time" in ins.incomplete[0]
+    assert ins.files < 20
+
+
+def test_a_big_generated_module_is_still_analysed_whole(tmp_path: Path) -> None:
+    # 1.6 MB, about 600,000 tokens: over what this process parses, within the child's cap.
+    table = "".join(f"    ({i}, 'entry-{i}', {i * 0.5}),\n" for i in range(40_000))
+    source = f"import base64\nTABLE = [\n{table}]\nexec(base64.b64decode(TABLE[0][1]))\n"
+    wheel = write_wheel(tmp_path / "gen-1.0-py3-none-any.whl", {"gen/_table.py": source.encode()})
+    ins = inspect_path(wheel)
+    assert ins.incomplete == ()
+    assert [(f.id, f.severity.label) for f in ins.findings] == [("obfuscated-exec", "critical")]
