@@ -68,3 +68,34 @@ def test_nested_comprehensions_over_the_limit_are_policy_errors(tmp_path: Path, 
         load_policy(project(tmp_path, expr))
     assert caught.value.line == 8
     assert "exceeds the cost limit" in caught.value.message
+
+
+def test_a_rule_over_the_limit_on_long_data_blocks_instead_of_running(tmp_path: Path) -> None:
+    # Within the limit as loaded (a list from the data counts as 50 items), but this finding
+    # carries 3,000: two nested comprehensions would take 9 million steps (minutes). The rule
+    # cannot be evaluated on it, which blocks (never fail open), and says why.
+    expr = "finding.evidence.names.exists(a, finding.evidence.names.exists(b, a == b + 1))"
+    project(tmp_path, expr)
+    names = list(range(0, 6000, 2))
+    code = (
+        "from datetime import date\n"
+        "from pathlib import Path\n"
+        "from chaingate.core.findings import Finding, Severity\n"
+        "from chaingate.policy.policy import decide, load_policy\n"
+        "from tests.report.conftest import make_result\n"
+        f"pol = load_policy(Path({str(tmp_path)!r}))\n"
+        f"found = Finding('typosquat', Severity.LOW, 'demo', '1.0', 'm', {{'names': {names!r}}})\n"
+        "result = make_result(findings=(found,), ignored=(), notes=())\n"
+        "[d] = decide(result, pol, date(2025, 6, 1))\n"
+        "print(d.action.value, d.rule)\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=20,
+            cwd=Path(__file__).resolve().parents[2],
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail("the rule ran over the long list instead of stopping")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("block"), done.stdout
+    assert "exceeds the cost limit on this finding's data" in done.stdout

@@ -98,6 +98,13 @@ def holds(
         "finding": _cel(_finding_vars(f)),
         "package": _cel(_package_vars(f.package, f.version, p, facts)),
     }
+    longest = _longest(activation)
+    if longest > DATA_ITEMS and (cost := _cost(program.ast, longest)) > MAX_COST:
+        # The limit checked at load time counted DATA_ITEMS per list; this data is longer.
+        return (
+            f"exceeds the cost limit on this finding's data: up to {cost:,} evaluation "
+            f"steps over a list of {longest:,} items"
+        )
     try:
         value: object = program.evaluate(activation)
     except Exception as exc:
@@ -145,22 +152,37 @@ def _unknown_names(ast: lark.Tree[Any]) -> str:
     return ""
 
 
-def _cost(node: lark.Tree[Any] | lark.Token) -> int:
+def _longest(value: object) -> int:
+    """The length of the longest list or map in a CEL value, at any depth."""
+    if isinstance(value, celtypes.ListType | list):
+        return max([len(value), *(_longest(v) for v in value)])
+    if isinstance(value, celtypes.MapType | dict):
+        return max([len(value), *(_longest(v) for v in value.values())])
+    return 0
+
+
+def _cost(node: lark.Tree[Any] | lark.Token, data_items: int = 0) -> int:
     """An upper bound of the steps evaluating `node` takes: one per node of the syntax tree,
     and a comprehension (`xs.all(x, body)`, ...) runs its body once per item of `xs`. celpy has
-    no budget of its own, and three nested `.all()` over 40 items ran 95 s."""
+    no budget of its own, and three nested `.all()` over 40 items ran 95 s. A list from the data
+    counts as `data_items` (DATA_ITEMS when not given)."""
     if not isinstance(node, lark.Tree):
         return 0
     if node.data == "member_dot_arg" and str(node.children[1]) in _MACROS:
         target, args = node.children[0], node.children[2]
-        body = sum(_cost(c) for c in args.children[1:]) if isinstance(args, lark.Tree) else 0
-        return 1 + _cost(target) + _items(target) * (1 + body)
-    return 1 + sum(_cost(c) for c in node.children)
+        body = (
+            sum(_cost(c, data_items) for c in args.children[1:])
+            if isinstance(args, lark.Tree)
+            else 0
+        )
+        return 1 + _cost(target, data_items) + _items(target, data_items) * (1 + body)
+    return 1 + sum(_cost(c, data_items) for c in node.children)
 
 
-def _items(node: object) -> int:
+def _items(node: object, data_items: int = 0) -> int:
     """How many items a comprehension's target may hold: a literal list or map its own
-    length, a map()/filter() its input's, anything else (a list from the data) DATA_ITEMS."""
+    length, a map()/filter() its input's, anything else (a list from the data) `data_items`
+    (DATA_ITEMS when not given)."""
     while isinstance(node, lark.Tree):
         if node.data in ("list_lit", "map_lit"):
             inits = node.children[0] if node.children else None
@@ -171,7 +193,7 @@ def _items(node: object) -> int:
         if len(node.children) != 1:
             break
         node = node.children[0]
-    return DATA_ITEMS
+    return data_items or DATA_ITEMS
 
 
 def _plain_ident(node: object) -> str | None:
