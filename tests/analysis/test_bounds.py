@@ -7,7 +7,6 @@ and its children."""
 
 from __future__ import annotations
 
-import resource
 import struct
 import subprocess
 import sys
@@ -41,23 +40,13 @@ _MEASURE = textwrap.dedent(
 )
 
 
-def inspect_measured(archive: Path) -> tuple[int, float, str, float]:
-    """`chaingate inspect archive` in a child of a fresh process: its exit code, its peak
-    resident memory in MB, its output and the seconds it took."""
+def measured(*argv: str) -> tuple[int, float, str, float]:
+    """`argv` run as a child of a fresh process: its exit code, its peak resident memory in
+    MB, its output and the seconds it took. (A process forked from this one would start with
+    this process's peak: Linux keeps `ru_maxrss` across exec.)"""
     start = time.monotonic()
     done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _MEASURE.format(cap=ADDRESS_SPACE),
-            sys.executable,
-            "-m",
-            "chaingate",
-            "inspect",
-            str(archive),
-            "--format",
-            "text",
-        ],
+        [sys.executable, "-c", _MEASURE.format(cap=ADDRESS_SPACE), *argv],
         capture_output=True,
         text=True,
         timeout=DEADLINE * 2,
@@ -65,8 +54,12 @@ def inspect_measured(archive: Path) -> tuple[int, float, str, float]:
     took = time.monotonic() - start
     first, _, output = done.stdout.partition("\n")
     code, peak = first.split()
-    assert resource.RUSAGE_CHILDREN  # ru_maxrss is in KiB on Linux
-    return int(code), int(peak) / 1024, output, took
+    return int(code), int(peak) / 1024, output, took  # ru_maxrss is in KiB on Linux
+
+
+def inspect_measured(archive: Path) -> tuple[int, float, str, float]:
+    """`chaingate inspect archive --format text`, measured."""
+    return measured(sys.executable, "-m", "chaingate", "inspect", str(archive), "--format", "text")
 
 
 def write_wheel(path: Path, files: dict[str, bytes]) -> Path:
@@ -186,3 +179,18 @@ def test_the_release_comparison_reads_a_file_of_many_imports_in_linear_time() ->
     except subprocess.TimeoutExpired:
         raise AssertionError("3.6 MB of imports took over 15 s") from None
     assert done.stdout.strip() == "None Capability(line=400001, name='os.system')", done.stderr
+
+
+def test_a_pth_line_of_megabytes_is_judged_within_300_mb() -> None:
+    # site.py runs a .pth line starting with `import`; each is parsed to judge what it runs,
+    # and a 3.6 MB one took 1 GB. Such a line is not read as code but judged high: no real
+    # .pth line is that long.
+    code = (
+        "from chaingate.analysis.python.detect import analyse_bounded\n"
+        "data = b'import os;' + b'os.getcwd();' * 300_000 + b'\\n'\n"
+        "found, why = analyse_bounded('pkg/evil.pth', data)\n"
+        "print([(f.id, f.severity.label) for f in found], why)\n"
+    )
+    status, peak, output, _ = measured(sys.executable, "-c", code)
+    assert peak <= PEAK_MB, f"peak {peak:.0f} MB"
+    assert (status, output.strip()) == (0, "[('pth-exec', 'high')] None")
