@@ -70,9 +70,11 @@ def write_wheel(path: Path, files: dict[str, bytes]) -> Path:
     return path
 
 
-def million_member_zip(path: Path, members: int = 1_000_000) -> Path:
+def million_member_zip(path: Path, members: int = 1_000_000, declared: int | None = None) -> Path:
     """A zip64 archive of `members` empty stored files, written record by record (zipfile
-    takes minutes to write as many)."""
+    takes minutes to write as many); its end records declare `declared` members (default:
+    the truth)."""
+    declared = members if declared is None else declared
     local = bytearray()
     central = bytearray()
     for i in range(members):
@@ -88,7 +90,7 @@ def million_member_zip(path: Path, members: int = 1_000_000) -> Path:
     start = len(local)
     end = start + len(central)
     zip64 = struct.pack(
-        "<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, members, members, len(central), start
+        "<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, declared, declared, len(central), start
     )
     locator = struct.pack("<IIQI", 0x07064B50, 0, end, 1)
     eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
@@ -121,6 +123,16 @@ def test_a_million_member_zip_is_refused_within_300_mb(tmp_path: Path) -> None:
     assert took < DEADLINE
     assert code == EXIT_FINDINGS, output
     assert "too many files" in output
+
+
+def test_a_zip_that_understates_its_member_count_is_refused_within_300_mb(
+    tmp_path: Path,
+) -> None:
+    # zipfile reads as many records as the directory's size holds, whatever the count says.
+    archive = million_member_zip(tmp_path / "liar-1.0-py3-none-any.whl", declared=1)
+    code, peak, output, _ = inspect_measured(archive)
+    assert peak <= PEAK_MB, f"peak {peak:.0f} MB"
+    assert code == EXIT_FINDINGS and "too many files" in output, output
 
 
 def test_a_file_over_the_parse_budget_makes_the_inspection_incomplete(tmp_path: Path) -> None:
