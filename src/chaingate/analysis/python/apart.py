@@ -27,12 +27,6 @@ class _Answer(msgspec.Struct, frozen=True):
     incomplete: str | None
 
 
-def _cap() -> None:  # pragma: no cover - runs in the child before exec
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
-
-
 def analyse_apart(
     path: str, data: bytes, install_time: bool
 ) -> tuple[list[CodeFinding], str | None]:
@@ -46,7 +40,6 @@ def analyse_apart(
             input=data,
             capture_output=True,
             timeout=SECONDS,
-            preexec_fn=_cap,
         )
     except subprocess.TimeoutExpired:
         return [], f"parsing took over {SECONDS:g} s"
@@ -62,6 +55,11 @@ def analyse_apart(
 
 
 def _main() -> None:  # pragma: no cover - runs in the child
+    # The child caps itself before it reads anything (no preexec_fn: the parent may hold
+    # threads, and running Python between fork and exec is not safe with them).
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
     from chaingate.analysis.python.detect import analyse_python_here
 
     path, install_time = sys.argv[1], sys.argv[2] == "1"
