@@ -206,3 +206,26 @@ def test_a_pth_line_of_megabytes_is_judged_within_300_mb() -> None:
     status, peak, output, _ = measured(sys.executable, "-c", code)
     assert peak <= PEAK_MB, f"peak {peak:.0f} MB"
     assert (status, output.strip()) == (0, "[('pth-exec', 'high')] None")
+
+
+def test_every_format_says_what_was_not_analysed(tmp_path: Path) -> None:
+    import json
+
+    wheel = write_wheel(
+        tmp_path / "huge-1.0-py3-none-any.whl", {"huge/data.py": b"x = 1\n" * 1_700_000}
+    )
+    for fmt in ("json", "sarif", "text"):
+        done = subprocess.run(
+            [sys.executable, "-m", "chaingate", "inspect", str(wheel), "--format", fmt],
+            capture_output=True, text=True, timeout=DEADLINE,
+        )  # fmt: skip
+        assert done.returncode == EXIT_INCOMPLETE, done.stderr
+        if fmt == "json":
+            (why,) = json.loads(done.stdout)["incomplete"]
+        elif fmt == "sarif":
+            (run,) = json.loads(done.stdout)["runs"]
+            (note,) = run["invocations"][0]["toolExecutionNotifications"]
+            why = note["message"]["text"]
+        else:
+            why = done.stdout
+        assert "huge/data.py: larger than 8,388,608 bytes" in why, (fmt, why)
