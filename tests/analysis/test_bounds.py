@@ -229,3 +229,26 @@ def test_every_format_says_what_was_not_analysed(tmp_path: Path) -> None:
         else:
             why = done.stdout
         assert "huge/data.py: larger than 8,388,608 bytes" in why, (fmt, why)
+
+
+def test_deeply_nested_member_names_are_checked_in_linear_time(tmp_path: Path) -> None:
+    # No member may lie under a file or a link: each name's parent paths were joined again
+    # for every level, quadratic in its depth (20 names 30,000 levels deep: 70 s).
+    archive = tmp_path / "deep-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(archive, "w") as z:
+        for i in range(20):
+            z.writestr(f"{i}/" + "a/" * 30_000 + "f.txt", b"")
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from chaingate.analysis.archive.extract import open_archive\n"
+        "with open_archive(Path(sys.argv[1])) as archive:\n"
+        "    print(len(archive.members()))\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(archive)], capture_output=True, text=True, timeout=15
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError("checking 20 deep names took over 15 s") from None
+    assert done.stdout.strip() == "20", done.stderr

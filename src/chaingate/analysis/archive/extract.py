@@ -16,6 +16,7 @@ ratio without being a threat.
 
 from __future__ import annotations
 
+import bisect
 import bz2
 import gzip
 import hashlib
@@ -344,15 +345,19 @@ class Archive(ABC):
 
     def _check_tree(self) -> None:
         """No member may live under a file or a link: writing through a link is the classic
-        escape, and a path that is both file and directory cannot be unpacked faithfully."""
-        for member in self._members:
-            parts = member.name.split("/")
-            for i in range(1, len(parts)):
-                parent = self._by_name.get("/".join(parts[:i]))
-                if parent is not None and not parent.is_dir:
-                    raise HostileArchive(
-                        f"member {member.name!r} lies under non-directory {parent.name!r}"
-                    )
+        escape, and a path that is both file and directory cannot be unpacked faithfully.
+        Each file or link is looked up once among the sorted names (joining every parent path
+        of every name was quadratic in a name's depth: 20 names 30,000 levels deep took 70 s)."""
+        names = sorted(self._by_name)
+        for parent in self._members:
+            if parent.is_dir:
+                continue
+            below = parent.name + "/"
+            at = bisect.bisect_left(names, below)
+            if at < len(names) and names[at].startswith(below):
+                raise HostileArchive(
+                    f"member {names[at]!r} lies under non-directory {parent.name!r}"
+                )
 
     def _file(self, member: Member | str) -> Member:
         name = member if isinstance(member, str) else member.name
