@@ -252,3 +252,17 @@ def test_deeply_nested_member_names_are_checked_in_linear_time(tmp_path: Path) -
     except subprocess.TimeoutExpired:
         raise AssertionError("checking 20 deep names took over 15 s") from None
     assert done.stdout.strip() == "20", done.stderr
+
+
+def test_a_huge_or_deep_pyproject_in_an_sdist_is_read_within_300_mb() -> None:
+    # pyproject.toml is read for an in-tree build backend: 10 MB of tables took 766 MB to
+    # parse, and 100,000 nested arrays raised RecursionError out of the analysis.
+    code = (
+        "from chaingate.analysis.python import project\n"
+        "tables = b''.join(b'[t%d]\\na=1\\n' % i for i in range(700_000))\n"
+        "deep = b'x = ' + b'[' * 100_000\n"
+        "print(project.backend_modules(tables), project.backend_modules(deep))\n"
+    )
+    status, peak, output, _ = measured(sys.executable, "-c", code)
+    assert peak <= PEAK_MB, f"peak {peak:.0f} MB"
+    assert (status, output.strip()) == (0, "set() set()")

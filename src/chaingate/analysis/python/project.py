@@ -44,13 +44,20 @@ _DYNAMIC_IMPORT = re.compile(rb"""(?:__import__|import_module)\(\s*['"]([\w.]+)[
 _OS_PROCESS = re.compile(rb"\bos\.(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?)\(")
 
 
+MAX_PYPROJECT = 1024 * 1024
+
+
 def backend_modules(pyproject: bytes) -> set[str]:
     """The files of an in-tree build backend (`[build-system] backend-path`), relative to the
     project root: `build-backend = "pkg.build:api"` with `backend-path = ["tools"]` gives
-    tools/pkg/build.py and tools/pkg/build/__init__.py. Empty for an installed backend."""
+    tools/pkg/build.py and tools/pkg/build/__init__.py. Empty for an installed backend, and
+    for a pyproject.toml over MAX_PYPROJECT bytes (10 MB of tables took 766 MB to parse; real
+    ones are a few KB): its backend's modules are then analysed as ordinary code."""
+    if len(pyproject) > MAX_PYPROJECT:
+        return set()
     try:
         system = tomllib.loads(pyproject.decode("utf-8")).get("build-system", {})
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return set()
     paths, name = system.get("backend-path"), system.get("build-backend")
     if not isinstance(paths, list) or not isinstance(name, str) or not name:
