@@ -15,6 +15,8 @@ import time
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from chaingate.analysis.inspect import inspect_path
 from chaingate.analysis.interface import Limits
 from chaingate.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE
@@ -266,3 +268,18 @@ def test_a_huge_or_deep_pyproject_in_an_sdist_is_read_within_300_mb() -> None:
     status, peak, output, _ = measured(sys.executable, "-c", code)
     assert peak <= PEAK_MB, f"peak {peak:.0f} MB"
     assert (status, output.strip()) == (0, "set() set()")
+
+
+def test_a_parse_apart_that_runs_out_of_time_is_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chaingate.analysis.python import apart
+
+    monkeypatch.setattr(apart, "SECONDS", 0.01)
+    table = "".join(f"    ({i}, 'entry-{i}', {i * 0.5}),\n" for i in range(40_000))
+    wheel = write_wheel(
+        tmp_path / "gen-1.0-py3-none-any.whl", {"gen/_table.py": f"T = [\n{table}]\n".encode()}
+    )
+    ins = inspect_path(wheel)
+    assert ins.incomplete == ("gen/_table.py: parsing took over 0.01 s",)
+    assert [f.id for f in ins.findings] == ["unparsable-source"]

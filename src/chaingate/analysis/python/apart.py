@@ -10,6 +10,7 @@ is a reason too: the file was not analysed, never clean.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -34,19 +35,25 @@ def analyse_apart(
     why they are incomplete (None: they are not)."""
     if sys.platform == "win32":  # no address-space limit to set
         return [], f"too big to parse within {MEMORY_CAP // 2**20} MB here"
+    # The child imports the chaingate this process runs, wherever it was found.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     try:
         done = subprocess.run(
             [sys.executable, "-m", __name__, path, "1" if install_time else "0"],
             input=data,
             capture_output=True,
             timeout=SECONDS,
+            env=env,
         )
     except subprocess.TimeoutExpired:
         return [], f"parsing took over {SECONDS:g} s"
     except OSError as exc:
         return [], f"could not start the parser process: {exc}"
     if done.returncode != 0:
-        return [], f"parsing needs more than {MEMORY_CAP // 2**20} MB of memory"
+        error = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        if not error or "MemoryError" in error[-1] or done.returncode < 0:
+            return [], f"parsing needs more than {MEMORY_CAP // 2**20} MB of memory"
+        return [], f"the parser process failed: {error[-1][:200]}"
     try:
         answer = msgspec.json.decode(done.stdout, type=_Answer)
     except msgspec.DecodeError:
