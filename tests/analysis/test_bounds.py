@@ -283,3 +283,34 @@ def test_a_parse_apart_that_runs_out_of_time_is_incomplete(
     ins = inspect_path(wheel)
     assert ins.incomplete == ("gen/_table.py: parsing took over 0.01 s",)
     assert [f.id for f in ins.findings] == ["unparsable-source"]
+
+
+def pax_header_bomb(path: Path, header_mb: int = 700, pad_mb: int = 4) -> Path:
+    """A tar.gz of a random 4 MB member, then a pax header declaring 700 MB of zeros: the
+    archive is big enough for the ratio check to let the header through."""
+    import os
+    import tarfile
+    import zlib
+
+    pad = tarfile.TarInfo("pkg-1.0/pad.bin")
+    pad.size = pad_mb * 1024 * 1024
+    header = tarfile.TarInfo("././@PaxHeader")
+    header.type = tarfile.XHDTYPE
+    header.size = header_mb * 1024 * 1024
+    gz = zlib.compressobj(1, zlib.DEFLATED, 31)
+    with path.open("wb") as out:
+        out.write(gz.compress(pad.tobuf(format=tarfile.USTAR_FORMAT)))
+        out.write(gz.compress(os.urandom(pad.size)))
+        out.write(gz.compress(header.tobuf(format=tarfile.USTAR_FORMAT)))
+        for _ in range(header_mb):
+            out.write(gz.compress(bytes(1024 * 1024)))
+        out.write(gz.flush())
+    return path
+
+
+def test_a_tar_header_of_hundreds_of_megabytes_is_refused_within_300_mb(tmp_path: Path) -> None:
+    # tarfile reads a pax (or GNU long-name) header whole, in one read: 700 MB took 738 MB.
+    archive = pax_header_bomb(tmp_path / "pax-1.0.tar.gz")
+    code, peak, output, _ = inspect_measured(archive)
+    assert peak <= PEAK_MB, f"peak {peak:.0f} MB"
+    assert code == EXIT_FINDINGS and "hostile-archive" in output, output

@@ -44,6 +44,8 @@ from chaingate.analysis.interface import HostileArchive, Limits
 RATIO_FLOOR = 1024 * 1024
 _CHUNK = 64 * 1024
 _MAX_LINK_TARGET = 4096
+# The most one read of a tar stream may ask for: headers, pax records and long names.
+_MAX_READ = 8 * 1024 * 1024
 # Decompressed tar stream allowance beyond the member data: headers, pax records, padding.
 _TAR_OVERHEAD_PER_MEMBER = 8192
 _TAR_STREAM_SLACK = 1024 * 1024
@@ -189,6 +191,10 @@ class _BoundedStream(io.BufferedIOBase):
             while chunk := self.read(_CHUNK):
                 chunks.append(chunk)
             return b"".join(chunks)
+        if size > _MAX_READ:
+            # Member data is read in chunks; only tarfile reads a pax or GNU long-name
+            # header whole, and real ones are a few hundred bytes (700 MB took 738 MB).
+            raise HostileArchive(f"tar header record of {size} bytes at offset {self._pos}")
         self._admit(self._pos + size)
         data = self._inner.read(size)
         self._pos += len(data)
