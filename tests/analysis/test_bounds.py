@@ -314,3 +314,40 @@ def test_a_tar_header_of_hundreds_of_megabytes_is_refused_within_300_mb(tmp_path
     code, peak, output, _ = inspect_measured(archive)
     assert peak <= PEAK_MB, f"peak {peak:.0f} MB"
     assert code == EXIT_FINDINGS and "hostile-archive" in output, output
+
+
+def test_duplicate_members_are_compared_in_one_pass(tmp_path: Path) -> None:
+    # A name given twice must mean the same bytes; each copy was compared with the first by
+    # seeking back to it, which makes gzip inflate the stream again from its start: 500
+    # copies behind 40 MB took minutes.
+    import base64
+    import io
+    import os
+    import tarfile
+
+    archive = tmp_path / "dups-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
+
+        def add(name: str, data: bytes) -> None:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+        add("dups-1.0/LICENSE", b"MIT\n" * 250)
+        add("dups-1.0/data.txt", base64.b64encode(os.urandom(30 * 1024 * 1024)))
+        for _ in range(500):
+            add("dups-1.0/LICENSE", b"MIT\n" * 250)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from chaingate.analysis.archive.extract import open_archive\n"
+        "with open_archive(Path(sys.argv[1])) as archive:\n"
+        "    print(len(archive.members()))\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(archive)], capture_output=True, text=True, timeout=20
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError("comparing 500 duplicates took over 20 s") from None
+    assert done.stdout.strip() == "2", done.stderr

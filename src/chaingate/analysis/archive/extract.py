@@ -341,12 +341,20 @@ class Archive(ABC):
 
     def _check_duplicates(self) -> None:
         """A name given twice must mean the same bytes: tools disagree on which copy wins,
-        so differing copies could show a reviewer one file and install another."""
+        so differing copies could show a reviewer one file and install another. Every copy
+        is hashed once, in archive order: comparing each with the first by seeking back to
+        it inflated a compressed tar again from its start, per copy."""
+        if not self._duplicates:
+            return
+        names = {member.name for member, _ in self._duplicates}
+        copies = [(self._by_name[n], self._entries[n]) for n in names] + self._duplicates
+        digests: dict[int, bytes] = {}
+        for member, entry in sorted(copies, key=lambda c: self._offset(c[1])):
+            digest = hashlib.sha256()
+            self._copy(member, digest.update, entry)
+            digests[id(entry)] = digest.digest()
         for member, entry in self._duplicates:
-            first, second = hashlib.sha256(), hashlib.sha256()
-            self._copy(member, first.update)
-            self._copy(member, second.update, entry)
-            if first.digest() != second.digest():
+            if digests[id(entry)] != digests[id(self._entries[member.name])]:
                 raise HostileArchive(f"duplicate member {member.name!r} with different contents")
 
     def _check_tree(self) -> None:
@@ -400,6 +408,10 @@ class Archive(ABC):
 
     @abstractmethod
     def _open_entry(self, entry: Any) -> IO[bytes]: ...
+
+    @abstractmethod
+    def _offset(self, entry: Any) -> int:
+        """Where an entry sits in the archive, to read entries in order."""
 
     @abstractmethod
     def _second_check(self, member: Member, real_root: str) -> None:
@@ -476,6 +488,9 @@ class _TarArchive(Archive):
         if stream is None:  # pragma: no cover - only regular files get here
             raise HostileArchive(f"{entry.name!r} is not a regular file")
         return stream
+
+    def _offset(self, entry: Any) -> int:
+        return int(entry.offset_data)
 
     def _second_check(self, member: Member, real_root: str) -> None:
         data_filter: Any = getattr(tarfile, "data_filter", None)
@@ -604,6 +619,9 @@ class _ZipArchive(Archive):
     def _open_entry(self, entry: Any) -> IO[bytes]:
         assert self._zip is not None
         return self._zip.open(entry)
+
+    def _offset(self, entry: Any) -> int:
+        return int(entry.header_offset)
 
     def _second_check(self, member: Member, real_root: str) -> None:
         """zipfile has no extraction filter: the realpath check in extract_to is the net."""
