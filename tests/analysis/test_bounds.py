@@ -64,6 +64,29 @@ def inspect_measured(archive: Path) -> tuple[int, float, str, float]:
     return measured(sys.executable, "-m", "chaingate", "inspect", str(archive), "--format", "text")
 
 
+def members_within(archive: Path, deadline: float) -> int:
+    """How many members `open_archive` lists, opened in a child process that must finish
+    within `deadline` seconds."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from chaingate.analysis.archive.extract import open_archive\n"
+        "with open_archive(Path(sys.argv[1])) as archive:\n"
+        "    print(len(archive.members()))\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(archive)],
+            capture_output=True,
+            text=True,
+            timeout=deadline,
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"opening {archive.name} took over {deadline:g} s") from None
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout)
+
+
 def write_wheel(path: Path, files: dict[str, bytes]) -> Path:
     # Stored, not deflated: `a=1` lines compress 1000:1, which the ratio check refuses.
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
@@ -240,20 +263,7 @@ def test_deeply_nested_member_names_are_checked_in_linear_time(tmp_path: Path) -
     with zipfile.ZipFile(archive, "w") as z:
         for i in range(20):
             z.writestr(f"{i}/" + "a/" * 30_000 + "f.txt", b"")
-    code = (
-        "import sys\n"
-        "from pathlib import Path\n"
-        "from chaingate.analysis.archive.extract import open_archive\n"
-        "with open_archive(Path(sys.argv[1])) as archive:\n"
-        "    print(len(archive.members()))\n"
-    )
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(archive)], capture_output=True, text=True, timeout=15
-        )
-    except subprocess.TimeoutExpired:
-        raise AssertionError("checking 20 deep names took over 15 s") from None
-    assert done.stdout.strip() == "20", done.stderr
+    assert members_within(archive, 15.0) == 20
 
 
 def test_a_huge_or_deep_pyproject_in_an_sdist_is_read_within_300_mb() -> None:
@@ -337,17 +347,4 @@ def test_duplicate_members_are_compared_in_one_pass(tmp_path: Path) -> None:
         add("dups-1.0/data.txt", base64.b64encode(os.urandom(30 * 1024 * 1024)))
         for _ in range(500):
             add("dups-1.0/LICENSE", b"MIT\n" * 250)
-    code = (
-        "import sys\n"
-        "from pathlib import Path\n"
-        "from chaingate.analysis.archive.extract import open_archive\n"
-        "with open_archive(Path(sys.argv[1])) as archive:\n"
-        "    print(len(archive.members()))\n"
-    )
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(archive)], capture_output=True, text=True, timeout=20
-        )
-    except subprocess.TimeoutExpired:
-        raise AssertionError("comparing 500 duplicates took over 20 s") from None
-    assert done.stdout.strip() == "2", done.stderr
+    assert members_within(archive, 20.0) == 2
