@@ -120,3 +120,18 @@ def test_offline_with_nothing_cached_is_incomplete_not_clean(tmp_path: Path) -> 
     assert proc.returncode == 3
     assert {i["package"] for i in doc["incomplete"]} >= {"demo", "calm"}
     assert not _code(doc)
+
+
+def test_a_file_beyond_the_analyser_bounds_is_incomplete_on_every_scan(tmp_path: Path) -> None:
+    # Issue 12, item 12: 1.6 MB of dense statements does not parse within the memory cap, and
+    # the package is incomplete, the second (warm) scan too: never a clean cached report.
+    big = wheel_bytes({"calm/__init__.py": INIT, "calm/gen.py": b"x=1;" * 400_000})
+    with PyPIServer() as server:
+        publish(server, "calm", {"2.0": {"calm-2.0-py3-none-any.whl": big}})
+        (tmp_path / "requirements.txt").write_text("calm==2.0\n")
+        for _ in range(2):
+            proc = scan(server, tmp_path, "--fail-incomplete")
+            doc = json.loads(proc.stdout)
+            (entry,) = [i for i in doc["incomplete"] if i["package"] == "calm"]
+            assert "calm/gen.py: out of memory while parsing" in entry["reason"]
+            assert proc.returncode == 3, proc.stderr

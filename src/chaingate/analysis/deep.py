@@ -3,7 +3,8 @@
 For each registry package at an exact version: the file pip would install on this platform
 (the best-ranked wheel, else the sdist) is downloaded, verified against the index's sha256
 and analysed, all archives in parallel across processes. A package whose file cannot be
-listed, downloaded or verified is incomplete, with the reason; it is never taken as clean.
+listed, downloaded or verified is incomplete, with the reason; it is never taken as clean; so
+is one the analyser could not read whole within its memory and time bounds (`Limits`).
 
 Analyses are kept in the cache under the archive's sha256 and a fingerprint of the analyser's
 own code, so a warm `scan --deep` reads nothing twice; a new chaingate, or any change to the
@@ -127,7 +128,12 @@ def deep_inspect(
     results: list[Inspection] = inspect_many([a.path for _, a in todo], workers, limits)
     for (ref, art), ins in zip(todo, results, strict=True):
         report = CodeReport(art.filename, art.sha256, ins.verdict, ins.findings)
-        if not any(f.id == "analysis-failed" for f in ins.findings):
+        if ins.incomplete:
+            # Part of the file was beyond the analyser's bounds: what was read counts, and
+            # the package is incomplete (never cached, so a warm scan says so again).
+            more = f" (and {len(ins.incomplete) - 1} more)" if len(ins.incomplete) > 1 else ""
+            out.failed[ref] = f"{art.filename}: {ins.incomplete[0]}{more}"
+        elif not any(f.id == "analysis-failed" for f in ins.findings):
             cache.save(report)
         out.reports[ref] = report
     return out

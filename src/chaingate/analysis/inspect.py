@@ -10,6 +10,7 @@ pip never runs or installs them; an install hook that runs one is caught in `set
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import msgspec
@@ -40,6 +41,10 @@ class Inspection(msgspec.Struct, frozen=True):
     findings: tuple[CodeFinding, ...]
     files: int
     bytes_read: int
+    # What was not analysed, and why ("pkg/gen.py: larger than ..."): a file or the rest of
+    # the archive beyond the analyser's memory and time bounds. Not empty: the verdict covers
+    # only what was read, and the package was not fully checked.
+    incomplete: tuple[str, ...] = ()
 
 
 def _library_name(name: str) -> bool:
@@ -143,8 +148,16 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
     packages: set[str] = set()
     backend: set[str] = set()  # paths of an in-tree build backend's modules
     tree = source_tree(target)
+    incomplete: list[str] = []
+    deadline = time.monotonic() + limits.max_seconds
     try:
         for f in files_of(target, limits):
+            if time.monotonic() > deadline:
+                incomplete.append(
+                    f"{target.name}: the analysis stopped at {f.path} after {files} files, "
+                    f"over its time budget of {limits.max_seconds:g} s"
+                )
+                break
             files += 1
             total += f.size
             if f.path.endswith("/__init__.py"):
@@ -158,6 +171,11 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
                 if analyser is not None:
                     big = analyser.too_large(f.path, f.size, limits.max_source_bytes)
                     findings.extend([big] if big is not None else [])
+                    if big is not None:
+                        incomplete.append(
+                            f"{f.path}: {f.size:,} bytes, over the {limits.max_source_bytes:,} "
+                            "read per source file"
+                        )
                 continue
             if tree:
                 inner = _inner(f.path, sdist)
@@ -166,7 +184,10 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
                         root = f.path[: len(f.path) - len(inner)]
                         backend = {root + m for m in modules}
             if analyser is not None:
-                findings.extend(analyser.analyse(f.path, f.data))
+                found, why = analyser.analyse_bounded(f.path, f.data)
+                findings.extend(found)
+                if why is not None:
+                    incomplete.append(f"{f.path}: {why}")
                 if pure:
                     quoted |= analyser.quoted_names(f.path, f.data)
     except HostileArchive as exc:
@@ -195,4 +216,4 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
             key=lambda f: (-f.severity, f.path, f.line or 0),
         )
     )
-    return Inspection(str(target), verdict(weighed), weighed, files, total)
+    return Inspection(str(target), verdict(weighed), weighed, files, total, tuple(incomplete))

@@ -53,6 +53,10 @@ class Limits(msgspec.Struct, frozen=True):
     max_file_bytes: int = 4 * 1024 * 1024 * 1024
     max_ratio: float = 200.0  # uncompressed / compressed, for the whole archive
     max_source_bytes: int = 16 * 1024 * 1024
+    # Seconds one archive's files may take; past it the rest is not analysed and the
+    # inspection is incomplete (checked between files: each file's own cost is bounded by
+    # its analyser).
+    max_seconds: float = 120.0
 
 
 class FindingKind(msgspec.Struct, frozen=True):
@@ -96,6 +100,12 @@ class Analyser(Protocol):
     def analyse(self, path: str, data: bytes, *, install_time: bool = False) -> list[CodeFinding]:
         """The findings of one file (empty for a file it does not analyse); `install_time`
         marks code the installer runs (see `install_time_files`)."""
+        ...
+
+    def analyse_bounded(self, path: str, data: bytes) -> tuple[list[CodeFinding], str | None]:
+        """`analyse`'s findings, and why the file was not analysed whole when it is beyond
+        the analyser's memory and time bounds (the inspection is then incomplete); None when
+        it was."""
         ...
 
     def too_large(self, path: str, size: int, limit: int) -> CodeFinding | None:

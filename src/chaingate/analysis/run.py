@@ -67,6 +67,12 @@ class InspectOutcome(msgspec.Struct, frozen=True):
     def new(self) -> frozenset[int]:
         return self.comparison.new if self.comparison else frozenset()
 
+    @property
+    def incomplete(self) -> tuple[str, ...]:
+        """What the analysis of either release could not read (see `Inspection.incomplete`)."""
+        older = self.against.inspection.incomplete if self.against else ()
+        return self.side.inspection.incomplete + older
+
 
 class InspectError(ChaingateError):
     """The target cannot be inspected: missing, not on the index (`unavailable` False), or

@@ -1,6 +1,7 @@
 """`chaingate inspect`: read one package's files without executing anything (an archive, a
 directory, or name==version from the index) and report what its code does at install and
-import time; exit 1 when the verdict is at or above --fail-on."""
+import time; exit 1 when the verdict is at or above --fail-on, else 3 when part of it could not
+be analysed within the analyser's memory and time bounds (the inspection is incomplete)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from chaingate.cli.options import (
     timeout_option,
     write,
 )
-from chaingate.core.errors import EXIT_FINDINGS
+from chaingate.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE
 
 
 @click.command()
@@ -70,3 +71,5 @@ def inspect(
     write(render(InspectDocument(outcome), fmt), output)
     if outcome.verdict is not None and outcome.verdict >= threshold:
         raise click.exceptions.Exit(EXIT_FINDINGS)
+    if outcome.incomplete:
+        raise click.exceptions.Exit(EXIT_INCOMPLETE)

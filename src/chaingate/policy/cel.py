@@ -35,6 +35,11 @@ _TYPE_NAMES = frozenset({
     "int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
     "timestamp", "duration", "dyn",
 })  # fmt: skip
+# The evaluation steps a rule may take (see `_cost`): a few seconds of celpy at most. Lists
+# from the data (owners, emails, evidence) are counted at DATA_ITEMS items: two nested
+# comprehensions over them fit, three do not.
+MAX_COST = 200_000
+DATA_ITEMS = 50
 _env: celpy.Environment | None = None
 
 
@@ -67,6 +72,13 @@ def compile_condition(expr: str) -> celpy.Runner:
     problem = _unknown_names(ast)
     if problem:
         raise CelError(problem)
+    cost = _cost(ast)
+    if cost > MAX_COST:
+        raise CelError(
+            f"rule exceeds the cost limit: up to {cost:,} evaluation steps, over the "
+            f"{MAX_COST:,} allowed (nested all/exists/map/filter multiply: a list from the "
+            f"data counts as {DATA_ITEMS} items, a literal list as its own length)"
+        )
     program = env.program(ast)
     try:  # data-dependent errors are fine here; a condition that is not a condition is not
         sample = program.evaluate(_sample())
@@ -86,6 +98,13 @@ def holds(
         "finding": _cel(_finding_vars(f)),
         "package": _cel(_package_vars(f.package, f.version, p, facts)),
     }
+    longest = _longest(activation)
+    if longest > DATA_ITEMS and (cost := _cost(program.ast, longest)) > MAX_COST:
+        # The limit checked at load time counted DATA_ITEMS per list; this data is longer.
+        return (
+            f"exceeds the cost limit on this finding's data: up to {cost:,} evaluation "
+            f"steps over a list of {longest:,} items"
+        )
     try:
         value: object = program.evaluate(activation)
     except Exception as exc:
@@ -131,6 +150,50 @@ def _unknown_names(ast: lark.Tree[Any]) -> str:
                 did = did_you_mean(member, known[var])
                 return f"{var} has no field {member!r}{did}; it has {', '.join(known[var])}"
     return ""
+
+
+def _longest(value: object) -> int:
+    """The length of the longest list or map in a CEL value, at any depth."""
+    if isinstance(value, celtypes.ListType | list):
+        return max([len(value), *(_longest(v) for v in value)])
+    if isinstance(value, celtypes.MapType | dict):
+        return max([len(value), *(_longest(v) for v in value.values())])
+    return 0
+
+
+def _cost(node: lark.Tree[Any] | lark.Token, data_items: int = 0) -> int:
+    """An upper bound of the steps evaluating `node` takes: one per node of the syntax tree,
+    and a comprehension (`xs.all(x, body)`, ...) runs its body once per item of `xs`. celpy has
+    no budget of its own, and three nested `.all()` over 40 items ran 95 s. A list from the data
+    counts as `data_items` (DATA_ITEMS when not given)."""
+    if not isinstance(node, lark.Tree):
+        return 0
+    if node.data == "member_dot_arg" and str(node.children[1]) in _MACROS:
+        target, args = node.children[0], node.children[2]
+        body = (
+            sum(_cost(c, data_items) for c in args.children[1:])
+            if isinstance(args, lark.Tree)
+            else 0
+        )
+        return 1 + _cost(target, data_items) + _items(target, data_items) * (1 + body)
+    return 1 + sum(_cost(c, data_items) for c in node.children)
+
+
+def _items(node: object, data_items: int = 0) -> int:
+    """How many items a comprehension's target may hold: a literal list or map its own
+    length, a map()/filter() its input's, anything else (a list from the data) `data_items`
+    (DATA_ITEMS when not given)."""
+    while isinstance(node, lark.Tree):
+        if node.data in ("list_lit", "map_lit"):
+            inits = node.children[0] if node.children else None
+            return len(inits.children) if isinstance(inits, lark.Tree) else 0
+        if node.data == "member_dot_arg" and str(node.children[1]) in ("map", "filter"):
+            node = node.children[0]
+            continue
+        if len(node.children) != 1:
+            break
+        node = node.children[0]
+    return data_items or DATA_ITEMS
 
 
 def _plain_ident(node: object) -> str | None:

@@ -16,6 +16,7 @@ ratio without being a threat.
 
 from __future__ import annotations
 
+import bisect
 import bz2
 import gzip
 import hashlib
@@ -43,6 +44,8 @@ from chaingate.analysis.interface import HostileArchive, Limits
 RATIO_FLOOR = 1024 * 1024
 _CHUNK = 64 * 1024
 _MAX_LINK_TARGET = 4096
+# The most one read of a tar stream may ask for: headers, pax records and long names.
+_MAX_READ = 8 * 1024 * 1024
 # Decompressed tar stream allowance beyond the member data: headers, pax records, padding.
 _TAR_OVERHEAD_PER_MEMBER = 8192
 _TAR_STREAM_SLACK = 1024 * 1024
@@ -188,6 +191,10 @@ class _BoundedStream(io.BufferedIOBase):
             while chunk := self.read(_CHUNK):
                 chunks.append(chunk)
             return b"".join(chunks)
+        if size > _MAX_READ:
+            # Member data is read in chunks; only tarfile reads a pax or GNU long-name
+            # header whole, and real ones are a few hundred bytes (700 MB took 738 MB).
+            raise HostileArchive(f"tar header record of {size} bytes at offset {self._pos}")
         self._admit(self._pos + size)
         data = self._inner.read(size)
         self._pos += len(data)
@@ -334,25 +341,37 @@ class Archive(ABC):
 
     def _check_duplicates(self) -> None:
         """A name given twice must mean the same bytes: tools disagree on which copy wins,
-        so differing copies could show a reviewer one file and install another."""
+        so differing copies could show a reviewer one file and install another. Every copy
+        is hashed once, in archive order: comparing each with the first by seeking back to
+        it inflated a compressed tar again from its start, per copy."""
+        if not self._duplicates:
+            return
+        names = {member.name for member, _ in self._duplicates}
+        copies = [(self._by_name[n], self._entries[n]) for n in names] + self._duplicates
+        digests: dict[int, bytes] = {}
+        for member, entry in sorted(copies, key=lambda c: self._offset(c[1])):
+            digest = hashlib.sha256()
+            self._copy(member, digest.update, entry)
+            digests[id(entry)] = digest.digest()
         for member, entry in self._duplicates:
-            first, second = hashlib.sha256(), hashlib.sha256()
-            self._copy(member, first.update)
-            self._copy(member, second.update, entry)
-            if first.digest() != second.digest():
+            if digests[id(entry)] != digests[id(self._entries[member.name])]:
                 raise HostileArchive(f"duplicate member {member.name!r} with different contents")
 
     def _check_tree(self) -> None:
         """No member may live under a file or a link: writing through a link is the classic
-        escape, and a path that is both file and directory cannot be unpacked faithfully."""
-        for member in self._members:
-            parts = member.name.split("/")
-            for i in range(1, len(parts)):
-                parent = self._by_name.get("/".join(parts[:i]))
-                if parent is not None and not parent.is_dir:
-                    raise HostileArchive(
-                        f"member {member.name!r} lies under non-directory {parent.name!r}"
-                    )
+        escape, and a path that is both file and directory cannot be unpacked faithfully.
+        Each file or link is looked up once among the sorted names (joining every parent path
+        of every name was quadratic in a name's depth: 20 names 30,000 levels deep took 70 s)."""
+        names = sorted(self._by_name)
+        for parent in self._members:
+            if parent.is_dir:
+                continue
+            below = parent.name + "/"
+            at = bisect.bisect_left(names, below)
+            if at < len(names) and names[at].startswith(below):
+                raise HostileArchive(
+                    f"member {names[at]!r} lies under non-directory {parent.name!r}"
+                )
 
     def _file(self, member: Member | str) -> Member:
         name = member if isinstance(member, str) else member.name
@@ -389,6 +408,10 @@ class Archive(ABC):
 
     @abstractmethod
     def _open_entry(self, entry: Any) -> IO[bytes]: ...
+
+    @abstractmethod
+    def _offset(self, entry: Any) -> int:
+        """Where an entry sits in the archive, to read entries in order."""
 
     @abstractmethod
     def _second_check(self, member: Member, real_root: str) -> None:
@@ -466,6 +489,9 @@ class _TarArchive(Archive):
             raise HostileArchive(f"{entry.name!r} is not a regular file")
         return stream
 
+    def _offset(self, entry: Any) -> int:
+        return int(entry.offset_data)
+
     def _second_check(self, member: Member, real_root: str) -> None:
         data_filter: Any = getattr(tarfile, "data_filter", None)
         if data_filter is None:  # pragma: no cover - Python < 3.11.4
@@ -483,6 +509,60 @@ class _TarArchive(Archive):
         self._raw.close()
 
 
+_EOCD = struct.Struct("<4sHHHHIIH")
+_ZIP64_LOCATOR = struct.Struct("<4sIQI")
+_ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")
+_CENTRAL_ENTRY = struct.Struct("<4s24xHHH12x")  # signature, then the three lengths
+
+
+def _central_directory_entries(raw: IO[bytes], stop: int) -> int:
+    """How many members a zip's central directory holds, counted from its records, never
+    more than `stop`: zipfile builds an object per member before anyone can count them
+    (582 MB for a million), so a zip over the member limit is refused first. The directory is
+    found where zipfile looks for it; an archive whose end records cannot be read counts 0
+    here and is left to zipfile to refuse."""
+    size = raw.seek(0, io.SEEK_END)
+    tail_at = max(size - (_EOCD.size + 0xFFFF), 0)
+    raw.seek(tail_at)
+    tail = raw.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD.size:
+        return 0
+    fields = _EOCD.unpack_from(tail, at)
+    declared, cd_size = int(fields[4]), int(fields[5])
+    cd_end = tail_at + at
+    locator_at = at - _ZIP64_LOCATOR.size
+    if locator_at >= 0 and tail[locator_at : locator_at + 4] == b"PK\x06\x07":
+        record_at = _ZIP64_LOCATOR.unpack_from(tail, locator_at)[2]
+        raw.seek(record_at)
+        record = raw.read(_ZIP64_EOCD.size)
+        if len(record) == _ZIP64_EOCD.size and record[:4] == b"PK\x06\x06":
+            fields = _ZIP64_EOCD.unpack(record)
+            declared, cd_size = int(fields[7]), int(fields[8])
+            cd_end -= _ZIP64_EOCD.size + _ZIP64_LOCATOR.size
+    if declared >= stop:
+        return declared
+    # The records themselves: zipfile reads as many as fit in the directory's size, whatever
+    # the end record declares.
+    count, end = 0, cd_end
+    base, buffer, at = max(cd_end - cd_size, 0), b"", 0  # buffer holds the bytes from base
+    while count < stop:
+        if at + _CENTRAL_ENTRY.size > len(buffer):
+            base += at
+            if base + _CENTRAL_ENTRY.size > end:
+                break
+            raw.seek(base)
+            buffer, at = raw.read(min(_CHUNK * 16, end - base)), 0
+            if len(buffer) < _CENTRAL_ENTRY.size:
+                break
+        signature, name, extra, comment = _CENTRAL_ENTRY.unpack_from(buffer, at)
+        if signature != b"PK\x01\x02":
+            break
+        at += _CENTRAL_ENTRY.size + name + extra + comment
+        count += 1
+    return count
+
+
 class _ZipArchive(Archive):
     def __init__(self, path: Path, limits: Limits) -> None:
         super().__init__(path, limits)
@@ -490,6 +570,7 @@ class _ZipArchive(Archive):
         self._zip: zipfile.ZipFile | None = None
         try:
             with _corrupt_guard():
+                self._count(_central_directory_entries(self._raw, limits.max_files + 1))
                 self._zip = zipfile.ZipFile(self._raw)
                 infos = self._zip.infolist()
             self._count(len(infos))
@@ -538,6 +619,9 @@ class _ZipArchive(Archive):
     def _open_entry(self, entry: Any) -> IO[bytes]:
         assert self._zip is not None
         return self._zip.open(entry)
+
+    def _offset(self, entry: Any) -> int:
+        return int(entry.header_offset)
 
     def _second_check(self, member: Member, real_root: str) -> None:
         """zipfile has no extraction filter: the realpath check in extract_to is the net."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from chaingate.analysis.interface import Capability, CodeFinding, FindingKind
 from chaingate.analysis.python import project
-from chaingate.analysis.python.detect import SUFFIXES, analyse_file
+from chaingate.analysis.python.detect import SUFFIXES, analyse_bounded, analyse_file
 from chaingate.analysis.python.registry import finding_kinds
 from chaingate.core.findings import Severity
 
@@ -22,6 +22,9 @@ class PythonAnalyser:
 
     def analyse(self, path: str, data: bytes, *, install_time: bool = False) -> list[CodeFinding]:
         return analyse_file(path, data, install_time=install_time)
+
+    def analyse_bounded(self, path: str, data: bytes) -> tuple[list[CodeFinding], str | None]:
+        return analyse_bounded(path, data)
 
     def too_large(self, path: str, size: int, limit: int) -> CodeFinding | None:
         if not path.lower().endswith((".py", ".pth")):

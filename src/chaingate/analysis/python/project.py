@@ -44,10 +44,17 @@ _DYNAMIC_IMPORT = re.compile(rb"""(?:__import__|import_module)\(\s*['"]([\w.]+)[
 _OS_PROCESS = re.compile(rb"\bos\.(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?)\(")
 
 
+MAX_PYPROJECT = 1024 * 1024
+
+
 def backend_modules(pyproject: bytes) -> set[str]:
     """The files of an in-tree build backend (`[build-system] backend-path`), relative to the
     project root: `build-backend = "pkg.build:api"` with `backend-path = ["tools"]` gives
-    tools/pkg/build.py and tools/pkg/build/__init__.py. Empty for an installed backend."""
+    tools/pkg/build.py and tools/pkg/build/__init__.py. Empty for an installed backend, and
+    for a pyproject.toml over MAX_PYPROJECT bytes (10 MB of tables took 766 MB to parse; real
+    ones are a few KB): its backend's modules are then analysed as ordinary code."""
+    if len(pyproject) > MAX_PYPROJECT:
+        return set()
     try:
         system = tomllib.loads(pyproject.decode("utf-8")).get("build-system", {})
     except (ValueError, RecursionError):  # not UTF-8, not TOML, or beyond its limits
@@ -78,9 +85,25 @@ def quoted_names(data: bytes) -> set[str]:
     return out
 
 
+class _LineOf:
+    """1-based line numbers of offsets asked for in increasing order, counted on from the last
+    one: counting each from the top was quadratic in a file of many imports."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.at, self.line = data, 0, 1
+
+    def __call__(self, offset: int) -> int:
+        if offset < self.at:
+            self.at, self.line = 0, 1
+        self.line += self.data.count(b"\n", self.at, offset)
+        self.at = offset
+        return self.line
+
+
 def _modules(data: bytes) -> Iterator[tuple[int, str]]:
+    line_of = _LineOf(data)
     for m in _IMPORT.finditer(data):
-        line = data.count(b"\n", 0, m.start()) + 1
+        line = line_of(m.start())
         if m.group(1):
             base = m.group(1).decode()
             yield line, base
@@ -94,7 +117,7 @@ def _modules(data: bytes) -> Iterator[tuple[int, str]]:
                 if word:
                     yield line, word
     for m in _DYNAMIC_IMPORT.finditer(data):
-        yield data.count(b"\n", 0, m.start()) + 1, m.group(1).decode()
+        yield line_of(m.start()), m.group(1).decode()
 
 
 def _first(data: bytes, wanted: frozenset[str]) -> Capability | None:

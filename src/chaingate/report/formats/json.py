@@ -392,6 +392,7 @@ def _side(side: Side) -> dict[str, Any]:
         "verdict": verdict_label(side.inspection.verdict),
         "files": side.inspection.files,
         "bytes": side.inspection.bytes_read,
+        "incomplete": list(side.inspection.incomplete),
     }
     if side.artifact is not None:
         a = side.artifact

@@ -340,4 +340,10 @@ def inspect_sarif(outcome: InspectOutcome) -> dict[str, Any]:
         "results": results,
         "properties": {"verdict": verdict_label(outcome.verdict), "target": outcome.side.label},
     }
+    if outcome.incomplete:  # what was beyond the analyser's bounds: not analysed, not clean
+        notes = [
+            {"level": "warning", "message": {"text": f"not analysed: {why}"}}
+            for why in outcome.incomplete
+        ]
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": notes}]
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}

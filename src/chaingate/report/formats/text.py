@@ -516,6 +516,8 @@ def render_inspect(document: InspectDocument) -> str:
         )
     if outcome.note:
         lines.append(f"  {outcome.note}")
+    for why in outcome.incomplete:
+        lines.append(f"  INCOMPLETE: not analysed: {why}")
     for i, f in enumerate(outcome.findings):
         where = f"{f.path}:{f.line}" if f.line else f.path
         tag = "  NEW" if i in outcome.new else ""

@@ -20,6 +20,9 @@ from chaingate.analysis.python.names import DECODERS, EXEC, NETWORK
 from chaingate.analysis.python.registry import SourceFile, file_detector
 from chaingate.core.findings import Severity
 
+# The longest .pth line parsed (a 3.6 MB line took 1 GB to parse); code literals inside one
+# are held to the same length.
+MAX_PTH_LINE = 100_000
 _PTH_DANGER = re.compile(
     r"\bexec\s*\(|\beval\s*\(|\bcompile\s*\(|b64decode|b32decode|decompress|marshal"
     r"|fromhex|urlopen|urllib|requests|socket|subprocess|os\.system|os\.popen|http\.client",
@@ -58,7 +61,11 @@ def analyse_pth(file: SourceFile) -> list[CodeFinding]:
 def _pth_line(raw: str) -> tuple[Severity, str]:
     """How dangerous one executable .pth line is. site.py `exec`s the line, so it is parsed
     as Python and judged by what it calls; code it hands to exec/eval/compile or to
-    `python -c` as a string literal is judged the same way (coverage's line is one)."""
+    `python -c` as a string literal is judged the same way (coverage's line is one). A line
+    too long to parse within the analyser's memory bound is high on its own: real ones are
+    a few hundred characters."""
+    if len(raw) > MAX_PTH_LINE:
+        return Severity.HIGH, f"is {len(raw):,} characters long, too long to read as code"
     try:
         tree = ast.parse(raw)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -128,7 +135,7 @@ def _code_risk(text: str, tree: ast.Module, depth: int) -> tuple[Severity, str]:
 
 
 def _parse_literal(code: str | None, depth: int) -> ast.Module | None:
-    if code is None or depth >= 3 or len(code) > 100_000:
+    if code is None or depth >= 3 or len(code) > MAX_PTH_LINE:
         return None
     try:
         return ast.parse(code)

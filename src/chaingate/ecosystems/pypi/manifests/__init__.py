@@ -62,7 +62,16 @@ def _parser(kind: str) -> Callable[[Path, str], Manifest]:
 
 
 _INCLUDE_OPTIONS = ("-r", "-c", "--requirement", "--constraint")
-_COMMENT = re.compile(r"(^|\s+)#.*$")  # as pip (and requirements.py) reads them
+
+
+def comment_start(line: str) -> int:
+    """Where a comment starts in a line as pip reads it (a `#` at the start or after
+    whitespace), or -1. One pass over the line: the regex `(^|\\s+)#` it replaces retried
+    every run of whitespace from each of its characters, quadratic in a padded line."""
+    at = line.find("#")
+    while at > 0 and not line[at - 1].isspace():
+        at = line.find("#", at + 1)
+    return at
 
 
 class PypiManifests:
@@ -83,7 +92,8 @@ class PypiManifests:
 
         found: list[str] = []
         for line in text.replace("\\\n", " ").splitlines():
-            line = _COMMENT.sub("", line)
+            if (at := comment_start(line)) >= 0:
+                line = line[:at]
             try:
                 tokens = shlex.split(line, comments=False, posix=True)
             except ValueError:

@@ -7,6 +7,7 @@ but no graph. The direct packages are those the Pipfile beside the lock names in
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from pathlib import Path
@@ -48,14 +49,14 @@ def parse(path: Path, display: str) -> Manifest:
 
     indexes = _indexes(document, display)
     entries: list[Declared] = []
-    lines = text.split("\n")
+    keys = _key_lines(text)
     for section, group in _SECTIONS.items():
         if section not in document:
             continue
-        start = _key_line(lines, section, 1) or 1
+        start = _key_line(keys, section, 1) or 1
         packages = as_table(document[section], display, start, f'"{section}"')
         for raw_name, raw in packages.items():
-            line = _key_line(lines, raw_name, start)
+            line = _key_line(keys, raw_name, start)
             entries.append(_entry(raw_name, raw, Location(display, line), group, indexes))
 
     declared_names = _pipfile_names(path, display)
@@ -129,13 +130,28 @@ def _entry(
     )
 
 
-def _key_line(lines: list[str], key: str, start: int) -> int | None:
+_JSON_KEY = re.compile(r'^\s*("(?:[^"\\]|\\.)*")\s*:')
+
+
+def _key_lines(text: str) -> dict[str, list[int]]:
+    """Every JSON key written at the start of a line, with the 1-based lines it is on: one
+    pass, where searching the lines again for each package was quadratic in the lock."""
+    found: dict[str, list[int]] = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        if (match := _JSON_KEY.match(line)) is not None:
+            try:
+                key = json.loads(match.group(1))
+            except ValueError:
+                continue
+            found.setdefault(key, []).append(number)
+    return found
+
+
+def _key_line(keys: dict[str, list[int]], key: str, start: int) -> int | None:
     """1-based line where the JSON key `"key":` is written at or after line `start`."""
-    pattern = re.compile(rf"^\s*{re.escape(json.dumps(key))}\s*:")
-    for number in range(max(start, 1), len(lines) + 1):
-        if pattern.match(lines[number - 1]):
-            return number
-    return None
+    lines = keys.get(key, [])
+    at = bisect.bisect_left(lines, start)
+    return lines[at] if at < len(lines) else None
 
 
 def _pipfile_names(lock: Path, lock_display: str) -> set[str] | None:

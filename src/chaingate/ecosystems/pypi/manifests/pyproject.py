@@ -150,17 +150,25 @@ def _git_url(table: dict[str, object], display: str, line: int | None, what: str
 def _pep508_list(
     values: object, text: str, display: str, start: int, what: str, group: str | None
 ) -> Iterator[Declared]:
+    after = start
     for value in as_list(values, display, start, what):
         if not isinstance(value, str):
             raise InventoryError(display, start, f"{what} must hold requirement strings")
-        line = _string_line(text, value, start)
+        line = _string_line(text, value, start, after)
+        after = line or after
         yield declared_from_pep508(value, Location(display, line), group=group)
 
 
-def _string_line(text: str, value: str, start: int) -> int | None:
+def _string_line(text: str, value: str, start: int, after: int = 0) -> int | None:
+    """The line of a requirement string: first looked for from `after` (the line of the
+    entry before it in its array, so a long array is searched once), then from `start`,
+    then anywhere."""
     name = re.split(r"[\s\[<>=!~;@(]", value.strip(), maxsplit=1)[0]
-    return line_of(text, (f'"{value}"', f"'{value}'", value, name), start) or line_of(
-        text, (f'"{value}"', f"'{value}'", value)
+    needles = (f'"{value}"', f"'{value}'", value, name)
+    return (
+        (line_of(text, needles[:3], after) if after > start else None)
+        or line_of(text, needles, start)
+        or line_of(text, needles[:3])
     )
 
 

@@ -31,6 +31,7 @@ from msgspec.structs import replace
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from chaingate.core.inventory import Declared, InventoryError, Location, Manifest, Origin
+from chaingate.ecosystems.pypi.manifests import comment_start
 from chaingate.ecosystems.pypi.manifests._common import (
     declared_from_pep508,
     origin_of_url,
@@ -40,12 +41,12 @@ from chaingate.ecosystems.pypi.manifests._common import (
 
 KIND = "requirements"
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
 _COMMENT_ONLY = re.compile(r"^\s*#")
 _VCS = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _VIA_PACKAGE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?$")
-_PEP508_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
+# One `\s*` either side of the extras: two adjacent ones split a run of spaces every way.
+_PEP508_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\]\s*)?@")
 _EXTRAS = re.compile(r"^(.*?)\[([^\]]*)\]$")
 _ARCHIVE_SUFFIXES = (
     ".whl",
@@ -300,10 +301,10 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str, str, bool]]:
 
 
 def _split_comment(line: str) -> tuple[str, str]:
-    found = _COMMENT.search(line)
-    if found is None:
+    at = comment_start(line)
+    if at < 0:
         return line.strip(), ""
-    return line[: found.start()].strip(), found.group().strip()[1:]
+    return line[:at].strip(), line[at:].strip()[1:]
 
 
 def _split_args_options(line: str) -> tuple[str, str]:
