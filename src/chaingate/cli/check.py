@@ -51,7 +51,7 @@ def check(
 
     pol = load_policy(common.path or Path("."), policy)
     result = wiring.analyse(common, pol)
-    decisions = decide(result, with_fail_on(pol, fail_on), today(common.now))
+    decisions = decide(result, with_fail_on(pol, fail_on), today(common.now or common.as_of))
     from chaingate.report import CheckDocument, render
 
     write(render(CheckDocument(result, tuple(decisions)), fmt), output)

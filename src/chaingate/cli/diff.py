@@ -58,11 +58,12 @@ def diff(
     # The base revision's policy judges the change; a change to it is a finding of its own.
     pol, change = judged_with(base, common.path or Path("."), policy)
     result = wiring.analyse_diff(common, pol, base)
+    day = today(common.now or common.as_of)
     if change is not None:
-        result = result.with_finding(change, pol.ignores, today(common.now))
+        result = result.with_finding(change, pol.ignores, day)
     decisions = [
         d
-        for d in decide(result.as_scan_result(), with_fail_on(pol, fail_on), today(common.now))
+        for d in decide(result.as_scan_result(), with_fail_on(pol, fail_on), day)
         # A deny-listed package the change did not touch is not this change's risk.
         if d.finding.id != "policy-deny"
         or result.is_introduced(d.finding.package, d.finding.version, d.finding.ecosystem)

@@ -42,14 +42,15 @@ class Number(click.FloatRange):
 HOURS = Number(0, 100 * 365 * 24)  # up to a century
 
 
-def parse_now(value: str | None) -> datetime | None:
-    """--now as a UTC time (a time without a zone is UTC); None when not given."""
+def parse_now(value: str | None, option: str = "--now") -> datetime | None:
+    """--now (or --as-of) as a UTC time (a time without a zone is UTC, a date is its
+    00:00 UTC); None when not given."""
     if value is None:
         return None
     try:
         dt = datetime.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"--now: not an ISO 8601 date or time: {value!r}") from None
+        raise CommandError(f"{option}: not an ISO 8601 date or time: {value!r}") from None
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
@@ -249,6 +250,7 @@ class Common(msgspec.Struct, frozen=True):
     allow_build: bool = False  # resolution may build source distributions (run their code)
     deadline: float | None = None  # seconds the command may spend fetching; None: no limit
     max_document_size: int = 64  # MiB a registry document may have, decompressed
+    as_of: str | None = None  # the time machine: the registries' facts as of then
 
 
 _PATH_HELP = (
@@ -347,7 +349,19 @@ def project_options(
             default=2.0,
             help="Seconds per DNS query.",
         ),
-        click.option("--now", help="Evaluate as of this ISO 8601 time (replaying an incident)."),
+        click.option(
+            "--now",
+            help="Pin the clock of the evaluation to this ISO 8601 time, judging today's "
+            "facts (tests, replays of recorded documents).",
+        ),
+        click.option(
+            "--as-of",
+            metavar="TIME",
+            help="The time machine: what chaingate would have said at this ISO 8601 date or "
+            "time (UTC without a zone): releases and files uploaded after it are left out and "
+            "the signals judge at it; what only today's data says (owners, email domains, "
+            "advisories) is listed under checks as 'as of now'. The store is not written.",
+        ),
     ]
     if env:
         env_option = click.option(

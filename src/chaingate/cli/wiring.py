@@ -44,6 +44,9 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
     except ValueError as exc:
         raise CommandError(f"--index-url: {exc}") from None
     pinned_now = parse_now(c.now)
+    as_of = parse_now(c.as_of, "--as-of")
+    if as_of is not None and pinned_now is not None:
+        raise CommandError("--as-of and --now: give one (--as-of also pins the clock)")
     domains = None
     if not c.no_domain_checks:
         try:
@@ -86,6 +89,7 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
         ),
         db_url=None if c.no_db else config.db_url(c.db),
         now=pinned_now,
+        as_of=as_of,
         thresholds=thresholds,
         ignores=pol.ignores,
         domains=domains,

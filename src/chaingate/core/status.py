@@ -28,5 +28,5 @@ class Incomplete(msgspec.Struct, frozen=True):
 class CheckStatus(msgspec.Struct, frozen=True):
     """Whether a family of checks could run; `unavailable` comes with a reason."""
 
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "unavailable", "as-of-now"]  # as-of-now: --as-of used today's
     reason: str = ""

@@ -71,7 +71,9 @@ class Engine:
     URL (default: each registry's own); `store`: where observations are kept (None: no
     history, ownership-change unavailable); `policy`: thresholds, exceptions and the
     decisions; `domains`: email-domain intelligence (None: off); `deep`: read every
-    package's code; `now`: a pinned time (tests, replays), else the clock.
+    package's code; `now`: a pinned time (tests, replays), else the clock; `as_of`: the
+    time machine -- the registries' facts as they stood then (facts/asof.py), judged at
+    that time, with what only today's data could say listed under `checks`.
     """
 
     MEMO_PROJECTS = 4096  # projects whose facts `evaluate` keeps in memory, least recent out
@@ -88,6 +90,7 @@ class Engine:
         deep: bool = False,
         now: datetime | None = None,
         facts_ttl: float | None = None,
+        as_of: datetime | None = None,
     ) -> None:
         if ecosystems is None:
             from chaingate.ecosystems import default_ecosystems
@@ -103,7 +106,8 @@ class Engine:
         self.policy = policy or Policy()
         self.domains = domains
         self.deep = deep
-        self.now = now
+        self.now = as_of or now
+        self.as_of = as_of
         # evaluate(): facts kept in memory this long (default: the HTTP cache's TTL)
         self.facts_ttl = self.http.ttl if facts_ttl is None else facts_ttl
         self._loop = Loop()
@@ -130,6 +134,7 @@ class Engine:
             domains=opts.domains,
             deep=opts.deep,
             now=opts.now,
+            as_of=opts.as_of,
         )
 
     # --- lifetime ---------------------------------------------------------------------------
@@ -220,22 +225,27 @@ class Engine:
         ref = PackageRef(ref.ecosystem, eco.names.normalize(ref.name), ref.version)
         project = ref.project
         fetched = self._facts_for(ref)
+        later: dict[PackageRef, datetime] = {}
         now = self.now or datetime.now(UTC)
         pkg = Package(ecosystem=ref.ecosystem, name=ref.name, version=ref.version, direct=True,
                       paths=((ref.name,),), origin=Origin.REGISTRY)  # fmt: skip
         inventory = Inventory(root=str(ref), packages=(pkg,), manifests=())
-        previous = self._previous_of(project)
+        if self.as_of is not None:
+            later = steps.unpublished(inventory, fetched.facts, self.as_of)
+            fetched = steps.then(fetched, self.as_of)
+        previous = self._previous_of(project) if self.as_of is None else {}
         ctx = steps.package_context(
             pkg, fetched, previous, now, self.policy.thresholds, popular=self.popular(ref.ecosystem)
         )
         catalog.load_all()
         applied = apply(steps.package_findings(ctx), list(self.policy.ignores), now.date())
-        findings = sorted(applied.kept, key=Finding.sort_key)
+        # A pin not yet published at --as-of did not exist then: incomplete, no findings.
+        findings = sorted((f for f in applied.kept if f.ref not in later), key=Finding.sort_key)
         incomplete = None
         if project in fetched.incomplete:
             incomplete = fetched.incomplete[project]
         else:
-            gaps = steps.incomplete(inventory, fetched, None)
+            gaps = steps.incomplete(inventory, fetched, None, later, self.as_of)
             incomplete = gaps[0].reason if gaps else None
         result = ScanResult(
             inventory=inventory,
@@ -249,6 +259,8 @@ class Engine:
         )
         decisions = decide(result, self.policy, now.date())
         checks = steps.checks(inventory, fetched, self.store is not None)
+        if self.as_of is not None:
+            checks |= steps.as_of_checks(self.as_of, False, False, self.store is not None)
         return Evaluation(ref, tuple(findings), tuple(decisions), incomplete, checks)
 
     def _facts_for(self, ref: PackageRef) -> Fetched:
@@ -326,12 +338,17 @@ class Engine:
 
             canaries = nothing_known(self.http, getattr(self.store, "url", None))
         fetched = self.fetch(refs, progress, started=started, preflight_domains=canaries)
+        later: dict[PackageRef, datetime] = {}
+        if self.as_of is not None:
+            later = steps.unpublished(inventory, fetched.facts, self.as_of)
+            fetched = steps.then(fetched, self.as_of)
         deep = None
         if self.deep:
             from chaingate.analysis.deep import deep_inspect
 
             deep = deep_inspect(inventory.packages, self.ecosystems, self.indexes, self.http)
-        store = self.store
+        # An as-of scan records nothing: its facts are a reconstruction, not an observation.
+        store = self.store if self.as_of is None else None
         hashes = {str(r): content_hash(f) for r, f in fetched.facts.items()}
         unchanged = store is not None and fetched.network_requests == 0 and store.holds(hashes)
         # When unchanged, the store's latest observations are exactly these facts: nothing
@@ -378,8 +395,8 @@ class Engine:
             list(self.policy.ignores),
             now.date(),
         )
-        findings = applied.kept
-        incomplete = steps.incomplete(inventory, fetched, deep)
+        findings = [f for f in applied.kept if f.ref not in later]
+        incomplete = steps.incomplete(inventory, fetched, deep, later, self.as_of)
         finished = datetime.now(UTC)
         ecosystems = sorted({p.ecosystem for p in inventory.packages} & set(self.ecosystems))
         index = self._display_index(ecosystems)
@@ -408,11 +425,17 @@ class Engine:
                 **steps.checks(inventory, fetched, store is not None),
                 **domain_checks(domains),
                 **steps.code_checks(deep),
+                **self._as_of_checks(domains is not None),
             },
             domains=domains.domains if domains else {},
             ignored=applied.ignored,
             notes=steps.expired_notes(applied.expired),
         )
+
+    def _as_of_checks(self, domains: bool) -> dict[str, CheckStatus]:
+        if self.as_of is None:
+            return {}
+        return steps.as_of_checks(self.as_of, False, domains, self.store is not None)
 
     def _display_index(self, ecosystems: Sequence[str]) -> str:
         """The index a report names: the tree's one ecosystem's (PyPI's for an empty tree),

@@ -16,10 +16,12 @@ import msgspec
 from msgspec.structs import replace
 
 from chaingate.analysis.interface import CodeReport
+from chaingate.core.facts import ProjectFacts
 from chaingate.core.findings import Finding
 from chaingate.core.inventory import Inventory, Package
 from chaingate.core.refs import PackageRef
 from chaingate.core.status import CheckStatus, Incomplete
+from chaingate.facts.asof import AS_OF_NOW, as_of, first_upload
 from chaingate.facts.collect import Fetched
 from chaingate.facts.collect import Progress as Progress  # part of run_scan's signature
 from chaingate.facts.intel.interface import DomainReport
@@ -43,6 +45,7 @@ class ScanOptions(msgspec.Struct, frozen=True):
     http: HttpSettings
     db_url: str | None  # None: keep no history (ownership-change is then unavailable)
     now: datetime | None = None  # pinned by tests and replays
+    as_of: datetime | None = None  # the time machine: the facts of then (facts/asof.py)
     thresholds: sigreg.Thresholds = msgspec.field(default_factory=sigreg.Thresholds)
     ignores: tuple[Ignore, ...] = ()
     domains: DomainOptions | None = None  # None: no email-domain intelligence
@@ -250,8 +253,59 @@ def code_checks(deep: DeepResult | None) -> dict[str, CheckStatus]:
     }
 
 
-def incomplete(inventory: Inventory, fetched: Fetched, deep: DeepResult | None) -> list[Incomplete]:
-    """Every package that could not be (fully) analysed, with the reason."""
+def then(fetched: Fetched, when: datetime) -> Fetched:
+    """`fetched` as the registries stood at `when` (facts/asof.py), for `--as-of`."""
+    return replace(fetched, facts={r: as_of(f, when) for r, f in fetched.facts.items()})
+
+
+def unpublished(
+    inventory: Inventory, today: Mapping[PackageRef, ProjectFacts], when: datetime
+) -> dict[PackageRef, datetime]:
+    """The pinned versions that exist today but were first uploaded after `when`, with
+    that first upload: as of `when` they did not exist yet."""
+    out: dict[PackageRef, datetime] = {}
+    for p in inventory.packages:
+        facts = today.get(PackageRef(p.ecosystem, p.name))
+        if facts is None or p.version is None:
+            continue
+        first = first_upload(facts, p.version)
+        if first is not None and first > when:
+            out[p.ref] = first
+    return out
+
+
+def as_of_checks(
+    when: datetime, owners_observed: bool, domains: bool, has_store: bool
+) -> dict[str, CheckStatus]:
+    """What an `--as-of` answer took from today rather than from `when`: listed, never
+    mixed in silently."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = {"release-history": CheckStatus("ok", f"releases and files uploaded <= {stamp}")}
+    for check, what in AS_OF_NOW.items():
+        if check == "ownership" and owners_observed:
+            continue
+        if check == "email-domains" and not domains:
+            continue
+        out[check] = CheckStatus("as-of-now", f"as of now, not as of {stamp}: {what}")
+    if not has_store:
+        out["ownership-change"] = CheckStatus("unavailable", "no database (--no-db)")
+    elif not owners_observed:
+        out["ownership-change"] = CheckStatus(
+            "unavailable", f"the store holds no observation at or before {stamp}"
+        )
+    return out
+
+
+def incomplete(
+    inventory: Inventory,
+    fetched: Fetched,
+    deep: DeepResult | None,
+    later: Mapping[PackageRef, datetime] | None = None,
+    when: datetime | None = None,
+) -> list[Incomplete]:
+    """Every package that could not be (fully) analysed, with the reason. `later`: the
+    pins first uploaded after `when` (`--as-of`), reported as not yet published then."""
+    later = later or {}
     out = [Incomplete(m, None, why) for m in inventory.manifests for why in inventory.unresolved]
     for p in inventory.packages:
         project = PackageRef(p.ecosystem, p.name)
@@ -259,7 +313,18 @@ def incomplete(inventory: Inventory, fetched: Fetched, deep: DeepResult | None) 
             out.append(Incomplete(p.name, p.version, fetched.incomplete[project], p.ecosystem))
     for p in inventory.packages:
         facts = fetched.facts.get(PackageRef(p.ecosystem, p.name))
-        if facts is not None and p.version is not None and facts.release(p.version) is None:
+        if p.ref in later and when is not None:
+            out.append(
+                Incomplete(
+                    p.name,
+                    p.version,
+                    f"version {p.version} was not yet published as of "
+                    f"{when.strftime('%Y-%m-%dT%H:%M:%SZ')} (first uploaded "
+                    f"{later[p.ref].strftime('%Y-%m-%dT%H:%M:%SZ')})",
+                    p.ecosystem,
+                )
+            )
+        elif facts is not None and p.version is not None and facts.release(p.version) is None:
             out.append(
                 Incomplete(
                     p.name, p.version, f"version {p.version} is not on the index", p.ecosystem

@@ -354,7 +354,9 @@ def print_gate(console: Console, document: CheckDocument) -> None:
         )
     )
     for check_name, check in sorted(result.checks.items()):
-        if check.status != "ok":
+        if check.status == "as-of-now":  # --as-of: the reason says "as of now, not as of"
+            console.print(Text(f"{check_name}: {check.reason}", style="yellow"))
+        elif check.status != "ok":
             console.print(Text(f"unavailable: {check_name} ({check.reason})", style="yellow"))
     for note in result.notes:
         console.print(Text(f"note: {note}", style="yellow"))

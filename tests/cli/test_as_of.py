@@ -1,0 +1,60 @@
+"""`--as-of` as a user runs it: a real `chaingate` process against the local PyPI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.pypiserver import PyPIServer
+from tests.test_cli import run, write
+
+# 23 hours after six 1.17.0 was uploaded (2024-12-04T17:35Z), after 3.6 quiet years.
+NEXT_DAY = "2024-12-05T16:35:00Z"
+
+
+@pytest.mark.parametrize("command", ["scan", "check"])
+def test_bad_as_of_is_exit_2(command: str, tmp_path: Path) -> None:
+    write(tmp_path / "requirements.txt", "six==1.17.0\n")
+    proc = run(None, tmp_path, command, "--no-resolve", "--as-of", "yesterday")
+    assert proc.returncode == 2
+    assert proc.stderr == "chaingate: --as-of: not an ISO 8601 date or time: 'yesterday'\n"
+
+
+def test_as_of_and_now_together_is_exit_2(tmp_path: Path) -> None:
+    write(tmp_path / "requirements.txt", "six==1.17.0\n")
+    proc = run(None, tmp_path, "scan", "--no-resolve", "--as-of", "2024-12-05",
+               "--now", "2026-11-25")  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("chaingate: --as-of and --now: give one")
+
+
+def test_check_as_of_the_next_day_blocks_the_new_release(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    write(tmp_path / "requirements.txt", "six==1.17.0\n")
+    args = ["--no-resolve", "--no-domain-checks", "--format", "json"]
+    proc = run(pypi_server, tmp_path, "check", *args, "--as-of", NEXT_DAY)
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert {f["id"] for f in doc["blocked"]} == {"new-release", "dormant-then-release"}
+    checks = doc["scan"]["checks"]
+    assert checks["ownership"]["status"] == "as-of-now"
+    assert "as of now, not as of 2024-12-05T16:35:00Z" in checks["ownership"]["reason"]
+    # Today the same pin passes: the release is two years old.
+    today = run(pypi_server, tmp_path, "check", *args, "--now", "2026-11-25T12:00:00Z")
+    assert today.returncode == 0, today.stdout
+
+
+def test_scan_as_of_before_the_upload_reports_the_pin_unpublished(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    write(tmp_path / "requirements.txt", "six==1.17.0\n")
+    proc = run(pypi_server, tmp_path, "scan", "--no-resolve", "--no-domain-checks",
+               "--format", "json", "--as-of", "2024-12-04")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    [gap] = doc["incomplete"]
+    assert "not yet published as of 2024-12-04T00:00:00Z" in gap["reason"]
+    assert doc["findings"] == []

@@ -1,0 +1,118 @@
+"""`--as-of` in the engine: the recorded six document (1.16.0 on 2021-05-05, 1.17.0 on
+2024-12-04T17:35Z after 3.6 quiet years) served by the local PyPI, judged at past times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from chaingate.core.inventory import Inventory, Package
+from chaingate.core.refs import PackageRef
+from chaingate.engine import Engine
+from chaingate.engine.result import ScanResult
+from chaingate.engine.scan import ScanOptions, run_scan
+from chaingate.net.http import HttpSettings
+from chaingate.policy.interface import Action
+from tests.pypiserver import PyPIServer
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+UPLOAD_1_17 = datetime(2024, 12, 4, 17, 35, 26, 475808, tzinfo=UTC)
+
+
+def scan(
+    server: PyPIServer, tmp_path: Path, pin: str, *, as_of: datetime | None, db: bool = False
+) -> ScanResult:
+    name, _, version = pin.partition("==")
+    inv = Inventory(".", (Package("pypi", name, version, True, ((name,),)),), ("req.txt",))
+    opts = ScanOptions(
+        index_url=server.url,
+        http=HttpSettings(cache_dir=tmp_path / "cache", backoff=0.01),
+        db_url=f"sqlite:///{tmp_path / 'store.db'}" if db else None,
+        now=NOW if as_of is None else None,
+        as_of=as_of,
+    )
+    return run_scan(inv, opts)
+
+
+def ids(result: ScanResult) -> set[str]:
+    return {f.id for f in result.findings}
+
+
+def test_an_hour_after_the_release_it_is_new_and_the_latest(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    hour_later = datetime(2024, 12, 4, 18, 35, tzinfo=UTC)
+    result = scan(pypi_server, tmp_path, "six==1.17.0", as_of=hour_later)
+    assert {"new-release", "dormant-then-release"} <= ids(result)
+    facts = result.facts[PackageRef("pypi", "six")]
+    assert facts.latest_version == "1.17.0"
+    new = next(f for f in result.findings if f.id == "new-release")
+    assert new.evidence["age_hours"] < 2
+    # Today, the same pin is two years old: neither signal.
+    today = scan(pypi_server, tmp_path, "six==1.17.0", as_of=None)
+    assert not {"new-release", "dormant-then-release"} & ids(today)
+
+
+def test_before_the_release_the_latest_is_the_one_of_then(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    result = scan(pypi_server, tmp_path, "six==1.16.0", as_of=datetime(2024, 12, 1, tzinfo=UTC))
+    facts = result.facts[PackageRef("pypi", "six")]
+    assert facts.latest_version == "1.16.0"
+    assert all(r.uploaded_at and r.uploaded_at <= datetime(2024, 12, 1, tzinfo=UTC)
+               for r in facts.releases)  # fmt: skip
+    assert "new-release" not in ids(result) and result.incomplete == ()
+
+
+def test_a_pin_uploaded_after_the_time_was_not_yet_published(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    result = scan(pypi_server, tmp_path, "six==1.17.0", as_of=datetime(2024, 12, 4, 12, tzinfo=UTC))
+    [gap] = result.incomplete
+    assert gap.reason == (
+        "version 1.17.0 was not yet published as of 2024-12-04T12:00:00Z "
+        "(first uploaded 2024-12-04T17:35:26Z)"
+    )
+    assert not [f for f in result.findings if f.version == "1.17.0"]  # not a finding
+
+
+def test_what_only_today_knows_is_listed_under_checks(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    result = scan(pypi_server, tmp_path, "six==1.17.0", as_of=datetime(2024, 12, 5, tzinfo=UTC))
+    checks = result.checks
+    assert checks["ownership"].status == "as-of-now"
+    assert checks["ownership"].reason.startswith("as of now, not as of 2024-12-05T00:00:00Z")
+    assert checks["known-vulnerability"].status == "as-of-now"
+    assert checks["release-history"].status == "ok"
+    assert checks["ownership-change"].status == "unavailable"
+
+
+def test_an_as_of_scan_records_nothing_in_the_store(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    scan(pypi_server, tmp_path, "six==1.17.0", as_of=datetime(2024, 12, 5, tzinfo=UTC), db=True)
+    from chaingate.store.db import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        assert store.latest("pypi", ["six"]) == {}
+    finally:
+        store.close()
+
+
+def test_evaluate_as_of_blocks_an_unpublished_pin_as_incomplete(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    http = HttpSettings(cache_dir=tmp_path / "cache", backoff=0.01)
+    with Engine(http=http, indexes={"pypi": pypi_server.url},
+                as_of=datetime(2024, 12, 4, 12, tzinfo=UTC)) as engine:  # fmt: skip
+        verdict = engine.evaluate(PackageRef("pypi", "six", "1.17.0"))
+        assert verdict.incomplete is not None and "not yet published" in verdict.incomplete
+        fresh = engine.evaluate(PackageRef("pypi", "six", "1.16.0"))
+        assert fresh.incomplete is None and fresh.action is not Action.BLOCK
+    with Engine(http=http, indexes={"pypi": pypi_server.url},
+                as_of=UPLOAD_1_17.replace(hour=18, minute=35)) as engine:  # fmt: skip
+        verdict = engine.evaluate(PackageRef("pypi", "six", "1.17.0"))
+        assert {f.id for f in verdict.findings} >= {"new-release", "dormant-then-release"}
+        assert verdict.checks["ownership"].status == "as-of-now"
