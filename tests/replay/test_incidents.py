@@ -14,6 +14,7 @@ from pathlib import Path
 
 from chaingate.core.findings import Severity
 from chaingate.core.inventory import Inventory, Package
+from chaingate.core.refs import PackageRef
 from chaingate.engine.result import ScanResult
 from chaingate.engine.scan import DomainOptions, ScanOptions, run_scan
 from chaingate.net.http import HttpSettings
@@ -24,14 +25,18 @@ from tests.rdapserver import RdapServer, healthy_world
 REPLAY = Path(__file__).resolve().parent.parent / "fixtures" / "pypi" / "replay"
 
 
-def scan(server: PyPIServer, tmp_path: Path, pin: str, now: str) -> ScanResult:
+def scan(
+    server: PyPIServer, tmp_path: Path, pin: str, now: str | None, as_of: str | None = None
+) -> ScanResult:
+    """`pin` judged at `now` on the documents served, or with the time machine `as_of`."""
     name, _, version = pin.partition("==")
     inv = Inventory(".", (Package("pypi", name, version, True, ((name,),)),), ("req.txt",))
     opts = ScanOptions(
         index_url=server.url,
         http=HttpSettings(cache_dir=tmp_path / "cache", backoff=0.01),
         db_url=None,
-        now=datetime.fromisoformat(now).astimezone(UTC),
+        now=datetime.fromisoformat(now).astimezone(UTC) if now else None,
+        as_of=datetime.fromisoformat(as_of).astimezone(UTC) if as_of else None,
     )
     return run_scan(inv, opts)
 
@@ -215,3 +220,37 @@ def test_domain_answers_are_kept_in_the_store_for_their_ttl(
     second = run_scan(inv, opts)
     assert dns_server.queries == [] and sum(rdap_server.hits.values()) == 0
     assert second.domains["kennethreitz.org"].rdap == first.domains["kennethreitz.org"].rdap
+
+
+def test_litellm_an_hour_after_the_token_upload(replay_server: PyPIServer, tmp_path: Path) -> None:
+    """litellm 1.82.7 (RECONSTRUCTED history): only the cooldown sees it, on a project that
+    releases every few days."""
+    result = scan(replay_server, tmp_path, "litellm==1.82.7", None, as_of="2026-03-24T09:53:00Z")
+    assert by_id(result)["new-release"] == Severity.MEDIUM
+    assert "dormant-then-release" not in by_id(result)
+    assert result.facts[PackageRef("pypi", "litellm")].latest_version == "1.82.7"
+
+
+def test_litellm_1_82_8_before_its_upload_was_not_yet_published(
+    replay_server: PyPIServer, tmp_path: Path
+) -> None:
+    result = scan(replay_server, tmp_path, "litellm==1.82.8", None, as_of="2026-03-24T09:53:00Z")
+    [gap] = result.incomplete
+    assert "not yet published as of 2026-03-24T09:53:00Z" in gap.reason
+    assert result.findings == ()
+
+
+def test_durabletask_three_releases_in_35_minutes(
+    replay_server: PyPIServer, tmp_path: Path
+) -> None:
+    result = scan(replay_server, tmp_path, "durabletask==1.4.3", None, as_of="2026-05-19T17:00:00Z")
+    facts = result.facts[PackageRef("pypi", "durabletask")]
+    assert [r.version for r in facts.releases][-3:] == ["1.4.1", "1.4.2", "1.4.3"]
+    assert "new-release" in by_id(result)
+    assert "release-burst" not in by_id(result)  # 3 < burst_min_releases (5)
+
+
+def test_telnyx_an_hour_after(replay_server: PyPIServer, tmp_path: Path) -> None:
+    result = scan(replay_server, tmp_path, "telnyx==4.87.1", None, as_of="2026-03-27T04:51:00Z")
+    assert "new-release" in by_id(result)
+    assert result.checks["ownership"].status == "as-of-now"

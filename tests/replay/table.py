@@ -1,0 +1,251 @@
+"""docs/replays.md: what chaingate says about each incident's first malicious version, one
+hour and one day after its upload, with the time machine (`--as-of`) over the incident's
+registry document served by the local PyPI.
+
+    .venv/bin/python -m tests.replay.table          # rewrite docs/replays.md
+    .venv/bin/python -m tests.replay.table --check  # exit 1 when it is stale
+
+tests/replay/test_table.py fails when the committed file differs from what this writes.
+Nothing here reaches the network: the documents are the replays of
+tests/fixtures/pypi/replay/ (RECONSTRUCTED, see tests/fixtures/pypi/RECORDED.md), served
+by tests/pypiserver.py; email-domain checks are off (their answers are today's, not then).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import msgspec
+from msgspec.structs import replace
+
+from chaingate.core.inventory import Inventory, Origin, Package
+from chaingate.engine.result import ScanResult
+from chaingate.engine.scan import ScanOptions, run_scan
+from chaingate.guard.core import scan_with
+from chaingate.net.http import HttpSettings
+from chaingate.policy.interface import Action
+from chaingate.policy.policy import Policy, decide
+from tests.pypiserver import PyPIServer, replay_documents
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE = ROOT / "docs" / "replays.md"
+
+
+class Incident(msgspec.Struct, frozen=True):
+    name: str  # as in /work/shared/SIGNALS.md
+    package: str
+    version: str  # the first malicious version
+    first_upload: datetime  # of that version
+    upload_note: str  # how well the time is known
+    removed: str  # when the index stopped serving it
+    blind: str  # what chaingate cannot see of it, and why
+
+
+def _t(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+INCIDENTS = (
+    Incident(
+        "ctx",
+        "ctx",
+        "0.1.4",
+        _t("2022-05-14T19:18:36.994"),
+        "recorded in PyPI's incident report",
+        "all files removed 2022-05-24 (~10 days)",
+        "the payload (environment sent to a URL at import): registry data has no code, and "
+        "the replay has no artifacts for `--deep`; the email domain re-registered 38 minutes "
+        "before (email-domain-reregistered) needs that day's RDAP answer, which a replay "
+        "cannot ask today",
+    ),
+    Incident(
+        "PyPI phishing wave (exotel)",
+        "exotel",
+        "0.1.6",
+        _t("2022-08-24T08:00"),
+        "estimated (live ~6 h, removed before 14:10 UTC)",
+        "removed 2022-08-24 (~6 h)",
+        "the setup.py that downloads and runs code (no artifacts in the replay); "
+        "no matching git tag (chaingate does not compare with the repository)",
+    ),
+    Incident(
+        "num2words",
+        "num2words",
+        "0.5.15",
+        _t("2025-07-28T13:02:09"),
+        "estimated (posted about at 15:59 UTC)",
+        "removed 16:38 / 16:54 UTC (~3.5 h)",
+        "the upload by a newly minted API token (PyPI's JSON API does not say how a file "
+        "was uploaded); the release absent from the repository",
+    ),
+    Incident(
+        "litellm",
+        "litellm",
+        "1.82.7",
+        _t("2026-03-24T08:53"),
+        "estimated (quarantined 11:25 UTC, 2h32m after)",
+        "quarantined after 2h32m",
+        "the upload by token rather than CI, and `litellm_init.pth` in 1.82.8 (the pth "
+        "detector of `--deep` reads it, but the replay has no artifacts); a project that "
+        "releases every few days makes one more release unremarkable",
+    ),
+    Incident(
+        "telnyx",
+        "telnyx",
+        "4.87.1",
+        _t("2026-03-27T03:51"),
+        "estimated (day and time)",
+        "quarantined after 3h42m",
+        "the payload hidden in a WAV file (no artifacts in the replay); same campaign as "
+        "litellm, which a per-package view cannot connect",
+    ),
+    Incident(
+        "durabletask",
+        "durabletask",
+        "1.4.1",
+        _t("2026-05-19T16:19"),
+        "reported to the minute (seconds estimated)",
+        "yanked the same day",
+        "no matching tags or CI runs (chaingate does not compare with the repository); the "
+        "import-time download of 1.4.1-1.4.3 (no artifacts in the replay); three releases in "
+        "35 minutes are not a release-burst, which needs 5 (`burst_min_releases`)",
+    ),
+)
+
+# Incidents of SIGNALS.md without a row, and why.
+NOT_REPLAYED = (
+    (
+        "ultralytics",
+        "round 1 carried valid attestations (only artifact-vs-source comparison "
+        "catches it); round 2 lacked the attestation earlier releases had, and chaingate does not "
+        "read PEP 740 attestations yet",
+    ),
+    (
+        "torchtriton",
+        "dependency confusion: the signal is a private index's name appearing on "
+        "the public one (`[sources]` pins), not a registry history",
+    ),
+    ("PyPI phishing (pypj.org, pypi-mirror.org)", "no malicious release: accounts phished"),
+    ("xz-utils", "not distributed through PyPI; the tarball differs from git"),
+    (
+        "tj-actions/changed-files, reviewdog/action-setup, Trivy actions",
+        "GitHub Actions tags, not a package registry",
+    ),
+    (
+        "chalk/debug, Nx, Shai-Hulud, event-stream, ua-parser-js/coa/rc, eslint-scope, "
+        "eslint-config-prettier, CanisterWorm",
+        "npm: chaingate has no npm adapter yet",
+    ),
+)
+
+
+class Verdict(msgspec.Struct, frozen=True):
+    findings: tuple[tuple[str, str], ...]  # (id, severity), worst first
+    check: str  # blocks, warns or passes
+    guard: str
+    incomplete: str | None
+
+
+def judge(server: PyPIServer, cache: Path, incident: Incident, when: datetime) -> Verdict:
+    """`chaingate check --as-of when` on a lock pinning the version, and the install
+    guard's judgment of a plan installing it (`guard.core.scan_with`, the policy's
+    `decide`, failing closed on a package it could not judge), with the default policy
+    and no store."""
+    pkg = Package("pypi", incident.package, incident.version, True, ((incident.package,),))
+    http = HttpSettings(cache_dir=cache, backoff=0.01)
+    opts = ScanOptions(index_url=server.url, http=http, db_url=None, as_of=when)
+    lock = Inventory(".", (pkg,), ("requirements.txt",))
+    result = run_scan(lock, opts)
+    plan = Inventory("pip install", (replace(pkg, origin=Origin.REGISTRY),), ())
+    planned = scan_with(opts)(plan, None)
+    return Verdict(
+        findings=tuple((f.id, f.severity.label) for f in result.findings),
+        check=_outcome(result, when),
+        guard=_outcome(planned, when),
+        incomplete=result.incomplete[0].reason if result.incomplete else None,
+    )
+
+
+def _outcome(result: ScanResult, when: datetime) -> str:
+    """blocks (a block, or a package not judged: both fail closed), warns, or passes."""
+    actions = {d.action for d in decide(result, Policy(), when.date())}
+    if Action.BLOCK in actions or result.incomplete:
+        return "blocks"
+    return "warns" if Action.WARN in actions else "passes"
+
+
+def _cell(v: Verdict) -> str:
+    found = ", ".join(f"{i} ({s})" for i, s in v.findings) or "nothing"
+    if v.incomplete:
+        found += f"; incomplete: {v.incomplete}"
+    return f"{found}<br>check: **{v.check}**, install guard: **{v.guard}**"
+
+
+def render() -> str:
+    docs = replay_documents()
+    rows = []
+    with PyPIServer(docs) as server, tempfile.TemporaryDirectory() as tmp:
+        for n, incident in enumerate(INCIDENTS):
+            cache = Path(tmp) / str(n)
+            hour = judge(server, cache, incident, incident.first_upload + timedelta(hours=1))
+            day = judge(server, cache, incident, incident.first_upload + timedelta(hours=24))
+            rows.append(
+                f"| {incident.name} | `{incident.package}=={incident.version}` | "
+                f"{incident.first_upload:%Y-%m-%d %H:%M} UTC ({incident.upload_note}) | "
+                f"{_cell(hour)} | {_cell(day)} | {incident.removed} | {incident.blind} |"
+            )
+    lines = [
+        "# Replays: would chaingate have stopped it?",
+        "",
+        "<!-- Generated by `python -m tests.replay.table`; tests/replay/test_table.py fails "
+        "when this file is stale. Do not edit by hand. -->",
+        "",
+        "For each incident of the PyPI registry, the first malicious version is pinned and "
+        "judged with the time machine (`chaingate check --as-of TIME`) one hour and one day "
+        "after its upload: the default policy, no store (no earlier observation to compare "
+        "owners with), no email-domain checks (a replay cannot ask that day's DNS and RDAP). "
+        "The **install guard** column judges a plan installing that pin the way "
+        "`chaingate pip install` does (the same scan and policy, `guard/core.py`); both fail "
+        "closed on a package they could not judge. `disposable-email (info)` comes from the "
+        "reconstructions' placeholder addresses (`example.invalid`), not from the incidents.",
+        "",
+        "**Every row is RECONSTRUCTED**: PyPI no longer serves these documents. The "
+        "documents are in `tests/fixtures/pypi/replay/`, written by its `reconstruct.py`; "
+        "`tests/fixtures/pypi/RECORDED.md` lists which values are public and which are "
+        "estimates (the 2026 release histories before the attacks are estimates). At +24 h "
+        "the version had already been removed by PyPI in every case: that column judges a "
+        "pin on an index that still served it (a mirror, a cache, a lock file's hash). "
+        "**warns** lets the install through with a warning (the default policy warns on "
+        "medium); a team whose policy blocks `new-release` (a cooldown) stops every row.",
+        "",
+        "| incident | pinned | first malicious upload | as of +1 h | as of +24 h | "
+        "removed | what chaingate cannot see, and why |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "## Incidents without a replay",
+        "",
+        "| incident | why |",
+        "|---|---|",
+        *(f"| {name} | {why} |" for name, why in NOT_REPLAYED),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        if TABLE.read_text(encoding="utf-8") != text:
+            print(f"{TABLE} is stale: run python -m tests.replay.table", file=sys.stderr)
+            return 1
+        return 0
+    TABLE.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
