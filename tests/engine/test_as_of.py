@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from chaingate.engine.result import ScanResult
 from chaingate.engine.scan import ScanOptions, run_scan
 from chaingate.net.http import HttpSettings
 from chaingate.policy.interface import Action
-from tests.pypiserver import PyPIServer
+from tests.pypiserver import PyPIServer, recorded_documents
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 UPLOAD_1_17 = datetime(2024, 12, 4, 17, 35, 26, 475808, tzinfo=UTC)
@@ -116,3 +117,53 @@ def test_evaluate_as_of_blocks_an_unpublished_pin_as_incomplete(
         verdict = engine.evaluate(PackageRef("pypi", "six", "1.17.0"))
         assert {f.id for f in verdict.findings} >= {"new-release", "dormant-then-release"}
         assert verdict.checks["ownership"].status == "as-of-now"
+
+
+def test_owners_come_from_the_store_observation_at_or_before_the_time(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    """Two observations of six (2024-12-10: gutworth; 2025-06-01: a new sole owner): as of
+    a time between or after them, the owners are those observed by then, and the change is
+    judged against the observation before; before both, the owners are today's and the
+    checks say so."""
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    http = HttpSettings(cache_dir=tmp_path / "cache", ttl=0, backoff=0.01)
+    inv = Inventory(".", (Package("pypi", "six", "1.17.0", True, (("six",),)),), ("r.txt",))
+
+    def at(now: datetime | None = None, as_of: datetime | None = None) -> ScanResult:
+        opts = ScanOptions(index_url=pypi_server.url, http=http, db_url=db, now=now, as_of=as_of)
+        return run_scan(inv, opts)
+
+    at(now=datetime(2024, 12, 10, tzinfo=UTC))
+    doc = json.loads(recorded_documents()["six"])
+    doc["ownership"]["roles"] = [{"role": "Owner", "user": "new-maintainer-2025"}]
+    pypi_server.add_project("six", json.dumps(doc).encode())
+    at(now=datetime(2025, 6, 1, tzinfo=UTC))
+
+    def owners(result: ScanResult) -> list[str]:
+        return [a.user for a in result.facts[PackageRef("pypi", "six")].owners]
+
+    between = at(as_of=datetime(2025, 1, 1, tzinfo=UTC))
+    assert owners(between) == ["gutworth"]  # not today's new-maintainer-2025
+    assert between.checks["ownership"].status == "ok"
+    assert "ownership-change" not in ids(between)
+
+    after = at(as_of=datetime(2025, 7, 1, tzinfo=UTC))
+    assert owners(after) == ["new-maintainer-2025"]
+    change = next(f for f in after.findings if f.id == "ownership-change")
+    assert change.evidence["removed"] == ["gutworth"]
+    assert change.evidence["added"] == ["new-maintainer-2025"]
+
+    before = at(as_of=datetime(2024, 12, 5, tzinfo=UTC))
+    assert owners(before) == ["new-maintainer-2025"]  # today's, and said so:
+    assert before.checks["ownership"].status == "as-of-now"
+    assert before.checks["ownership-change"].status == "unavailable"
+
+    from chaingate.store.db import Store
+
+    store = Store(db)
+    try:  # the as-of scans recorded nothing
+        assert store.latest("pypi", ["six"])["six"].observed_at == datetime(2025, 6, 1, tzinfo=UTC)
+        assert len(store.observed("pypi", ["six"], datetime(2030, 1, 1, tzinfo=UTC))) == 1
+    finally:
+        store.close()

@@ -230,10 +230,13 @@ class Engine:
         pkg = Package(ecosystem=ref.ecosystem, name=ref.name, version=ref.version, direct=True,
                       paths=((ref.name,),), origin=Origin.REGISTRY)  # fmt: skip
         inventory = Inventory(root=str(ref), packages=(pkg,), manifests=())
+        then: dict[PackageRef, tuple[Observation, Observation | None]] = {}
+        previous = self._previous_of(project) if self.as_of is None else {}
         if self.as_of is not None:
             later = steps.unpublished(inventory, fetched.facts, self.as_of)
-            fetched = steps.then(fetched, self.as_of)
-        previous = self._previous_of(project) if self.as_of is None else {}
+            then = self._observed([project])
+            fetched = steps.with_observed(steps.then(fetched, self.as_of), then)
+            previous = {p: prev for p, (_, prev) in then.items() if prev is not None}
         ctx = steps.package_context(
             pkg, fetched, previous, now, self.policy.thresholds, popular=self.popular(ref.ecosystem)
         )
@@ -259,8 +262,7 @@ class Engine:
         )
         decisions = decide(result, self.policy, now.date())
         checks = steps.checks(inventory, fetched, self.store is not None)
-        if self.as_of is not None:
-            checks |= steps.as_of_checks(self.as_of, False, False, self.store is not None)
+        checks |= self._as_of_checks(fetched, then, False)
         return Evaluation(ref, tuple(findings), tuple(decisions), incomplete, checks)
 
     def _facts_for(self, ref: PackageRef) -> Fetched:
@@ -314,11 +316,13 @@ class Engine:
                 out[PackageRef(eco, name)] = obs
         return out
 
-    def _first_seen(self, projects: Sequence[PackageRef]) -> dict[str, datetime]:
+    def _first_seen(
+        self, projects: Sequence[PackageRef], until: datetime | None = None
+    ) -> dict[str, datetime]:
         assert self.store is not None
         out: dict[str, datetime] = {}
         for eco, names in _by_ecosystem(projects).items():
-            for email, when in self.store.email_first_seen(eco, names).items():
+            for email, when in self.store.email_first_seen(eco, names, until).items():
                 out[email] = min(when, out.get(email, when))
         return out
 
@@ -339,9 +343,12 @@ class Engine:
             canaries = nothing_known(self.http, getattr(self.store, "url", None))
         fetched = self.fetch(refs, progress, started=started, preflight_domains=canaries)
         later: dict[PackageRef, datetime] = {}
+        then: dict[PackageRef, tuple[Observation, Observation | None]] = {}
         if self.as_of is not None:
             later = steps.unpublished(inventory, fetched.facts, self.as_of)
             fetched = steps.then(fetched, self.as_of)
+            then = self._observed(sorted(fetched.facts))
+            fetched = steps.with_observed(fetched, then)
         deep = None
         if self.deep:
             from chaingate.analysis.deep import deep_inspect
@@ -379,6 +386,11 @@ class Engine:
             db.record(list(fetched.facts.values()), now)
             with self._lock:
                 self._seen.clear()  # what evaluate() kept of the store is older now
+        if self.as_of is not None and self.store is not None:
+            # The owners observed at or before --as-of are compared with the observation
+            # before them; the addresses first seen by then are the ones known then.
+            previous = {p: prev for p, (_, prev) in then.items() if prev is not None}
+            first_seen = self._first_seen(sorted(fetched.facts), until=self.as_of)
         code = deep.reports if deep is not None else None
         applied = apply(
             steps.evaluate(
@@ -425,17 +437,36 @@ class Engine:
                 **steps.checks(inventory, fetched, store is not None),
                 **domain_checks(domains),
                 **steps.code_checks(deep),
-                **self._as_of_checks(domains is not None),
+                **self._as_of_checks(fetched, then, domains is not None),
             },
             domains=domains.domains if domains else {},
             ignored=applied.ignored,
             notes=steps.expired_notes(applied.expired),
         )
 
-    def _as_of_checks(self, domains: bool) -> dict[str, CheckStatus]:
+    def _as_of_checks(
+        self,
+        fetched: Fetched,
+        then: Mapping[PackageRef, tuple[Observation, Observation | None]],
+        domains: bool,
+    ) -> dict[str, CheckStatus]:
         if self.as_of is None:
             return {}
-        return steps.as_of_checks(self.as_of, False, domains, self.store is not None)
+        return steps.as_of_checks(
+            self.as_of, sorted(fetched.facts), then, domains, self.store is not None
+        )
+
+    def _observed(
+        self, projects: Sequence[PackageRef]
+    ) -> dict[PackageRef, tuple[Observation, Observation | None]]:
+        """The store's observations at or before --as-of (none without a store)."""
+        if self.store is None or self.as_of is None:
+            return {}
+        out: dict[PackageRef, tuple[Observation, Observation | None]] = {}
+        for eco, names in _by_ecosystem(projects).items():
+            for name, pair in self.store.observed(eco, names, self.as_of).items():
+                out[PackageRef(eco, name)] = pair
+        return out
 
     def _display_index(self, ecosystems: Sequence[str]) -> str:
         """The index a report names: the tree's one ecosystem's (PyPI's for an empty tree),

@@ -8,7 +8,7 @@ caller that scans once and exits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,7 @@ import msgspec
 from msgspec.structs import replace
 
 from chaingate.analysis.interface import CodeReport
-from chaingate.core.facts import ProjectFacts
+from chaingate.core.facts import Person, ProjectFacts
 from chaingate.core.findings import Finding
 from chaingate.core.inventory import Inventory, Package
 from chaingate.core.refs import PackageRef
@@ -274,24 +274,59 @@ def unpublished(
     return out
 
 
+def with_observed(
+    fetched: Fetched, then: Mapping[PackageRef, tuple[Observation, Observation | None]]
+) -> Fetched:
+    """`--as-of`: the owners, organisation and maintainer emails of each project as the
+    store observed them last at or before then, in place of today's."""
+    if not then:
+        return fetched
+    facts = dict(fetched.facts)
+    for project, (obs, _) in then.items():
+        if project in facts:
+            facts[project] = replace(
+                facts[project],
+                owners=obs.owners or (),
+                organization=obs.organization,
+                has_ownership=obs.owners is not None,
+                people=tuple(Person(email) for email in obs.emails),
+            )
+    return replace(fetched, facts=facts)
+
+
 def as_of_checks(
-    when: datetime, owners_observed: bool, domains: bool, has_store: bool
+    when: datetime,
+    projects: Sequence[PackageRef],
+    then: Mapping[PackageRef, tuple[Observation, Observation | None]],
+    domains: bool,
+    has_store: bool,
 ) -> dict[str, CheckStatus]:
-    """What an `--as-of` answer took from today rather than from `when`: listed, never
-    mixed in silently."""
+    """What an `--as-of` answer took from today rather than from `when` (the store had no
+    observation of a project by then): listed, never mixed in silently."""
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    unseen = [p.name for p in projects if p not in then]
     out = {"release-history": CheckStatus("ok", f"releases and files uploaded <= {stamp}")}
     for check, what in AS_OF_NOW.items():
-        if check == "ownership" and owners_observed:
-            continue
         if check == "email-domains" and not domains:
             continue
+        if check in ("ownership", "email-addresses") and not unseen:
+            continue  # every project's were observed by then
+        if check in ("ownership", "email-addresses") and len(unseen) < len(projects):
+            what += f" for {len(unseen)} package(s) ({_first_names(unseen)})"
         out[check] = CheckStatus("as-of-now", f"as of now, not as of {stamp}: {what}")
+    if not unseen and projects:
+        out["ownership"] = CheckStatus(
+            "ok", f"owners as the store observed them at or before {stamp}"
+        )
     if not has_store:
         out["ownership-change"] = CheckStatus("unavailable", "no database (--no-db)")
-    elif not owners_observed:
+    elif not then:
         out["ownership-change"] = CheckStatus(
             "unavailable", f"the store holds no observation at or before {stamp}"
+        )
+    else:
+        out["ownership-change"] = CheckStatus(
+            "ok", f"the last observation at or before {stamp} against the one before it"
         )
     return out
 

@@ -19,7 +19,8 @@ from chaingate.core.facts import ProjectFacts, Release
 # Which facts of today's document an as-of answer cannot date (`checks` ids -> what).
 AS_OF_NOW = {
     "ownership": "today's owners and organisation (no stored observation at or before then)",
-    "email-domains": "today's maintainer emails and their domains' DNS / RDAP status",
+    "email-addresses": "today's maintainer emails (no stored observation at or before then)",
+    "email-domains": "today's DNS / RDAP answers about the maintainers' email domains",
     "known-vulnerability": "today's advisories (their publication times are not filtered)",
 }
 

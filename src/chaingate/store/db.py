@@ -132,28 +132,37 @@ class Store:
     @_reported("read from")
     def latest(self, ecosystem: str, names: Iterable[str]) -> dict[str, Observation]:
         """The newest observation of each name, if any."""
-        wanted = sorted(set(names))
-        out: dict[str, Observation] = {}
+        return {name: obs[-1] for name, obs in self._last_two(ecosystem, names, None).items()}
+
+    @_reported("read from")
+    def observed(
+        self, ecosystem: str, names: Iterable[str], until: datetime
+    ) -> dict[str, tuple[Observation, Observation | None]]:
+        """For `--as-of`: the last observation of each name made at or before `until`, and
+        the one before it (None when it is the first)."""
+        return {
+            name: (obs[-1], obs[0] if len(obs) > 1 else None)
+            for name, obs in self._last_two(ecosystem, names, until).items()
+        }
+
+    def _last_two(
+        self, ecosystem: str, names: Iterable[str], until: datetime | None
+    ) -> dict[str, list[Observation]]:
+        """Each name's last two observations (made at or before `until`), oldest first."""
+        out: dict[str, list[Observation]] = {}
         with Session(self.engine) as s:
-            for chunk in _chunks(wanted, 500):
-                rows = s.scalars(
+            for chunk in _chunks(sorted(set(names)), 500):
+                query = (
                     select(ProjectObservation)
                     .where(ProjectObservation.ecosystem == ecosystem)
                     .where(ProjectObservation.name.in_(chunk))
-                    .order_by(ProjectObservation.observed_at, ProjectObservation.id)
                 )
-                for row in rows:  # ascending: the last one per name wins
-                    out[row.name] = Observation(
-                        name=row.name,
-                        observed_at=_aware(row.observed_at),
-                        last_seen_at=_aware(row.last_seen_at),
-                        owners=None
-                        if row.owners is None
-                        else tuple(Account(o["user"], o["role"]) for o in row.owners),
-                        organization=row.organization,
-                        emails=tuple(row.emails),
-                        latest_version=row.latest_version,
-                    )
+                if until is not None:
+                    query = query.where(ProjectObservation.observed_at <= until)
+                order = (ProjectObservation.observed_at, ProjectObservation.id)
+                for row in s.scalars(query.order_by(*order)):  # ascending: the last win
+                    kept = out.setdefault(row.name, [])
+                    kept[:] = [*kept[-1:], _observation(row)]
         return out
 
     @_reported("write to")
@@ -258,10 +267,12 @@ class Store:
             s.connection().execute(insert(table), rows)  # type: ignore[arg-type]
 
     @_reported("read from")
-    def email_first_seen(self, ecosystem: str, names: Iterable[str]) -> dict[str, datetime]:
-        """For every address in the stored observations of these projects, the first time we
-        saw it on any of them: an address older than its domain's registration is a lapsed
-        domain someone else now owns."""
+    def email_first_seen(
+        self, ecosystem: str, names: Iterable[str], until: datetime | None = None
+    ) -> dict[str, datetime]:
+        """For every address in the stored observations of these projects (made at or
+        before `until`, `--as-of`), the first time we saw it on any of them: an address
+        older than its domain's registration is a lapsed domain someone else now owns."""
         first: dict[str, datetime] = {}
         with Session(self.engine) as s:
             for chunk in _chunks(sorted(set(names)), 500):
@@ -271,6 +282,8 @@ class Store:
                     .where(ProjectObservation.name.in_(chunk))
                 ):
                     when = _aware(observed_at)
+                    if until is not None and when > until:
+                        continue
                     for address in emails or ():
                         if address not in first or when < first[address]:
                             first[address] = when
@@ -468,3 +481,17 @@ def _redact(url: str) -> str:
     except Exception:  # an unparsable URL is shown as given
         return url
     return url if parsed.password is None else parsed.render_as_string(hide_password=True)
+
+
+def _observation(row: ProjectObservation) -> Observation:
+    return Observation(
+        name=row.name,
+        observed_at=_aware(row.observed_at),
+        last_seen_at=_aware(row.last_seen_at),
+        owners=None
+        if row.owners is None
+        else tuple(Account(o["user"], o["role"]) for o in row.owners),
+        organization=row.organization,
+        emails=tuple(row.emails),
+        latest_version=row.latest_version,
+    )

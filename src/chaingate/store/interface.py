@@ -51,7 +51,16 @@ class ScanStore(Protocol):
 
     def latest(self, ecosystem: str, names: Iterable[str]) -> dict[str, Observation]: ...
 
-    def email_first_seen(self, ecosystem: str, names: Iterable[str]) -> dict[str, datetime]: ...
+    def observed(
+        self, ecosystem: str, names: Iterable[str], until: datetime
+    ) -> dict[str, tuple[Observation, Observation | None]]:
+        """For `--as-of`: each name's last observation at or before `until`, and the one
+        before it."""
+        ...
+
+    def email_first_seen(
+        self, ecosystem: str, names: Iterable[str], until: datetime | None = None
+    ) -> dict[str, datetime]: ...
 
     def domains(self, domains: Iterable[str], fresh_after: datetime) -> dict[str, DomainFacts]: ...
 

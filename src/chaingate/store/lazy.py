@@ -62,8 +62,15 @@ class LazyStore:
     def latest(self, ecosystem: str, names: Iterable[str]) -> dict[str, Observation]:
         return self._db().latest(ecosystem, names)
 
-    def email_first_seen(self, ecosystem: str, names: Iterable[str]) -> dict[str, datetime]:
-        return self._db().email_first_seen(ecosystem, names)
+    def observed(
+        self, ecosystem: str, names: Iterable[str], until: datetime
+    ) -> dict[str, tuple[Observation, Observation | None]]:
+        return self._db().observed(ecosystem, names, until)
+
+    def email_first_seen(
+        self, ecosystem: str, names: Iterable[str], until: datetime | None = None
+    ) -> dict[str, datetime]:
+        return self._db().email_first_seen(ecosystem, names, until)
 
     def domains(self, domains: Iterable[str], fresh_after: datetime) -> dict[str, DomainFacts]:
         return self._db().domains(domains, fresh_after)
