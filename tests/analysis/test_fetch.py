@@ -12,14 +12,22 @@ import subprocess
 import sys
 import tarfile
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from msgspec.structs import replace
 from packaging.tags import Tag
 
-from chaingate.ecosystems.pypi.artifacts import choose, files_of, parse_pin, previous_version
+from chaingate.ecosystems.pypi.artifacts import (
+    choose,
+    files_as_of,
+    files_of,
+    parse_pin,
+    previous_version,
+)
 from chaingate.ecosystems.pypi.simple import SimpleFile
 from tests.pypiserver import PyPIServer, Status
 
@@ -295,3 +303,40 @@ def test_sarif_is_valid_and_locates_findings_in_the_package(tmp_path: Path, targ
     assert {r["id"] for r in run["tool"]["driver"]["rules"]} == {
         r["ruleId"] for r in run["results"]
     }
+
+
+# --- the time machine ------------------------------------------------------------------------
+
+
+def test_inspect_as_of_lists_the_files_and_the_previous_release_of_then(tmp_path: Path) -> None:
+    """1.0.0 (January), 1.0.2 (February), then a 1.0.1 uploaded in March: as of mid-February
+    1.0.2 is compared with 1.0.0, the previous release of then; 1.0.1 was not yet published."""
+    releases = demo_releases()
+    releases = {
+        "1.0.0": releases["1.0.0"],
+        "1.0.2": {"demo-1.0.2.tar.gz": releases["1.0.1"]["demo-1.0.1.tar.gz"]},
+        "1.0.1": {"demo-1.0.1.tar.gz": releases["1.0.0"]["demo-1.0.0.tar.gz"]},
+    }
+    with PyPIServer() as server:
+        publish(server, "demo", releases)
+        today = inspect(server, tmp_path, "demo==1.0.2", "-f", "json")
+        assert json.loads(today.stdout)["against"]["target"] == "demo==1.0.1"
+        then = inspect(server, tmp_path, "demo==1.0.2", "-f", "json", "--as-of", "2024-02-15")
+        assert then.returncode == 1, then.stderr
+        assert json.loads(then.stdout)["against"]["target"] == "demo==1.0.0"
+        early = inspect(server, tmp_path, "demo==1.0.1", "--as-of", "2024-02-15")
+        assert early.returncode == 3
+        assert early.stderr.strip() == (
+            "chaingate: demo==1.0.1: not yet published as of 2024-02-15T00:00:00Z"
+        )
+        bad = inspect(server, tmp_path, "demo==1.0.1", "--as-of", "last week")
+        assert bad.returncode == 2
+        assert bad.stderr == "chaingate: --as-of: not an ISO 8601 date or time: 'last week'\n"
+
+
+def test_a_listing_without_upload_times_cannot_be_dated() -> None:
+    when = datetime(2024, 2, 15, tzinfo=UTC)
+    assert files_as_of([_sf("demo-1.0.0.tar.gz")], when) is None
+    dated = SimpleFile("demo-1.0.0.tar.gz", "https://x/d", None, when, True, "broken")
+    assert files_as_of([dated], when) == [replace(dated, yanked=False, yanked_reason=None)]
+    assert files_as_of([dated], when.replace(day=14)) == []

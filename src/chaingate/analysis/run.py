@@ -10,6 +10,7 @@ nothing to compare with and says so.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 
 import msgspec
@@ -24,11 +25,14 @@ from chaingate.ecosystems.pypi.artifacts import (
     ArtifactError,
     Pin,
     fetch_release,
+    files_as_of,
+    files_of,
     parse_pin,
     previous_version,
     project_files,
 )
 from chaingate.ecosystems.pypi.registry import IndexUrls
+from chaingate.ecosystems.pypi.simple import SimpleFile
 from chaingate.net.http import HttpClient, HttpSettings
 
 
@@ -37,6 +41,7 @@ class InspectOptions(msgspec.Struct, frozen=True):
     http: HttpSettings
     limits: Limits = msgspec.field(default_factory=Limits)
     workers: int | None = None
+    as_of: datetime | None = None  # the time machine: the index's files as of then
 
     @property
     def artifact_dir(self) -> Path:
@@ -113,7 +118,7 @@ async def _run(
             new_art: Artifact | None = None
             listing = None
             if pin is not None:
-                listing = await project_files(client, index, pin.name)
+                listing = await _listing(client, index, pin, opts.as_of)
                 new_art = await fetch_release(client, index, pin, opts.artifact_dir, files=listing)
             old_pin: Pin | None = None
             if against and old_local is None:
@@ -133,6 +138,8 @@ async def _run(
             old_art = None
             if old_pin is not None:
                 old_listing = listing if pin is not None and old_pin.name == pin.name else None
+                if old_listing is None and opts.as_of is not None:
+                    old_listing = await _listing(client, index, old_pin, opts.as_of)
                 old_art = await fetch_release(
                     client, index, old_pin, opts.artifact_dir, files=old_listing
                 )
@@ -172,6 +179,29 @@ async def _run(
         comparison.patch,
     )
     return InspectOutcome(side, findings, verdict(findings), old_side, comparison)
+
+
+async def _listing(
+    client: HttpClient, index: IndexUrls, pin: Pin, as_of: datetime | None
+) -> list[SimpleFile]:
+    """The project's files on the index, or with `--as-of` those it listed then; a pin
+    first uploaded later was not yet published then (exit 3, like check's incomplete)."""
+    files = await project_files(client, index, pin.name)
+    if as_of is None:
+        return files
+    stamp = as_of.strftime("%Y-%m-%dT%H:%M:%SZ")
+    then = files_as_of(files, as_of)
+    if then is None:
+        raise InspectError(
+            f"{pin}: the index gives no upload times (PEP 700), so its files as of {stamp} "
+            "cannot be known",
+            unavailable=True,
+        )
+    if not files_of(then, pin.version):
+        if not files_of(files, pin.version):
+            raise InspectError(f"{pin}: no such release on the index ({index.base})")
+        raise InspectError(f"{pin}: not yet published as of {stamp}", unavailable=True)
+    return then
 
 
 # Below this much archive, starting a worker process costs more than it saves.

@@ -17,6 +17,7 @@ from chaingate.cli.options import (
     index_option,
     output_option,
     parse_fail_on,
+    parse_now,
     retries_option,
     timeout_option,
     write,
@@ -41,6 +42,12 @@ from chaingate.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE
 @cache_dir_option
 @timeout_option(60.0)
 @retries_option
+@click.option(
+    "--as-of",
+    metavar="TIME",
+    help="The time machine: inspect name==version as the index listed it at this ISO 8601 "
+    "time (its files uploaded by then; the previous release of then).",
+)
 def inspect(
     target: str,
     against: str | None,
@@ -52,6 +59,7 @@ def inspect(
     cache_dir: Path | None,
     timeout: float,
     retries: int,
+    as_of: str | None,
 ) -> None:
     """Read a package's files without executing anything and report install hooks, .pth
     payloads, obfuscated exec, exfiltration, download-and-execute and bundled binaries;
@@ -63,7 +71,9 @@ def inspect(
     from chaingate.report import InspectDocument, render
 
     threshold = parse_fail_on(fail_on)
-    opts = wiring.inspect_options(index_url, cache_dir, timeout, retries)
+    opts = wiring.inspect_options(
+        index_url, cache_dir, timeout, retries, parse_now(as_of, "--as-of")
+    )
     try:
         outcome = run_inspect(target, opts, against=against, no_against=no_against)
     except ValueError as exc:  # a malformed index URL

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -186,7 +187,11 @@ def guard_options(index_url: str, pol: Policy) -> ScanOptions:
 
 
 def inspect_options(
-    index_url: str | None, cache_dir: Path | None, timeout: float, retries: int
+    index_url: str | None,
+    cache_dir: Path | None,
+    timeout: float,
+    retries: int,
+    as_of: datetime | None = None,
 ) -> InspectOptions:
     from chaingate import config
     from chaingate.analysis.run import InspectOptions
@@ -195,6 +200,7 @@ def inspect_options(
     return InspectOptions(
         index_url=config.index_url(index_url)[0],
         http=HttpSettings(cache_dir=_cache_dir(cache_dir), timeout=timeout, retries=retries),
+        as_of=as_of,
     )
 
 

@@ -15,9 +15,11 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import msgspec
+from msgspec.structs import replace
 from packaging.tags import Tag, sys_tags
 from packaging.utils import (
     InvalidWheelFilename,
@@ -95,6 +97,20 @@ def files_of(files: Iterable[SimpleFile], version: str) -> list[SimpleFile]:
         if v is not None and (_same(version, v) or str(v) == version):
             out.append(f)
     return out
+
+
+def files_as_of(files: Iterable[SimpleFile], when: datetime) -> list[SimpleFile] | None:
+    """The files the index listed at `when` (`--as-of`): uploaded at or before it, none
+    yanked (today's listing does not say when a file was yanked). None when a file has no
+    upload time (an HTML listing, no PEP 700): the listing of then cannot be known."""
+    files = list(files)
+    if any(f.upload_time is None for f in files):
+        return None
+    return [
+        replace(f, yanked=False, yanked_reason=None)
+        for f in files
+        if f.upload_time is not None and f.upload_time <= when
+    ]
 
 
 def choose(files: Sequence[SimpleFile], tags: Sequence[Tag] | None = None) -> SimpleFile | None:
