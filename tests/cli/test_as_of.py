@@ -58,3 +58,29 @@ def test_scan_as_of_before_the_upload_reports_the_pin_unpublished(
     [gap] = doc["incomplete"]
     assert "not yet published as of 2024-12-04T00:00:00Z" in gap["reason"]
     assert doc["findings"] == []
+
+
+def test_the_text_report_says_it_is_as_of(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    write(tmp_path / "requirements.txt", "six==1.17.0\n")
+    proc = run(pypi_server, tmp_path, "check", "--no-resolve", "--no-domain-checks",
+               "--as-of", NEXT_DAY)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "as of 2024-12-05T16:35:00Z (--as-of)" in proc.stdout
+    assert "ownership: as of now, not as of 2024-12-05T16:35:00Z" in proc.stdout.replace("\n", " ")
+
+
+def test_diff_as_of_judges_both_sides_then(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    """A change from six 1.16.0 to 1.17.0 reviewed the day after 1.17.0 came out."""
+    import subprocess
+
+    write(tmp_path / "requirements.txt", "six==1.16.0\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run([*git, "-C", str(tmp_path), "add", "requirements.txt"], check=True)
+    subprocess.run([*git, "-C", str(tmp_path), "commit", "-qm", "base"], check=True)
+    write(tmp_path / "requirements.txt", "six==1.17.0\n")
+    args = ["--no-resolve", "--no-domain-checks", "--format", "json", "--as-of", NEXT_DAY]
+    proc = run(pypi_server, tmp_path, "diff", "--base", "HEAD", *args)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert "new-release" in {f["id"] for f in doc["findings"]}

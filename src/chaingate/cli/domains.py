@@ -14,7 +14,7 @@ from chaingate.cli.options import Common, format_option, output_option, project_
 @click.command()
 @format_option("domains")
 @output_option
-@project_options(domain_switch=False, cooldown=False, deep=False)
+@project_options(domain_switch=False, cooldown=False, deep=False, as_of=False)
 def domains(common: Common, fmt: str, output: Path | None) -> None:
     """Every maintainer email domain in the tree: status, registration and expiry, and the
     accounts and packages behind it."""

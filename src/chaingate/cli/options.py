@@ -260,7 +260,12 @@ _ENV_PATH_HELP = "; with --env, a virtualenv (default: this interpreter)"
 
 
 def project_options(
-    *, env: bool = True, domain_switch: bool = True, cooldown: bool = True, deep: bool = True
+    *,
+    env: bool = True,
+    domain_switch: bool = True,
+    cooldown: bool = True,
+    deep: bool = True,
+    as_of: bool = True,
 ) -> Callable[[Command], Command]:
     """The options shared by the commands that analyse a project (scan, check, diff,
     domains), gathered into one `Common` passed as the command's first argument. The flags
@@ -354,14 +359,6 @@ def project_options(
             help="Pin the clock of the evaluation to this ISO 8601 time, judging today's "
             "facts (tests, replays of recorded documents).",
         ),
-        click.option(
-            "--as-of",
-            metavar="TIME",
-            help="The time machine: what chaingate would have said at this ISO 8601 date or "
-            "time (UTC without a zone): releases and files uploaded after it are left out and "
-            "the signals judge at it; what only today's data says (owners, email domains, "
-            "advisories) is listed under checks as 'as of now'. The store is not written.",
-        ),
     ]
     if env:
         env_option = click.option(
@@ -382,6 +379,19 @@ def project_options(
                 "--cooldown",
                 type=HOURS,
                 help="Hours a release is 'new' (new-release); default: the policy's, 72.",
+            )
+        )
+    if as_of:
+        params.append(
+            click.option(
+                "--as-of",
+                metavar="TIME",
+                help="The time machine: what chaingate would have said at this ISO 8601 date or "
+                "time (UTC without a zone): releases and files uploaded after it are left out and "
+                "the signals judge at it; owners and emails come from the store's observations "
+                "by then; what only today's data says (email domains, advisories, owners not "
+                "yet observed then) is listed under checks as 'as of now'. The store is not "
+                "written.",
             )
         )
     if deep:

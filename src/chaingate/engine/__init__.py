@@ -442,6 +442,7 @@ class Engine:
             domains=domains.domains if domains else {},
             ignored=applied.ignored,
             notes=steps.expired_notes(applied.expired),
+            as_of=self.as_of,
         )
 
     def _as_of_checks(

@@ -39,6 +39,7 @@ class ScanResult(msgspec.Struct, frozen=True):
         default_factory=dict
     )  # email-domain intelligence
     notes: tuple[str, ...] = ()  # things the reader should know (e.g. an expired exception)
+    as_of: datetime | None = None  # --as-of: the time whose registry facts were judged
 
     @property
     def packages(self) -> tuple[Package, ...]:

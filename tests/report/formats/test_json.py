@@ -66,6 +66,7 @@ def test_top_level_fields_in_documented_order(scan: ScanResult) -> None:
         "schema",
         "tool",
         "scanned_at",
+        "as_of",
         "root",
         "index_url",
         "resolved_with",

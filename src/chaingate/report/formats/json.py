@@ -104,6 +104,7 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
         "schema": SCAN_SCHEMA,
         "tool": {"name": "chaingate", "version": __version__},
         "scanned_at": iso_utc(result.finished_at),
+        "as_of": iso_utc(result.as_of) if result.as_of else None,
         "root": inventory.root,
         "index_url": result.index_url,
         "resolved_with": inventory.resolved_with,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from rich import box
@@ -128,6 +129,8 @@ def _trust(console: Console, result: ScanResult, summary: Summary) -> None:
     )
     resolver = inv.resolved_with or "none (versions as pinned)"
     console.print(Text(f"index {result.index_url}, resolver {resolver}", style="dim"))
+    if result.as_of is not None:
+        console.print(as_of_line(result.as_of))
     console.print()
 
     maintainers = result.maintainers()
@@ -159,6 +162,15 @@ def _trust(console: Console, result: ScanResult, summary: Summary) -> None:
         rest = len(maintainers) - TOP_ACCOUNTS
         console.print(Text(f"… and {rest} more {plural(rest, 'account')}", style="dim"))
     console.print()
+
+
+def as_of_line(when: datetime) -> Text:
+    """The time machine's banner: the facts are those of `when`, not today's."""
+    return Text(
+        f"as of {when:%Y-%m-%dT%H:%M:%SZ} (--as-of): registry facts of that time; "
+        "what only today's data says is listed under the checks",
+        style="yellow bold",
+    )
 
 
 def checks_section(console: Console, result: ScanResult) -> None:
@@ -353,6 +365,8 @@ def print_gate(console: Console, document: CheckDocument) -> None:
             style="bold",
         )
     )
+    if result.as_of is not None:
+        console.print(as_of_line(result.as_of))
     for check_name, check in sorted(result.checks.items()):
         if check.status == "as-of-now":  # --as-of: the reason says "as of now, not as of"
             console.print(Text(f"{check_name}: {check.reason}", style="yellow"))
