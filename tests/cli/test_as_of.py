@@ -84,3 +84,20 @@ def test_diff_as_of_judges_both_sides_then(pypi_server: PyPIServer, tmp_path: Pa
     assert proc.returncode == 1, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)
     assert "new-release" in {f["id"] for f in doc["findings"]}
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "sarif"])
+def test_other_formats_say_which_checks_are_todays(
+    fmt: str, pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    write(tmp_path / "requirements.txt", "six==1.17.0\n")
+    proc = run(pypi_server, tmp_path, "scan", "--no-resolve", "--no-domain-checks",
+               "--format", fmt, "--as-of", NEXT_DAY)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr  # new-release (high) as of then
+    said = {
+        "sarif": "check ownership: as of now, not as of 2024-12-05T16:35:00Z",
+        "markdown": "ownership (as of now, not as of 2024-12-05T16:35:00Z",
+    }
+    assert said[fmt] in proc.stdout
+    assert fmt == "sarif" or "**Today's:** " in proc.stdout
+    assert "unavailable: as of now" not in proc.stdout

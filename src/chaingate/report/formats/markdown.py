@@ -115,13 +115,17 @@ def _head(result: ScanResult, summary: Summary) -> list[str]:
 def _checks_and_notes(result: ScanResult) -> list[str]:
     """The checks that could not run, and the notes, one paragraph each."""
     lines = []
-    unavailable = [
-        f"{cell(name)} ({cell(check.reason)})" if check.reason else cell(name)
-        for name, check in sorted(result.checks.items())
-        if check.status != "ok"
-    ]
-    if unavailable:
-        lines += [f"**Checks unavailable:** {'; '.join(unavailable)}", ""]
+    if result.as_of is not None:
+        lines += [f"**As of {result.as_of:%Y-%m-%dT%H:%M:%SZ}** (`--as-of`): registry facts of "
+                  "that time.", ""]  # fmt: skip
+    for status, title in (("unavailable", "Checks unavailable"), ("as-of-now", "Today's")):
+        listed = [
+            f"{cell(name)} ({cell(check.reason)})" if check.reason else cell(name)
+            for name, check in sorted(result.checks.items())
+            if check.status == status
+        ]
+        if listed:
+            lines += [f"**{title}:** {'; '.join(listed)}", ""]
     for note in result.notes:
         lines += [f"**Note:** {cell(note, limit=1000)}", ""]
     return lines

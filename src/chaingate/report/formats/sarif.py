@@ -251,7 +251,11 @@ def _invocation(result: ScanResult, refs: Refs) -> dict[str, Any]:
             notes.append(
                 {
                     "level": "warning",
-                    "message": {"text": f"check {name} unavailable: {check.reason}"},
+                    "message": {
+                        "text": f"check {name}: {check.reason}"
+                        if check.status == "as-of-now"  # the reason says "as of now, not as of"
+                        else f"check {name} unavailable: {check.reason}"
+                    },
                     "properties": {"check": name},
                 }
             )
