@@ -167,3 +167,20 @@ def test_owners_come_from_the_store_observation_at_or_before_the_time(
         assert len(store.observed("pypi", ["six"], datetime(2030, 1, 1, tzinfo=UTC))) == 1
     finally:
         store.close()
+
+
+def test_checks_name_the_packages_whose_owners_are_todays() -> None:
+    """Pure: two projects, one observed by then; the other's owners are listed as today's."""
+    from chaingate.engine.scan import as_of_checks
+    from chaingate.store.interface import Observation
+
+    when = datetime(2025, 1, 1, tzinfo=UTC)
+    seen = Observation("six", when, when, (), None, (), "1.17.0")
+    six, idna = PackageRef("pypi", "six"), PackageRef("pypi", "idna")
+    checks = as_of_checks(when, [idna, six], {six: (seen, None)}, False, True)
+    assert checks["ownership"].status == "as-of-now"
+    assert checks["ownership"].reason.endswith("for 1 package(s) (idna)")
+    assert checks["ownership-change"].status == "ok"
+    assert "email-domains" not in checks  # no domain checks were run
+    every = as_of_checks(when, [six], {six: (seen, None)}, True, True)
+    assert every["ownership"].status == "ok" and every["email-domains"].status == "as-of-now"
