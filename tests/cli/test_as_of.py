@@ -22,6 +22,13 @@ def test_bad_as_of_is_exit_2(command: str, tmp_path: Path) -> None:
     assert proc.stderr == "chaingate: --as-of: not an ISO 8601 date or time: 'yesterday'\n"
 
 
+def test_as_of_in_the_future_is_exit_2(tmp_path: Path) -> None:
+    write(tmp_path / "requirements.txt", "six==1.17.0\n")
+    proc = run(None, tmp_path, "check", "--no-resolve", "--as-of", "2999-01-01")
+    assert proc.returncode == 2
+    assert proc.stderr == "chaingate: --as-of: 2999-01-01 is in the future\n"
+
+
 def test_as_of_and_now_together_is_exit_2(tmp_path: Path) -> None:
     write(tmp_path / "requirements.txt", "six==1.17.0\n")
     proc = run(None, tmp_path, "scan", "--no-resolve", "--as-of", "2024-12-05",

@@ -16,8 +16,8 @@ from chaingate.cli.options import (
     format_option,
     index_option,
     output_option,
+    parse_as_of,
     parse_fail_on,
-    parse_now,
     retries_option,
     timeout_option,
     write,
@@ -71,9 +71,7 @@ def inspect(
     from chaingate.report import InspectDocument, render
 
     threshold = parse_fail_on(fail_on)
-    opts = wiring.inspect_options(
-        index_url, cache_dir, timeout, retries, parse_now(as_of, "--as-of")
-    )
+    opts = wiring.inspect_options(index_url, cache_dir, timeout, retries, parse_as_of(as_of))
     try:
         outcome = run_inspect(target, opts, against=against, no_against=no_against)
     except ValueError as exc:  # a malformed index URL

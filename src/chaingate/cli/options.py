@@ -54,6 +54,15 @@ def parse_now(value: str | None, option: str = "--now") -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+def parse_as_of(value: str | None) -> datetime | None:
+    """--as-of as a UTC time, like --now; a time still to come is refused: there is nothing
+    to reconstruct yet."""
+    when = parse_now(value, "--as-of")
+    if when is not None and when > datetime.now(UTC):
+        raise CommandError(f"--as-of: {value} is in the future")
+    return when
+
+
 def today(now: str | None) -> date:
     """The day policy expiries are judged on: --now's, else today's (UTC)."""
     return (parse_now(now) or datetime.now(UTC)).date()

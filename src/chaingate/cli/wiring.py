@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from msgspec.structs import replace
 
-from chaingate.cli.options import CommandError, Common, parse_now
+from chaingate.cli.options import CommandError, Common, parse_as_of, parse_now
 from chaingate.core.text import safe
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
     except ValueError as exc:
         raise CommandError(f"--index-url: {exc}") from None
     pinned_now = parse_now(c.now)
-    as_of = parse_now(c.as_of, "--as-of")
+    as_of = parse_as_of(c.as_of)
     if as_of is not None and pinned_now is not None:
         raise CommandError("--as-of and --now: give one (--as-of also pins the clock)")
     domains = None
