@@ -184,3 +184,14 @@ def test_checks_name_the_packages_whose_owners_are_todays() -> None:
     assert "email-domains" not in checks  # no domain checks were run
     every = as_of_checks(when, [six], {six: (seen, None)}, True, True)
     assert every["ownership"].status == "ok" and every["email-domains"].status == "as-of-now"
+
+
+def test_deep_as_of_says_the_file_read_is_todays_choice() -> None:
+    from chaingate.analysis.deep import DeepResult
+    from chaingate.engine.scan import code_checks
+
+    when = datetime(2025, 1, 1, tzinfo=UTC)
+    assert code_checks(DeepResult(), when)["artifact-analysis"].status == "as-of-now"
+    failed = DeepResult(failed={PackageRef("pypi", "six", "1.17.0"): "download failed"})
+    assert code_checks(failed, when)["artifact-analysis"].status == "unavailable"  # not hidden
+    assert code_checks(DeepResult())["artifact-analysis"].status == "ok"

@@ -436,7 +436,7 @@ class Engine:
             checks={
                 **steps.checks(inventory, fetched, store is not None),
                 **domain_checks(domains),
-                **steps.code_checks(deep),
+                **steps.code_checks(deep, self.as_of),
                 **self._as_of_checks(fetched, then, domains is not None),
             },
             domains=domains.domains if domains else {},

@@ -238,9 +238,17 @@ def _first_names(names: list[str]) -> str:
     return ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
 
 
-def code_checks(deep: DeepResult | None) -> dict[str, CheckStatus]:
+def code_checks(deep: DeepResult | None, as_of: datetime | None = None) -> dict[str, CheckStatus]:
     if deep is None:
         return {}
+    if not deep.failed and as_of is not None:
+        return {
+            "artifact-analysis": CheckStatus(
+                "as-of-now",
+                f"as of now, not as of {as_of:%Y-%m-%dT%H:%M:%SZ}: the file read is the one "
+                "today's index offers for each pin (files uploaded later may be chosen)",
+            )
+        }
     if not deep.failed:
         return {"artifact-analysis": CheckStatus("ok")}
     return {
