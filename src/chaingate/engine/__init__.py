@@ -38,6 +38,7 @@ from chaingate.policy.ignore import apply
 from chaingate.policy.interface import Action, Decision
 from chaingate.policy.policy import Policy, decide
 from chaingate.signals import catalog
+from chaingate.signals.combine import combine
 from chaingate.store.interface import Observation, ScanRecord, ScanStore, content_hash
 
 if TYPE_CHECKING:
@@ -241,7 +242,9 @@ class Engine:
             pkg, fetched, previous, now, self.policy.thresholds, popular=self.popular(ref.ecosystem)
         )
         catalog.load_all()
-        applied = apply(steps.package_findings(ctx), list(self.policy.ignores), now.date())
+        # Combined as the scan combines them (signals.combine raises what occurs together).
+        found = combine(list(steps.package_findings(ctx)))
+        applied = apply(found, list(self.policy.ignores), now.date())
         # A pin not yet published at --as-of did not exist then: incomplete, no findings.
         findings = sorted((f for f in applied.kept if f.ref not in later), key=Finding.sort_key)
         incomplete = None
