@@ -55,6 +55,10 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
             )
         except ValueError as exc:
             raise CommandError(f"--dns-server: {exc}") from None
+    try:
+        advisories = config.advisories(c.advisories, c.offline)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     if pol is None:
         from chaingate.policy.policy import Policy, load_policy
 
@@ -90,6 +94,7 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
         ignores=pol.ignores,
         domains=domains,
         deep=c.deep,
+        advisories=advisories,
     )
     return opts, inventory
 
@@ -178,6 +183,7 @@ def guard_options(index_url: str, pol: Policy) -> ScanOptions:
         domains=DomainOptions(
             dns_servers=config.dns_servers(None), bootstrap_url=config.rdap_bootstrap_url()
         ),
+        advisories=config.advisories(None, False),
     )
 
 

@@ -30,6 +30,7 @@ from chaingate.core.status import CheckStatus
 from chaingate.ecosystems.interface import Ecosystem
 from chaingate.engine import scan as steps
 from chaingate.engine.result import ScanResult
+from chaingate.facts.advisories import AdvisorySettings
 from chaingate.facts.collect import Collector, Fetched, Progress, wanted_versions
 from chaingate.facts.intel.run import DomainOptions, domain_checks
 from chaingate.net.http import HttpClient, HttpSettings
@@ -88,6 +89,7 @@ class Engine:
         deep: bool = False,
         now: datetime | None = None,
         facts_ttl: float | None = None,
+        advisories: AdvisorySettings | None = None,
     ) -> None:
         if ecosystems is None:
             from chaingate.ecosystems import default_ecosystems
@@ -104,6 +106,7 @@ class Engine:
         self.domains = domains
         self.deep = deep
         self.now = now
+        self.advisories = advisories
         # evaluate(): facts kept in memory this long (default: the HTTP cache's TTL)
         self.facts_ttl = self.http.ttl if facts_ttl is None else facts_ttl
         self._loop = Loop()
@@ -130,6 +133,7 @@ class Engine:
             domains=opts.domains,
             deep=opts.deep,
             now=opts.now,
+            advisories=opts.advisories,
         )
 
     # --- lifetime ---------------------------------------------------------------------------
@@ -199,6 +203,20 @@ class Engine:
             self._loop.run(collector.fetch(wanted, left, out, progress=progress, also=also))
         return out
 
+    def advise(self, refs: Sequence[PackageRef], fetched: Fetched, now: datetime) -> None:
+        """Add the advisory source's records for the pinned `refs` to `fetched` (merged with
+        the registry's own lists, facts/advisories `merge`) and its status; nothing when no
+        advisory source is configured."""
+        if self.advisories is None:
+            return
+        from chaingate.facts.advisories import lookup, merge
+
+        wanted = [r for r in refs if r.version and r.project in fetched.facts]
+        got = self._loop.run(lookup(self.advisories, self.client, wanted, now))
+        fetched.advisory_status = got.status
+        for ref, vulns in got.vulns.items():
+            fetched.vulns[ref] = merge(vulns, fetched.vulns.get(ref))
+
     def to_download(self, refs: Sequence[PackageRef]) -> list[PackageRef]:
         """The projects of `refs` whose registry documents are not fresh in the cache (a
         cheap look: nothing is decoded), sorted."""
@@ -263,15 +281,18 @@ class Engine:
             more = self.fetch([ref])
             if project not in more.facts:
                 return more
+            self.advise([ref], more, self.now or datetime.now(UTC))
             fetched = replace(
                 fetched,
                 vulns={**fetched.vulns, **more.vulns},
                 vulns_notes={**fetched.vulns_notes, **more.vulns_notes},
+                advisory_status=more.advisory_status,
             )
             with self._lock:
                 self._memo[project] = (kept[0], fetched)
             return fetched
         fetched = self.fetch([ref])
+        self.advise([ref], fetched, self.now or datetime.now(UTC))
         if project in fetched.facts or project in fetched.not_found:
             with self._lock:
                 self._memo[project] = (time.monotonic(), fetched)
@@ -326,6 +347,7 @@ class Engine:
 
             canaries = nothing_known(self.http, getattr(self.store, "url", None))
         fetched = self.fetch(refs, progress, started=started, preflight_domains=canaries)
+        self.advise(refs, fetched, now)
         deep = None
         if self.deep:
             from chaingate.analysis.deep import deep_inspect

@@ -285,7 +285,9 @@ _FIX = {
     "new-release": "Pin the previous release until this one is older than the cooldown.",
     "new-package": "Confirm this is the project you meant before depending on it.",
     "yanked-version": "Move to a release that is not yanked.",
-    "known-vulnerability": "Upgrade to a fixed version.",
+    "known-vulnerability": "Upgrade to the version the finding names (evidence `upgrade`).",
+    "known-malicious": "Remove this version now; treat every machine that installed it as "
+    "compromised (rotate the secrets it could read).",
     "dormant-then-release": "Pin the last release before the dormancy, and compare the new "
     "ones with the source repository.",
     "release-burst": "Pin a release from before the burst and compare the new ones with the "
