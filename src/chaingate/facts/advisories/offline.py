@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
@@ -24,6 +25,9 @@ from chaingate.core.facts import Vulnerability
 from chaingate.core.refs import PackageRef
 from chaingate.facts.advisories.online import AdvisoryError
 from chaingate.facts.advisories.osv import OSV_ECOSYSTEMS, affects, parse_record, parse_time
+
+if TYPE_CHECKING:
+    from chaingate.net.http import HttpClient
 
 MAX_RECORD_BYTES = 8 * 1024 * 1024  # one advisory, decompressed
 MAX_DUMP_BYTES = 4 * 1024 * 1024 * 1024  # the zip itself
@@ -142,3 +146,23 @@ def lookup(
             version = ref.version or ""
             out[ref] = tuple(v for v in parsed if v is not None and affects(v, version))
     return out, made or datetime.now(UTC)
+
+
+async def update(
+    client: HttpClient, url: str, directory: Path, ecosystem: str
+) -> tuple[int, datetime]:
+    """Download the dump at `url` (streamed to disk) and index it for `ecosystem`; the zip
+    is removed once indexed (the index holds every record). `AdvisoryError` on failure,
+    leaving the previous index in place."""
+    from chaingate.net.atomic import private_dirs
+    from chaingate.net.http import FetchError
+
+    private_dirs(directory)
+    zipped = directory / f".{ecosystem}-all.zip"
+    try:
+        await client.download(url, zipped, sha256=None, max_bytes=MAX_DUMP_BYTES)
+        return build_index(zipped, directory, ecosystem, url)
+    except FetchError as exc:
+        raise AdvisoryError(str(exc)) from None
+    finally:
+        zipped.unlink(missing_ok=True)
