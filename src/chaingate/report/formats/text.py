@@ -161,7 +161,16 @@ def _trust(console: Console, result: ScanResult, summary: Summary) -> None:
     console.print()
 
 
+def _advisories_line(console: Console, result: ScanResult) -> None:
+    """Where known advisories came from (OSV, or the offline dump and its age), when the
+    source answered: an old dump is a limit the reader must see."""
+    known = result.checks.get("known-vulnerability")
+    if known is not None and known.status == "ok" and known.reason:
+        console.print(Text(f"advisories: {known.reason}", style="dim"))
+
+
 def checks_section(console: Console, result: ScanResult) -> None:
+    _advisories_line(console, result)
     unavailable = [(n, c) for n, c in sorted(result.checks.items()) if c.status != "ok"]
     if not unavailable:
         return
@@ -355,6 +364,7 @@ def print_gate(console: Console, document: CheckDocument) -> None:
             style="bold",
         )
     )
+    _advisories_line(console, result)
     for check_name, check in sorted(result.checks.items()):
         if check.status != "ok":
             console.print(Text(f"unavailable: {check_name} ({check.reason})", style="yellow"))
