@@ -49,56 +49,60 @@ def build_index(dump: Path, directory: Path, ecosystem: str, source: str) -> tup
     partial.unlink(missing_ok=True)
     newest: datetime | None = None
     count = 0
-    db = sqlite3.connect(partial)
     try:
-        db.execute("CREATE TABLE records (name TEXT NOT NULL, id TEXT NOT NULL, record TEXT)")
-        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db = sqlite3.connect(partial)
         try:
-            archive = zipfile.ZipFile(dump)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise AdvisoryError(f"{source}: not a zip file ({exc})") from None
-        with archive:
-            for info in archive.infolist():
-                if info.is_dir() or not info.filename.endswith(".json"):
-                    continue
-                if info.file_size > MAX_RECORD_BYTES:
-                    raise AdvisoryError(f"{source}: {info.filename} is too large")
-                with archive.open(info) as member:
-                    raw = member.read(MAX_RECORD_BYTES + 1)
-                if len(raw) > MAX_RECORD_BYTES:
-                    raise AdvisoryError(f"{source}: {info.filename} is too large")
-                try:
-                    record = json.loads(raw)
-                except ValueError:
-                    raise AdvisoryError(f"{source}: {info.filename} is not JSON") from None
-                if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-                    raise AdvisoryError(f"{source}: {info.filename} is not an OSV record")
-                names = {
-                    canonicalize_name(str(a["package"].get("name", "")))
-                    for a in record.get("affected") or ()
-                    if isinstance(a, dict)
-                    and isinstance(a.get("package"), dict)
-                    and a["package"].get("ecosystem") == osv_eco
-                }
-                text = json.dumps(record, separators=(",", ":"))
-                db.executemany(
-                    "INSERT INTO records VALUES (?, ?, ?)",
-                    [(n, record["id"], text) for n in sorted(names)],
-                )
-                count += 1
-                modified = parse_time(record.get("modified"))
-                if modified is not None and (newest is None or modified > newest):
-                    newest = modified
-        made = newest or datetime.now(UTC)
-        db.execute("CREATE INDEX records_name ON records (name)")
-        db.executemany(
-            "INSERT INTO meta VALUES (?, ?)",
-            [("made", made.isoformat()), ("source", source), ("records", str(count))],
-        )
-        db.commit()
-    finally:
-        db.close()
-    os.replace(partial, final)
+            db.execute("CREATE TABLE records (name TEXT NOT NULL, id TEXT NOT NULL, record TEXT)")
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+            try:
+                archive = zipfile.ZipFile(dump)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise AdvisoryError(f"{source}: not a zip file ({exc})") from None
+            with archive:
+                for info in archive.infolist():
+                    if info.is_dir() or not info.filename.endswith(".json"):
+                        continue
+                    if info.file_size > MAX_RECORD_BYTES:
+                        raise AdvisoryError(f"{source}: {info.filename} is too large")
+                    with archive.open(info) as member:
+                        raw = member.read(MAX_RECORD_BYTES + 1)
+                    if len(raw) > MAX_RECORD_BYTES:
+                        raise AdvisoryError(f"{source}: {info.filename} is too large")
+                    try:
+                        record = json.loads(raw)
+                    except ValueError:
+                        raise AdvisoryError(f"{source}: {info.filename} is not JSON") from None
+                    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+                        raise AdvisoryError(f"{source}: {info.filename} is not an OSV record")
+                    names = {
+                        canonicalize_name(str(a["package"].get("name", "")))
+                        for a in record.get("affected") or ()
+                        if isinstance(a, dict)
+                        and isinstance(a.get("package"), dict)
+                        and a["package"].get("ecosystem") == osv_eco
+                    }
+                    text = json.dumps(record, separators=(",", ":"))
+                    db.executemany(
+                        "INSERT INTO records VALUES (?, ?, ?)",
+                        [(n, record["id"], text) for n in sorted(names)],
+                    )
+                    count += 1
+                    modified = parse_time(record.get("modified"))
+                    if modified is not None and (newest is None or modified > newest):
+                        newest = modified
+            made = newest or datetime.now(UTC)
+            db.execute("CREATE INDEX records_name ON records (name)")
+            db.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [("made", made.isoformat()), ("source", source), ("records", str(count))],
+            )
+            db.commit()
+        finally:
+            db.close()
+        os.replace(partial, final)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a failed update leaves the previous index alone
+        raise
     return count, made
 
 
