@@ -64,7 +64,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
-    times: dict[str, list[float]] = {k: [] for k in ("cold off", "cold osv", "warm off", "warm osv")}
+    times: dict[str, list[float]] = {
+        k: [] for k in ("cold off", "cold osv", "warm off", "warm osv")
+    }
     with OsvServer() as osv, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         warmed = work / "warmed"
@@ -78,8 +80,9 @@ def main() -> None:
                 warm = work / f"warm-{r}-{mode}"
                 shutil.copytree(warmed, warm)
                 times[f"warm {key}"].append(scan(warm, mode, osv.url))
-        batches, records = osv.hits["/v1/querybatch"], sum(
-            n for p, n in osv.hits.items() if p.startswith("/v1/vulns/")
+        batches, records = (
+            osv.hits["/v1/querybatch"],
+            sum(n for p, n in osv.hits.items() if p.startswith("/v1/vulns/")),
         )
     med = {k: statistics.median(v) for k, v in times.items()}
     for k, v in times.items():

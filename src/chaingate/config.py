@@ -133,9 +133,10 @@ def advisories(cli_value: str | None, offline: bool) -> AdvisorySettings | None:
     own lists only). ValueError for another value."""
     from chaingate.facts.advisories import DEFAULT_URL, AdvisorySettings
 
-    mode = (cli_value or os.environ.get("CHAINGATE_ADVISORIES") or "online").strip().lower()
+    given = cli_value or os.environ.get("CHAINGATE_ADVISORIES") or "online"
+    mode = given.strip().lower()
     if mode not in ("online", "offline", "off"):
-        raise ValueError(f"advisories: {mode!r} is not online, offline or off")
+        raise ValueError(f"CHAINGATE_ADVISORIES: {given!r} is not online, offline or off")
     if mode == "off":
         return None
     return AdvisorySettings(

@@ -90,3 +90,17 @@ def test_an_unreachable_dump_replaces_nothing(tmp_path: Path) -> None:
     proc = run(None, tmp_path, "advisories", "update", "--url", url)
     assert proc.returncode == 3
     assert proc.stderr.startswith("chaingate: advisories update: ")
+
+
+def test_advisories_off_asks_no_one_and_a_bad_setting_is_a_usage_error(
+    index: PyPIServer, osv: OsvServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "requirements.txt", "litellm==1.82.8\n")
+    code, doc, err = check(index, tmp_path, "--advisories", "off")
+    assert code == 0, err
+    assert "known-malicious" not in doc["scan"]["checks"]  # type: ignore[index]
+    assert osv.hits["/v1/querybatch"] == 0
+    monkeypatch.setenv("CHAINGATE_ADVISORIES", "sometimes")
+    proc = run(index, tmp_path, "check", "--no-resolve", "--no-domain-checks")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("chaingate: CHAINGATE_ADVISORIES: 'sometimes' is not online")

@@ -115,6 +115,8 @@ def test_old_pins_have_their_vulnerabilities_and_the_smallest_upgrade(
     assert jinja.severity is Severity.HIGH
     vector = {v["id"]: v["severity"] for v in found["urllib3"]["vulnerabilities"]}  # type: ignore[attr-defined]
     assert vector["PYSEC-2023-192"] == "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:N"
+    scores = {v["id"]: v["score"] for v in found["urllib3"]["vulnerabilities"]}  # type: ignore[attr-defined]
+    assert scores == {"PYSEC-2023-192": 8.1, "PYSEC-2023-212": 4.2, "PYSEC-2021-108": None}
     assert result.checks["known-vulnerability"].status == "ok"
     assert result.checks["known-vulnerability"].reason == f"OSV at {osv.url}"
     assert result.checks["known-malicious"].status == "ok"

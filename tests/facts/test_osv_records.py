@@ -14,7 +14,7 @@ import pytest
 from chaingate.core.refs import PackageRef
 from chaingate.facts.advisories.offline import MAX_RECORD_BYTES, build_index, lookup
 from chaingate.facts.advisories.online import AdvisoryError
-from chaingate.facts.advisories.osv import affects, parse_record, smallest_upgrade
+from chaingate.facts.advisories.osv import affects, cvss_score, parse_record, smallest_upgrade
 from tests.osvserver import dump_zip, recorded_records
 
 
@@ -102,3 +102,12 @@ def test_a_hostile_or_broken_dump_replaces_nothing(tmp_path: Path) -> None:
     assert list((tmp_path / "idx").iterdir()) == []  # no index, no partial one
     with pytest.raises(AdvisoryError, match="advisories update"):
         lookup(tmp_path / "idx", [PackageRef("pypi", "six", "1.17.0")])
+
+
+def test_cvss_vectors_are_scored() -> None:
+    assert cvss_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H") == 7.5  # PYSEC-2024-60
+    assert cvss_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N") == 9.3
+    assert cvss_score("AV:N/AC:L/Au:N/C:P/I:P/A:P") == 7.5  # CVSS v2
+    assert cvss_score("CVSS:3.1/AV:X") is None
+    idna = parse_record(recorded_records()["PYSEC-2024-60"], "pypi", "idna")
+    assert idna is not None and idna.score == 7.5

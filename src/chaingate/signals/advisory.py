@@ -31,6 +31,7 @@ def _evidence(vulns: Sequence[Vulnerability]) -> list[dict[str, object]]:
             "aliases": list(v.aliases),
             "summary": v.summary[:300],
             "severity": v.severity,
+            "score": v.score,
             "fixed_in": list(v.fixed_in),
             "whole_package": v.whole_package,
             "link": v.link,
@@ -45,11 +46,22 @@ def _ids(vulns: Sequence[Vulnerability]) -> str:
     )
 
 
+def _record_severity(v: Vulnerability) -> Severity:
+    """A record's severity: from its CVSS base score (the CVSS v3 bands: 9.0 critical, 7.0
+    high, 4.0 medium, else low), else its database's word; HIGH when it gives neither (the
+    registry's lists): not knowing is not "low"."""
+    if v.score is not None:
+        if v.score >= 9.0:
+            return Severity.CRITICAL
+        if v.score >= 7.0:
+            return Severity.HIGH
+        return Severity.MEDIUM if v.score >= 4.0 else Severity.LOW
+    return _WORDS.get((v.severity or "").upper(), Severity.HIGH)
+
+
 def _severity(vulns: Sequence[Vulnerability]) -> Severity:
-    """The worst word the records give; HIGH when any record gives none (a CVSS vector
-    alone, or the registry's list): not knowing is not "low"."""
-    words = [_WORDS.get((v.severity or "").upper(), Severity.HIGH) for v in vulns]
-    return max(words, default=Severity.HIGH)
+    """The worst of the records' severities."""
+    return max((_record_severity(v) for v in vulns), default=Severity.HIGH)
 
 
 def upgrade(vulns: Sequence[Vulnerability], version: str, releases: Sequence[str]) -> str | None:

@@ -76,6 +76,22 @@ def _severity(record: Mapping[str, object]) -> str | None:
     return None
 
 
+def cvss_score(vector: str) -> float | None:
+    """The CVSS base score of a vector (v2, v3.x or v4.0), computed by the `cvss` library;
+    None for a string that is not a valid vector."""
+    from cvss import CVSS2, CVSS3, CVSS4
+    from cvss.exceptions import CVSSError
+
+    try:
+        if vector.startswith("CVSS:4."):
+            return float(CVSS4(vector).base_score)
+        if vector.startswith("CVSS:3."):
+            return float(CVSS3(vector).base_score)
+        return float(CVSS2(vector).base_score)
+    except (CVSSError, ValueError, KeyError, IndexError):
+        return None
+
+
 def parse_record(
     record: object, ecosystem: str, name: str, *, source: str | None = None
 ) -> Vulnerability | None:
@@ -111,6 +127,8 @@ def parse_record(
     if not named:
         return None
     rid = str(record["id"])
+    severity = _severity(record)
+    score = cvss_score(severity) if severity and severity.startswith(("CVSS:", "AV:")) else None
     fixed = sorted({f for _i, f, _l in ranges if f}, key=lambda v: (_version(v) or Version("0"), v))
     return Vulnerability(
         id=rid,
@@ -119,7 +137,8 @@ def parse_record(
         fixed_in=tuple(fixed),
         link=source or f"https://osv.dev/vulnerability/{rid}",
         withdrawn=record.get("withdrawn") is not None,
-        severity=_severity(record),
+        severity=severity,
+        score=score,
         malicious=is_malicious(record),
         published=parse_time(record.get("published")),
         versions=tuple(dict.fromkeys(versions)),
