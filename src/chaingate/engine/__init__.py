@@ -72,7 +72,9 @@ class Engine:
     URL (default: each registry's own); `store`: where observations are kept (None: no
     history, ownership-change unavailable); `policy`: thresholds, exceptions and the
     decisions; `domains`: email-domain intelligence (None: off); `deep`: read every
-    package's code; `now`: a pinned time (tests, replays), else the clock.
+    package's code; `now`: a pinned time (tests, replays), else the clock; `advisories`:
+    where known advisories for every pin come from (facts/advisories; None: the registry's
+    own vulnerability lists only -- the CLI and the install guards default to OSV).
     """
 
     MEMO_PROJECTS = 4096  # projects whose facts `evaluate` keeps in memory, least recent out
