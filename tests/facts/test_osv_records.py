@@ -111,3 +111,20 @@ def test_cvss_vectors_are_scored() -> None:
     assert cvss_score("CVSS:3.1/AV:X") is None
     idna = parse_record(recorded_records()["PYSEC-2024-60"], "pypi", "idna")
     assert idna is not None and idna.score == 7.5
+
+
+def test_the_smallest_upgrade_counts_the_registrys_records_by_their_fixed_versions() -> None:
+    from chaingate.core.facts import Vulnerability
+    from chaingate.signals.advisory import upgrade
+
+    def listed(*fixed: str) -> Vulnerability:  # as PyPI's JSON lists one: no ranges
+        return Vulnerability("PYSEC-0-1", (), "", tuple(fixed), None)
+
+    releases = ["1.26.17", "1.26.18", "2.0.5", "2.0.6", "2.0.7", "2.1.0"]
+    # A fix on an older branch is not an upgrade from 2.0.5.
+    assert upgrade([listed("1.26.18", "2.0.7")], "2.0.5", releases) == "2.0.7"
+    assert upgrade([listed("1.26.18")], "2.0.5", releases) is None
+    jinja = parse_record(recorded_records()["PYSEC-2019-217"], "pypi", "jinja2")
+    assert jinja is not None
+    both = [jinja, listed("2.11.3")]
+    assert upgrade(both, "2.10", ["2.10.1", "2.11.2", "2.11.3", "3.0.0"]) == "2.11.3"

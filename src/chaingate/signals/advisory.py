@@ -65,15 +65,23 @@ def _severity(vulns: Sequence[Vulnerability]) -> Severity:
 
 
 def upgrade(vulns: Sequence[Vulnerability], version: str, releases: Sequence[str]) -> str | None:
-    """The smallest release above `version` that none of `vulns` covers. Records without
-    version data (the registry's lists) count through their lowest fixed version."""
+    """The smallest release above `version` that none of `vulns` covers. A record without
+    version data (the registry's lists) counts through its lowest fixed version above
+    `version`; None when such a record names none (nothing known fixes it)."""
     ranged = [v for v in vulns if v.versions or v.ranges or v.whole_package]
-    floors = [min(v.fixed_in, key=_key) for v in vulns if v not in ranged and v.fixed_in]
-    if len(ranged) + len(floors) < len(vulns):
-        return None  # a record says nothing of what fixes it
+    floors = []
+    for v in vulns:
+        if v.versions or v.ranges or v.whole_package:
+            continue
+        later = [f for f in v.fixed_in if _key(f) > _key(version)]
+        if not later:
+            return None
+        floors.append(min(later, key=_key))
     floor = max(floors, key=_key) if floors else None
+    if not ranged:
+        return floor
     above = [r for r in releases if floor is None or _key(r) >= _key(floor)]
-    return smallest_upgrade(ranged, version, above) if ranged else (floor if floor else None)
+    return smallest_upgrade(ranged, version, above)
 
 
 def _key(text: str) -> tuple[int, object]:
