@@ -204,3 +204,11 @@ def test_advisories_published_later_are_left_out(
     )  # fmt: skip
     result = run_scan(inventory("litellm==1.82.8"), opts)
     assert not [f for f in result.findings if f.id == "known-malicious"]
+
+
+def test_a_malicious_release_the_index_removed_is_still_reported(
+    pypi_server: PyPIServer, osv: OsvServer, tmp_path: Path
+) -> None:
+    result = scan(pypi_server, osv.url, tmp_path, "litellm==1.82.8")  # not on this index
+    ids = {f.id for f in result.findings}
+    assert {"not-on-registry", "known-malicious"} <= ids

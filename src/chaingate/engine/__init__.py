@@ -213,7 +213,10 @@ class Engine:
             return
         from chaingate.facts.advisories import lookup, merge
 
-        wanted = [r for r in refs if r.version and r.project in fetched.facts]
+        # Names the index no longer has are asked too: a malicious release is removed from
+        # the index, its report stays.
+        known = fetched.facts.keys() | fetched.not_found
+        wanted = [r for r in refs if r.version and r.project in known]
         got = self._loop.run(lookup(self.advisories, self.client, wanted, now))
         fetched.advisory_status = got.status
         for ref, vulns in got.vulns.items():
