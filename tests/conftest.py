@@ -29,6 +29,18 @@ def replay_server() -> Iterator[PyPIServer]:
         yield server
 
 
+@pytest.fixture(autouse=True)
+def _no_real_advisory_source(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Known advisories are off unless a test serves them (tests/osvserver.py): the real
+    api.osv.dev is not reachable from here, and a default that reached out would make every
+    check "unavailable". The variables reach the chaingate processes tests start, too."""
+    monkeypatch.setenv("CHAINGATE_ADVISORIES", "off")
+    monkeypatch.delenv("CHAINGATE_OSV_URL", raising=False)
+    monkeypatch.setenv("CHAINGATE_ADVISORIES_DIR", str(tmp_path_factory.mktemp("advisories")))
+
+
 _deselected: list[str] = []
 
 

@@ -365,6 +365,7 @@ def world(
         CHAINGATE_DB=f"sqlite:///{tmp_path / 'store.db'}",
         CHAINGATE_DNS_SERVERS=dns_server.spec,
         CHAINGATE_RDAP_BOOTSTRAP_URL=rdap_server.bootstrap_url,
+        CHAINGATE_ADVISORIES="off",  # no OSV server here (tests/cli/test_advisories.py has one)
         PIP_CONFIG_FILE=os.devnull,
         GIT_CONFIG_GLOBAL=os.devnull,
         GIT_CONFIG_NOSYSTEM="1",

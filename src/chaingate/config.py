@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chaingate.facts.advisories import AdvisorySettings
 
 
 def index_url(cli_value: str | None) -> tuple[str, str]:
@@ -120,3 +124,33 @@ def rdap_bootstrap_url() -> str:
     """The IANA RDAP bootstrap file for DNS (RFC 9224), or a mirror from
     CHAINGATE_RDAP_BOOTSTRAP_URL."""
     return os.environ.get("CHAINGATE_RDAP_BOOTSTRAP_URL") or "https://data.iana.org/rdap/dns.json"
+
+
+def advisories(cli_value: str | None, offline: bool) -> AdvisorySettings | None:
+    """Where known advisories come from: `--advisories` or CHAINGATE_ADVISORIES (`online`,
+    the default: the OSV API at CHAINGATE_OSV_URL, else https://api.osv.dev; `offline`: the
+    dump `chaingate advisories update` fetched, also with --offline; `off`: the registry's
+    own lists only). ValueError for another value."""
+    from chaingate.facts.advisories import DEFAULT_URL, AdvisorySettings
+
+    given = cli_value or os.environ.get("CHAINGATE_ADVISORIES") or "online"
+    mode = given.strip().lower()
+    if mode not in ("online", "offline", "off"):
+        raise ValueError(f"CHAINGATE_ADVISORIES: {given!r} is not online, offline or off")
+    if mode == "off":
+        return None
+    return AdvisorySettings(
+        url=os.environ.get("CHAINGATE_OSV_URL") or DEFAULT_URL,
+        dump_dir=advisories_dir(),
+        offline=offline or mode == "offline",
+    )
+
+
+def advisories_dir() -> Path:
+    """Where `chaingate advisories update` keeps the dumps: CHAINGATE_ADVISORIES_DIR, else
+    `advisories` in the user data directory."""
+    if os.environ.get("CHAINGATE_ADVISORIES_DIR"):
+        return Path(os.environ["CHAINGATE_ADVISORIES_DIR"])
+    from platformdirs import user_data_path
+
+    return user_data_path("chaingate", appauthor=False) / "advisories"

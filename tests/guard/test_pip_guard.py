@@ -384,3 +384,32 @@ def test_the_command_fails_closed_on_a_package_it_could_not_analyse(
     assert allowed.returncode == 0, allowed.stderr
     assert "not analysed: six" in allowed.stderr  # said, even when let through
     assert pip_list(venv)["six"] == "1.17.0"
+
+
+def test_the_command_blocks_a_release_reported_malicious(
+    index: PyPIServer,
+    venv: Path,
+    tmp_path: Path,
+    dns_server: Any,
+    rdap_server: Any,
+) -> None:
+    """litellm 1.82.8 (MAL-2026-2144, served by a local OSV server): `chaingate pip install`
+    refuses it and installs nothing; with the OSV server down it fails closed."""
+    from tests.osvserver import OsvServer
+
+    wheel = write_wheel(tmp_path / "built", "litellm", "1.82.8", [])  # inert: an empty module
+    world.publish(index, "litellm", "1.82.8", {wheel.name: wheel.read_bytes()})
+    env = command_env(index, venv, tmp_path, dns_server, rdap_server)
+    before = site_packages(venv)
+    with OsvServer() as osv:
+        env = {**env, "CHAINGATE_ADVISORIES": "online", "CHAINGATE_OSV_URL": osv.url}
+        blocked = run_command(["pip"], index, env, tmp_path, "litellm==1.82.8")
+        assert blocked.returncode == 1, blocked.stderr
+        assert "known-malicious" in blocked.stderr and "MAL-2026-2144" in blocked.stderr
+        assert "Nothing was installed" in blocked.stderr
+        assert site_packages(venv) == before
+        assert osv.hits["/v1/querybatch"] >= 1
+    down = run_command(["pip"], index, env, tmp_path, "six==1.17.0")  # the server is gone
+    assert down.returncode == 3, down.stderr
+    assert "known advisories unavailable" in down.stderr
+    assert site_packages(venv) == before

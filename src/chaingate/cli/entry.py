@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from chaingate import __version__
+from chaingate.cli.advisories import advisories
 from chaingate.cli.check import check
 from chaingate.cli.diff import diff
 from chaingate.cli.domains import domains
@@ -85,7 +86,7 @@ def app() -> None:
     """chaingate: inventory, registry facts, author and release signals."""
 
 
-for command in (scan, check, diff, domains, inspect, pip_app, uv_app):
+for command in (scan, check, diff, domains, inspect, advisories, pip_app, uv_app):
     app.add_command(command)
 
 

@@ -260,6 +260,7 @@ class Common(msgspec.Struct, frozen=True):
     deadline: float | None = None  # seconds the command may spend fetching; None: no limit
     max_document_size: int = 64  # MiB a registry document may have, decompressed
     as_of: str | None = None  # the time machine: the registries' facts as of then
+    advisories: str | None = None  # online, offline, off; None: CHAINGATE_ADVISORIES
 
 
 _PATH_HELP = (
@@ -343,6 +344,14 @@ def project_options(
             metavar="MIB",
             help="Largest registry document read, decompressed; a larger one makes the "
             "package incomplete ('too large').",
+        ),
+        click.option(
+            "--advisories",
+            type=click.Choice(["online", "offline", "off"]),
+            help="Known advisories for every pin: online (the OSV API at CHAINGATE_OSV_URL, "
+            "default https://api.osv.dev), offline (the dump `chaingate advisories update` "
+            "fetched; also with --offline) or off (the registry's own lists only). Default: "
+            "CHAINGATE_ADVISORIES, else online.",
         ),
         click.option(
             "--dns-server",

@@ -59,6 +59,10 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
             )
         except ValueError as exc:
             raise CommandError(f"--dns-server: {exc}") from None
+    try:
+        advisories = config.advisories(c.advisories, c.offline)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     if pol is None:
         from chaingate.policy.policy import Policy, load_policy
 
@@ -95,6 +99,7 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
         ignores=pol.ignores,
         domains=domains,
         deep=c.deep,
+        advisories=advisories,
     )
     return opts, inventory
 
@@ -183,6 +188,7 @@ def guard_options(index_url: str, pol: Policy) -> ScanOptions:
         domains=DomainOptions(
             dns_servers=config.dns_servers(None), bootstrap_url=config.rdap_bootstrap_url()
         ),
+        advisories=config.advisories(None, False),
     )
 
 

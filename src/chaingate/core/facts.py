@@ -75,6 +75,18 @@ class Vulnerability(msgspec.Struct, frozen=True, gc=False):
     fixed_in: tuple[str, ...]
     link: str | None
     withdrawn: bool = False
+    # From an OSV record (facts/advisories): its severity as published (a CVSS vector or the
+    # database's word) and the vector's base score, whether it reports malicious code, when
+    # it was published, and the versions it covers: explicit ones, and ECOSYSTEM ranges
+    # (introduced, fixed, last_affected; None where the event is absent). `whole_package`:
+    # it names no version, so it covers them all.
+    severity: str | None = None
+    score: float | None = None  # the CVSS base score of `severity` when it is a vector
+    malicious: bool = False
+    published: datetime | None = None
+    versions: tuple[str, ...] = ()
+    ranges: tuple[tuple[str | None, str | None, str | None], ...] = ()
+    whole_package: bool = False
 
 
 class ProjectFacts(msgspec.Struct, frozen=True, dict=True):

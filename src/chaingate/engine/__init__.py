@@ -30,6 +30,7 @@ from chaingate.core.status import CheckStatus
 from chaingate.ecosystems.interface import Ecosystem
 from chaingate.engine import scan as steps
 from chaingate.engine.result import ScanResult
+from chaingate.facts.advisories import AdvisorySettings
 from chaingate.facts.collect import Collector, Fetched, Progress, wanted_versions
 from chaingate.facts.intel.run import DomainOptions, domain_checks
 from chaingate.net.http import HttpClient, HttpSettings
@@ -74,7 +75,9 @@ class Engine:
     decisions; `domains`: email-domain intelligence (None: off); `deep`: read every
     package's code; `now`: a pinned time (tests, replays), else the clock; `as_of`: the
     time machine -- the registries' facts as they stood then (facts/asof.py), judged at
-    that time, with what only today's data could say listed under `checks`.
+    that time, with what only today's data could say listed under `checks`; `advisories`:
+    where known advisories for every pin come from (facts/advisories; None: the registry's
+    own vulnerability lists only -- the CLI and the install guards default to OSV).
     """
 
     MEMO_PROJECTS = 4096  # projects whose facts `evaluate` keeps in memory, least recent out
@@ -92,6 +95,7 @@ class Engine:
         now: datetime | None = None,
         facts_ttl: float | None = None,
         as_of: datetime | None = None,
+        advisories: AdvisorySettings | None = None,
     ) -> None:
         if ecosystems is None:
             from chaingate.ecosystems import default_ecosystems
@@ -109,6 +113,7 @@ class Engine:
         self.deep = deep
         self.now = as_of or now
         self.as_of = as_of
+        self.advisories = advisories
         # evaluate(): facts kept in memory this long (default: the HTTP cache's TTL)
         self.facts_ttl = self.http.ttl if facts_ttl is None else facts_ttl
         self._loop = Loop()
@@ -136,6 +141,7 @@ class Engine:
             deep=opts.deep,
             now=opts.now,
             as_of=opts.as_of,
+            advisories=opts.advisories,
         )
 
     # --- lifetime ---------------------------------------------------------------------------
@@ -204,6 +210,26 @@ class Engine:
                 also.append(preflight(self.http, self.domains, started or datetime.now(UTC)))
             self._loop.run(collector.fetch(wanted, left, out, progress=progress, also=also))
         return out
+
+    def advise(self, refs: Sequence[PackageRef], fetched: Fetched, now: datetime) -> None:
+        """Add the advisory source's records for the pinned `refs` to `fetched` (merged with
+        the registry's own lists, facts/advisories `merge`) and its status; nothing when no
+        advisory source is configured."""
+        if self.advisories is None:
+            return
+        from chaingate.facts.advisories import lookup, merge
+
+        # Names the index no longer has are asked too: a malicious release is removed from
+        # the index, its report stays.
+        known = fetched.facts.keys() | fetched.not_found
+        wanted = [r for r in refs if r.version and r.project in known]
+        settings = self.advisories
+        if self.as_of is not None:  # the time machine: the records published by then
+            settings = replace(settings, published_before=self.as_of)
+        got = self._loop.run(lookup(settings, self.client, wanted, now))
+        fetched.advisory_status = got.status
+        for ref, vulns in got.vulns.items():
+            fetched.vulns[ref] = merge(vulns, fetched.vulns.get(ref))
 
     def to_download(self, refs: Sequence[PackageRef]) -> list[PackageRef]:
         """The projects of `refs` whose registry documents are not fresh in the cache (a
@@ -280,15 +306,18 @@ class Engine:
             more = self.fetch([ref])
             if project not in more.facts:
                 return more
+            self.advise([ref], more, self.now or datetime.now(UTC))
             fetched = replace(
                 fetched,
                 vulns={**fetched.vulns, **more.vulns},
                 vulns_notes={**fetched.vulns_notes, **more.vulns_notes},
+                advisory_status=more.advisory_status,
             )
             with self._lock:
                 self._memo[project] = (kept[0], fetched)
             return fetched
         fetched = self.fetch([ref])
+        self.advise([ref], fetched, self.now or datetime.now(UTC))
         if project in fetched.facts or project in fetched.not_found:
             with self._lock:
                 self._memo[project] = (time.monotonic(), fetched)
@@ -352,6 +381,7 @@ class Engine:
             fetched = steps.then(fetched, self.as_of)
             then = self._observed(sorted(fetched.facts))
             fetched = steps.with_observed(fetched, then)
+        self.advise(refs, fetched, now)
         deep = None
         if self.deep:
             from chaingate.analysis.deep import deep_inspect

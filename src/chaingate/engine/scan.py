@@ -21,6 +21,7 @@ from chaingate.core.findings import Finding
 from chaingate.core.inventory import Inventory, Package
 from chaingate.core.refs import PackageRef
 from chaingate.core.status import CheckStatus, Incomplete
+from chaingate.facts.advisories import AdvisorySettings
 from chaingate.facts.asof import AS_OF_NOW, as_of, first_upload
 from chaingate.facts.collect import Fetched
 from chaingate.facts.collect import Progress as Progress  # part of run_scan's signature
@@ -50,6 +51,7 @@ class ScanOptions(msgspec.Struct, frozen=True):
     ignores: tuple[Ignore, ...] = ()
     domains: DomainOptions | None = None  # None: no email-domain intelligence
     deep: bool = False  # read every package's code (analysis/deep.py)
+    advisories: AdvisorySettings | None = None  # None: the registry's vulnerability lists only
 
 
 def run_scan(
@@ -177,6 +179,9 @@ def evaluate(
 def checks(inventory: Inventory, fetched: Fetched, has_store: bool) -> dict[str, CheckStatus]:
     """Which families of checks could run on this tree, and why not where they could not."""
     out: dict[str, CheckStatus] = {}
+    if fetched.advisory_status is not None:
+        out["known-vulnerability"] = fetched.advisory_status
+        out["known-malicious"] = fetched.advisory_status
     unknown = [
         p.key
         for p in inventory.packages
@@ -184,7 +189,9 @@ def checks(inventory: Inventory, fetched: Fetched, has_store: bool) -> dict[str,
         and p.version
         and p.ref not in fetched.vulns
     ]
-    if unknown:
+    if "known-vulnerability" in out:
+        pass  # the advisory source answers for every pin, or says why it could not
+    elif unknown:
         notes = sorted(set(fetched.vulns_notes.values()))
         why = "; ".join(notes) if notes else "per-version documents could not be fetched"
         out["known-vulnerability"] = CheckStatus(
@@ -373,6 +380,15 @@ def incomplete(
                     p.name, p.version, f"version {p.version} is not on the index", p.ecosystem
                 )
             )
+    status = fetched.advisory_status
+    if status is not None and status.status == "unavailable":
+        # Fail closed: a pin whose advisories could not be looked up is not clean.
+        out += [
+            Incomplete(p.name, p.version, f"known advisories unavailable: {status.reason}",
+                       p.ecosystem)
+            for p in inventory.packages
+            if p.version and PackageRef(p.ecosystem, p.name) in fetched.facts
+        ]  # fmt: skip
     if deep is not None:
         out += [
             Incomplete(ref.name, ref.version, f"artifact analysis: {why}", ref.ecosystem)

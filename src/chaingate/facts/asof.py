@@ -21,7 +21,10 @@ AS_OF_NOW = {
     "ownership": "today's owners and organisation (no stored observation at or before then)",
     "email-addresses": "today's maintainer emails (no stored observation at or before then)",
     "email-domains": "today's DNS / RDAP answers about the maintainers' email domains",
-    "known-vulnerability": "today's advisories (their publication times are not filtered)",
+    "known-vulnerability": (
+        "today's advisory records: with OSV only those published by then count, but each "
+        "reads as it does today (affected versions, severity)"
+    ),
 }
 
 

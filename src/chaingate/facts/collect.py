@@ -16,6 +16,7 @@ import msgspec
 
 from chaingate.core.facts import ProjectFacts, Vulnerability
 from chaingate.core.refs import PackageRef
+from chaingate.core.status import CheckStatus
 from chaingate.ecosystems.interface import Answer, Ecosystem, RegistrySession
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ class Fetched(msgspec.Struct):
     # ecosystem -> why per-version vulnerabilities cannot be had from its index at all
     vulns_notes: dict[str, str] = msgspec.field(default_factory=dict)
     network_requests: int = 0
+    # The advisory source's answer (facts/advisories): ok with where from, or unavailable
+    # with why; None when no advisory source is configured (the registry's lists only).
+    advisory_status: CheckStatus | None = None
 
     def __repr__(self) -> str:
         # Short: on Python 3.11 asyncio formats repr() of a finished task's result while

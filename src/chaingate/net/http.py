@@ -394,6 +394,31 @@ class HttpClient:
 
         return await self._retrying(once)
 
+    async def post_json(self, url: str, payload: bytes) -> bytes:
+        """POST a JSON body and return the 200 answer's body: never cached (a query's
+        answer, e.g. OSV's querybatch, is asked anew each time), retried like `fetch` (the
+        caller posts only idempotent queries). Raises `FetchError` for any other status."""
+        if self.settings.offline:
+            raise FetchError(f"{url} is a query and --offline was given")
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+
+        async def once() -> _Reply:
+            request = self._http().build_request("POST", url, content=payload, headers=headers)
+            resp = await self._http().send(request, stream=True)
+            try:
+                try:
+                    body = await read_capped(resp, self.settings.max_document_bytes)
+                except BodyError as exc:
+                    raise FetchError(str(exc)) from None
+            finally:
+                await resp.aclose()
+            return _Reply(resp.status_code, resp.headers, body)
+
+        resp = await self._retrying(once)
+        if resp.status_code != 200:
+            raise FetchError(f"HTTP {resp.status_code} from {url}")
+        return resp.content
+
     async def download(self, url: str, dest: Path, *, sha256: str | None, max_bytes: int) -> str:
         """Stream the file at `url` into `dest` (written atomically, never cached by this
         client) and return its sha256. Retried like `fetch`. Raises `FetchError` when the

@@ -173,7 +173,16 @@ def as_of_line(when: datetime) -> Text:
     )
 
 
+def _advisories_line(console: Console, result: ScanResult) -> None:
+    """Where known advisories came from (OSV, or the offline dump and its age), when the
+    source answered: an old dump is a limit the reader must see."""
+    known = result.checks.get("known-vulnerability")
+    if known is not None and known.status == "ok" and known.reason:
+        console.print(Text(f"advisories: {known.reason}", style="dim"))
+
+
 def checks_section(console: Console, result: ScanResult) -> None:
+    _advisories_line(console, result)
     unavailable = [(n, c) for n, c in sorted(result.checks.items()) if c.status != "ok"]
     if not unavailable:
         return
@@ -297,7 +306,9 @@ _FIX = {
     "new-release": "Pin the previous release until this one is older than the cooldown.",
     "new-package": "Confirm this is the project you meant before depending on it.",
     "yanked-version": "Move to a release that is not yanked.",
-    "known-vulnerability": "Upgrade to a fixed version.",
+    "known-vulnerability": "Upgrade to the version the finding names (evidence `upgrade`).",
+    "known-malicious": "Remove this version now; treat every machine that installed it as "
+    "compromised (rotate the secrets it could read).",
     "dormant-then-release": "Pin the last release before the dormancy, and compare the new "
     "ones with the source repository.",
     "release-burst": "Pin a release from before the burst and compare the new ones with the "
@@ -367,6 +378,7 @@ def print_gate(console: Console, document: CheckDocument) -> None:
     )
     if result.as_of is not None:
         console.print(as_of_line(result.as_of))
+    _advisories_line(console, result)
     for check_name, check in sorted(result.checks.items()):
         if check.status == "as-of-now":  # --as-of: the reason says "as of now, not as of"
             console.print(Text(f"{check_name}: {check.reason}", style="yellow"))
