@@ -21,7 +21,7 @@ from chaingate.net.http import HttpSettings
 from chaingate.policy.interface import Action
 from tests.facts.test_faults import inventory
 from tests.osvserver import OsvServer
-from tests.pypiserver import PyPIServer, Status
+from tests.pypiserver import PyPIServer, Status, recorded_documents
 from tests.serverkit import BadJSON
 
 NOW = datetime(2026, 4, 2, 12, 0, tzinfo=UTC)
@@ -207,8 +207,10 @@ def test_advisories_published_later_are_left_out(
 
 
 def test_a_malicious_release_the_index_removed_is_still_reported(
-    pypi_server: PyPIServer, osv: OsvServer, tmp_path: Path
+    osv: OsvServer, tmp_path: Path
 ) -> None:
-    result = scan(pypi_server, osv.url, tmp_path, "litellm==1.82.8")  # not on this index
+    # An index of its own: the shared one may have been given a litellm by another test.
+    with PyPIServer(recorded_documents()) as index:
+        result = scan(index, osv.url, tmp_path, "litellm==1.82.8")  # not on this index
     ids = {f.id for f in result.findings}
     assert {"not-on-registry", "known-malicious"} <= ids
