@@ -24,10 +24,12 @@ from msgspec.structs import replace
 from chaingate.core.inventory import Inventory, Origin, Package
 from chaingate.engine.result import ScanResult
 from chaingate.engine.scan import ScanOptions, run_scan
+from chaingate.facts.advisories import AdvisorySettings
 from chaingate.guard.core import scan_with
 from chaingate.net.http import HttpSettings
 from chaingate.policy.interface import Action
 from chaingate.policy.policy import Policy, decide
+from tests.osvserver import OsvServer, recorded_records
 from tests.pypiserver import PyPIServer, replay_documents
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,14 +151,23 @@ class Verdict(msgspec.Struct, frozen=True):
     incomplete: str | None
 
 
-def judge(server: PyPIServer, cache: Path, incident: Incident, when: datetime) -> Verdict:
+def judge(
+    server: PyPIServer, osv_url: str, cache: Path, incident: Incident, when: datetime
+) -> Verdict:
     """`chaingate check --as-of when` on a lock pinning the version, and the install
     guard's judgment of a plan installing it (`guard.core.scan_with`, the policy's
     `decide`, failing closed on a package it could not judge), with the default policy
-    and no store."""
+    and no store; known advisories from the OSV server at `osv_url` (the recorded records,
+    only those published by `when` count)."""
     pkg = Package("pypi", incident.package, incident.version, True, ((incident.package,),))
     http = HttpSettings(cache_dir=cache, backoff=0.01)
-    opts = ScanOptions(index_url=server.url, http=http, db_url=None, as_of=when)
+    opts = ScanOptions(
+        index_url=server.url,
+        http=http,
+        db_url=None,
+        as_of=when,
+        advisories=AdvisorySettings(url=osv_url),
+    )
     lock = Inventory(".", (pkg,), ("requirements.txt",))
     result = run_scan(lock, opts)
     plan = Inventory("pip install", (replace(pkg, origin=Origin.REGISTRY),), ())
@@ -187,11 +198,17 @@ def _cell(v: Verdict) -> str:
 def render() -> str:
     docs = replay_documents()
     rows = []
-    with PyPIServer(docs) as server, tempfile.TemporaryDirectory() as tmp:
+    with (
+        PyPIServer(docs) as server,
+        OsvServer(recorded_records()) as osv,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         for n, incident in enumerate(INCIDENTS):
             cache = Path(tmp) / str(n)
-            hour = judge(server, cache, incident, incident.first_upload + timedelta(hours=1))
-            day = judge(server, cache, incident, incident.first_upload + timedelta(hours=24))
+            hour, day = (
+                judge(server, osv.url, cache, incident, incident.first_upload + timedelta(hours=h))
+                for h in (1, 24)
+            )
             rows.append(
                 f"| {incident.name} | `{incident.package}=={incident.version}` | "
                 f"{incident.first_upload:%Y-%m-%d %H:%M} UTC ({incident.upload_note}) | "
@@ -206,7 +223,11 @@ def render() -> str:
         "For each incident of the PyPI registry, the first malicious version is pinned and "
         "judged with the time machine (`chaingate check --as-of TIME`) one hour and one day "
         "after its upload: the default policy, no store (no earlier observation to compare "
-        "owners with), no email-domain checks (a replay cannot ask that day's DNS and RDAP). "
+        "owners with), no email-domain checks (a replay cannot ask that day's DNS and RDAP), "
+        "and the known advisories of a local OSV server holding the recorded records of "
+        "`tests/fixtures/osv/` "
+        "(MAL-2026-2144 for litellm, MAL-2025-6794 for num2words), counted only when "
+        "published by then. "
         "The **install guard** column judges a plan installing that pin the way "
         "`chaingate pip install` does (the same scan and policy, `guard/core.py`); both fail "
         "closed on a package they could not judge. `disposable-email (info)` comes from the "
