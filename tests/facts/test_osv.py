@@ -214,3 +214,20 @@ def test_a_malicious_release_the_index_removed_is_still_reported(
         result = scan(index, osv.url, tmp_path, "litellm==1.82.8")  # not on this index
     ids = {f.id for f in result.findings}
     assert {"not-on-registry", "known-malicious"} <= ids
+
+
+def test_a_malicious_report_counts_from_its_first_import_into_osv(
+    index: PyPIServer, osv: OsvServer, tmp_path: Path
+) -> None:
+    """MAL-2026-2144 was published 11:15 UTC but first imported into OSV 22:11 UTC: as of
+    noon OSV could not have answered with it yet; as of 23:00 it could."""
+    opts = options(index, tmp_path, osv.url)
+    found = {}
+    for hour in (12, 23):
+        when = datetime(2026, 3, 24, hour, 0, tzinfo=UTC)
+        settings = AdvisorySettings(url=osv.url, published_before=when)
+        at = ScanOptions(**{**{f: getattr(opts, f) for f in opts.__struct_fields__},
+                            "advisories": settings})  # fmt: skip
+        result = run_scan(inventory("litellm==1.82.8"), at)
+        found[hour] = [f.id for f in result.findings if f.id == "known-malicious"]
+    assert found == {12: [], 23: ["known-malicious"]}

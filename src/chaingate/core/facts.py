@@ -84,6 +84,10 @@ class Vulnerability(msgspec.Struct, frozen=True, gc=False):
     score: float | None = None  # the CVSS base score of `severity` when it is a vector
     malicious: bool = False
     published: datetime | None = None
+    # When the advisory database could first have answered with it: `published`, or for a
+    # malicious-packages report imported later, its earliest origin's `import_time` (the
+    # time machine counts a record only from then).
+    known_since: datetime | None = None
     versions: tuple[str, ...] = ()
     ranges: tuple[tuple[str | None, str | None, str | None], ...] = ()
     whole_package: bool = False

@@ -27,7 +27,8 @@ DEFAULT_DUMP_URL = "https://osv-vulnerabilities.storage.googleapis.com/{ecosyste
 
 class AdvisorySettings(msgspec.Struct, frozen=True):
     """Where advisories come from. `offline`: the dump under `dump_dir` instead of the API.
-    `published_before`: only records published before then (a replay's view)."""
+    `published_before`: only records the database could have answered with before then
+    (published, and for a malicious-packages report imported; the time machine's view)."""
 
     url: str = DEFAULT_URL
     dump_dir: Path | None = None
@@ -41,6 +42,13 @@ class Advisories(msgspec.Struct):
     vulns: dict[PackageRef, tuple[Vulnerability, ...]]
     status: CheckStatus
     source: str
+
+
+def _known_by(v: Vulnerability, cut: datetime) -> bool:
+    """Whether the database could have answered with `v` before `cut` (a record that does
+    not say when it was published counts)."""
+    since = v.known_since or v.published
+    return since is None or since < cut
 
 
 async def lookup(
@@ -72,10 +80,7 @@ async def lookup(
         return Advisories({}, CheckStatus("unavailable", f"{where}: {exc}"), "")
     if settings.published_before is not None:
         cut = settings.published_before
-        found = {
-            r: tuple(v for v in vs if v.published is None or v.published < cut)
-            for r, vs in found.items()
-        }
+        found = {r: tuple(v for v in vs if _known_by(v, cut)) for r, vs in found.items()}
     return Advisories(found, CheckStatus("ok", source), source)
 
 

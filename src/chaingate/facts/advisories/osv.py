@@ -53,6 +53,24 @@ def is_malicious(record: Mapping[str, object]) -> bool:
     return isinstance(specific, dict) and "malicious-packages-origins" in specific
 
 
+def _known_since(record: Mapping[str, object]) -> datetime | None:
+    """When OSV could first answer with `record`: its `published` time, or, for a
+    malicious-packages report, the earliest `import_time` of its origins when that is later
+    (MAL-2026-2144 was published 11:15 UTC, first imported into OSV 22:11 UTC that day)."""
+    published = parse_time(record.get("published"))
+    specific = record.get("database_specific")
+    origins = specific.get("malicious-packages-origins") if isinstance(specific, dict) else None
+    imports = [
+        t
+        for o in (origins if isinstance(origins, list) else [])
+        if isinstance(o, dict) and (t := parse_time(o.get("import_time"))) is not None
+    ]
+    first_import = min(imports) if imports else None
+    if published is None or first_import is None:
+        return published or first_import
+    return max(published, first_import)
+
+
 def _strings(value: object) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
@@ -141,6 +159,7 @@ def parse_record(
         score=score,
         malicious=is_malicious(record),
         published=parse_time(record.get("published")),
+        known_since=_known_since(record),
         versions=tuple(dict.fromkeys(versions)),
         ranges=tuple(ranges),
         whole_package=whole,
