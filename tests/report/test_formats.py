@@ -250,3 +250,17 @@ def test_diff_json_packages_carry_the_ref(scan: ScanResult) -> None:
         "pypi:mylib",
     ]
     assert all("ref" in f and "ecosystem" in f for f in doc["findings"])
+
+
+def test_a_reason_many_packages_share_is_printed_once(build: Callable[..., ScanResult]) -> None:
+    """A source down (OSV unreachable) makes every pin incomplete with the same reason: the
+    text report says it once, with the packages, not once per package; a reason of its own
+    stays on the package's line. `check` lists them the same way, without cutting words."""
+    down = "known advisories unavailable: OSV: https://osv.example.invalid: refused"
+    items = tuple(Incomplete(f"pkg{i}", "1.0", down) for i in range(5))
+    result = build(incomplete=(*items, Incomplete("solo", "2.0", "503 from the index")))
+    for document in (ScanDocument(result), check_of(result)):
+        text = render(document, "text", width=250)
+        assert text.count(down) == 1, text
+        assert "pkg0" in text and "pkg4" in text
+        assert "503 from the index" in text

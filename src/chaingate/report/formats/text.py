@@ -284,16 +284,34 @@ def incomplete_section(console: Console, result: ScanResult) -> None:
             f"Incomplete: {n} {plural(n, 'package')} not analysed (not clean)", style="yellow bold"
         )
     )
-    for item in items:
-        console.print(
-            Padding(
-                Text.assemble((package_key(item.package, item.version), "bold"), "  ", item.reason),
-                (0, 0, 0, 2),
-                expand=False,
-            ),
-            style="yellow",
-        )
+    for reason, keys in _by_reason([(package_key(i.package, i.version), i.reason) for i in items]):
+        if len(keys) == 1:
+            line = Text.assemble((keys[0], "bold"), "  ", reason)
+        else:  # one reason shared by many (a source down): said once, with its packages
+            line = Text.assemble((f"{len(keys)} packages", "bold"), "  ", reason, "\n")
+            line.append(", ".join(keys), style="dim")
+        console.print(Padding(line, (0, 0, 0, 2), expand=False), style="yellow")
     console.print()
+
+
+_SHARED = 3  # a reason given for this many packages or more is printed once
+
+
+def _by_reason(items: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """(reason, package keys) in the order of first appearance; a reason shared by fewer
+    than `_SHARED` packages stays one line per package."""
+    groups: dict[str, list[str]] = {}
+    for key, reason in items:
+        groups.setdefault(reason, []).append(key)
+    out: list[tuple[str, list[str]]] = []
+    for key, reason in items:
+        keys = groups[reason]
+        if len(keys) >= _SHARED:
+            if keys[0] == key:
+                out.append((reason, keys))
+        else:
+            out.append((reason, [key]))
+    return out
 
 
 # --- check -----------------------------------------------------------------------------------
@@ -417,12 +435,14 @@ def print_gate(console: Console, document: CheckDocument) -> None:
             where = (
                 f"{f.package}=={f.version}" if f.package and f.version else f.package or "project"
             )
-            console.print(Padding(Text(f"{f.id}  {where}: {f.message}"[:200]), (0, 0, 0, 2)))
+            console.print(Padding(Text(f"{f.id}  {where}: {f.message}"), (0, 0, 0, 2)))
     if result.incomplete:
         console.print()
         console.print(Text("incomplete (not analysed, not clean):", style="yellow"))
-        for i in result.incomplete:
-            console.print(Padding(Text(f"{i.package}: {i.reason}"[:200]), (0, 0, 0, 2)))
+        for reason, keys in _by_reason(
+            [(i.package or "project", i.reason) for i in result.incomplete]
+        ):
+            console.print(Padding(Text(f"{', '.join(keys)}: {reason}"), (0, 0, 0, 2)))
     console.print()
     console.print(
         Text(
