@@ -860,3 +860,18 @@ def test_the_cel_interpreter_is_loaded_only_for_a_policy_with_rules(tmp_path: Pa
             [sys.executable, "-c", program, str(where)], capture_output=True, text=True, check=True
         )
         assert proc.stdout.strip() == expected, where
+
+
+def test_a_chaingate_toml_in_pyprojects_form_is_read(tmp_path: Path) -> None:
+    """The README's `[tool.chaingate]` example pasted as it is into chaingate.toml (or a
+    `--policy` file) works, as the top-level form does (issue 13: it was 'tool: unknown
+    key')."""
+    body = (
+        '[tool.chaingate.severity]\nmedium = "block"\n\n'
+        '[[tool.chaingate.ignore]]\nid = "typosquat"\nreason = "ours"\n'
+    )
+    (tmp_path / "chaingate.toml").write_text(body)
+    found = load_policy(tmp_path)
+    assert found.severity[Severity.MEDIUM] is Action.BLOCK
+    assert [i.id for i in found.ignores] == ["typosquat"]
+    assert load_policy(tmp_path, tmp_path / "chaingate.toml") == found

@@ -165,7 +165,7 @@ def file_policy(file: PolicyText, pyproject: bool) -> Policy:
     doc = _toml(name, text)
     if pyproject:
         return _parse(name, text, _tool_table(name, text, doc), ("tool", "chaingate"))
-    return _parse(name, text, doc, ())
+    return _parse(name, text, *_standalone(name, text, doc))
 
 
 def project_policy(pyproject: PolicyText | None, standalone: PolicyText | None) -> Policy:
@@ -179,7 +179,7 @@ def project_policy(pyproject: PolicyText | None, standalone: PolicyText | None) 
         if isinstance(tool, dict) and "chaingate" in tool:
             found.append((name, text, _tool_table(name, text, doc), ("tool", "chaingate")))
     if standalone is not None:
-        found.append((*standalone, _toml(*standalone), ()))
+        found.append((*standalone, *_standalone(*standalone, _toml(*standalone))))
     if pyproject is not None and standalone is not None and len(found) > 1:
         raise PolicyError(
             standalone[0],
@@ -187,6 +187,18 @@ def project_policy(pyproject: PolicyText | None, standalone: PolicyText | None) 
             f"a policy is also in {pyproject[0]} ([tool.chaingate]); keep one of the two",
         )
     return _parse(*found[0]) if found else Policy()
+
+
+def _standalone(
+    name: str, text: str, doc: dict[str, Any]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """A chaingate.toml's policy table and where it sits: its top level, or the
+    `[tool.chaingate]` table when that is all the file holds (pyproject's form, pasted as
+    it is from the README)."""
+    tool = doc.get("tool")
+    if set(doc) == {"tool"} and isinstance(tool, dict) and set(tool) == {"chaingate"}:
+        return _tool_table(name, text, doc), ("tool", "chaingate")
+    return doc, ()
 
 
 def _read(path: Path) -> str:
