@@ -264,3 +264,15 @@ def test_a_reason_many_packages_share_is_printed_once(build: Callable[..., ScanR
         assert text.count(down) == 1, text
         assert "pkg0" in text and "pkg4" in text
         assert "503 from the index" in text
+
+
+def test_scan_and_domains_count_email_domains_alike(scan: ScanResult) -> None:
+    """One notion of an email domain, the registrable domain: an address at a mail host of
+    a domain already listed is not a second domain in the scan's picture (issue 13: scan
+    counted 131 host names where `domains` counted 130 registrable domains)."""
+    (ref, facts), *_ = scan.facts.items()
+    person = facts.people[0]
+    sub = replace(person, email=person.email.replace("@", "@mail."))
+    more = replace(scan, facts={**scan.facts, ref: replace(facts, people=(*facts.people, sub))})
+    assert sorted(more.email_domains()) == sorted(scan.email_domains())
+    assert len(more.email_domains()) == len(DomainsDocument(more).rows())

@@ -78,12 +78,17 @@ class ScanResult(msgspec.Struct, frozen=True):
         return out
 
     def email_domains(self) -> dict[str, set[str]]:
-        """Email domain -> packages whose metadata names an address there."""
+        """Email domain -> packages whose metadata names an address there. A domain is the
+        registrable domain (`mail.example.co.uk` counts as `example.co.uk`), as in
+        `chaingate domains`: the one notion of "an email domain" in every report."""
+        from chaingate.facts.intel.psl import registrable_domain
+
         out: dict[str, set[str]] = defaultdict(set)
         several = self.several_ecosystems
         for ref, facts in self.facts.items():
             for person in facts.people:
-                out[person.domain].add(str(ref) if several else ref.name)
+                domain = registrable_domain(person.domain) or person.domain
+                out[domain].add(str(ref) if several else ref.name)
         return dict(out)
 
     def worst(self) -> Severity | None:
