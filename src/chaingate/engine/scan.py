@@ -233,6 +233,16 @@ def checks(inventory: Inventory, fetched: Fetched, has_store: bool) -> dict[str,
         )
     else:
         out["release-history"] = CheckStatus("ok")
+    no_provenance = sorted(r.name for r, f in fetched.facts.items() if f.provenance is None)
+    if no_provenance:
+        out["provenance"] = CheckStatus(
+            "unavailable",
+            f"the index serves no PEP 740 provenance for {len(no_provenance)} package(s) "
+            f"({_first_names(no_provenance)}): provenance-regression and publisher-change "
+            "cannot be judged for them",
+        )
+    else:
+        out["provenance"] = CheckStatus("ok")
     if not has_store:
         out["ownership-change"] = CheckStatus("unavailable", "no database (--no-db)")
     else:
