@@ -22,7 +22,7 @@ from chaingate.engine.scan import ScanOptions, run_scan
 from chaingate.net.http import HttpSettings
 from tests.facts.test_faults import inventory
 from tests.facts.test_osv import project_document
-from tests.pypiserver import PageExtras, PyPIServer
+from tests.pypiserver import PageExtras, PyPIServer, Status
 from tests.test_cli import run, write
 
 NOW = datetime(2026, 4, 2, 12, 0, tzinfo=UTC)
@@ -227,3 +227,35 @@ def test_check_blocks_a_quarantined_project_named_in_the_html_meta_tag(
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "project-quarantined" in proc.stdout
     assert "result: BLOCKED" in proc.stdout
+
+
+def test_a_quarantined_project_whose_files_are_withdrawn_is_still_critical(
+    index: PyPIServer, tmp_path: Path
+) -> None:
+    """PEP 792: a quarantined project's files are no longer offered, and an index may stop
+    serving its JSON document. The simple page alone still says why."""
+    page = {
+        "meta": {"api-version": "1.4"},
+        "name": "litellm-example",
+        "project-status": {"status": "quarantined", "reason": "malware"},
+        "files": [],
+        "versions": [],
+    }
+    index.add_document("/simple/litellm-example/", json.dumps(page).encode())
+    result = scan(index, tmp_path, "litellm-example==1.82.7")
+    (severity, evidence) = found(result, "project-quarantined")["litellm-example"]
+    assert severity is Severity.CRITICAL and evidence["reason"] == "malware"
+
+
+def test_a_publisher_the_integrity_api_would_not_tell_is_unavailable_not_passed(
+    index: PyPIServer, tmp_path: Path
+) -> None:
+    versions = ["1.0.0", "1.1.0", "1.2.0"]
+    index.add_project("widget-example", document("widget-example", versions))
+    attest(index, "widget-example", {v: REPO for v in versions})
+    index.always(integrity_path("widget-example", "1.2.0"), Status(503))
+    result = scan(index, tmp_path, "widget-example==1.2.0")
+    assert not {f.id for f in result.findings} & {"publisher-change", "provenance-regression"}
+    check = result.checks["provenance"]
+    assert check.status == "unavailable"
+    assert "did not name the publisher of 1 attested version(s) in use" in check.reason
