@@ -259,3 +259,22 @@ def test_a_publisher_the_integrity_api_would_not_tell_is_unavailable_not_passed(
     check = result.checks["provenance"]
     assert check.status == "unavailable"
     assert "did not name the publisher of 1 attested version(s) in use" in check.reason
+
+
+def test_the_html_page_gives_provenance_and_status_too() -> None:
+    from chaingate.ecosystems.pypi.simple import page_provenance, parse_project_page
+
+    body = b"""<!DOCTYPE html><html><head>
+    <meta name="pypi:repository-version" content="1.4">
+    <meta name="pypi:project-status" content="Archived">
+    <meta name="pypi:project-status-reason" content="superseded by newlib">
+    </head><body>
+    <a href="../../f/demo-1.0-py3-none-any.whl#sha256=00"
+       data-provenance="/integrity/demo/1.0/demo-1.0-py3-none-any.whl/provenance">demo-1.0-py3-none-any.whl</a>
+    <a href="../../f/demo-1.1-py3-none-any.whl#sha256=00">demo-1.1-py3-none-any.whl</a>
+    </body></html>"""
+    page = parse_project_page(body, "https://index.example.invalid/simple/demo/")
+    assert (page.status, page.status_reason) == ("archived", "superseded by newlib")
+    found = {p.version: (p.attested, p.url) for p in page_provenance(page) or ()}
+    url = "https://index.example.invalid/integrity/demo/1.0/demo-1.0-py3-none-any.whl/provenance"
+    assert found == {"1.0": (True, url), "1.1": (False, "")}

@@ -221,7 +221,7 @@ class PypiSession:
         except FetchError:
             return None
         except RegistryError:
-            self.client.forget(url)
+            self.client.forget(url, accept=INTEGRITY_JSON)
             return None
 
     async def _page(self, name: str, facts: ProjectFacts) -> tuple[ProjectFacts, bool | None]:
@@ -232,13 +232,13 @@ class PypiSession:
             resp = await self.client.fetch(
                 url, accept=_PAGE_ACCEPT, redirect_ok=self.index.allows_redirect
             )
-            if resp.status != 200:
-                return facts, False
+            if resp.status != 200:  # says nothing about what the index's pages carry
+                return facts, None
             page = parse_project_page(resp.body, resp.url)
         except FetchError:
             return facts, None
         except RegistryError:
-            self.client.forget(url)
+            self.client.forget(url, accept=_PAGE_ACCEPT)
             return facts, None
         return with_page(facts, page), page.serves_provenance or page.status is not None
 
