@@ -64,6 +64,7 @@ __all__ = [
     "Disconnect",
     "Fault",
     "NotFound",
+    "PageExtras",
     "PyPIServer",
     "Redirect",
     "Status",
@@ -124,10 +125,13 @@ class PyPIServer(ScriptedFaults, BackgroundHTTPServer):
     def __init__(self, documents: Mapping[str, bytes] | None = None) -> None:
         super().__init__()
         self.validators = True
+        self.simple_json = True  # False: simple pages in HTML whatever the client prefers
         self.max_age: int | None = None
         self._projects: dict[str, tuple[bytes, datetime]] = {}
         self._versions: dict[tuple[str, str], tuple[bytes, datetime]] = {}
         self._files: dict[str, tuple[bytes, datetime]] = {}
+        self._page_extras: dict[str, PageExtras] = {}
+        self._documents: dict[str, bytes] = {}
         for name, body in (documents or {}).items():
             self.add_project(name, body)
 
@@ -165,6 +169,19 @@ class PyPIServer(ScriptedFaults, BackgroundHTTPServer):
         with self._lock:
             self._versions[(canonicalize_name(name), version)] = (json_bytes, datetime.now(UTC))
 
+    def set_page(self, name: str, extras: PageExtras) -> None:
+        """Serve `name`'s simple pages with a PEP 792 status and PEP 740 provenance URLs,
+        as PyPI does (api-version 1.4: `project-status`, each file's `provenance`; HTML:
+        `pypi:project-status` meta tags and `data-provenance`)."""
+        with self._lock:
+            self._page_extras[canonicalize_name(name)] = extras
+
+    def add_document(self, path: str, body: bytes) -> None:
+        """Serve `body` as JSON at exactly `path` (e.g. the Integrity API's
+        /integrity/<project>/<version>/<filename>/provenance)."""
+        with self._lock:
+            self._documents[path] = body
+
     def remove_project(self, name: str) -> None:
         with self._lock:
             self._projects.pop(canonicalize_name(name), None)
@@ -183,6 +200,10 @@ class PyPIServer(ScriptedFaults, BackgroundHTTPServer):
         with self._lock:
             projects = dict(self._projects)
             files = dict(self._files)
+            extras = dict(self._page_extras)
+            document = self._documents.get(path)
+        if document is not None:
+            return _Resource(document, "application/json", datetime.now(UTC), compressible=True)
         # /pypi/<name>/<version>/json
         if len(parts) == 5 and parts[1] == "pypi" and parts[4] == "json":
             with self._lock:
@@ -216,8 +237,9 @@ class PyPIServer(ScriptedFaults, BackgroundHTTPServer):
             doc = _parse(body)
             if doc is None:
                 return None
-            content_type = _negotiate(accept, query)
-            page = _project_page(canonicalize_name(parts[2]), doc, content_type)
+            content_type = _negotiate(accept, query) if self.simple_json else "text/html"
+            key = canonicalize_name(parts[2])
+            page = _project_page(key, doc, content_type, extras.get(key))
             return _Resource(page, content_type, modified, compressible=True, serial=_serial(doc))
         if path.startswith("/files/"):
             found = files.get(path.removeprefix("/files/"))
@@ -294,11 +316,26 @@ def _yanked(file: dict[str, Any]) -> bool | str:
     return file.get("yanked_reason") or True
 
 
-def _project_page(name: str, doc: dict[str, Any], content_type: str) -> bytes:
+@dataclass(frozen=True)
+class PageExtras:
+    """What PyPI's simple pages say beyond the files: a PEP 792 status (and reason), and
+    PEP 740 provenance URLs by filename (`provenance` given: every file carries the key,
+    null where the file has none, as on pypi.org)."""
+
+    status: str | None = None
+    reason: str | None = None
+    provenance: Mapping[str, str] | None = None
+
+
+def _project_page(
+    name: str, doc: dict[str, Any], content_type: str, extras: PageExtras | None = None
+) -> bytes:
     """PEP 503 HTML or PEP 691 JSON for one project; links are relative: ../../files/<f>."""
     files = [f for f in _files(doc) if isinstance(f.get("filename"), str)]
+    extras = extras or PageExtras()
+    prov = extras.provenance
     if content_type == PEP691_JSON:
-        page = {
+        page: dict[str, Any] = {
             "meta": {"api-version": "1.1", "_last-serial": str(doc.get("last_serial", ""))},
             "name": name,
             "files": [
@@ -315,6 +352,15 @@ def _project_page(name: str, doc: dict[str, Any], content_type: str) -> bytes:
             ],
             "versions": sorted(doc.get("releases") or {}),
         }
+        if prov is not None:
+            page["meta"]["api-version"] = "1.4"
+            for entry in page["files"]:
+                entry["provenance"] = prov.get(entry["filename"])
+        if extras.status is not None:
+            page["meta"]["api-version"] = "1.4"
+            page["project-status"] = {"status": extras.status}
+            if extras.reason is not None:
+                page["project-status"]["reason"] = extras.reason
         return json.dumps(page).encode()
     links = []
     for f in files:
@@ -325,14 +371,24 @@ def _project_page(name: str, doc: dict[str, Any], content_type: str) -> bytes:
         if yanked is not False:
             reason = "" if yanked is True else html.escape(str(yanked))
             attrs += f' data-yanked="{reason}"'
+        if prov is not None and prov.get(f["filename"]):
+            attrs += f' data-provenance="{html.escape(prov[f["filename"]])}"'
         links.append(f"    <a {attrs}>{html.escape(f['filename'])}</a><br />\n")
-    return _html_page(f"Links for {name}", "".join(links)).encode()
+    meta = ""
+    if extras.status is not None:
+        meta += f'    <meta name="pypi:project-status" content="{html.escape(extras.status)}">\n'
+    if extras.reason is not None:
+        meta += (
+            f'    <meta name="pypi:project-status-reason" content="{html.escape(extras.reason)}">\n'
+        )
+    return _html_page(f"Links for {name}", "".join(links), meta).encode()
 
 
-def _html_page(title: str, links: str) -> str:
+def _html_page(title: str, links: str, meta: str = "") -> str:
     return (
         "<!DOCTYPE html>\n<html>\n  <head>\n"
         '    <meta name="pypi:repository-version" content="1.1">\n'
+        f"{meta}"
         f"    <title>{html.escape(title)}</title>\n  </head>\n  <body>\n"
         f"    <h1>{html.escape(title)}</h1>\n{links}  </body>\n</html>\n"
     )

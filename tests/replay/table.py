@@ -122,8 +122,9 @@ NOT_REPLAYED = (
     (
         "ultralytics",
         "round 1 carried valid attestations (only artifact-vs-source comparison "
-        "catches it); round 2 lacked the attestation earlier releases had, and chaingate does not "
-        "read PEP 740 attestations yet",
+        "catches it); round 2 (8.3.46) lacked the attestation earlier releases had, the shape "
+        "`provenance-regression` reports (tests/facts/test_provenance.py, reconstructed), but "
+        "no replay of ultralytics' release and attestation history is reconstructed yet",
     ),
     (
         "torchtriton",

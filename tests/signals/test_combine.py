@@ -44,3 +44,17 @@ def test_typosquat_on_a_new_package_is_critical() -> None:
     }
     assert out["typosquat"].severity == Severity.CRITICAL
     assert out["new-package"].severity == Severity.HIGH
+
+
+def test_a_provenance_regression_in_a_burst_is_critical() -> None:
+    """ultralytics 8.3.45 and 8.3.46 came two in a day, without the attestations before."""
+    out = {
+        f.id: f
+        for f in combine(
+            [_f("provenance-regression", Severity.HIGH), _f("release-burst", Severity.LOW)]
+        )
+    }
+    assert out["provenance-regression"].severity == Severity.CRITICAL
+    assert out["provenance-regression"].evidence["combined_with"] == ["release-burst"]
+    alone = combine([_f("provenance-regression", Severity.HIGH)])
+    assert [f.severity for f in alone] == [Severity.HIGH]

@@ -68,6 +68,26 @@ class Release(msgspec.Struct, frozen=True, gc=False, array_like=True):
     files: tuple[ReleaseFile, ...] = ()
 
 
+class Publisher(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """The trusted publisher an attestation bundle names (PEP 740 `publisher`)."""
+
+    kind: str  # "GitHub", "GitLab", "Google", ...
+    repository: str | None = None
+    workflow: str | None = None
+    environment: str | None = None
+
+
+class ReleaseProvenance(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """Whether a release's files carry PEP 740 attestations (the PEP 691 JSON `provenance`
+    key, or `data-provenance` in HTML), and who published them where the Integrity API said
+    (`publishers` is empty when it was not asked)."""
+
+    version: str
+    attested: bool
+    publishers: tuple[Publisher, ...] = ()
+    url: str = ""  # the provenance object of one of its files (Integrity API), if attested
+
+
 class Vulnerability(msgspec.Struct, frozen=True, gc=False):
     id: str
     aliases: tuple[str, ...]
@@ -113,6 +133,13 @@ class ProjectFacts(msgspec.Struct, frozen=True, dict=True):
     # False when the index publishes no ownership data (older PyPI, private indexes): the
     # owner checks are then unavailable for this project, not passed.
     has_ownership: bool = True
+    # PEP 792 project status ("archived", "quarantined", "deprecated"; None: active or not
+    # said) and its reason, from the simple page.
+    status: str | None = None
+    status_reason: str | None = None
+    # PEP 740: per release, whether its files are attested; None when the index does not
+    # serve provenance at all (the provenance checks are then unavailable, not passed).
+    provenance: tuple[ReleaseProvenance, ...] | None = None
 
     @functools.cached_property
     def _exact(self) -> dict[str, Release]:

@@ -233,11 +233,42 @@ def checks(inventory: Inventory, fetched: Fetched, has_store: bool) -> dict[str,
         )
     else:
         out["release-history"] = CheckStatus("ok")
+    out["provenance"] = _provenance_check(inventory, fetched)
     if not has_store:
         out["ownership-change"] = CheckStatus("unavailable", "no database (--no-db)")
     else:
         out["ownership-change"] = CheckStatus("ok")
     return out
+
+
+def _provenance_check(inventory: Inventory, fetched: Fetched) -> CheckStatus:
+    """Unavailable for projects whose index serves no PEP 740 provenance, and for attested
+    versions in use whose publisher the Integrity API did not tell (`publisher-change`
+    cannot judge them): absence of data is never a pass."""
+    served_none = sorted(r.name for r, f in fetched.facts.items() if f.provenance is None)
+    unknown = []
+    for p in inventory.packages:
+        f = fetched.facts.get(PackageRef(p.ecosystem, p.name))
+        used = f.release(p.version) if f is not None and f.provenance else None
+        if f is None or f.provenance is None or used is None:
+            continue
+        mine = next((x for x in f.provenance if x.version == used.version), None)
+        if mine is not None and mine.attested and not mine.publishers:
+            unknown.append(p.key)
+    reasons = []
+    if served_none:
+        reasons.append(
+            f"the index serves no PEP 740 provenance for {len(served_none)} package(s) "
+            f"({_first_names(served_none)}): provenance-regression and publisher-change "
+            "cannot be judged for them"
+        )
+    if unknown:
+        reasons.append(
+            f"the Integrity API did not name the publisher of {len(unknown)} attested "
+            f"version(s) in use ({_first_names(sorted(unknown))}): publisher-change cannot "
+            "be judged for them"
+        )
+    return CheckStatus("unavailable", "; ".join(reasons)) if reasons else CheckStatus("ok")
 
 
 def _first_names(names: list[str]) -> str:

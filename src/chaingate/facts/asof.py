@@ -37,7 +37,10 @@ def as_of(facts: ProjectFacts, when: datetime) -> ProjectFacts:
     - the latest release: today's latest if it existed then, else the most recently
       uploaded release of then (the index's order of versions is not known here);
     - advisories listed by the document (about today's latest release) and the serial:
-      dropped, they describe today.
+      dropped, they describe today;
+    - the project status (PEP 792): unknown, so none, like yanks (a quarantine is not
+      dated); attestations (PEP 740) are uploaded with their files, so those of the
+      releases kept are kept.
     """
     kept: list[Release] = []
     for r in facts.releases:
@@ -63,6 +66,11 @@ def as_of(facts: ProjectFacts, when: datetime) -> ProjectFacts:
         releases=tuple(kept),
         vulnerabilities=(),
         last_serial=None,
+        status=None,
+        status_reason=None,
+        provenance=None
+        if facts.provenance is None
+        else tuple(p for p in facts.provenance if p.version in versions),
     )
 
 

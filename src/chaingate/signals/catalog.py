@@ -183,5 +183,6 @@ def load_all() -> None:
         domains,
         gate,
         names,
+        publishing,
         releases,
     )

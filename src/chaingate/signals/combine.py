@@ -15,6 +15,7 @@ from chaingate.core.findings import Finding, Severity
 # does not (most small projects have one), but it completes the picture with any of them.
 _AMPLIFIERS = ("release-burst", "new-release", "ownership-change")
 _NAME_RISK = ("typosquat", "not-on-registry")
+_PUBLISH_RISK = ("release-burst", "new-release")
 
 
 def combine(findings: Iterable[Finding]) -> list[Finding]:
@@ -48,6 +49,10 @@ def _amplify(f: Finding, ids: set[str]) -> Finding:
     elif f.id == "new-release" and ("dormant-then-release" in ids or "ownership-change" in ids):
         partners = [i for i in ("dormant-then-release", "ownership-change") if i in ids]
         severity = max(severity, Severity.HIGH)
+    elif f.id == "provenance-regression" and any(i in ids for i in _PUBLISH_RISK):
+        # ultralytics 8.3.46: no attestation, and a release nobody expected.
+        partners = [i for i in _PUBLISH_RISK if i in ids]
+        severity = Severity.CRITICAL
     elif f.id == "new-package" and any(i in ids for i in _NAME_RISK):
         partners = [i for i in _NAME_RISK if i in ids]
         severity = max(severity, Severity.HIGH)

@@ -15,9 +15,15 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from chaingate.core.facts import ProjectFacts, RegistryError
+from chaingate.core.facts import ProjectFacts, Publisher, RegistryError
 from chaingate.ecosystems.interface import Answer
 from chaingate.ecosystems.pypi.memo import IndexMemo
+from chaingate.ecosystems.pypi.provenance import (
+    INTEGRITY_JSON,
+    parse_provenance,
+    to_ask,
+    with_publishers,
+)
 from chaingate.ecosystems.pypi.registry import (
     DEFAULT_INDEX,
     SIMPLE_JSON,
@@ -25,8 +31,11 @@ from chaingate.ecosystems.pypi.registry import (
     parse_project,
     parse_vulnerabilities,
 )
+from chaingate.ecosystems.pypi.simple import parse_project_page, with_page
 from chaingate.net.factscache import FactsCache
 from chaingate.net.http import BodyNotKept, FetchError, HttpClient, HttpSettings
+
+_PAGE_ACCEPT = f"{SIMPLE_JSON}, text/html;q=0.1"
 
 if TYPE_CHECKING:  # asyncio is imported where a request is due: a warm scan never needs it
     import asyncio
@@ -53,6 +62,8 @@ class PypiSession:
         # Learnt by an earlier scan, still within the cache TTL: no per-version documents.
         self.skip_version_docs = self.memo.version_docs is False and not http.refresh
         self._probe: asyncio.Future[bool] | None = None
+        self.pages = None if http.refresh else self.memo.pages
+        self._page_probe: asyncio.Future[bool] | None = None
 
     def _note(self) -> str | None:
         if not self.skip_version_docs:
@@ -70,6 +81,25 @@ class PypiSession:
         facts = self.facts_cache.get(resp.body_id, url) if resp and resp.status == 200 else None
         if facts is None or _other_project(name, facts):
             return None
+        if self.pages:
+            page = self.client.cached(self.index.project_simple(name), accept=_PAGE_ACCEPT)
+            if page is None or page.status != 200:
+                return None
+            try:
+                facts = with_page(facts, parse_project_page(page.body, page.url))
+            except (RegistryError, FetchError):
+                return None
+            found: dict[str, tuple[Publisher, ...]] = {}
+            for version, prov_url in to_ask(facts, versions).items():
+                doc = self.client.cached(prov_url, accept=INTEGRITY_JSON)
+                if doc is None:
+                    return None
+                if doc.status == 200:
+                    try:
+                        found[version] = parse_provenance(doc.body, prov_url)
+                    except (RegistryError, FetchError):
+                        continue
+            facts = with_publishers(facts, found)
         answer = Answer(facts=facts, vulns_note=self._note())
         for version in _other_versions(facts, versions, answer):
             if self.skip_version_docs:
@@ -89,6 +119,8 @@ class PypiSession:
     async def fetch(self, name: str, versions: Collection[str]) -> Answer:
         before = self.client.network_requests
         answer = await self._project(name)
+        if answer.facts is not None and answer.facts.provenance:
+            answer.facts = await self._publishers(answer.facts, versions)
         if answer.facts is not None:
             for version in _other_versions(answer.facts, versions, answer):
                 await self._version_vulns(name, version, answer)
@@ -106,19 +138,19 @@ class PypiSession:
                 # JSON API.
                 simple = await client.fetch(
                     self.index.project_simple(name),
-                    accept=f"{SIMPLE_JSON}, text/html;q=0.1",
+                    accept=_PAGE_ACCEPT,
                     redirect_ok=ok,
                 )
                 if simple.status == 404:
                     return Answer(not_found=True)
                 # No JSON API for this project: the simple page still dates the releases.
-                from chaingate.ecosystems.pypi.simple import facts_from_simple, parse_simple_page
+                from chaingate.ecosystems.pypi.simple import facts_from_simple
 
-                files = parse_simple_page(simple.body, simple.url)
+                page = parse_project_page(simple.body, simple.url)
                 return Answer(
                     facts=facts_from_simple(
                         name,
-                        files,
+                        page,
                         source_url=simple.url,
                         fetched_at=datetime.fromtimestamp(simple.fetched_at, UTC),
                     )
@@ -139,12 +171,76 @@ class PypiSession:
                     unavailable=f"{url} answered the document of {facts.name!r}, not of "
                     f"{canonicalize_name(name)!r}: the index's answer is not about this project"
                 )
-            return Answer(facts=facts)
+            return Answer(facts=await self._with_page(name, facts))
         except FetchError as exc:
             return Answer(unavailable=f"could not fetch {url}: {exc}")
         except RegistryError as exc:
             client.forget(url)
             return Answer(unavailable=str(exc))
+
+    async def _with_page(self, name: str, facts: ProjectFacts) -> ProjectFacts:
+        """`facts` with the simple page's PEP 792 status and PEP 740 provenance, when the
+        index serves them: the first project of a session asks (a probe, remembered for the
+        cache's TTL); the others wait for it, and are not asked when it says no."""
+        import asyncio
+
+        if self.pages is False:
+            return facts
+        if self.pages is None and self._page_probe is None:
+            self._page_probe = asyncio.get_running_loop().create_future()
+            merged, serves = await self._page(name, facts)
+            self.pages = serves
+            self._page_probe.set_result(bool(serves))
+            if serves is not None:  # a timeout says nothing about the index
+                self.memo.remember(pages=serves)
+            return merged
+        probe = self._page_probe
+        if self.pages or (probe is not None and await asyncio.shield(probe)):
+            return (await self._page(name, facts))[0]
+        return facts
+
+    async def _publishers(self, facts: ProjectFacts, versions: Collection[str]) -> ProjectFacts:
+        """`facts` with the publishers of the versions in use and of the attested release
+        before each, from the Integrity API, asked concurrently; one that could not be
+        asked keeps no publishers (`publisher-change` then stays silent for it)."""
+        import asyncio
+
+        wanted = to_ask(facts, versions)
+        answers = await asyncio.gather(*(self._provenance(url) for url in wanted.values()))
+        found = {v: p for v, p in zip(wanted, answers, strict=True) if p is not None}
+        return with_publishers(facts, found)
+
+    async def _provenance(self, url: str) -> tuple[Publisher, ...] | None:
+        try:
+            resp = await self.client.fetch(
+                url, accept=INTEGRITY_JSON, redirect_ok=self.index.allows_redirect
+            )
+            if resp.status != 200:
+                return None
+            return parse_provenance(resp.body, url)
+        except FetchError:
+            return None
+        except RegistryError:
+            self.client.forget(url, accept=INTEGRITY_JSON)
+            return None
+
+    async def _page(self, name: str, facts: ProjectFacts) -> tuple[ProjectFacts, bool | None]:
+        """The facts with the project page merged, and whether the page serves anything the
+        project document does not (None: it could not be asked)."""
+        url = self.index.project_simple(name)
+        try:
+            resp = await self.client.fetch(
+                url, accept=_PAGE_ACCEPT, redirect_ok=self.index.allows_redirect
+            )
+            if resp.status != 200:  # says nothing about what the index's pages carry
+                return facts, None
+            page = parse_project_page(resp.body, resp.url)
+        except FetchError:
+            return facts, None
+        except RegistryError:
+            self.client.forget(url, accept=_PAGE_ACCEPT)
+            return facts, None
+        return with_page(facts, page), page.serves_provenance or page.status is not None
 
     async def _version_vulns(self, name: str, version: str, answer: Answer) -> None:
         import asyncio

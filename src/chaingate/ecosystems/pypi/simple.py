@@ -27,7 +27,13 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from chaingate.core.facts import ProjectFacts, RegistryError, Release, ReleaseFile
+from chaingate.core.facts import (
+    ProjectFacts,
+    RegistryError,
+    Release,
+    ReleaseFile,
+    ReleaseProvenance,
+)
 
 
 class SimpleFile(msgspec.Struct, frozen=True):
@@ -37,6 +43,17 @@ class SimpleFile(msgspec.Struct, frozen=True):
     upload_time: datetime | None
     yanked: bool
     yanked_reason: str | None
+    provenance: str | None = None  # PEP 740: the URL of the file's provenance object
+
+
+class SimplePage(msgspec.Struct, frozen=True):
+    """A project page: its files, its PEP 792 status and whether the index serves PEP 740
+    provenance at all (a `provenance` key on its files, even null)."""
+
+    files: list[SimpleFile]
+    status: str | None = None
+    status_reason: str | None = None
+    serves_provenance: bool = False
 
 
 class _Links(HTMLParser):
@@ -45,9 +62,15 @@ class _Links(HTMLParser):
         self.anchors: list[tuple[dict[str, str | None], str]] = []
         self._attrs: dict[str, str | None] | None = None
         self._text: list[str] = []
+        self.meta: dict[str, str] = {}
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
+        if tag == "meta":
+            found = dict(attrs)
+            name, content = found.get("name"), found.get("content")
+            if name and content is not None:
+                self.meta[name.lower()] = content
+        elif tag == "a":
             self._attrs, self._text = dict(attrs), []
 
     def handle_data(self, data: str) -> None:
@@ -63,9 +86,21 @@ class _Links(HTMLParser):
 def parse_simple_page(body: bytes, page_url: str) -> list[SimpleFile]:
     """The files a project page lists, with absolute URLs. JSON (PEP 691) when the body is
     JSON, else HTML (PEP 503)."""
+    return parse_project_page(body, page_url).files
+
+
+def parse_project_page(body: bytes, page_url: str) -> SimplePage:
+    """The whole project page: files, PEP 792 status, PEP 740 provenance URLs."""
     if body.lstrip().startswith(b"{"):
         return _from_json(body, page_url)
     return _from_html(body, page_url)
+
+
+def _status(value: object, reason: object) -> tuple[str | None, str | None]:
+    """A PEP 792 status, lower-cased; "active" (the default) is no status."""
+    if not isinstance(value, str) or not value.strip() or value.strip().lower() == "active":
+        return None, None
+    return value.strip().lower(), reason.strip() if isinstance(reason, str) and reason else None
 
 
 def _split_hash(url: str) -> tuple[str, str | None]:
@@ -74,7 +109,7 @@ def _split_hash(url: str) -> tuple[str, str | None]:
     return base, value if name == "sha256" and value else None
 
 
-def _from_html(body: bytes, page_url: str) -> list[SimpleFile]:
+def _from_html(body: bytes, page_url: str) -> SimplePage:
     parser = _Links()
     try:
         parser.feed(body.decode("utf-8", errors="replace"))
@@ -88,13 +123,26 @@ def _from_html(body: bytes, page_url: str) -> list[SimpleFile]:
         url, sha256 = _split_hash(urljoin(page_url, href))
         filename = text or url.rsplit("/", 1)[-1]
         yanked = "data-yanked" in attrs
+        prov = attrs.get("data-provenance")
         out.append(
-            SimpleFile(filename, url, sha256, None, yanked, attrs.get("data-yanked") or None)
+            SimpleFile(
+                filename,
+                url,
+                sha256,
+                None,
+                yanked,
+                attrs.get("data-yanked") or None,
+                urljoin(page_url, prov) if prov else None,
+            )
         )
-    return out
+    status, reason = _status(
+        parser.meta.get("pypi:project-status"), parser.meta.get("pypi:project-status-reason")
+    )
+    serves = any("data-provenance" in attrs for attrs, _ in parser.anchors)
+    return SimplePage(out, status, reason, serves)
 
 
-def _from_json(body: bytes, page_url: str) -> list[SimpleFile]:
+def _from_json(body: bytes, page_url: str) -> SimplePage:
     try:
         doc = json.loads(body)
         files = doc["files"]
@@ -105,9 +153,12 @@ def _from_json(body: bytes, page_url: str) -> list[SimpleFile]:
     except RecursionError:
         raise RegistryError(f"malformed simple JSON at {page_url}: nested too deeply") from None
     out = []
+    serves = False
     for f in files:
         if not isinstance(f, dict) or not f.get("filename") or not f.get("url"):
             continue
+        serves = serves or "provenance" in f
+        prov = f.get("provenance")
         url, frag_hash = _split_hash(urljoin(page_url, str(f["url"])))
         raw_hashes = f.get("hashes")
         hashes: dict[str, object] = raw_hashes if isinstance(raw_hashes, dict) else {}
@@ -127,9 +178,30 @@ def _from_json(body: bytes, page_url: str) -> list[SimpleFile]:
                 upload_time=uploaded,
                 yanked=bool(yanked),
                 yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+                provenance=urljoin(page_url, prov) if isinstance(prov, str) and prov else None,
             )
         )
-    return out
+    # PEP 792 puts `project-status` at the project level; accept it inside `meta` too.
+    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
+    found = doc.get("project-status") or meta.get("project-status")
+    if isinstance(found, dict):
+        status, reason = _status(found.get("status"), found.get("reason"))
+    else:
+        status, reason = _status(found, None)
+    return SimplePage(out, status, reason, serves)
+
+
+def page_provenance(page: SimplePage) -> tuple[ReleaseProvenance, ...] | None:
+    """Per release, whether any of its files is attested; None when the index serves no
+    provenance at all (absence is then no evidence)."""
+    if not page.serves_provenance:
+        return None
+    urls: dict[str, str] = {}
+    for f in sorted(page.files, key=lambda f: f.filename):  # the same file every time
+        version = version_of(f.filename)
+        if version is not None and not urls.get(version):
+            urls[version] = f.provenance or ""
+    return tuple(ReleaseProvenance(v, bool(u), url=u) for v, u in urls.items())
 
 
 def version_of(filename: str) -> str | None:
@@ -141,11 +213,25 @@ def version_of(filename: str) -> str | None:
         return None
 
 
+def with_page(facts: ProjectFacts, page: SimplePage) -> ProjectFacts:
+    """`facts` (from the project document) with what only the simple page says."""
+    return msgspec.structs.replace(
+        facts,
+        status=page.status,
+        status_reason=page.status_reason,
+        provenance=page_provenance(page),
+    )
+
+
 def facts_from_simple(
-    name: str, files: list[SimpleFile], *, source_url: str, fetched_at: datetime
+    name: str, page: SimplePage | list[SimpleFile], *, source_url: str, fetched_at: datetime
 ) -> ProjectFacts:
     """What the simple API can say: releases (dated when the index gives PEP 700 upload
-    times), yanked flags, and the files of the latest release. No owners, no emails."""
+    times), yanked flags, the files of the latest release, the project's status and which
+    releases are attested. No owners, no emails."""
+    if isinstance(page, list):
+        page = SimplePage(page)
+    files = page.files
     by_version: dict[str, list[SimpleFile]] = defaultdict(list)
     for f in files:
         version = version_of(f.filename)
@@ -194,4 +280,7 @@ def facts_from_simple(
         people=(),
         releases=tuple(releases),
         has_ownership=False,
+        status=page.status,
+        status_reason=page.status_reason,
+        provenance=page_provenance(page),
     )
