@@ -140,6 +140,15 @@ def test_top_accounts_folded_in_details(scan: ScanResult) -> None:
     assert len(rows) == 5
 
 
+def test_organisations_folded_in_details_with_the_accounts_named_beside(
+    scan: ScanResult,
+) -> None:
+    text = markdown_of(scan)
+    assert "<summary>Organisations owning packages (members not public)</summary>" in text
+    rows = table_rows(text, "| Organisation")
+    assert rows == ["| `psf` | 1 | requests | nateprewitt (Owner), sethmlarson (Maintainer) |"]
+
+
 def test_many_findings_are_cut_to_fit_a_github_comment(
     build: Callable[..., ScanResult], lots_of_findings: Callable[[int], tuple[Finding, ...]]
 ) -> None:
