@@ -1,0 +1,50 @@
+"""Organisations are principals (issue 13), as a user sees them: `chaingate scan` against
+the local PyPI serving the recorded documents of certifi (the organisation certifi and one
+Owner, Lukasa), attrs (the organisation attrs and no named account) and wheel (pypa and
+three Owners)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.pypiserver import PyPIServer
+from tests.test_cli import NOW, local_domain_sources, run, write
+
+__all__ = ["local_domain_sources"]  # the autouse fixture: the local DNS and RDAP servers
+
+PINS = "certifi==2026.10.19.post1\nattrs==26.1.0\nwheel==0.48.0\n"
+
+
+def test_the_json_report_names_the_organisations(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    write(tmp_path / "requirements.txt", PINS)
+    proc = run(pypi_server, tmp_path, "scan", "--no-resolve", "-f", "json", "--now", NOW)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["summary"]["organizations"] == 3
+    orgs = {o["name"]: o for o in doc["organizations"]}
+    assert orgs["attrs"] == {"name": "attrs", "packages": ["attrs"], "roles": []}
+    assert orgs["certifi"]["roles"] == [
+        {"account": "Lukasa", "role": "Owner", "packages": ["certifi"]}
+    ]
+    assert [r["account"] for r in orgs["pypa"]["roles"]] == ["agronholm", "joeforker", "natefoo"]
+    by_package = {(f["id"], f["package"]) for f in doc["findings"]}
+    # attrs: an organisation and no named account is neither single-owner nor unknown.
+    assert ("single-owner", "attrs") not in by_package
+    assert ("ownership-unknown", "attrs") not in by_package
+    (certifi,) = [f for f in doc["findings"] if f["id"] == "single-owner"]
+    assert certifi["package"] == "certifi" and certifi["severity"] == "info"
+    assert "Only the account" not in certifi["message"]
+    assert "the organisation 'certifi' owns it too" in certifi["message"]
+    assert certifi["evidence"]["organization"] == "certifi"
+
+
+def test_the_picture_shows_the_organisations(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    write(tmp_path / "requirements.txt", PINS)
+    proc = run(pypi_server, tmp_path, "scan", "--no-resolve", "--now", NOW, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "3 organisations owning packages (members not public)" in out
+    attrs_row = next(line for line in out.splitlines() if line.strip().startswith("attrs "))
+    assert "none named" in attrs_row
+    assert "Only the account 'Lukasa'" not in out
