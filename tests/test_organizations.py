@@ -48,3 +48,19 @@ def test_the_picture_shows_the_organisations(pypi_server: PyPIServer, tmp_path: 
     attrs_row = next(line for line in out.splitlines() if line.strip().startswith("attrs "))
     assert "none named" in attrs_row
     assert "Only the account 'Lukasa'" not in out
+
+
+def test_domains_name_the_organisations_behind_each_domain(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    write(tmp_path / "requirements.txt", PINS)
+    proc = run(pypi_server, tmp_path, "domains", "--no-resolve", "-f", "json", "--now", NOW)
+    assert proc.returncode == 0, proc.stderr
+    rows = {d["domain"]: d for d in json.loads(proc.stdout)["domains"]}
+    # attrs names hs@ox.cx and no account: the domain is not "nobody's"
+    assert rows["ox.cx"]["accounts"] == [] and rows["ox.cx"]["organizations"] == ["attrs"]
+    assert rows["kennethreitz.com"]["accounts"] == ["Lukasa"]
+    assert rows["kennethreitz.com"]["organizations"] == ["certifi"]
+    text = run(pypi_server, tmp_path, "domains", "--no-resolve", "--now", NOW).stdout
+    ox = next(line for line in text.splitlines() if line.startswith("ox.cx"))
+    assert "org attrs" in ox

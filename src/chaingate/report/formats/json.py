@@ -349,6 +349,7 @@ def domains_document(document: DomainsDocument) -> dict[str, Any]:
                 "checked_at": domain_time(f.checked_at) if f else None,
                 "emails": sorted(row.emails),
                 "accounts": sorted(row.accounts, key=str.lower),
+                "organizations": sorted(row.organizations, key=str.lower),
                 "packages": sorted(row.packages),
             }
         )

@@ -27,6 +27,7 @@ from chaingate.policy.interface import Action
 from chaingate.report.documents import (
     CheckDocument,
     DiffDocument,
+    DomainRow,
     DomainsDocument,
     InspectDocument,
     ScanDocument,
@@ -550,11 +551,21 @@ def render_domains(document: DomainsDocument, *, width: int = 100) -> str:
             (domain_time(rdap.registration) or "")[:10] if rdap else "",
             (domain_time(rdap.expiration) or "")[:10] if rdap else "",
             ", ".join(sorted(row.packages)[:4]) + (" …" if len(row.packages) > 4 else ""),
-            ", ".join(sorted(row.accounts, key=str.lower)[:3])
-            + (" …" if len(row.accounts) > 3 else ""),
+            _holders(row),
         )
     console.print(table)
     return buf.getvalue()
+
+
+def _holders(row: DomainRow) -> str:
+    """The accounts behind a domain's packages, then the organisations owning them."""
+    accounts = sorted(row.accounts, key=str.lower)
+    text = ", ".join(accounts[:3]) + (" …" if len(accounts) > 3 else "")
+    orgs = sorted(row.organizations, key=str.lower)
+    if orgs:
+        text += ("; " if text else "") + "org " + ", ".join(orgs[:2])
+        text += " …" if len(orgs) > 2 else ""
+    return text
 
 
 # --- inspect ---------------------------------------------------------------------------------
