@@ -64,3 +64,56 @@ def test_domains_name_the_organisations_behind_each_domain(
     text = run(pypi_server, tmp_path, "domains", "--no-resolve", "--now", NOW).stdout
     ox = next(line for line in text.splitlines() if line.startswith("ox.cx"))
     assert "org attrs" in ox
+
+
+# flask's runtime tree, recorded 2026-12-08 (tests/fixtures/pypi/RECORDED.md): pallets owns six
+# of the seven packages, pallets-eco owns blinker, and no account is named on any of them.
+FLASK = (
+    "flask==3.1.3\nclick==8.5.1\njinja2==3.1.6\nwerkzeug==3.1.9\nitsdangerous==2.2.0\n"
+    "markupsafe==3.0.4\nblinker==1.9.0\n"
+)
+PALLETS = ["click", "flask", "itsdangerous", "jinja2", "markupsafe", "werkzeug"]
+
+
+def test_flasks_tree_is_owned_by_pallets_not_by_nobody(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    write(tmp_path / "requirements.txt", FLASK)
+    proc = run(pypi_server, tmp_path, "scan", "--no-resolve", "-f", "json", "--now", NOW)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["organizations"] == [
+        {"name": "pallets", "packages": PALLETS, "roles": []},
+        {"name": "pallets-eco", "packages": ["blinker"], "roles": []},
+    ]
+    assert doc["checks"]["ownership"]["status"] == "ok"
+    ids = {f["id"] for f in doc["findings"]}
+    assert not ids & {"single-owner", "ownership-unknown"}
+    (held,) = [f for f in doc["findings"] if f["id"] == "owner-concentration"]
+    assert held["evidence"]["organizations"] == [{"organization": "pallets", "packages": PALLETS}]
+    assert "organisation pallets (6)" in held["message"]
+    text = run(pypi_server, tmp_path, "scan", "--no-resolve", "--now", NOW).stdout
+    assert "2 organisations owning packages (members not public)" in text
+    assert "No maintainer accounts known." not in text
+
+
+def test_click_repl_is_never_said_to_be_auvipys_alone(
+    pypi_server: PyPIServer, tmp_path: Path
+) -> None:
+    write(tmp_path / "requirements.txt", "click-repl==0.4.1\nclick==8.5.1\n")
+    for fmt in ("json", "text", "markdown", "sarif"):
+        proc = run(pypi_server, tmp_path, "scan", "--no-resolve", "-f", fmt, "--now", NOW)
+        assert proc.returncode == 0, proc.stderr
+        assert "Only the account 'auvipy' can publish click-repl" not in proc.stdout, fmt
+        assert "can publish click-repl" not in proc.stdout, fmt
+    doc = json.loads(
+        run(pypi_server, tmp_path, "scan", "--no-resolve", "-f", "json", "--now", NOW).stdout
+    )
+    (finding,) = [f for f in doc["findings"] if f["id"] == "single-owner"]
+    assert finding["package"] == "click-repl" and finding["severity"] == "info"
+    assert "the organisation 'pallets-eco' owns it too" in finding["message"]
+    assert {
+        "name": "pallets-eco",
+        "packages": ["click-repl"],
+        "roles": [{"account": "auvipy", "role": "Maintainer", "packages": ["click-repl"]}],
+    } in doc["organizations"]

@@ -142,7 +142,10 @@ def _trust(console: Console, result: ScanResult, summary: Summary) -> None:
 def _accounts(console: Console, result: ScanResult) -> None:
     maintainers = result.maintainers()
     if not maintainers:
-        console.print(Text("No maintainer accounts known.", style="dim"))
+        known = "No maintainer accounts known."
+        if result.organizations():  # members are not public: not "nobody owns them"
+            known = "No account is named on any package; organisations own packages (below)."
+        console.print(Text(known, style="dim"))
         console.print()
         return
     table = _principals_table("Accounts holding the most packages")
