@@ -16,11 +16,16 @@ __all__ = ["local_domain_sources"]  # the autouse fixture: the local DNS and RDA
 PINS = "certifi==2026.10.19.post1\nattrs==26.1.0\nwheel==0.48.0\n"
 
 
-def test_the_json_report_names_the_organisations(pypi_server: PyPIServer, tmp_path: Path) -> None:
-    write(tmp_path / "requirements.txt", PINS)
-    proc = run(pypi_server, tmp_path, "scan", "--no-resolve", "-f", "json", "--now", NOW)
+def scan(server: PyPIServer, tmp_path: Path, pins: str, *args: str) -> str:
+    """`chaingate scan` of these pins (as given, no resolver) at the pinned now: its output."""
+    write(tmp_path / "requirements.txt", pins)
+    proc = run(server, tmp_path, "scan", "--no-resolve", "--now", NOW, *args)
     assert proc.returncode == 0, proc.stderr
-    doc = json.loads(proc.stdout)
+    return proc.stdout
+
+
+def test_the_json_report_names_the_organisations(pypi_server: PyPIServer, tmp_path: Path) -> None:
+    doc = json.loads(scan(pypi_server, tmp_path, PINS, "-f", "json"))
     assert doc["summary"]["organizations"] == 3
     orgs = {o["name"]: o for o in doc["organizations"]}
     assert orgs["attrs"] == {"name": "attrs", "packages": ["attrs"], "roles": []}
@@ -40,10 +45,7 @@ def test_the_json_report_names_the_organisations(pypi_server: PyPIServer, tmp_pa
 
 
 def test_the_picture_shows_the_organisations(pypi_server: PyPIServer, tmp_path: Path) -> None:
-    write(tmp_path / "requirements.txt", PINS)
-    proc = run(pypi_server, tmp_path, "scan", "--no-resolve", "--now", NOW, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
+    out = scan(pypi_server, tmp_path, PINS)
     assert "3 organisations owning packages (members not public)" in out
     attrs_row = next(line for line in out.splitlines() if line.strip().startswith("attrs "))
     assert "none named" in attrs_row
@@ -78,10 +80,7 @@ PALLETS = ["click", "flask", "itsdangerous", "jinja2", "markupsafe", "werkzeug"]
 def test_flasks_tree_is_owned_by_pallets_not_by_nobody(
     pypi_server: PyPIServer, tmp_path: Path
 ) -> None:
-    write(tmp_path / "requirements.txt", FLASK)
-    proc = run(pypi_server, tmp_path, "scan", "--no-resolve", "-f", "json", "--now", NOW)
-    assert proc.returncode == 0, proc.stderr
-    doc = json.loads(proc.stdout)
+    doc = json.loads(scan(pypi_server, tmp_path, FLASK, "-f", "json"))
     assert doc["organizations"] == [
         {"name": "pallets", "packages": PALLETS, "roles": []},
         {"name": "pallets-eco", "packages": ["blinker"], "roles": []},
@@ -92,7 +91,7 @@ def test_flasks_tree_is_owned_by_pallets_not_by_nobody(
     (held,) = [f for f in doc["findings"] if f["id"] == "owner-concentration"]
     assert held["evidence"]["organizations"] == [{"organization": "pallets", "packages": PALLETS}]
     assert "organisation pallets (6)" in held["message"]
-    text = run(pypi_server, tmp_path, "scan", "--no-resolve", "--now", NOW).stdout
+    text = scan(pypi_server, tmp_path, FLASK)
     assert "2 organisations owning packages (members not public)" in text
     assert "No maintainer accounts known." not in text
 
@@ -100,15 +99,12 @@ def test_flasks_tree_is_owned_by_pallets_not_by_nobody(
 def test_click_repl_is_never_said_to_be_auvipys_alone(
     pypi_server: PyPIServer, tmp_path: Path
 ) -> None:
-    write(tmp_path / "requirements.txt", "click-repl==0.4.1\nclick==8.5.1\n")
-    for fmt in ("json", "text", "markdown", "sarif"):
-        proc = run(pypi_server, tmp_path, "scan", "--no-resolve", "-f", fmt, "--now", NOW)
-        assert proc.returncode == 0, proc.stderr
-        assert "Only the account 'auvipy' can publish click-repl" not in proc.stdout, fmt
-        assert "can publish click-repl" not in proc.stdout, fmt
-    doc = json.loads(
-        run(pypi_server, tmp_path, "scan", "--no-resolve", "-f", "json", "--now", NOW).stdout
-    )
+    pins = "click-repl==0.4.1\nclick==8.5.1\n"
+    for fmt in ("text", "markdown", "sarif", "json"):
+        out = scan(pypi_server, tmp_path, pins, "-f", fmt)
+        assert "Only the account 'auvipy' can publish click-repl" not in out, fmt
+        assert "can publish click-repl" not in out, fmt
+    doc = json.loads(out)
     (finding,) = [f for f in doc["findings"] if f["id"] == "single-owner"]
     assert finding["package"] == "click-repl" and finding["severity"] == "info"
     assert "the organisation 'pallets-eco' owns it too" in finding["message"]
