@@ -51,10 +51,12 @@ def test_clean_scan_says_so(build: Callable[..., ScanResult]) -> None:
 def test_summary_table(scan: ScanResult) -> None:
     text = markdown_of(scan)
     assert (
-        "| Packages | Direct | Transitive | Maintainer accounts | Email domains "
+        "| Packages | Direct | Transitive | Maintainer accounts | Organisations | Email domains "
         "| Critical | High | Medium | Low | Info | Ignored | Incomplete |"
     ) in text
-    assert table_rows(text, "| Packages") == ["| 5 | 3 | 2 | 5 | 4 | 1 | 1 | 2 | 1 | 0 | 1 | 1 |"]
+    assert table_rows(text, "| Packages") == [
+        "| 5 | 3 | 2 | 5 | 1 | 4 | 1 | 1 | 2 | 1 | 0 | 1 | 1 |"
+    ]
     assert "/home/dev/shop (requirements.txt) against https://pypi.org/simple/" in text
 
 

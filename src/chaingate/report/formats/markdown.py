@@ -101,12 +101,12 @@ def _head(result: ScanResult, summary: Summary) -> list[str]:
         + (f", resolved with {cell(inv.resolved_with)}" if inv.resolved_with else "")
         + ".",
         "",
-        "| Packages | Direct | Transitive | Maintainer accounts | Email domains | "
+        "| Packages | Direct | Transitive | Maintainer accounts | Organisations | Email domains | "
         + " | ".join(sev.label.capitalize() for sev in summary.findings_by_severity)
         + " | Ignored | Incomplete |",
-        "|" + "---:|" * (7 + len(summary.findings_by_severity)),
+        "|" + "---:|" * (8 + len(summary.findings_by_severity)),
         f"| {summary.packages} | {summary.direct} | {summary.transitive} | "
-        f"{summary.maintainers} | {summary.email_domains} | "
+        f"{summary.maintainers} | {summary.organizations} | {summary.email_domains} | "
         + " | ".join(str(n) for n in summary.findings_by_severity.values())
         + f" | {summary.ignored} | {summary.incomplete} |",
         "",
