@@ -411,6 +411,18 @@ def test_project_findings_are_new_when_their_accounts_change() -> None:
     assert finding_key(before) != finding_key(after)
 
 
+def test_project_findings_are_new_when_an_organisation_reaches_more_packages() -> None:
+    def held(*packages: str) -> Finding:
+        finding = concentration(("kjd", ["a", "b"]))
+        organizations = [{"organization": "pallets", "packages": list(packages)}]
+        return replace(finding, evidence={**finding.evidence, "organizations": organizations})
+
+    before, after = held("a", "b"), held("a", "b", "c")
+    base = scan_of([("a", "1")], [before])
+    assert diff_scans(base, scan_of([("a", "1")], [before])).new_findings == ()
+    assert diff_scans(base, scan_of([("a", "1")], [after])).new_findings == (after,)
+
+
 def test_one_name_at_two_versions() -> None:
     """Two files pinned idna differently; the change moves one of them."""
     base = scan_of([("idna", "3.10"), ("idna", "3.11")], [])

@@ -323,3 +323,19 @@ def test_every_policy_key_shows_in_the_compared_policy(tmp_path: Path) -> None:
         path = tmp_path / f"{name}.toml"
         path.write_text(text + "\n")
         assert lines(load_policy(tmp_path, path)) != default, name
+
+
+def test_every_list_key_shows_in_the_compared_policy(tmp_path: Path) -> None:
+    """Each allow/deny list (packages, accounts, organizations, domains) is compared: adding
+    an organisation to allow.organizations is a policy change like adding an account."""
+    from chaingate.policy.change import lines
+    from chaingate.policy.policy import _LIST_KEYS, Policy, load_policy
+
+    default = lines(Policy())
+    for which in ("allow", "deny"):
+        for key in _LIST_KEYS:
+            path = tmp_path / f"{which}-{key}.toml"
+            path.write_text(f'[{which}]\n{key} = ["example.org"]\n')
+            changed = lines(load_policy(tmp_path, path))
+            assert any(f"{which}.{key}" in line for line in changed), (which, key, changed)
+            assert changed != default

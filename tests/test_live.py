@@ -41,3 +41,38 @@ def test_example_app_accounts_match_pypi(tmp_path: Path) -> None:
         expected = {(r["user"], r["role"]) for r in raw["ownership"]["roles"]}
         got = {(o["account"], o["role"]) for o in packages[name]["owners"]}
         assert got == expected, name
+
+
+def test_organisations_match_pypi(tmp_path: Path) -> None:
+    """click (pallets, no named account), attrs (attrs) and certifi (certifi beside one
+    Owner): the organisations chaingate reports are PyPI's `ownership.organization`."""
+    names = ("click", "attrs", "certifi")
+    (tmp_path / "requirements.txt").write_text("".join(f"{n}\n" for n in names))
+    env = {
+        **os.environ,
+        "CHAINGATE_CACHE_DIR": str(tmp_path / "cache"),
+        "CHAINGATE_DB": f"sqlite:///{tmp_path / 'db'}",
+        "CHAINGATE_INDEX_URL": "https://pypi.org",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "chaingate", "scan", "--no-resolve", "-f", "json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    doc = json.loads(proc.stdout)
+    packages = {p["name"]: p for p in doc["packages"]}
+    organizations = {o["name"]: o for o in doc["organizations"]}
+    for name in names:
+        raw = httpx.get(f"https://pypi.org/pypi/{name}/json", timeout=30).json()
+        org = raw["ownership"]["organization"]
+        assert packages[name]["organization"] == org, name
+        assert org is not None and name in organizations[org]["packages"], name
+        named = {(r["user"], r["role"]) for r in raw["ownership"]["roles"]}
+        beside = {
+            (r["account"], r["role"]) for r in organizations[org]["roles"] if name in r["packages"]
+        }
+        assert beside == named, name

@@ -393,6 +393,24 @@ domains = ["figmm.com"]
     assert "owner lukasa on deny.accounts" in hits["certifi"].finding.message
 
 
+def test_allow_and_deny_by_organisation(tmp_path: Path) -> None:
+    # requests is owned by the organisation psf (beside nateprewitt and sethmlarson).
+    allow = policy(tmp_path, '[tool.chaingate.allow]\norganizations = ["PSF"]\n')
+    decisions = by_id(decide(scan(*BLOCKING), allow, TODAY))
+    requests = decisions[("ownership-change", "requests")]
+    assert requests.action is Action.WARN
+    assert requests.rule.endswith(
+        f"lowered to warn: its organisation psf is on allow.organizations "
+        f"({tmp_path / 'pyproject.toml'}:2)"
+    )
+    assert decisions[("release-burst", "urllib3")].action is Action.BLOCK  # no organisation
+    deny = policy(tmp_path, '[tool.chaingate.deny]\norganizations = ["psf"]\n')
+    [d] = decide(scan(), deny, TODAY)
+    assert (d.finding.id, d.finding.package, d.action) == (DENY_ID, "requests", Action.BLOCK)
+    assert d.finding.evidence == {"list": "deny.organizations", "matched": ["psf"]}
+    assert "organisation psf on deny.organizations" in d.finding.message
+
+
 def test_deny_list_with_versions_covers_a_package_of_unknown_version(tmp_path: Path) -> None:
     pol = policy(tmp_path, '[tool.chaingate.deny]\npackages = ["MyLib>=1"]\n')
     [d] = decide(scan(), pol, TODAY)

@@ -30,6 +30,18 @@ def test_dormancy_burst_and_single_owner_is_critical() -> None:
     assert out["single-owner"].severity == Severity.INFO
 
 
+def test_one_account_beside_an_organisation_does_not_complete_the_takeover_pattern() -> None:
+    beside = Finding("single-owner", Severity.INFO, "ctx", "0.2.6", "m", {"organization": "org"})
+    out = {
+        f.id: f
+        for f in combine(
+            [_f("dormant-then-release", Severity.MEDIUM), _f("release-burst", Severity.LOW), beside]
+        )
+    }
+    assert out["dormant-then-release"].severity == Severity.HIGH  # still blocks by default
+    assert out["dormant-then-release"].evidence["combined_with"] == ["release-burst"]
+
+
 def test_signals_on_different_packages_do_not_combine() -> None:
     out = combine(
         [_f("dormant-then-release", Severity.MEDIUM, "a"), _f("release-burst", Severity.LOW, "b")]

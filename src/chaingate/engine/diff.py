@@ -103,12 +103,18 @@ class DiffResult(msgspec.Struct, frozen=True):
 
 def finding_key(finding: Finding) -> FindingKey:
     """What makes a finding the same at the base and the head: signal, package and version;
-    a project-level finding (no package) by the accounts its evidence names, or else its
-    message, so one account reaching more packages is new."""
+    a project-level finding (no package) by the accounts and organisations its evidence
+    names, or else its message, so one account or organisation reaching more packages is
+    new."""
     if finding.package is not None:
         return (finding.id, finding.package, finding.version, finding.ecosystem or "")
     accounts = finding.evidence.get("accounts")
-    detail = finding.message if accounts is None else json.dumps(accounts, sort_keys=True)
+    organizations = finding.evidence.get("organizations")
+    if organizations:
+        principals: object = {"accounts": accounts, "organizations": organizations}
+    else:
+        principals = accounts
+    detail = finding.message if principals is None else json.dumps(principals, sort_keys=True)
     return (finding.id, None, None, detail)
 
 

@@ -25,6 +25,25 @@ class Maintainer(msgspec.Struct, frozen=True):
     ecosystem: str | None = None  # the registry the account belongs to
 
 
+class NamedRole(msgspec.Struct, frozen=True):
+    """An account named beside an organisation: its role on some of the organisation's
+    packages."""
+
+    account: str
+    role: str
+    packages: tuple[str, ...]
+
+
+class Organization(msgspec.Struct, frozen=True):
+    """One registry organisation and the packages of this tree it owns. Its members are not
+    public: `roles` are only the accounts the index names on those packages beside it."""
+
+    name: str
+    packages: tuple[str, ...]
+    roles: tuple[NamedRole, ...]
+    ecosystem: str | None = None  # the registry the organisation belongs to
+
+
 class ScanResult(msgspec.Struct, frozen=True):
     inventory: Inventory
     facts: dict[PackageRef, ProjectFacts]  # by project (a ref without a version)
@@ -75,6 +94,39 @@ class ScanResult(msgspec.Struct, frozen=True):
             for eco, user in pkgs
         ]
         out.sort(key=lambda m: (-len(m.packages), m.account.lower()))
+        return out
+
+    def organizations(self) -> list[Organization]:
+        """Organisations owning any package, most packages first; beside each, the accounts
+        named on its packages with their roles."""
+        pkgs: dict[tuple[str, str], set[str]] = defaultdict(set)
+        named: dict[tuple[str, str], dict[tuple[str, str], set[str]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        several = self.several_ecosystems
+        for ref, facts in self.facts.items():
+            if not facts.organization:
+                continue
+            key = (ref.ecosystem, facts.organization)
+            pkg = str(ref) if several else ref.name
+            pkgs[key].add(pkg)
+            for acct in facts.owners:
+                named[key][(acct.user, acct.role)].add(pkg)
+        out = [
+            Organization(
+                f"{eco}:{org}" if several else org,
+                tuple(sorted(pkgs[(eco, org)])),
+                tuple(
+                    NamedRole(user, role, tuple(sorted(names)))
+                    for (user, role), names in sorted(
+                        named[(eco, org)].items(), key=lambda kv: (kv[0][0].lower(), kv[0][1])
+                    )
+                ),
+                eco,
+            )
+            for eco, org in pkgs
+        ]
+        out.sort(key=lambda o: (-len(o.packages), o.name.lower()))
         return out
 
     def email_domains(self) -> dict[str, set[str]]:

@@ -151,6 +151,7 @@ def _list_items(lists: Lists) -> dict[str, list[str]]:
     return {
         "packages": sorted({json.dumps(e.text) for e in lists.packages}),
         "accounts": sorted(json.dumps(a) for a in lists.accounts),
+        "organizations": sorted(json.dumps(o) for o in lists.organizations),
         "domains": sorted({json.dumps(d) for d in lists.domains}),
     }
 

@@ -72,11 +72,12 @@ class PackageEntry(msgspec.Struct, frozen=True):
 
 
 class Lists(msgspec.Struct, frozen=True):
-    """An allow or deny list: packages, registry accounts, email domains, and where each
-    list is written (for the rule named in a decision)."""
+    """An allow or deny list: packages, registry accounts, registry organisations, email
+    domains, and where each list is written (for the rule named in a decision)."""
 
     packages: tuple[PackageEntry, ...] = ()
     accounts: frozenset[str] = frozenset()  # casefolded
+    organizations: frozenset[str] = frozenset()  # casefolded
     domains: tuple[str, ...] = ()  # lowercase; an entry also covers its subdomains
     where: Mapping[str, str] = msgspec.field(default_factory=dict)  # "accounts" -> "file:line"
 
@@ -233,7 +234,7 @@ _TOP = (
 )  # fmt: skip
 _RESOLVE_KEYS = ("build",)
 _GATE_KEYS = ("allow_incomplete",)
-_LIST_KEYS = ("packages", "accounts", "domains")
+_LIST_KEYS = ("packages", "accounts", "organizations", "domains")
 _RULE_KEYS = ("name", "expr", "action", "reason")
 _ACTIONS = tuple(a.value for a in Action)
 
@@ -434,6 +435,7 @@ def _lists(src: _Source, value: object, which: str) -> Lists:
     return Lists(
         packages=tuple(packages),
         accounts=frozenset(a.casefold() for a in items["accounts"]),
+        organizations=frozenset(o.casefold() for o in items["organizations"]),
         domains=tuple(domains),
         where={k: src.where(which, k) for k in _LIST_KEYS if k in table},
     )
@@ -563,6 +565,10 @@ def _allowed(f: Finding, p: Package | None, facts: ProjectFacts | None, allow: L
     if allow.accounts and facts.has_ownership and owners and owners <= allow.accounts:
         names = ", ".join(sorted(a.user for a in facts.owners))
         return f"every owner ({names}) is on allow.accounts ({allow.where['accounts']})"
+    org = facts.organization
+    if allow.organizations and org and org.casefold() in allow.organizations:
+        # The organisation's owners decide who else holds a role: trusting it covers them.
+        return f"its organisation {org} is on allow.organizations ({allow.where['organizations']})"
     domains = {person.domain for person in facts.people}
     if allow.domains and domains and all(allow.domain(d) for d in domains):
         return f"every email domain ({', '.join(sorted(domains))}) is on allow.domains " + (
@@ -583,11 +589,19 @@ def _denials(result: Judged, pol: Policy) -> list[Decision]:
             accounts = sorted({a.user for a in facts.owners if a.user.casefold() in deny.accounts})
             if accounts:
                 hits.append(("accounts", accounts))
+            org = facts.organization
+            if org and org.casefold() in deny.organizations:
+                hits.append(("organizations", [org]))
             emails = sorted({x.email for x in facts.people if deny.domain(x.domain)})
             if emails:
                 hits.append(("domains", emails))
         for which, matched in hits:
-            what = {"packages": "the package", "accounts": "owner", "domains": "email"}[which]
+            what = {
+                "packages": "the package",
+                "accounts": "owner",
+                "organizations": "organisation",
+                "domains": "email",
+            }[which]
             message = (
                 f"{p.name} is denied by the policy: {what} {', '.join(matched)} on deny.{which}."
             )

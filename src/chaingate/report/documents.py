@@ -118,12 +118,14 @@ DOMAIN_FINDINGS: tuple[str, ...] = (
 
 
 class DomainRow(msgspec.Struct):
-    """One registrable email domain and the addresses, packages and accounts behind it."""
+    """One registrable email domain and the addresses, packages, accounts and organisations
+    behind it (an organisation owning one of those packages holds it too)."""
 
     domain: str
     emails: set[str] = msgspec.field(default_factory=set)
     packages: set[str] = msgspec.field(default_factory=set)
     accounts: set[str] = msgspec.field(default_factory=set)
+    organizations: set[str] = msgspec.field(default_factory=set)
     findings: set[str] = msgspec.field(default_factory=set)
     facts: DomainFacts | None = None
 
@@ -150,6 +152,8 @@ class DomainsDocument(msgspec.Struct, frozen=True):
                 row.emails.add(person.email)
                 row.packages.add(name)
                 row.accounts.update(a.user for a in facts.owners)
+                if facts.organization:
+                    row.organizations.add(facts.organization)
         for f in result.findings:
             domain = str(f.evidence.get("domain", ""))
             if f.id in DOMAIN_FINDINGS and domain in table:

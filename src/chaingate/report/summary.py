@@ -14,7 +14,7 @@ from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Package
 from chaingate.core.refs import PackageRef
 from chaingate.core.status import Incomplete
-from chaingate.engine.result import ScanResult
+from chaingate.engine.result import Organization, ScanResult
 from chaingate.policy.ignore import Ignore, Ignored
 
 SEVERITIES_WORST_FIRST: Final = tuple(sorted(Severity, reverse=True))
@@ -31,6 +31,7 @@ class Summary(msgspec.Struct, frozen=True):
     findings_by_severity: dict[Severity, int]  # every severity, worst first
     incomplete: int
     ignored: int = 0  # findings silenced by an exception (not in findings_by_severity)
+    organizations: int = 0  # distinct registry organisations owning a package
 
     @classmethod
     def of(cls, result: ScanResult) -> Summary:
@@ -47,6 +48,7 @@ class Summary(msgspec.Struct, frozen=True):
             findings_by_severity=by_severity,
             incomplete=len(result.incomplete),
             ignored=len(result.ignored),
+            organizations=len(result.organizations()),
         )
 
     @property
@@ -80,6 +82,16 @@ class Refs:
             return None
         ecosystem = item.ecosystem or self._ecosystems.get(item.package)
         return None if ecosystem is None else PackageRef(ecosystem, item.package, item.version)
+
+
+def named_beside(org: Organization, limit: int = 3) -> str:
+    """The accounts the index names beside an organisation, as `auvipy (Maintainer)`; when
+    none, that its members are not public (which is not "nobody")."""
+    if not org.roles:
+        return "none named (members not public)"
+    names = [f"{r.account} ({r.role})" for r in org.roles[:limit]]
+    more = len(org.roles) - limit
+    return ", ".join(names) + (f", … and {more} more" if more > 0 else "")
 
 
 def plural(n: int, word: str) -> str:

@@ -17,7 +17,8 @@ from chaingate.signals.catalog import PackageContext, TreeContext, package_signa
     Severity.INFO,
     "ownership",
     "One account controls the package (bus factor 1); severity grows with how much of the "
-    "tree depends on it",
+    "tree depends on it. With an organisation beside it, the organisation's owners can publish "
+    "too (info)",
 )
 def single_owner(ctx: PackageContext) -> Iterator[Finding]:
     f = ctx.facts
@@ -25,8 +26,33 @@ def single_owner(ctx: PackageContext) -> Iterator[Finding]:
         return
     accounts = {a.user for a in f.owners}
     if len(accounts) != 1:
-        return
+        return  # none named: with an organisation, its members are not public (no finding)
     (account,) = accounts
+    name = ctx.package.name
+    reach = (
+        f"; {ctx.dependents} other package(s) of this tree depend on it" if ctx.dependents else ""
+    )
+    if f.organization:
+        # PyPI lists an organisation's members nowhere: more people may publish, or only one.
+        yield Finding(
+            id="single-owner",
+            severity=Severity.INFO,
+            package=name,
+            version=ctx.package.version,
+            message=(
+                f"The account {account!r} is the only account named on {name}, and the "
+                f"organisation {f.organization!r} owns it too: its owners can publish as well. "
+                f"The index does not list an organisation's members, so how many people can "
+                f"publish is not known{reach}."
+            ),
+            evidence={
+                "account": account,
+                "organization": f.organization,
+                "dependents": ctx.dependents,
+                "tree_size": ctx.tree_size,
+            },
+        )
+        return
     share = ctx.dependents / max(1, ctx.tree_size)
     if ctx.dependents >= 10 or (share >= 0.25 and ctx.tree_size >= 8):
         severity = Severity.MEDIUM
@@ -34,21 +60,19 @@ def single_owner(ctx: PackageContext) -> Iterator[Finding]:
         severity = Severity.LOW
     else:
         severity = Severity.INFO
-    reach = (
-        f"; {ctx.dependents} other package(s) of this tree depend on it" if ctx.dependents else ""
-    )
     yield Finding(
         id="single-owner",
         severity=severity,
-        package=ctx.package.name,
+        package=name,
         version=ctx.package.version,
         message=(
-            f"Only the account {account!r} can publish {ctx.package.name}{reach}. One phished "
-            "password or leaked token is enough to ship a malicious release."
+            f"Only the account {account!r} can publish {name}, and no organisation owns it"
+            f"{reach}. One phished password or leaked token is enough to ship a malicious "
+            "release."
         ),
         evidence={
             "account": account,
-            "organization": f.organization,
+            "organization": None,
             "dependents": ctx.dependents,
             "tree_size": ctx.tree_size,
         },
@@ -85,48 +109,61 @@ def ownership_unknown(ctx: PackageContext) -> Iterator[Finding]:
     "owner-concentration",
     Severity.LOW,
     "ownership",
-    "One account controls many packages of this tree (the blast radius of one phished account)",
+    "One account or organisation controls many packages of this tree (the blast radius of "
+    "one phished account)",
 )
 def owner_concentration(ctx: TreeContext) -> Iterator[Finding]:
-    # An account is an account of one registry: alice on PyPI is not alice on npm.
+    # An account is an account of one registry: alice on PyPI is not alice on npm. An
+    # organisation is a principal of its own: its owners can publish every package it holds.
     several = len({ref.ecosystem for ref in ctx.facts}) > 1
-    held: dict[str, set[str]] = defaultdict(set)
+    held: dict[tuple[str, str], set[str]] = defaultdict(set)  # (kind, principal) -> packages
     for ref, facts in ctx.facts.items():
+        pkg = str(ref) if several else ref.name
         for acct in facts.owners:
-            held[f"{ref.ecosystem}:{acct.user}" if several else acct.user].add(
-                str(ref) if several else ref.name
-            )
-    with_owners = sum(1 for f in ctx.facts.values() if f.has_ownership and f.owners)
+            held[("account", f"{ref.ecosystem}:{acct.user}" if several else acct.user)].add(pkg)
+        if facts.organization:
+            org = facts.organization
+            held[("organization", f"{ref.ecosystem}:{org}" if several else org)].add(pkg)
+    with_owners = sum(
+        1 for f in ctx.facts.values() if f.has_ownership and (f.owners or f.organization)
+    )
     t = ctx.thresholds
     threshold = max(t.concentration_min_packages, round(t.concentration_share * with_owners))
     heavy = sorted(
-        ((user, sorted(pkgs)) for user, pkgs in held.items() if len(pkgs) >= threshold),
-        key=lambda item: (-len(item[1]), item[0].lower()),
+        ((key, sorted(pkgs)) for key, pkgs in held.items() if len(pkgs) >= threshold),
+        key=lambda item: (-len(item[1]), item[0][1].lower(), item[0][0]),
     )
     if not heavy:
         return
-    top_user, top_pkgs = heavy[0]
+
+    def label(key: tuple[str, str]) -> str:
+        return f"organisation {key[1]}" if key[0] == "organization" else key[1]
+
+    top_key, top_pkgs = heavy[0]
     severity = (
         Severity.MEDIUM
         if len(top_pkgs) >= 10 and len(top_pkgs) >= 0.25 * with_owners
         else Severity.LOW
     )
-    names = ", ".join(f"{user} ({len(pkgs)})" for user, pkgs in heavy[:5])
+    names = ", ".join(f"{label(key)} ({len(pkgs)})" for key, pkgs in heavy[:5])
     yield Finding(
         id="owner-concentration",
         severity=severity,
         package=None,
         version=None,
         message=(
-            f"{len(heavy)} account(s) each control at least {threshold} packages of this tree: "
-            f"{names}. A single phished account among them could publish malicious versions "
-            f"of all of those at once; {top_user} alone reaches {len(top_pkgs)} of "
-            f"{with_owners} packages."
+            f"{len(heavy)} account(s) or organisation(s) each control at least {threshold} "
+            f"packages of this tree: {names}. A single phished account among them could "
+            f"publish malicious versions of all of those at once; {label(top_key)} alone "
+            f"reaches {len(top_pkgs)} of {with_owners} packages."
         ),
         evidence={
             "threshold": threshold,
             "packages_with_owners": with_owners,
-            "accounts": [{"account": u, "packages": p} for u, p in heavy],
+            "accounts": [{"account": k[1], "packages": p} for k, p in heavy if k[0] == "account"],
+            "organizations": [
+                {"organization": k[1], "packages": p} for k, p in heavy if k[0] == "organization"
+            ],
         },
     )
 
@@ -135,7 +172,8 @@ def owner_concentration(ctx: TreeContext) -> Iterator[Finding]:
     "ownership-change",
     Severity.MEDIUM,
     "ownership",
-    "Owner or maintainer accounts were added or removed since the previous observation",
+    "Owner or maintainer accounts, or the organisation, were added, removed or replaced since "
+    "the previous observation",
 )
 def ownership_change(ctx: PackageContext) -> Iterator[Finding]:
     f, prev = ctx.facts, ctx.previous
@@ -148,17 +186,26 @@ def ownership_change(ctx: PackageContext) -> Iterator[Finding]:
     role_changes = sorted(
         f"{u}: {before[u]} -> {after[u]}" for u in set(before) & set(after) if before[u] != after[u]
     )
-    if not (added or removed or role_changes):
+    org_before, org_after = prev.organization, f.organization
+    org_changed = org_before != org_after
+    if not (added or removed or role_changes or org_changed):
         return
     sole_replaced = len(before) == 1 and removed and added
     all_replaced = bool(before) and not (set(before) & set(after))
-    if sole_replaced or all_replaced:
+    org_replaced = org_before is not None and org_after is not None and org_changed
+    if sole_replaced or all_replaced or org_replaced:
         severity = Severity.HIGH
-    elif added or removed:
+    elif added or removed or org_changed:
         severity = Severity.MEDIUM
     else:
         severity = Severity.LOW
     parts = []
+    if org_replaced:
+        parts.append(f"organisation {org_before} replaced by {org_after}")
+    elif org_after and org_changed:
+        parts.append(f"organisation {org_after} added")
+    elif org_before and org_changed:
+        parts.append(f"organisation {org_before} removed")
     if added:
         parts.append("added " + ", ".join(added))
     if removed:
@@ -166,16 +213,17 @@ def ownership_change(ctx: PackageContext) -> Iterator[Finding]:
     if role_changes:
         parts.append("roles changed " + "; ".join(role_changes))
     lead = "The sole owner was replaced: " if sole_replaced else ""
+    who = "accounts" if not org_changed else "owners"
     yield Finding(
         id="ownership-change",
         severity=severity,
         package=ctx.package.name,
         version=ctx.package.version,
         message=(
-            f"{lead}accounts of {ctx.package.name} changed since "
+            f"{lead}{who} of {ctx.package.name} changed since "
             f"{prev.last_seen_at:%Y-%m-%d}: {'; '.join(parts)}. Ownership transfers are how "
-            "event-stream and xz were taken over; confirm the new account is known to the "
-            "project."
+            "event-stream and xz were taken over; confirm the new account or organisation is "
+            "known to the project."
         ),
         evidence={
             "previously_seen_at": prev.last_seen_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -184,6 +232,8 @@ def ownership_change(ctx: PackageContext) -> Iterator[Finding]:
             "added": added,
             "removed": removed,
             "role_changes": role_changes,
+            "organization_before": org_before,
+            "organization_after": org_after,
         },
     )
 

@@ -12,7 +12,8 @@ from msgspec.structs import replace
 from chaingate.core.findings import Finding, Severity
 
 # The takeover pattern: dormancy is the anchor; these make it worse. A single owner alone
-# does not (most small projects have one), but it completes the picture with any of them.
+# does not (most small projects have one), but it completes the picture with any of them --
+# a known single owner: one account beside an organisation is not (its owners can publish too).
 _AMPLIFIERS = ("release-burst", "new-release", "ownership-change")
 _NAME_RISK = ("typosquat", "not-on-registry")
 _PUBLISH_RISK = ("release-burst", "new-release")
@@ -27,6 +28,8 @@ def combine(findings: Iterable[Finding]) -> list[Finding]:
     out: list[Finding] = []
     for group in by_pkg.values():
         ids = {f.id for f in group}
+        if any(f.id == "single-owner" and f.evidence.get("organization") for f in group):
+            ids.discard("single-owner")  # one named account, but an organisation owns it too
         for f in group:
             out.append(_amplify(f, ids))
     return out

@@ -74,6 +74,7 @@ def test_top_level_fields_in_documented_order(scan: ScanResult) -> None:
         "summary",
         "packages",
         "maintainers",
+        "organizations",
         "email_domains",
         "findings",
         "ignored",
@@ -95,6 +96,7 @@ def test_summary_counts_the_tree(scan: ScanResult) -> None:
         "direct": 3,
         "transitive": 2,
         "maintainers": 5,
+        "organizations": 1,
         "email_domains": 4,
         "findings_by_severity": {"critical": 1, "high": 1, "medium": 2, "low": 1, "info": 0},
         "incomplete": 1,
@@ -143,6 +145,21 @@ def test_release_dates_are_utc_with_z(build: Callable[..., ScanResult]) -> None:
     east = timezone(timedelta(hours=2))
     document = render(build(finished_at=datetime(2025, 6, 1, 14, 0, tzinfo=east)))
     assert document["scanned_at"] == "2025-06-01T12:00:00Z"
+
+
+def test_an_organisation_is_listed_with_its_packages_and_the_named_roles_beside_it(
+    scan: ScanResult,
+) -> None:
+    assert render(scan)["organizations"] == [
+        {
+            "name": "psf",
+            "packages": ["requests"],
+            "roles": [
+                {"account": "nateprewitt", "role": "Owner", "packages": ["requests"]},
+                {"account": "sethmlarson", "role": "Maintainer", "packages": ["requests"]},
+            ],
+        }
+    ]
 
 
 def test_maintainers_most_packages_first(scan: ScanResult) -> None:

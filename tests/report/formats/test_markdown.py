@@ -51,10 +51,12 @@ def test_clean_scan_says_so(build: Callable[..., ScanResult]) -> None:
 def test_summary_table(scan: ScanResult) -> None:
     text = markdown_of(scan)
     assert (
-        "| Packages | Direct | Transitive | Maintainer accounts | Email domains "
+        "| Packages | Direct | Transitive | Maintainer accounts | Organisations | Email domains "
         "| Critical | High | Medium | Low | Info | Ignored | Incomplete |"
     ) in text
-    assert table_rows(text, "| Packages") == ["| 5 | 3 | 2 | 5 | 4 | 1 | 1 | 2 | 1 | 0 | 1 | 1 |"]
+    assert table_rows(text, "| Packages") == [
+        "| 5 | 3 | 2 | 5 | 1 | 4 | 1 | 1 | 2 | 1 | 0 | 1 | 1 |"
+    ]
     assert "/home/dev/shop (requirements.txt) against https://pypi.org/simple/" in text
 
 
@@ -138,6 +140,15 @@ def test_top_accounts_folded_in_details(scan: ScanResult) -> None:
     # Account names sit in code spans, so a comment never @-mentions anyone.
     assert rows[0] == "| `sethmlarson` | 2 | requests, urllib3 |"
     assert len(rows) == 5
+
+
+def test_organisations_folded_in_details_with_the_accounts_named_beside(
+    scan: ScanResult,
+) -> None:
+    text = markdown_of(scan)
+    assert "<summary>Organisations owning packages (members not public)</summary>" in text
+    rows = table_rows(text, "| Organisation")
+    assert rows == ["| `psf` | 1 | requests | nateprewitt (Owner), sethmlarson (Maintainer) |"]
 
 
 def test_many_findings_are_cut_to_fit_a_github_comment(

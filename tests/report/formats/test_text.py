@@ -54,6 +54,39 @@ def test_accounts_table_lists_the_biggest_holders_first(scan: ScanResult) -> Non
     assert title < position(lines, "CRITICAL")
 
 
+def test_organisations_are_in_the_picture_with_the_accounts_named_beside(
+    build: Callable[..., ScanResult],
+) -> None:
+    template = build().facts[PackageRef("pypi", "certifi")]
+    facts = {
+        PackageRef("pypi", name): replace(template, name=name, owners=(), organization="pallets")
+        for name in ("click", "jinja2", "werkzeug")
+    }
+    facts[PackageRef("pypi", "click-repl")] = replace(
+        template,
+        name="click-repl",
+        owners=(Account("auvipy", "Maintainer"),),
+        organization="pallets-eco",
+    )
+    lines = lines_of(build(facts=facts), width=120)
+    title = position(lines, "2 organisations owning packages (members not public)")
+    assert lines[title + 1].split() == [
+        "organisation",
+        "packages",
+        "examples",
+        "named",
+        "beside",
+        "it",
+    ]
+    pallets = lines[position(lines, "pallets ")]
+    assert pallets.split()[:2] == ["pallets", "3"]
+    assert "click, jinja2, werkzeug" in pallets
+    assert "none named (members not public)" in pallets
+    eco = lines[position(lines, "pallets-eco")]
+    assert "click-repl" in eco and "auvipy (Maintainer)" in eco
+    assert "No maintainer accounts known." not in lines
+
+
 def test_accounts_table_stops_at_ten(build: Callable[..., ScanResult]) -> None:
     facts: dict[PackageRef, ProjectFacts] = {}
     template = build().facts[PackageRef("pypi", "certifi")]

@@ -114,6 +114,7 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
             "direct": summary.direct,
             "transitive": summary.transitive,
             "maintainers": summary.maintainers,
+            "organizations": summary.organizations,
             "email_domains": summary.email_domains,
             "findings_by_severity": {
                 sev.label: n for sev, n in summary.findings_by_severity.items()
@@ -125,6 +126,17 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
         "maintainers": [
             {"account": m.account, "roles": list(m.roles), "packages": list(m.packages)}
             for m in result.maintainers()
+        ],
+        "organizations": [
+            {
+                "name": o.name,
+                "packages": list(o.packages),
+                "roles": [
+                    {"account": r.account, "role": r.role, "packages": list(r.packages)}
+                    for r in o.roles
+                ],
+            }
+            for o in result.organizations()
         ],
         "email_domains": [
             {"domain": domain, "packages": sorted(names)} for domain, names in domains
@@ -337,6 +349,7 @@ def domains_document(document: DomainsDocument) -> dict[str, Any]:
                 "checked_at": domain_time(f.checked_at) if f else None,
                 "emails": sorted(row.emails),
                 "accounts": sorted(row.accounts, key=str.lower),
+                "organizations": sorted(row.organizations, key=str.lower),
                 "packages": sorted(row.packages),
             }
         )

@@ -19,6 +19,7 @@ from chaingate.report.formats import ReportError
 from chaingate.report.summary import (
     Summary,
     exception_source,
+    named_beside,
     package_key,
     plural,
     sorted_findings,
@@ -72,6 +73,7 @@ def _scan_comment(result: ScanResult, max_chars: int) -> str:
     summary = Summary.of(result)
     head = _head(result, summary)
     tail = ignored_lines(result) + incomplete_lines(result) + _accounts(result)
+    tail += _organizations(result)
     budget = max_chars - size(head) - size(tail)
     return "\n".join([*head, *findings_lines(result, budget), *tail])
 
@@ -99,12 +101,12 @@ def _head(result: ScanResult, summary: Summary) -> list[str]:
         + (f", resolved with {cell(inv.resolved_with)}" if inv.resolved_with else "")
         + ".",
         "",
-        "| Packages | Direct | Transitive | Maintainer accounts | Email domains | "
+        "| Packages | Direct | Transitive | Maintainer accounts | Organisations | Email domains | "
         + " | ".join(sev.label.capitalize() for sev in summary.findings_by_severity)
         + " | Ignored | Incomplete |",
-        "|" + "---:|" * (7 + len(summary.findings_by_severity)),
+        "|" + "---:|" * (8 + len(summary.findings_by_severity)),
         f"| {summary.packages} | {summary.direct} | {summary.transitive} | "
-        f"{summary.maintainers} | {summary.email_domains} | "
+        f"{summary.maintainers} | {summary.organizations} | {summary.email_domains} | "
         + " | ".join(str(n) for n in summary.findings_by_severity.values())
         + f" | {summary.ignored} | {summary.incomplete} |",
         "",
@@ -206,22 +208,47 @@ def incomplete_lines(result: ScanResult) -> list[str]:
 
 
 def _accounts(result: ScanResult) -> list[str]:
-    maintainers = result.maintainers()
-    if not maintainers:
-        return []
-    lines = [
-        "<details>",
-        "<summary>Accounts holding the most packages</summary>",
-        "",
-        "| Account | Packages | Examples |",
-        "|---|---:|---|",
-    ]
-    for m in maintainers[:TOP_ACCOUNTS]:
-        examples = ", ".join(m.packages[:5]) + (", …" if len(m.packages) > 5 else "")
+    rows = [
         # In a code span an account name cannot @-mention anyone.
-        account = m.account.replace("`", "'").replace("|", "/")
-        lines.append(f"| `{account}` | {len(m.packages)} | {cell(examples)} |")
-    return [*lines, "", "</details>", ""]
+        f"| {code(m.account)} | {len(m.packages)} | {cell(_examples(m.packages))} |"
+        for m in result.maintainers()[:TOP_ACCOUNTS]
+    ]
+    header = "| Account | Packages | Examples |\n|---|---:|---|"
+    return _folded("Accounts holding the most packages", header, rows)
+
+
+def _organizations(result: ScanResult) -> list[str]:
+    rows = [
+        f"| {code(o.name)} | {len(o.packages)} | {cell(_examples(o.packages))} "
+        f"| {cell(named_beside(o))} |"
+        for o in result.organizations()[:TOP_ACCOUNTS]
+    ]
+    header = "| Organisation | Packages | Examples | Named beside it |\n|---|---:|---|---|"
+    return _folded("Organisations owning packages (members not public)", header, rows)
+
+
+def _folded(summary: str, header: str, rows: list[str]) -> list[str]:
+    if not rows:
+        return []
+    return [
+        "<details>",
+        f"<summary>{summary}</summary>",
+        "",
+        *header.split("\n"),
+        *rows,
+        "",
+        "</details>",
+        "",
+    ]
+
+
+def _examples(packages: tuple[str, ...]) -> str:
+    return ", ".join(packages[:5]) + (", …" if len(packages) > 5 else "")
+
+
+def code(name: str) -> str:
+    """A registry name in a code span, where it cannot @-mention anyone or break a table."""
+    return "`" + name.replace("`", "'").replace("|", "/") + "`"
 
 
 def size(lines: list[str]) -> int:

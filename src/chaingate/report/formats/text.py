@@ -27,6 +27,7 @@ from chaingate.policy.interface import Action
 from chaingate.report.documents import (
     CheckDocument,
     DiffDocument,
+    DomainRow,
     DomainsDocument,
     InspectDocument,
     ScanDocument,
@@ -37,6 +38,7 @@ from chaingate.report.documents import (
 from chaingate.report.summary import (
     Summary,
     exception_source,
+    named_beside,
     package_key,
     plural,
     sorted_findings,
@@ -133,18 +135,20 @@ def _trust(console: Console, result: ScanResult, summary: Summary) -> None:
         console.print(as_of_line(result.as_of))
     console.print()
 
+    _accounts(console, result)
+    _organizations(console, result)
+
+
+def _accounts(console: Console, result: ScanResult) -> None:
     maintainers = result.maintainers()
     if not maintainers:
-        console.print(Text("No maintainer accounts known.", style="dim"))
+        known = "No maintainer accounts known."
+        if result.organizations():  # members are not public: not "nobody owns them"
+            known = "No account is named on any package; organisations own packages (below)."
+        console.print(Text(known, style="dim"))
         console.print()
         return
-    table = Table(
-        title="Accounts holding the most packages",
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-    )
+    table = _principals_table("Accounts holding the most packages")
     # Rich squeezes an unwrappable column to nothing when the table is too wide, so the
     # examples get what is left after the account and the count: they are cut, never those.
     account_width = 30
@@ -153,14 +157,52 @@ def _trust(console: Console, result: ScanResult, summary: Summary) -> None:
     table.add_column("packages", justify="right", no_wrap=True)
     table.add_column("examples", no_wrap=True, overflow="ellipsis", max_width=examples_width)
     for m in maintainers[:TOP_ACCOUNTS]:
-        examples = ", ".join(m.packages[:EXAMPLES])
-        if len(m.packages) > EXAMPLES:
-            examples += ", …"
-        table.add_row(Text(m.account), str(len(m.packages)), Text(examples))
+        table.add_row(Text(m.account), str(len(m.packages)), Text(_examples(m.packages)))
+    _print_principals(console, table, len(maintainers), "account")
+
+
+def _organizations(console: Console, result: ScanResult) -> None:
+    """Organisations are principals too: each with the packages it owns and the accounts
+    named beside it (its members are not public)."""
+    organizations = result.organizations()
+    if not organizations:
+        return
+    n = len(organizations)
+    table = _principals_table(
+        f"{n} {plural(n, 'organisation')} owning packages (members not public)"
+    )
+    name_width = 30
+    rest_width = max(24, console.width - name_width - len("packages") - 10)
+    table.add_column("organisation", no_wrap=True, overflow="ellipsis", max_width=name_width)
+    table.add_column("packages", justify="right", no_wrap=True)
+    table.add_column("examples", overflow="fold", max_width=rest_width // 2)
+    table.add_column(
+        "named beside it",
+        overflow="fold",
+        min_width=min(24, rest_width // 2),
+        max_width=rest_width - rest_width // 2,
+    )
+    for org in organizations[:TOP_ACCOUNTS]:
+        named = Text(named_beside(org))
+        table.add_row(Text(org.name), str(len(org.packages)), Text(_examples(org.packages)), named)
+    _print_principals(console, table, n, "organisation")
+
+
+def _principals_table(title: str) -> Table:
+    return Table(
+        title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False
+    )
+
+
+def _examples(packages: tuple[str, ...]) -> str:
+    return ", ".join(packages[:EXAMPLES]) + (", …" if len(packages) > EXAMPLES else "")
+
+
+def _print_principals(console: Console, table: Table, total: int, word: str) -> None:
     console.print(table)
-    if len(maintainers) > TOP_ACCOUNTS:
-        rest = len(maintainers) - TOP_ACCOUNTS
-        console.print(Text(f"… and {rest} more {plural(rest, 'account')}", style="dim"))
+    if total > TOP_ACCOUNTS:
+        rest = total - TOP_ACCOUNTS
+        console.print(Text(f"… and {rest} more {plural(rest, word)}", style="dim"))
     console.print()
 
 
@@ -532,11 +574,21 @@ def render_domains(document: DomainsDocument, *, width: int = 100) -> str:
             (domain_time(rdap.registration) or "")[:10] if rdap else "",
             (domain_time(rdap.expiration) or "")[:10] if rdap else "",
             ", ".join(sorted(row.packages)[:4]) + (" …" if len(row.packages) > 4 else ""),
-            ", ".join(sorted(row.accounts, key=str.lower)[:3])
-            + (" …" if len(row.accounts) > 3 else ""),
+            _holders(row),
         )
     console.print(table)
     return buf.getvalue()
+
+
+def _holders(row: DomainRow) -> str:
+    """The accounts behind a domain's packages, then the organisations owning them."""
+    accounts = sorted(row.accounts, key=str.lower)
+    text = ", ".join(accounts[:3]) + (" …" if len(accounts) > 3 else "")
+    orgs = sorted(row.organizations, key=str.lower)
+    if orgs:
+        text += ("; " if text else "") + "org " + ", ".join(orgs[:2])
+        text += " …" if len(orgs) > 2 else ""
+    return text
 
 
 # --- inspect ---------------------------------------------------------------------------------
