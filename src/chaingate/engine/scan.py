@@ -256,7 +256,12 @@ def _provenance_check(inventory: Inventory, fetched: Fetched) -> CheckStatus:
         if mine is not None and mine.attested and not mine.publishers:
             unknown.append(p.key)
     reasons = []
-    if served_none:
+    if served_none and len(served_none) == len(fetched.facts):  # the index serves none at all
+        reasons.append(
+            "the index serves no PEP 740 provenance: provenance-regression and "
+            "publisher-change cannot be judged"
+        )
+    elif served_none:
         reasons.append(
             f"the index serves no PEP 740 provenance for {len(served_none)} package(s) "
             f"({_first_names(served_none)}): provenance-regression and publisher-change "
