@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.live
 
 
-def test_example_app_accounts_match_pypi(tmp_path: Path) -> None:
+def scan_json(tmp_path: Path, cwd: Path, *args: str) -> dict[str, Any]:
+    """`chaingate scan ARGS -f json` against the real pypi.org, with its own cache and
+    database under `tmp_path`: the parsed report (exit 0 or 1, nothing else)."""
     env = {
         **os.environ,
         "CHAINGATE_CACHE_DIR": str(tmp_path / "cache"),
@@ -24,15 +27,20 @@ def test_example_app_accounts_match_pypi(tmp_path: Path) -> None:
         "CHAINGATE_INDEX_URL": "https://pypi.org",
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "chaingate", "scan", "examples/webapp", "-f", "json"],
-        cwd=ROOT,
+        [sys.executable, "-m", "chaingate", "scan", *args, "-f", "json"],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert proc.returncode in (0, 1), proc.stderr
-    doc = json.loads(proc.stdout)
+    doc: dict[str, Any] = json.loads(proc.stdout)
+    return doc
+
+
+def test_example_app_accounts_match_pypi(tmp_path: Path) -> None:
+    doc = scan_json(tmp_path, ROOT, "examples/webapp")
     assert 40 <= doc["summary"]["packages"] <= 150
     assert doc["incomplete"] == []
     packages = {p["name"]: p for p in doc["packages"]}
@@ -48,22 +56,7 @@ def test_organisations_match_pypi(tmp_path: Path) -> None:
     Owner): the organisations chaingate reports are PyPI's `ownership.organization`."""
     names = ("click", "attrs", "certifi")
     (tmp_path / "requirements.txt").write_text("".join(f"{n}\n" for n in names))
-    env = {
-        **os.environ,
-        "CHAINGATE_CACHE_DIR": str(tmp_path / "cache"),
-        "CHAINGATE_DB": f"sqlite:///{tmp_path / 'db'}",
-        "CHAINGATE_INDEX_URL": "https://pypi.org",
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "chaingate", "scan", "--no-resolve", "-f", "json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode in (0, 1), proc.stderr
-    doc = json.loads(proc.stdout)
+    doc = scan_json(tmp_path, tmp_path, "--no-resolve")
     packages = {p["name"]: p for p in doc["packages"]}
     organizations = {o["name"]: o for o in doc["organizations"]}
     for name in names:
