@@ -13,6 +13,7 @@ import msgspec
 
 from chaingate.core.errors import ChaingateError
 from chaingate.core.refs import PackageRef
+from chaingate.core.scopes import RUNTIME
 
 
 class InventoryError(ChaingateError):
@@ -47,7 +48,10 @@ class Declared(msgspec.Struct, frozen=True):
 
     `name` is canonical (packaging.utils.canonicalize_name). `version` is the exact version
     when the file pins one (`==1.2.3` or a lock entry), else None. `direct` is False for the
-    transitive entries of a lock file.
+    transitive entries of a lock file. `scopes` are the scopes the file itself places the
+    entry in (`runtime`, `extra:<name>`, a dependency group's name); empty where the file
+    does not say (a lock's transitive entry): build.py then gives it the scopes of the
+    direct entries that reach it.
     """
 
     name: str
@@ -61,6 +65,15 @@ class Declared(msgspec.Struct, frozen=True):
     direct: bool = True
     group: str | None = None
     hashes: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+
+
+class ScopeFailure(msgspec.Struct, frozen=True):
+    """A scope of one file that the resolver could not resolve, and the resolver's reason."""
+
+    scope: str
+    file: str
+    reason: str
 
 
 class Manifest(msgspec.Struct, frozen=True):
@@ -80,6 +93,12 @@ class Manifest(msgspec.Struct, frozen=True):
     locked: bool = False
     graph: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
     covers: tuple[str, ...] = ()
+    # How the scopes were told when no table of the file records them ("scope dev from
+    # the file name"), for the report.
+    scope_notes: tuple[str, ...] = ()
+    # Scopes (a group, an extra) whose resolution failed, each with the resolver's reason;
+    # the rest of the manifest is resolved.
+    unresolved: tuple[ScopeFailure, ...] = ()
 
 
 class Package(msgspec.Struct, frozen=True):
@@ -87,7 +106,9 @@ class Package(msgspec.Struct, frozen=True):
 
     `paths` holds chains of names from a direct dependency down to this package (the first
     element is the direct dependency, the last is this package); a direct dependency has the
-    one-element path `(name,)`.
+    one-element path `(name,)`. `scopes` are the scopes that pull it in, runtime first
+    (`runtime`, `extra:<name>`, dependency groups): for a transitive package, the union
+    of the scopes of the direct ones that reach it.
     """
 
     ecosystem: str
@@ -98,6 +119,7 @@ class Package(msgspec.Struct, frozen=True):
     origin: Origin = Origin.REGISTRY
     url: str | None = None
     locations: tuple[Location, ...] = ()
+    scopes: tuple[str, ...] = (RUNTIME,)
 
     @property
     def key(self) -> str:
@@ -120,3 +142,9 @@ class Inventory(msgspec.Struct, frozen=True):
     # Why the tree may be missing packages (e.g. resolution failed and only the declared
     # packages are listed); each becomes an `incomplete` entry of the scan.
     unresolved: tuple[str, ...] = ()
+    # How scopes were told where no file records them ("requirements-dev.txt: scope dev
+    # from the file name").
+    scope_notes: tuple[str, ...] = ()
+    # Scopes (a group, an extra) that could not be resolved on their own, with the reason;
+    # each becomes an `incomplete` entry naming the scope.
+    unresolved_scopes: tuple[ScopeFailure, ...] = ()

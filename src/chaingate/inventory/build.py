@@ -26,6 +26,7 @@ from chaingate.core.inventory import (
     Origin,
     Package,
 )
+from chaingate.core.scopes import RUNTIME, sorted_scopes
 from chaingate.ecosystems.interface import Ecosystem
 from chaingate.inventory.discover import discover, kind_of, owner, parse_file
 from chaingate.net import tomlcache
@@ -161,12 +162,37 @@ class _Merged(msgspec.Struct):
     origin: Origin = Origin.REGISTRY
     url: str | None = None
     locations: dict[Location, None] = msgspec.field(default_factory=dict)
+    scopes: set[str] = msgspec.field(default_factory=set)
 
-    def add(self, entry: Declared) -> None:
+    def add(self, entry: Declared, scopes: set[str]) -> None:
         self.direct = self.direct or entry.direct
         if self.origin is Origin.REGISTRY and entry.origin is not Origin.REGISTRY:
             self.origin, self.url = entry.origin, entry.url  # the riskier origin wins
         self.locations[entry.location] = None
+        self.scopes |= scopes
+
+
+def manifest_scopes(manifest: Manifest) -> dict[str, set[str]]:
+    """Name -> the scopes that pull it in, in one manifest: the scopes the file states for
+    an entry, and the union of those of every entry whose dependencies (over the
+    manifest's graph) reach it. A package nothing places in a scope is runtime: a scope
+    filter never hides what an install may bring in."""
+    found: dict[str, set[str]] = {}
+    for entry in manifest.entries:
+        found.setdefault(entry.name, set()).update(entry.scopes)
+    # Breadth first from every entry that has scopes, carrying each scope to what it reaches.
+    queue = deque((name, scope) for name, scopes in found.items() for scope in scopes)
+    while queue:
+        name, scope = queue.popleft()
+        for child in manifest.graph.get(name, ()):
+            here = found.setdefault(child, set())
+            if scope not in here:
+                here.add(scope)
+                queue.append((child, scope))
+    for scopes in found.values():
+        if not scopes:
+            scopes.add(RUNTIME)
+    return found
 
 
 def _inventory(
@@ -179,9 +205,12 @@ def _inventory(
     graph: dict[str, set[str]] = {}
     graphs: dict[str, dict[str, set[str]]] = {}  # by ecosystem: names are per ecosystem
     for eco, manifest in manifests:
+        scopes = manifest_scopes(manifest)
         for entry in manifest.entries:
             key = (eco.name, entry.name, entry.version)
-            merged.setdefault(key, _Merged(entry.name, entry.version)).add(entry)
+            merged.setdefault(key, _Merged(entry.name, entry.version)).add(
+                entry, scopes[entry.name]
+            )
         for parent, children in manifest.graph.items():
             graph.setdefault(parent, set()).update(children)
             graphs.setdefault(eco.name, {}).setdefault(parent, set()).update(children)
@@ -200,6 +229,7 @@ def _inventory(
             origin=m.origin,
             url=m.url,
             locations=tuple(m.locations),
+            scopes=sorted_scopes(m.scopes),
         )
         for key, m in sorted(merged.items(), key=lambda kv: (kv[0][1], kv[0][2] or "", kv[0][0]))
     )
@@ -209,6 +239,8 @@ def _inventory(
         manifests=files,
         resolved_with=resolved_with,
         graph={name: tuple(sorted(children)) for name, children in sorted(graph.items())},
+        scope_notes=tuple(sorted({n for _, m in manifests for n in m.scope_notes})),
+        unresolved_scopes=tuple(f for _, m in manifests for f in m.unresolved),
     )
 
 

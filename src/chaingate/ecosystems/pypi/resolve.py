@@ -364,6 +364,7 @@ def _manifest(
                     marker=d.marker,
                     direct=d.direct,
                     group=d.group,
+                    scopes=d.scopes,
                 )
                 for d in declared[name]
             )

@@ -263,7 +263,12 @@ def named_urls(
 
 
 def declared_from_pep508(
-    text: str, location: Location, *, group: str | None = None, direct: bool = True
+    text: str,
+    location: Location,
+    *,
+    group: str | None = None,
+    direct: bool = True,
+    scopes: tuple[str, ...] = (),
 ) -> Declared:
     """One PEP 508 requirement string as a `Declared`; an invalid string is an InventoryError."""
     # (imported here: parsing PEP 508 is ~50 M instructions of imports a lock never needs)
@@ -286,7 +291,13 @@ def declared_from_pep508(
         marker=str(req.marker) if req.marker is not None else None,
         direct=direct,
         group=group,
+        scopes=scopes,
     )
+
+
+def group_scope(group: str) -> str:
+    """The scope of a dependency group (PEP 735, Poetry, PDM, uv): its normalised name."""
+    return canonicalize_name(group)
 
 
 def package_tables(
@@ -324,6 +335,7 @@ def locked_package(
     hashes: Iterable[str],
     group: str | None = None,
     marker: str | None = None,
+    scopes: tuple[str, ...] = (),
 ) -> Declared:
     """One locked package as its lock file entry states it: transitive until the parser
     knows which packages the project asked for, each hash once, in file order."""
@@ -337,6 +349,7 @@ def locked_package(
         direct=False,
         group=group,
         hashes=tuple(dict.fromkeys(hashes)),
+        scopes=scopes,
     )
 
 

@@ -14,12 +14,14 @@ from msgspec.structs import replace
 from packaging.utils import canonicalize_name
 
 from chaingate.core.inventory import Declared, InventoryError, Location, Manifest, Origin
+from chaingate.core.scopes import RUNTIME, extra_scope, sorted_scopes
 from chaingate.ecosystems.pypi.manifests._common import (
     as_list,
     as_str,
     as_table,
     file_hashes,
     graph_roots,
+    group_scope,
     load_toml,
     lock_graph,
     locked_package,
@@ -28,7 +30,7 @@ from chaingate.ecosystems.pypi.manifests._common import (
     package_tables,
     vcs_url,
 )
-from chaingate.ecosystems.pypi.manifests.pyproject import sibling_declared_names
+from chaingate.ecosystems.pypi.manifests.pyproject import sibling_declared_names, sibling_extras
 
 KIND = "pdm.lock"
 
@@ -36,11 +38,12 @@ KIND = "pdm.lock"
 def parse(path: Path, display: str) -> Manifest:
     """Parse a pdm.lock into its locked packages and their graph."""
     data, text = load_toml(path, display)
+    extras = sibling_extras(path, display)  # PDM locks extras and dev groups alike
 
     entries: dict[tuple[str, str | None], Declared] = {}
     edges: dict[str, set[str]] = {}
     for raw, line in package_tables(data, text, display, "package"):
-        declared, children = _package(raw, line, display)
+        declared, children = _package(raw, line, display, extras)
         entries.setdefault((declared.name, declared.version), declared)
         edges.setdefault(declared.name, set()).update(children)
 
@@ -52,7 +55,9 @@ def parse(path: Path, display: str) -> Manifest:
     return Manifest(path=display, kind=KIND, entries=result, locked=True, graph=graph)
 
 
-def _package(raw: object, line: int | None, display: str) -> tuple[Declared, set[str]]:
+def _package(
+    raw: object, line: int | None, display: str, extras: set[str]
+) -> tuple[Declared, set[str]]:
     table = as_table(raw, display, line, "[[package]]")
     name = package_name(table.get("name"), display, line, "package name")
     version = opt_str(table.get("version"), display, line, f"{name} version")
@@ -62,6 +67,12 @@ def _package(raw: object, line: int | None, display: str) -> tuple[Declared, set
         for g in as_list(table.get("groups", []), display, line, f"{name} groups")
     ]
     group = None if not groups or "default" in groups else groups[0]
+    scopes = sorted_scopes(
+        RUNTIME
+        if g == "default"
+        else (extra_scope(group_scope(g)) if group_scope(g) in extras else group_scope(g))
+        for g in groups
+    )
 
     origin, url = Origin.REGISTRY, None
     if "git" in table:
@@ -88,6 +99,13 @@ def _package(raw: object, line: int | None, display: str) -> tuple[Declared, set
             ) from exc
 
     declared = locked_package(
-        name, Location(display, line), version, origin=origin, url=url, hashes=hashes, group=group
+        name,
+        Location(display, line),
+        version,
+        origin=origin,
+        url=url,
+        hashes=hashes,
+        group=group,
+        scopes=scopes,
     )
     return declared, children

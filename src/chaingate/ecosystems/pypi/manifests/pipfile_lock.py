@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 
 from chaingate.core.inventory import Declared, InventoryError, Location, Manifest, Origin
 from chaingate.core.parsing import beyond_limits
+from chaingate.core.scopes import RUNTIME
 from chaingate.ecosystems.pypi.manifests._common import (
     as_list,
     as_str,
@@ -127,6 +128,7 @@ def _entry(
         marker=opt_str(table.get("markers"), display, line, f"{raw_name} markers"),
         group=group,
         hashes=hashes,
+        scopes=("dev",) if group == "develop" else (RUNTIME,),
     )
 
 

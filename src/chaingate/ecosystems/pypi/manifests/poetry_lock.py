@@ -14,12 +14,14 @@ from pathlib import Path
 from msgspec.structs import replace
 
 from chaingate.core.inventory import Declared, InventoryError, Location, Manifest, Origin
+from chaingate.core.scopes import RUNTIME, extra_scope, sorted_scopes
 from chaingate.ecosystems.pypi.manifests._common import (
     as_list,
     as_str,
     as_table,
     file_hashes,
     graph_roots,
+    group_scope,
     index_url,
     load_toml,
     lock_graph,
@@ -39,11 +41,12 @@ def parse(path: Path, display: str) -> Manifest:
     data, text = load_toml(path, display)
     tables = package_tables(data, text, display, "package")
     legacy_hashes = _legacy_hashes(data, display)
+    extras = _extras(data, display)
 
     entries: list[Declared] = []
     edges: dict[str, set[str]] = {}
     for raw, line in tables:
-        declared, children = _package(raw, line, display, legacy_hashes)
+        declared, children = _package(raw, line, display, legacy_hashes, extras)
         entries.append(declared)
         edges.setdefault(declared.name, set()).update(children)
 
@@ -55,14 +58,32 @@ def parse(path: Path, display: str) -> Manifest:
     return Manifest(path=display, kind=KIND, entries=tuple(entries), locked=True, graph=graph)
 
 
+def _extras(data: dict[str, object], display: str) -> dict[str, set[str]]:
+    """Package -> the extras (as scopes) the lock's `[extras]` table lists it under."""
+    found: dict[str, set[str]] = {}
+    for extra, members in as_table(data.get("extras", {}), display, None, "[extras]").items():
+        for member in as_list(members, display, None, f"[extras] {extra}"):
+            text = as_str(member, display, None, f"[extras] {extra} entry").split("[")[0]
+            name = package_name(text.split(" ")[0], display, None, f"[extras] {extra} entry")
+            found.setdefault(name, set()).add(extra_scope(group_scope(extra)))
+    return found
+
+
 def _package(
-    raw: object, line: int | None, display: str, legacy_hashes: dict[str, tuple[str, ...]]
+    raw: object,
+    line: int | None,
+    display: str,
+    legacy_hashes: dict[str, tuple[str, ...]],
+    extras: dict[str, set[str]],
 ) -> tuple[Declared, set[str]]:
     table = as_table(raw, display, line, "[[package]]")
     name = package_name(table.get("name"), display, line, "package name")
     version = as_str(table.get("version"), display, line, f"{name} version")
 
     group = _group(table, display, line, name)
+    scopes = set(_scopes(table, display, line, name))
+    if table.get("optional") is True:  # installed only with an extra, never for runtime
+        scopes = (scopes - {RUNTIME}) | extras.get(name, set())
     origin, url = _source(table.get("source"), display, line, name)
 
     hashes = file_hashes(table, display, line, name) or list(legacy_hashes.get(name, ()))
@@ -71,9 +92,29 @@ def _package(
     children = {package_name(child, display, line, f"{name} dependency") for child in dependencies}
 
     declared = locked_package(
-        name, Location(display, line), version, origin=origin, url=url, hashes=hashes, group=group
+        name,
+        Location(display, line),
+        version,
+        origin=origin,
+        url=url,
+        hashes=hashes,
+        group=group,
+        scopes=sorted_scopes(scopes),
     )
     return declared, children
+
+
+def _scopes(table: dict[str, object], display: str, line: int | None, name: str) -> list[str]:
+    """Every group the lock says the package is in (Poetry 2 `groups`, or the older
+    `category`), as scopes: `main` is runtime."""
+    if "groups" in table:
+        groups = [
+            as_str(g, display, line, f"{name} groups")
+            for g in as_list(table["groups"], display, line, f"{name} groups")
+        ]
+    else:
+        groups = [opt_str(table.get("category"), display, line, f"{name} category") or "main"]
+    return [RUNTIME if g == "main" else group_scope(g) for g in groups]
 
 
 def _group(table: dict[str, object], display: str, line: int | None, name: str) -> str | None:

@@ -16,11 +16,13 @@ import msgspec
 from msgspec.structs import replace
 
 from chaingate.core.inventory import Declared, InventoryError, Location, Manifest, Origin
+from chaingate.core.scopes import RUNTIME, extra_scope, sorted_scopes
 from chaingate.ecosystems.pypi.manifests._common import (
     as_list,
     as_str,
     as_table,
     graph_roots,
+    group_scope,
     index_url,
     line_of,
     load_toml,
@@ -127,9 +129,50 @@ def _package(raw: object, line: int | None, display: str) -> _Package:
             children.add(package_name(dep.get("name"), display, line, f"{name} dependency name"))
 
     declared = locked_package(
-        name, Location(display, line), version, origin=origin, url=url, hashes=hashes, marker=marker
+        name,
+        Location(display, line),
+        version,
+        origin=origin,
+        url=url,
+        hashes=hashes,
+        marker=marker,
+        scopes=_marker_scopes(marker, display, line, name),
     )
     return _Package(declared, project, frozenset(children), raw_dependencies is not None)
+
+
+def _marker_scopes(
+    marker: str | None, display: str, line: int | None, name: str
+) -> tuple[str, ...]:
+    """The scopes a package's marker names (PEP 751: `'socks' in extras`, `'dev' in
+    dependency_groups`): those extras and groups; a marker naming neither leaves the
+    package runtime."""
+    if marker is None:
+        return (RUNTIME,)
+    from packaging.markers import InvalidMarker, Marker
+
+    try:
+        parsed = Marker(marker)
+    except InvalidMarker as exc:
+        raise InventoryError(display, line, f"{name} has an invalid marker: {exc}") from exc
+    found: set[str] = set()
+    stack: list[object] = [parsed._markers]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list | tuple) and len(item) == 3 and _is_term(item):
+            left, op, right = (str(getattr(x, "value", x)) for x in item)
+            variable = {type(item[0]).__name__: left, type(item[2]).__name__: right}
+            if op in ("in", "==") and variable.get("Variable") in ("extras", "extra"):
+                found.add(extra_scope(group_scope(variable.get("Value", ""))))
+            elif op == "in" and variable.get("Variable") == "dependency_groups":
+                found.add(group_scope(variable.get("Value", "")))
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return sorted_scopes(found) or (RUNTIME,)
+
+
+def _is_term(item: list[object] | tuple[object, ...]) -> bool:
+    return type(item[1]).__name__ == "Op"
 
 
 def _hashes(artifact: dict[str, object], display: str, line: int | None, name: str) -> list[str]:

@@ -16,11 +16,13 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from chaingate.core.inventory import Declared, InventoryError, Location, Manifest, Origin
+from chaingate.core.scopes import RUNTIME, extra_scope, sorted_scopes
 from chaingate.ecosystems.pypi.manifests._common import (
     as_list,
     as_str,
     as_table,
     declared_from_pep508,
+    group_scope,
     index_url,
     key_line,
     line_of,
@@ -50,10 +52,31 @@ def sibling_declared_names(lock: Path, lock_display: str) -> set[str] | None:
     An unreadable or invalid sibling pyproject.toml is an error (naming that file): it is
     the only record of which locked packages the project asked for.
     """
+    found = sibling_declared_scopes(lock, lock_display)
+    return None if found is None else set(found)
+
+
+def sibling_declared_scopes(lock: Path, lock_display: str) -> dict[str, set[str]] | None:
+    """Name -> the scopes the pyproject.toml beside a lock file declares it in, or None
+    when there is none (errors as `sibling_declared_names`)."""
     found = sibling_file(lock, lock_display, "pyproject.toml")
     if found is None:
         return None
-    return {entry.name for entry in parse(*found).entries}
+    declared: dict[str, set[str]] = {}
+    for entry in parse(*found).entries:
+        declared.setdefault(entry.name, set()).update(entry.scopes)
+    return declared
+
+
+def sibling_extras(lock: Path, lock_display: str) -> set[str]:
+    """The optional-dependency extras (normalised) the pyproject.toml beside a lock
+    declares, to tell a PDM group that is an extra from a development group."""
+    return {
+        scope[len("extra:") :]
+        for scopes in (sibling_declared_scopes(lock, lock_display) or {}).values()
+        for scope in scopes
+        if scope.startswith("extra:")
+    }
 
 
 def _entries(data: dict[str, object], text: str, display: str) -> Iterator[Declared]:
@@ -148,7 +171,13 @@ def _git_url(table: dict[str, object], display: str, line: int | None, what: str
 
 
 def _pep508_list(
-    values: object, text: str, display: str, start: int, what: str, group: str | None
+    values: object,
+    text: str,
+    display: str,
+    start: int,
+    what: str,
+    group: str | None,
+    scope: str,
 ) -> Iterator[Declared]:
     after = start
     for value in as_list(values, display, start, what):
@@ -156,7 +185,7 @@ def _pep508_list(
             raise InventoryError(display, start, f"{what} must hold requirement strings")
         line = _string_line(text, value, start, after)
         after = line or after
-        yield declared_from_pep508(value, Location(display, line), group=group)
+        yield declared_from_pep508(value, Location(display, line), group=group, scopes=(scope,))
 
 
 def _string_line(text: str, value: str, start: int, after: int = 0) -> int | None:
@@ -177,7 +206,7 @@ def _pep621(project: dict[str, object], text: str, display: str) -> Iterator[Dec
     if "dependencies" in project:
         line = key_line(text, "dependencies", start) or start
         yield from _pep508_list(
-            project["dependencies"], text, display, line, "[project].dependencies", None
+            project["dependencies"], text, display, line, "[project].dependencies", None, RUNTIME
         )
     optional = project.get("optional-dependencies")
     if optional is not None:
@@ -185,7 +214,8 @@ def _pep621(project: dict[str, object], text: str, display: str) -> Iterator[Dec
         what = "[project.optional-dependencies]"
         for extra, values in as_table(optional, display, opt_start, what).items():
             line = key_line(text, extra, opt_start) or opt_start
-            yield from _pep508_list(values, text, display, line, f"{what} {extra}", extra)
+            scope = extra_scope(canonicalize_name(extra))
+            yield from _pep508_list(values, text, display, line, f"{what} {extra}", extra, scope)
 
 
 def _pep735(groups: dict[str, object], text: str, display: str) -> Iterator[Declared]:
@@ -196,14 +226,14 @@ def _pep735(groups: dict[str, object], text: str, display: str) -> Iterator[Decl
     start = table_line(text, "dependency-groups") or 1
     by_norm = {canonicalize_name(name): name for name in groups}
     includes: dict[str, list[str]] = {}
+    written: list[tuple[str, str, int | None]] = []  # (group, requirement, line)
     for group, values in groups.items():
         line = key_line(text, group, start) or start
         what = f"[dependency-groups] {group}"
         includes[group] = []
         for value in as_list(values, display, line, what):
             if isinstance(value, str):
-                entry_line = _string_line(text, value, line)
-                yield declared_from_pep508(value, Location(display, entry_line), group=group)
+                written.append((group, value, _string_line(text, value, line)))
             elif isinstance(value, dict) and set(value) == {"include-group"}:
                 target = as_str(value["include-group"], display, line, f"{what} include-group")
                 if canonicalize_name(target) not in by_norm:
@@ -214,6 +244,26 @@ def _pep735(groups: dict[str, object], text: str, display: str) -> Iterator[Decl
                     display, line, f"{what} must hold requirement strings or include-group tables"
                 )
     _check_group_cycles(includes, text, display, start)
+    including = _including(includes)
+    for group, value, entry_line in written:
+        scopes = sorted_scopes(group_scope(g) for g in (group, *including[group]))
+        yield declared_from_pep508(value, Location(display, entry_line), group=group, scopes=scopes)
+
+
+def _including(includes: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Each group -> the groups that include it, directly or through others (no cycles:
+    `_check_group_cycles` has run)."""
+    found: dict[str, set[str]] = {group: set() for group in includes}
+    changed = True
+    while changed:
+        changed = False
+        for group, targets in includes.items():
+            for target in targets:
+                more = {group} | found[group]
+                if not more <= found[target]:
+                    found[target] |= more
+                    changed = True
+    return found
 
 
 def _pdm_dev(groups: object, text: str, display: str) -> Iterator[Declared]:
@@ -225,20 +275,27 @@ def _pdm_dev(groups: object, text: str, display: str) -> Iterator[Declared]:
         for value in as_list(values, display, line, f"{what} {group}"):
             value = as_str(value, display, line, f"{what} {group} entry")
             location = Location(display, _string_line(text, value, line))
+            scopes = (group_scope(group),)
             if value.startswith("-e "):
-                yield _editable(value[3:].strip(), location, group)
+                yield _editable(value[3:].strip(), location, group, scopes)
             else:
-                yield declared_from_pep508(value, location, group=group)
+                yield declared_from_pep508(value, location, group=group, scopes=scopes)
 
 
-def _editable(target: str, location: Location, group: str) -> Declared:
+def _editable(target: str, location: Location, group: str, scopes: tuple[str, ...]) -> Declared:
     """An editable `-e` entry: `name @ url` or a URL/path with `#egg=name`."""
     if "#egg=" not in target:
-        return replace(declared_from_pep508(target, location, group=group), version=None)
+        entry = declared_from_pep508(target, location, group=group, scopes=scopes)
+        return replace(entry, version=None)
     egg = target.rsplit("#egg=", 1)[1].split("&", 1)[0]
     name = package_name(egg, location.file, location.line, "-e #egg= name")
     return Declared(
-        name=name, location=location, origin=origin_of_url(target), url=target, group=group
+        name=name,
+        location=location,
+        origin=origin_of_url(target),
+        url=target,
+        group=group,
+        scopes=scopes,
     )
 
 
@@ -298,16 +355,17 @@ def _poetry_sources(poetry: dict[str, object], display: str, text: str) -> dict[
     return named_urls(raw, display, line_of(text, (what,)), what)
 
 
-def _poetry_extras(poetry: dict[str, object], display: str, text: str) -> dict[str, str]:
-    """Map each optional package (canonical name) to the first extra that lists it."""
-    found: dict[str, str] = {}
+def _poetry_extras(poetry: dict[str, object], display: str, text: str) -> dict[str, list[str]]:
+    """Map each optional package (canonical name) to the extras that list it, in order."""
+    found: dict[str, list[str]] = {}
     raw = poetry.get("extras")
     if raw is None:
         return found
     line = table_line(text, "tool", "poetry", "extras")
     for extra, names in as_table(raw, display, line, "[tool.poetry.extras]").items():
         for name in as_list(names, display, line, f"[tool.poetry.extras] {extra}"):
-            found.setdefault(canonicalize_name(as_str(name, display, line, "extra member")), extra)
+            member = canonicalize_name(as_str(name, display, line, "extra member"))
+            found.setdefault(member, []).append(extra)
     return found
 
 
@@ -317,10 +375,11 @@ def _poetry_entry(
     location: Location,
     group: str | None,
     sources: dict[str, str],
-    extras_of: dict[str, str],
+    extras_of: dict[str, list[str]],
 ) -> Iterator[Declared]:
     display, line = location.file, location.line
     name = package_name(raw_name, display, line, "dependency name")
+    scopes: tuple[str, ...] = (RUNTIME,) if group is None else (group_scope(group),)
     if isinstance(spec, list):
         for each in spec:
             yield from _poetry_entry(raw_name, each, location, group, sources, extras_of)
@@ -332,6 +391,7 @@ def _poetry_entry(
             specifier=spec,
             version=_poetry_exact(spec),
             group=group,
+            scopes=scopes,
         )
         return
     table = as_table(spec, display, line, f"dependency {raw_name!r}")
@@ -344,7 +404,8 @@ def _poetry_entry(
     )
     marker = opt_str(table.get("markers"), display, line, f"{raw_name} markers")
     if table.get("optional") is True and name in extras_of:
-        group = extras_of[name]
+        group = extras_of[name][0]
+        scopes = sorted_scopes(extra_scope(canonicalize_name(e)) for e in extras_of[name])
     origin, url = Origin.REGISTRY, None
     if "git" in table:
         origin, url = Origin.VCS, _git_url(table, display, line, raw_name)
@@ -365,6 +426,7 @@ def _poetry_entry(
         extras=extras,
         marker=marker,
         group=group,
+        scopes=scopes,
     )
 
 

@@ -31,6 +31,7 @@ from msgspec.structs import replace
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from chaingate.core.inventory import Declared, InventoryError, Location, Manifest, Origin
+from chaingate.core.scopes import RUNTIME
 from chaingate.ecosystems.pypi.manifests import comment_start
 from chaingate.ecosystems.pypi.manifests._common import (
     declared_from_pep508,
@@ -88,10 +89,40 @@ _SHORT_WITH_VALUE = {k for k in _WITH_VALUE if len(k) == 2}
 
 
 def parse(path: Path, display: str) -> Manifest:
-    """Parse a requirements file and the files it includes with `-r`."""
+    """Parse a requirements file and the files it includes with `-r`.
+
+    Nothing in a requirements file records a scope, so each entry gets one from the name
+    of the file that writes it (`scope_from_file_name`), and the manifest says so.
+    """
     reader = _Reader()
     reader.read_file(path, display, (), constraint=False)
-    return reader.manifest(display)
+    manifest = reader.manifest(display)
+    named = {e.location.file: scope_from_file_name(e.location.file) for e in manifest.entries}
+    return replace(
+        manifest,
+        entries=tuple(replace(e, scopes=(named[e.location.file],)) for e in manifest.entries),
+        scope_notes=tuple(f"{f}: scope {scope} from the file name" for f, scope in named.items()),
+    )
+
+
+_RUNTIME_NAMES = frozenset(
+    {"", "base", "main", "prod", "production", "runtime", "common", "install", "default"}
+)
+_SCOPE_FOLDERS = frozenset({"dev", "docs", "doc", "test", "tests", "lint", "ci", "typing"})
+
+
+def scope_from_file_name(display: str) -> str:
+    """The scope a requirements file's name suggests: `requirements-dev.txt`,
+    `dev-requirements.txt` and `requirements/dev.txt` are `dev`, `docs/requirements.txt`
+    is `docs`; `requirements.txt`, `requirements/base.txt` or `main.txt` are runtime."""
+    parts = [p for p in display.replace("\\", "/").split("/") if p]
+    stem = (parts[-1] if parts else "").rsplit(".", 1)[0].lower()
+    word = re.sub(r"requirements?|reqs?\b", "", stem).strip("-_. ")
+    if not word and len(parts) > 1 and parts[-2].lower() in _SCOPE_FOLDERS:
+        word = parts[-2].lower()
+    if word in _RUNTIME_NAMES:
+        return RUNTIME
+    return canonicalize_name(word)
 
 
 def parse_text(text: str, display: str, base_dir: Path) -> Manifest:

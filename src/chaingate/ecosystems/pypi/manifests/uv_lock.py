@@ -14,11 +14,13 @@ import msgspec
 from msgspec.structs import replace
 
 from chaingate.core.inventory import Declared, InventoryError, Location, Manifest, Origin
+from chaingate.core.scopes import RUNTIME, extra_scope, sorted_scopes
 from chaingate.ecosystems.pypi.manifests._common import (
     as_list,
     as_str,
     as_table,
     graph_roots,
+    group_scope,
     index_url,
     load_toml,
     lock_graph,
@@ -36,7 +38,8 @@ class _Package(msgspec.Struct, frozen=True):
 
     declared: Declared
     project: bool
-    dependencies: tuple[tuple[str, str | None, str | None], ...]  # (name, group, marker)
+    # (name, group, marker, scope): scope is runtime, extra:<name> or a dev group's name
+    dependencies: tuple[tuple[str, str | None, str | None, str], ...]
     specifiers: dict[str, str]  # what a project package's metadata asks for, by name
     local: str | None  # the directory of a local source (editable, virtual, directory, path)
 
@@ -54,20 +57,23 @@ def parse(path: Path, display: str) -> Manifest:
     edges: dict[str, set[str]] = {}
     for package in packages:
         if not package.project:
-            children = (child for child, _, _ in package.dependencies)
+            children = (child for child, _, _, _ in package.dependencies)
             edges.setdefault(package.declared.name, set()).update(children)
     graph = lock_graph(edges, names)
 
     # What the project packages ask for: name -> (group, marker) of the first mention,
     # preferring a main dependency (group None) over an optional or dev one.
     wanted: dict[str, tuple[str | None, str | None]] = {}
+    scopes: dict[str, set[str]] = {}  # every scope in which a project package asks for it
     specifiers: dict[str, str] = {}
     for package in packages:
         if not package.project:
             continue
         for child, specifier in package.specifiers.items():
             specifiers.setdefault(child, specifier)
-        for child, group, marker in package.dependencies:
+        for child, group, marker, scope in package.dependencies:
+            if child in names:
+                scopes.setdefault(child, set()).add(scope)
             if child in names and (child not in wanted or (group is None and wanted[child][0])):
                 wanted[child] = (group, marker)
     if not any(p.project for p in packages):
@@ -82,7 +88,12 @@ def parse(path: Path, display: str) -> Manifest:
             group, marker = wanted[declared.name]
             specifier = specifiers.get(declared.name, "")
             declared = replace(
-                declared, direct=True, group=group, marker=marker, specifier=specifier
+                declared,
+                direct=True,
+                group=group,
+                marker=marker,
+                specifier=specifier,
+                scopes=sorted_scopes(scopes.get(declared.name, {RUNTIME})),
             )
         else:
             declared = replace(declared, direct=False, group=None, marker=None)
@@ -111,12 +122,15 @@ def _package(raw: object, line: int | None, display: str, members: set[str]) -> 
     project = name in members or (local is not None and local.rstrip("/") in ("", "."))
     directory = url if origin is Origin.PATH else None
 
-    dependencies: list[tuple[str, str | None, str | None]] = []
-    dependencies.extend(_dependencies(table.get("dependencies"), None, display, line, name))
+    dependencies: list[tuple[str, str | None, str | None, str]] = []
+    dependencies.extend(
+        _dependencies(table.get("dependencies"), None, RUNTIME, display, line, name)
+    )
     for key in ("optional-dependencies", "dev-dependencies"):
         groups = as_table(table.get(key, {}), display, line, f"{name} {key}")
         for group, deps in groups.items():
-            dependencies.extend(_dependencies(deps, group, display, line, name))
+            scope = extra_scope(group_scope(group)) if key[0] == "o" else group_scope(group)
+            dependencies.extend(_dependencies(deps, group, scope, display, line, name))
 
     hashes: list[str] = []
     sdist = table.get("sdist")
@@ -175,8 +189,8 @@ def _source(
 
 
 def _dependencies(
-    raw: object, group: str | None, display: str, line: int | None, parent: str
-) -> list[tuple[str, str | None, str | None]]:
+    raw: object, group: str | None, scope: str, display: str, line: int | None, parent: str
+) -> list[tuple[str, str | None, str | None, str]]:
     if raw is None:
         return []
     found = []
@@ -184,7 +198,7 @@ def _dependencies(
         dep = as_table(dep, display, line, f"{parent} dependency")
         child = package_name(dep.get("name"), display, line, f"{parent} dependency name")
         marker = opt_str(dep.get("marker"), display, line, f"{parent} dependency marker")
-        found.append((child, group, marker))
+        found.append((child, group, marker, scope))
     return found
 
 

@@ -1,0 +1,29 @@
+"""Scopes: what pulls a package into a project -- `runtime` (what the project needs to run),
+an optional-dependency extra (`extra:socks`) or a dependency group (`dev`, `test`, `docs`,
+as the file names it, normalised). The inventory gives every package the scopes that reach
+it; the picture, the filters (`--scope`) and the policy (`[scopes]`) read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+RUNTIME = "runtime"
+EXTRA_PREFIX = "extra:"
+
+
+def extra_scope(extra: str) -> str:
+    """The scope of an optional-dependency extra: `extra:socks`."""
+    return f"{EXTRA_PREFIX}{extra}"
+
+
+def scope_order(scope: str) -> tuple[int, str]:
+    """Runtime first, then the extras, then the dependency groups, each by name."""
+    if scope == RUNTIME:
+        return (0, "")
+    return (1 if scope.startswith(EXTRA_PREFIX) else 2, scope)
+
+
+def sorted_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+    """`scopes` once each, runtime first."""
+    return tuple(sorted(set(scopes), key=scope_order))
