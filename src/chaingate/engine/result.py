@@ -11,6 +11,7 @@ from chaingate.core.facts import ProjectFacts
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Inventory, Package
 from chaingate.core.refs import PackageRef
+from chaingate.core.scopes import sorted_scopes
 from chaingate.core.status import CheckStatus, Incomplete
 from chaingate.facts.intel.interface import DomainFacts
 from chaingate.policy.ignore import Ignored
@@ -44,6 +45,18 @@ class Organization(msgspec.Struct, frozen=True):
     ecosystem: str | None = None  # the registry the organisation belongs to
 
 
+class ScopeCount(msgspec.Struct, frozen=True):
+    """One scope of the tree (runtime, an extra, a dependency group) and the principals
+    its packages trust."""
+
+    scope: str
+    packages: int
+    direct: int
+    maintainers: int
+    organizations: int
+    email_domains: int
+
+
 class ScanResult(msgspec.Struct, frozen=True):
     inventory: Inventory
     facts: dict[PackageRef, ProjectFacts]  # by project (a ref without a version)
@@ -74,13 +87,47 @@ class ScanResult(msgspec.Struct, frozen=True):
         (`requests` could be two different packages)."""
         return len({p.ecosystem for p in self.inventory.packages}) > 1
 
-    def maintainers(self) -> list[Maintainer]:
-        """Accounts with a role on any package, most packages first. An account is one
-        registry's: the same user name on two registries is two accounts."""
+    def scope_names(self) -> tuple[str, ...]:
+        """Every scope of the tree, runtime first."""
+        return sorted_scopes(s for p in self.inventory.packages for s in p.scopes)
+
+    def in_scope(self, scope: str) -> set[PackageRef]:
+        """The projects (refs without a version) of the packages in `scope`."""
+        return {
+            PackageRef(p.ecosystem, p.name) for p in self.inventory.packages if scope in p.scopes
+        }
+
+    def scope_counts(self) -> list[ScopeCount]:
+        """Per scope, runtime first: its packages and the principals they trust."""
+        out = []
+        for scope in self.scope_names():
+            refs = self.in_scope(scope)
+            packages = [p for p in self.inventory.packages if scope in p.scopes]
+            out.append(
+                ScopeCount(
+                    scope,
+                    packages=len(packages),
+                    direct=sum(1 for p in packages if p.direct),
+                    maintainers=len(self.maintainers(refs)),
+                    organizations=len(self.organizations(refs)),
+                    email_domains=len(self.email_domains(refs)),
+                )
+            )
+        return out
+
+    def _facts_within(
+        self, within: set[PackageRef] | None
+    ) -> list[tuple[PackageRef, ProjectFacts]]:
+        return [(r, f) for r, f in self.facts.items() if within is None or r in within]
+
+    def maintainers(self, within: set[PackageRef] | None = None) -> list[Maintainer]:
+        """Accounts with a role on any package (of the projects `within`, if given), most
+        packages first. An account is one registry's: the same user name on two registries
+        is two accounts."""
         pkgs: dict[tuple[str, str], set[str]] = defaultdict(set)
         roles: dict[tuple[str, str], set[str]] = defaultdict(set)
         several = self.several_ecosystems
-        for ref, facts in self.facts.items():
+        for ref, facts in self._facts_within(within):
             for acct in facts.owners:
                 pkgs[(ref.ecosystem, acct.user)].add(str(ref) if several else ref.name)
                 roles[(ref.ecosystem, acct.user)].add(acct.role)
@@ -96,15 +143,15 @@ class ScanResult(msgspec.Struct, frozen=True):
         out.sort(key=lambda m: (-len(m.packages), m.account.lower()))
         return out
 
-    def organizations(self) -> list[Organization]:
-        """Organisations owning any package, most packages first; beside each, the accounts
-        named on its packages with their roles."""
+    def organizations(self, within: set[PackageRef] | None = None) -> list[Organization]:
+        """Organisations owning any package (of the projects `within`, if given), most
+        packages first; beside each, the accounts named on its packages with their roles."""
         pkgs: dict[tuple[str, str], set[str]] = defaultdict(set)
         named: dict[tuple[str, str], dict[tuple[str, str], set[str]]] = defaultdict(
             lambda: defaultdict(set)
         )
         several = self.several_ecosystems
-        for ref, facts in self.facts.items():
+        for ref, facts in self._facts_within(within):
             if not facts.organization:
                 continue
             key = (ref.ecosystem, facts.organization)
@@ -129,7 +176,7 @@ class ScanResult(msgspec.Struct, frozen=True):
         out.sort(key=lambda o: (-len(o.packages), o.name.lower()))
         return out
 
-    def email_domains(self) -> dict[str, set[str]]:
+    def email_domains(self, within: set[PackageRef] | None = None) -> dict[str, set[str]]:
         """Email domain -> packages whose metadata names an address there. A domain is the
         registrable domain (`mail.example.co.uk` counts as `example.co.uk`), as in
         `chaingate domains`: the one notion of "an email domain" in every report."""
@@ -137,7 +184,7 @@ class ScanResult(msgspec.Struct, frozen=True):
 
         out: dict[str, set[str]] = defaultdict(set)
         several = self.several_ecosystems
-        for ref, facts in self.facts.items():
+        for ref, facts in self._facts_within(within):
             for person in facts.people:
                 domain = registrable_domain(person.domain) or person.domain
                 out[domain].add(str(ref) if several else ref.name)

@@ -13,6 +13,7 @@ import msgspec
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Package
 from chaingate.core.refs import PackageRef
+from chaingate.core.scopes import sorted_scopes
 from chaingate.core.status import Incomplete
 from chaingate.engine.result import Organization, ScanResult
 from chaingate.policy.ignore import Ignore, Ignored
@@ -74,8 +75,17 @@ class Refs:
 
     def __init__(self, result: ScanResult) -> None:
         self._ecosystems: dict[str, str] = {}
+        self._scopes: dict[PackageRef, set[str]] = {}
         for pkg in result.packages:
             self._ecosystems.setdefault(pkg.name, pkg.ecosystem)
+            self._scopes.setdefault(PackageRef(pkg.ecosystem, pkg.name), set()).update(pkg.scopes)
+
+    def scopes(self, item: Finding | Incomplete) -> tuple[str, ...] | None:
+        """The scopes of the package an item names (every version's), runtime first; None
+        for a project-level item or a package the tree does not hold."""
+        ref = self.of(item)
+        found = self._scopes.get(PackageRef(ref.ecosystem, ref.name)) if ref else None
+        return sorted_scopes(found) if found else None
 
     def of(self, item: Finding | Incomplete) -> PackageRef | None:
         if item.package is None:

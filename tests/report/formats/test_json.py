@@ -71,6 +71,7 @@ def test_top_level_fields_in_documented_order(scan: ScanResult) -> None:
         "index_url",
         "resolved_with",
         "manifests",
+        "scope_notes",
         "summary",
         "packages",
         "maintainers",
@@ -101,6 +102,16 @@ def test_summary_counts_the_tree(scan: ScanResult) -> None:
         "findings_by_severity": {"critical": 1, "high": 1, "medium": 2, "low": 1, "info": 0},
         "incomplete": 1,
         "ignored": 1,
+        # every package of this tree is runtime (scopes: tests/report/test_scopes.py)
+        "scopes": {
+            "runtime": {
+                "packages": 5,
+                "direct": 3,
+                "maintainers": 5,
+                "organizations": 1,
+                "email_domains": 4,
+            }
+        },
     }
 
 
@@ -117,6 +128,7 @@ def test_a_package_carries_its_registry_facts(scan: ScanResult) -> None:
         "origin": "registry",
         "url": None,
         "declared_in": [{"file": "requirements.txt", "line": 3}],
+        "scopes": ["runtime"],
         "owners": [
             {"account": "nateprewitt", "role": "Owner"},
             {"account": "sethmlarson", "role": "Maintainer"},
@@ -231,6 +243,7 @@ def test_ignored_findings_keep_the_exceptions_reason(scan: ScanResult) -> None:
                 "ref": "pypi:mylib",
                 "message": "mylib comes from git and bypasses the index.",
                 "evidence": {"url": "git+https://git.example.com/team/mylib.git"},
+                "scopes": ["runtime"],
             },
             "reason": "Our own library, built from our own repository",
             "expires": "2026-01-31",

@@ -109,6 +109,7 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
         "index_url": result.index_url,
         "resolved_with": inventory.resolved_with,
         "manifests": list(inventory.manifests),
+        "scope_notes": list(inventory.scope_notes),
         "summary": {
             "packages": summary.packages,
             "direct": summary.direct,
@@ -121,6 +122,16 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
             },
             "incomplete": summary.incomplete,
             "ignored": summary.ignored,
+            "scopes": {
+                c.scope: {
+                    "packages": c.packages,
+                    "direct": c.direct,
+                    "maintainers": c.maintainers,
+                    "organizations": c.organizations,
+                    "email_domains": c.email_domains,
+                }
+                for c in result.scope_counts()
+            },
         },
         "packages": [_package(p, result.facts_of(p)) for p in packages],
         "maintainers": [
@@ -173,6 +184,7 @@ def finding_json(f: Finding, refs: Refs) -> dict[str, Any]:
         "ref": str(ref) if ref else None,
         "message": f.message,
         "evidence": f.evidence,
+        "scopes": list(scopes) if (scopes := refs.scopes(f)) is not None else None,
     }
 
 
@@ -200,6 +212,7 @@ def _package(pkg: Package, facts: ProjectFacts | None) -> dict[str, Any]:
         "origin": pkg.origin.value,
         "url": pkg.url,
         "declared_in": [{"file": loc.file, "line": loc.line} for loc in pkg.locations],
+        "scopes": list(pkg.scopes),
         "owners": None,
         "organization": None,
         "emails": None,

@@ -111,7 +111,21 @@ def _head(result: ScanResult, summary: Summary) -> list[str]:
         + f" | {summary.ignored} | {summary.incomplete} |",
         "",
     ]
-    return lines + _checks_and_notes(result)
+    return lines + _scopes(result) + _checks_and_notes(result)
+
+
+def _scopes(result: ScanResult) -> list[str]:
+    """Principals per scope, runtime first; nothing for a tree that is all runtime."""
+    counts = result.scope_counts()
+    if [c.scope for c in counts] == ["runtime"]:
+        return []
+    rows = [
+        f"| {cell(c.scope)} | {c.packages} | {c.maintainers} | {c.organizations} "
+        f"| {c.email_domains} |"
+        for c in counts
+    ]
+    header = "| scope | packages | maintainer accounts | organisations | email domains |"
+    return [header, "|---|---:|---:|---:|---:|", *rows, ""]
 
 
 def _checks_and_notes(result: ScanResult) -> list[str]:
@@ -208,13 +222,21 @@ def incomplete_lines(result: ScanResult) -> list[str]:
 
 
 def _accounts(result: ScanResult) -> list[str]:
+    """The top accounts; with several scopes, those holding the most runtime packages."""
+    scoped = result.scope_names() != ("runtime",)
+    within = result.in_scope("runtime") if scoped else None
     rows = [
         # In a code span an account name cannot @-mention anyone.
         f"| {code(m.account)} | {len(m.packages)} | {cell(_examples(m.packages))} |"
-        for m in result.maintainers()[:TOP_ACCOUNTS]
+        for m in result.maintainers(within)[:TOP_ACCOUNTS]
     ]
     header = "| Account | Packages | Examples |\n|---|---:|---|"
-    return _folded("Accounts holding the most packages", header, rows)
+    title = (
+        "Accounts holding the most runtime packages"
+        if scoped
+        else "Accounts holding the most packages"
+    )
+    return _folded(title, header, rows)
 
 
 def _organizations(result: ScanResult) -> list[str]:

@@ -36,6 +36,7 @@ from chaingate.report.documents import (
     verdict_label,
 )
 from chaingate.report.summary import (
+    Refs,
     Summary,
     exception_source,
     named_beside,
@@ -133,14 +134,43 @@ def _trust(console: Console, result: ScanResult, summary: Summary) -> None:
     console.print(Text(f"index {result.index_url}, resolver {resolver}", style="dim"))
     if result.as_of is not None:
         console.print(as_of_line(result.as_of))
+    for note in inv.scope_notes:
+        console.print(Text(note, style="dim"))
     console.print()
 
-    _accounts(console, result)
+    scoped = result.scope_names() != ("runtime",)
+    if scoped:
+        _scopes(console, result)
+    _accounts(console, result, scoped)
     _organizations(console, result)
 
 
-def _accounts(console: Console, result: ScanResult) -> None:
+def _scopes(console: Console, result: ScanResult) -> None:
+    """What each scope trusts, runtime first: the runtime tree is what ships."""
+    table = _principals_table("Scopes (runtime ships; the others are tools, extras, groups)")
+    table.add_column("scope", no_wrap=True, overflow="ellipsis", max_width=30)
+    for column in ("packages", "direct", "accounts", "organisations", "email domains"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for c in result.scope_counts():
+        table.add_row(
+            Text(c.scope),
+            *(
+                str(n)
+                for n in (c.packages, c.direct, c.maintainers, c.organizations, c.email_domains)
+            ),
+        )
+    console.print(table)
+    console.print()
+
+
+def _accounts(console: Console, result: ScanResult, scoped: bool = False) -> None:
+    """The accounts holding the most packages; with several scopes, ranked by the runtime
+    packages they hold (a dev tool's maintainers do not push runtime's out of the table),
+    the other scopes' count beside."""
     maintainers = result.maintainers()
+    if scoped and maintainers:
+        _accounts_by_runtime(console, result)
+        return
     if not maintainers:
         known = "No maintainer accounts known."
         if result.organizations():  # members are not public: not "nobody owns them"
@@ -159,6 +189,27 @@ def _accounts(console: Console, result: ScanResult) -> None:
     for m in maintainers[:TOP_ACCOUNTS]:
         table.add_row(Text(m.account), str(len(m.packages)), Text(_examples(m.packages)))
     _print_principals(console, table, len(maintainers), "account")
+
+
+def _accounts_by_runtime(console: Console, result: ScanResult) -> None:
+    runtime = {m.account: m for m in result.maintainers(result.in_scope("runtime"))}
+    everyone = result.maintainers()
+    held = {
+        m.account: len(runtime[m.account].packages) if m.account in runtime else 0 for m in everyone
+    }
+    everyone.sort(key=lambda m: (-held[m.account], -len(m.packages), m.account.lower()))
+    table = _principals_table("Accounts holding the most runtime packages")
+    account_width = 30
+    examples_width = max(12, console.width - account_width - len("runtime other") - 10)
+    table.add_column("account", no_wrap=True, overflow="ellipsis", max_width=account_width)
+    table.add_column("runtime", justify="right", no_wrap=True)
+    table.add_column("other", justify="right", no_wrap=True)
+    table.add_column("examples", no_wrap=True, overflow="ellipsis", max_width=examples_width)
+    for m in everyone[:TOP_ACCOUNTS]:
+        mine = runtime[m.account].packages if m.account in runtime else m.packages
+        other = len(m.packages) - held[m.account]
+        table.add_row(Text(m.account), str(held[m.account]), str(other), Text(_examples(mine)))
+    _print_principals(console, table, len(everyone), "account")
 
 
 def _organizations(console: Console, result: ScanResult) -> None:
@@ -249,6 +300,7 @@ def findings_section(console: Console, result: ScanResult) -> None:
     # not bury the findings that need a decision; JSON, SARIF and Markdown keep every one.
     info = [f for f in findings if f.severity == Severity.INFO]
     findings = [f for f in findings if f.severity != Severity.INFO]
+    refs = Refs(result) if result.scope_names() != ("runtime",) else None
     current: Severity | None = None
     for f in findings:
         if f.severity != current:
@@ -259,13 +311,10 @@ def findings_section(console: Console, result: ScanResult) -> None:
             console.print(
                 Text(f"{current.label.upper()} ({count})", style=SEVERITY_STYLES[current])
             )
-        console.print(
-            Padding(
-                Text.assemble((f.id, "bold"), "  ", package_key(f.package, f.version)),
-                (0, 0, 0, 2),
-                expand=False,
-            )
-        )
+        head = Text.assemble((f.id, "bold"), "  ", package_key(f.package, f.version))
+        if refs is not None and (scopes := refs.scopes(f)):
+            head.append(f"  ({', '.join(scopes)})", style="dim")
+        console.print(Padding(head, (0, 0, 0, 2), expand=False))
         console.print(Padding(Text(f.message), (0, 0, 0, 4), expand=False))
         evidence = key_evidence(f.evidence)
         if evidence:
