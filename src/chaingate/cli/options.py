@@ -261,6 +261,9 @@ class Common(msgspec.Struct, frozen=True):
     max_document_size: int = 64  # MiB a registry document may have, decompressed
     as_of: str | None = None  # the time machine: the registries' facts as of then
     advisories: str | None = None  # online, offline, off; None: CHAINGATE_ADVISORIES
+    scope: list[str] | None = None  # --scope: only the packages of these scopes
+    python_version: str | None = None  # the interpreter resolution targets
+    platform: str | None = None  # the platform resolution targets (uv's --python-platform)
 
 
 _PATH_HELP = (
@@ -300,6 +303,26 @@ def project_options(
             is_flag=True,
             help="Never build, whatever the policy says (the default without "
             "[resolve] build = true).",
+        ),
+        click.option(
+            "--scope",
+            multiple=True,
+            metavar="SCOPE",
+            help="Only the packages pulled in by this scope: runtime, extra:<name> or a "
+            "dependency group (dev, test, docs, ...); repeatable. Default: every scope.",
+        ),
+        click.option(
+            "--python-version",
+            metavar="X.Y",
+            help="Resolve unlocked manifests for this Python version (uv's --python-version). "
+            "Default: the lowest version the project's requires-python admits, else this "
+            "interpreter's.",
+        ),
+        click.option(
+            "--platform",
+            metavar="PLATFORM",
+            help="Resolve unlocked manifests for this platform, e.g. linux, windows, macos, "
+            "x86_64-manylinux_2_28 (uv's --python-platform). Default: this machine's.",
         ),
         index_option,
         click.option(
@@ -429,6 +452,7 @@ def project_options(
         def command(**kw: Any) -> None:
             shared = {name: kw.pop(name, None) for name in names}
             shared["dns_server"] = list(shared["dns_server"] or ()) or None
+            shared["scope"] = list(shared["scope"] or ()) or None
             for flag in ("env", "no_domain_checks", "deep", "no_build", "allow_build"):
                 shared[flag] = bool(shared[flag])
             f(Common(**shared), **kw)

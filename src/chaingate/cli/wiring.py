@@ -79,6 +79,14 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
         build=_build(c, pol),
         cache_dir=cache_dir,
     )
+    if c.scope:
+        from chaingate.core.inventory import InventoryError
+        from chaingate.inventory.scopes import restrict
+
+        try:
+            inventory = restrict(inventory, c.scope)
+        except InventoryError as exc:
+            raise CommandError(str(exc)) from None
     opts = ScanOptions(
         index_url=index,
         http=HttpSettings(
@@ -164,6 +172,10 @@ def analyse_diff(c: Common, pol: Policy, base: str) -> DiffResult:
                 cache_dir=opts.http.cache_dir,
             )
             base_inventory = replace(found, root=base)
+            if c.scope:  # (the base may not have the scope yet: not an error there)
+                from chaingate.inventory.scopes import restrict
+
+                base_inventory = restrict(base_inventory, c.scope, strict=False)
         e = stack.enter_context(engine(opts, pol))
         return run(
             lambda cb: e.diff(

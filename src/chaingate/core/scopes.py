@@ -27,3 +27,14 @@ def scope_order(scope: str) -> tuple[int, str]:
 def sorted_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     """`scopes` once each, runtime first."""
     return tuple(sorted(set(scopes), key=scope_order))
+
+
+def normalize_scope(text: str) -> str:
+    """A scope as a person writes it (`--scope Docs_Build`, `[scopes] "extra:Socks"`) as
+    the inventory names it: extras and groups normalised like package names (PEP 685)."""
+    from packaging.utils import canonicalize_name
+
+    text = text.strip()
+    if text.startswith(EXTRA_PREFIX):
+        return extra_scope(canonicalize_name(text[len(EXTRA_PREFIX) :]))
+    return RUNTIME if text == RUNTIME else canonicalize_name(text)

@@ -101,7 +101,7 @@ def policy_change(base: Policy, head: Policy, label: str) -> Finding | None:
 
 _SECTIONS = (
     "severity", "actions", "thresholds", "allow", "deny", "rules", "ignore", "resolve", "gate",
-    "sources",
+    "sources", "scopes",
 )  # fmt: skip
 
 
@@ -121,6 +121,7 @@ def settings(pol: Policy) -> dict[str, str]:
     out["resolve.build"] = json.dumps(pol.build)
     out["gate.allow_incomplete"] = json.dumps(pol.allow_incomplete)
     out |= {f"sources.{json.dumps(name)}": json.dumps(url) for name, url in pol.sources.items()}
+    out |= {f"scopes.{json.dumps(scope)}": action.value for scope, action in pol.scopes.items()}
     return out
 
 

@@ -133,6 +133,9 @@ class Policy(msgspec.Struct, frozen=True):
     # guards take such a name from that index only, and a second source offering it is no
     # `dependency-confusion` finding.
     sources: Mapping[str, str] = msgspec.field(default_factory=dict)
+    # [scopes]: scope (runtime, extra:<name>, a dependency group) -> the most a finding on a
+    # package pulled in only by such scopes can do (the strongest of its scopes' actions).
+    scopes: Mapping[str, Action] = msgspec.field(default_factory=dict)
     source: str | None = None  # the file it came from; None for the default policy
     # "severity.high", "actions.typosquat" -> "file:line", for the rule named in a decision
     where: Mapping[str, str] = msgspec.field(default_factory=dict)
@@ -230,7 +233,7 @@ def _tool_table(name: str, text: str, doc: dict[str, Any]) -> dict[str, Any]:
 
 _TOP = (
     "severity", "actions", "thresholds", "allow", "deny", "rules", "ignore", "resolve", "gate",
-    "sources",
+    "sources", "scopes",
 )  # fmt: skip
 _RESOLVE_KEYS = ("build",)
 _GATE_KEYS = ("allow_incomplete",)
@@ -311,9 +314,23 @@ def _parse(name: str, text: str, doc: Mapping[str, Any], base: tuple[str, ...]) 
         build=_resolve_build(src, doc.get("resolve", {})),
         allow_incomplete=_allow_incomplete(src, doc.get("gate", {})),
         sources=_sources(src, doc.get("sources", {})),
+        scopes=_scopes(src, doc.get("scopes", {}), where),
         source=name,
         where=where,
     )
+
+
+def _scopes(src: _Source, value: object, where: dict[str, str]) -> dict[str, Action]:
+    """`[scopes]`: a scope as the inventory names it (`runtime`, `extra:socks`, `docs`;
+    normalised like the names of extras and groups) -> an action."""
+    from chaingate.core.scopes import normalize_scope
+
+    out: dict[str, Action] = {}
+    for k, v in src.table(value, "scopes").items():
+        scope = normalize_scope(k)
+        out[scope] = src.action(v, "scopes", k)
+        where[f"scopes.{scope}"] = src.where("scopes", k)
+    return out
 
 
 def _resolve_build(src: _Source, value: object) -> bool:
@@ -495,6 +512,9 @@ def decide(result: Judged, policy: Policy, today: date) -> list[Decision]:
     to warn. A rule that cannot be evaluated on a finding blocks it, saying why."""
     by_name = {p.name: p for p in result.packages}
     by_ref = {(p.ecosystem, p.name): p for p in result.packages}
+    scopes: dict[tuple[str, str], set[str]] = {}
+    for pkg in result.packages:  # every version's scopes
+        scopes.setdefault((pkg.ecosystem, pkg.name), set()).update(pkg.scopes)
     applied = ignore.apply(result.findings, list(policy.ignores), today)
     out = [_excepted(i.finding, i.by) for i in (*result.ignored, *applied.ignored)]
     for f in applied.kept:
@@ -502,11 +522,30 @@ def decide(result: Judged, policy: Policy, today: date) -> list[Decision]:
         if f.package:
             p = by_ref.get((f.ecosystem, f.package)) if f.ecosystem else by_name.get(f.package)
         facts = result.facts.get(PackageRef(p.ecosystem, p.name)) if p else None
-        out.append(_decide(f, p, facts, policy))
+        in_scopes = scopes[(p.ecosystem, p.name)] if p is not None else set()
+        out.append(_decide(f, p, facts, policy, in_scopes))
     out += _denials(result, policy)
     order = {Action.BLOCK: 0, Action.WARN: 1, Action.IGNORE: 2}
     out.sort(key=lambda d: (order[d.action], d.finding.sort_key()))
     return out
+
+
+_STRENGTH = {Action.IGNORE: 0, Action.WARN: 1, Action.BLOCK: 2}
+
+
+def _scope_cap(decision: Decision, scopes: set[str], pol: Policy) -> Decision:
+    """`decision` lowered to the action of the package's scopes when every one of them has
+    one in `[scopes]` (the strongest of them: a package also in an unlisted scope, such
+    as runtime, is not lowered). Custom rules come first and are never lowered."""
+    caps = [(pol.scopes[s], s) for s in sorted(scopes) if s in pol.scopes]
+    if not scopes or len(caps) < len(scopes):
+        return decision
+    cap, scope = max(caps, key=lambda c: _STRENGTH[c[0]])
+    if _STRENGTH[cap] >= _STRENGTH[decision.action]:
+        return decision
+    where = pol.where.get(f"scopes.{scope}", "default")
+    rule = f"{decision.rule}, lowered to {cap} by scopes.{scope} = {cap} ({where})"
+    return Decision(decision.finding, cap, rule, decision.exception)
 
 
 def blocked(decisions: Iterable[Decision]) -> list[Decision]:
@@ -519,7 +558,9 @@ def _excepted(f: Finding, by: Ignore) -> Decision:
     return Decision(f, Action.IGNORE, f"exception ({by.where()}{until}): {by.reason}", by)
 
 
-def _decide(f: Finding, p: Package | None, facts: ProjectFacts | None, pol: Policy) -> Decision:
+def _decide(
+    f: Finding, p: Package | None, facts: ProjectFacts | None, pol: Policy, scopes: set[str]
+) -> Decision:
     if pol.rules:
         from chaingate.policy import cel
 
@@ -546,8 +587,8 @@ def _decide(f: Finding, p: Package | None, facts: ProjectFacts | None, pol: Poli
     if action is Action.BLOCK:
         allowed = _allowed(f, p, facts, pol.allow)
         if allowed:
-            return Decision(f, Action.WARN, f"{rule}, lowered to warn: {allowed}")
-    return Decision(f, action, rule)
+            action, rule = Action.WARN, f"{rule}, lowered to warn: {allowed}"
+    return _scope_cap(Decision(f, action, rule), scopes, pol)
 
 
 def _allowed(f: Finding, p: Package | None, facts: ProjectFacts | None, allow: Lists) -> str:
