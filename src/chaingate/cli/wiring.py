@@ -78,6 +78,7 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
         index=index,
         build=_build(c, pol),
         cache_dir=cache_dir,
+        target=(c.python_version, c.platform),
     )
     if c.scope:
         from chaingate.core.inventory import InventoryError
@@ -170,6 +171,7 @@ def analyse_diff(c: Common, pol: Policy, base: str) -> DiffResult:
                 index=opts.index_url,
                 build=_build(c, pol),
                 cache_dir=opts.http.cache_dir,
+                target=(c.python_version, c.platform),
             )
             base_inventory = replace(found, root=base)
             if c.scope:  # (the base may not have the scope yet: not an error there)
@@ -237,29 +239,41 @@ def _inventory(
     index: str,
     build: bool,
     cache_dir: Path | None,
+    target: tuple[str | None, str | None] = (None, None),
 ) -> Inventory:
     """The packages of `path` (with `env`, of that virtualenv or this interpreter's), resolved
-    when `resolve`. A failed resolution is a warning and an incomplete tree, not an error."""
+    when `resolve` for `target` (--python-version, --platform). A failed resolution is a
+    warning and an incomplete tree, not an error; so is a scope (a group, an extra) that
+    alone did not resolve."""
     from chaingate.ecosystems.pypi.resolve import ResolutionError
     from chaingate.inventory.build import build_inventory
 
     if env:
-        where = str(path) if path else sys.executable
-        return build_inventory(Path("."), resolve_deps=False, index_url=index, env=where)
-    target = path or Path(".")
-    if not target.exists():
-        raise CommandError(f"{target}: no such file or directory")
+        venv = str(path) if path else sys.executable
+        return build_inventory(Path("."), resolve_deps=False, index_url=index, env=venv)
+    where = path or Path(".")
+    if not where.exists():
+        raise CommandError(f"{where}: no such file or directory")
     try:
-        return build_inventory(
-            target, resolve_deps=resolve, index_url=index, build=build, cache_dir=cache_dir
+        found = build_inventory(
+            where,
+            resolve_deps=resolve,
+            index_url=index,
+            build=build,
+            cache_dir=cache_dir,
+            python_version=target[0],
+            platform=target[1],
         )
     except ResolutionError as exc:
         # A name missing from the index is the dependency-confusion case the scan exists
         # to report: scan what the files declare, and say the tree is incomplete.
         reason = f"could not resolve dependencies, so transitive ones are unknown: {exc}"
         print(f"chaingate: warning: {safe(reason, keep_newlines=True)}", file=sys.stderr)
-        declared = build_inventory(target, resolve_deps=False, index_url=index, cache_dir=cache_dir)
+        declared = build_inventory(where, resolve_deps=False, index_url=index, cache_dir=cache_dir)
         return replace(declared, unresolved=(*declared.unresolved, reason))
+    for failure in found.unresolved_scopes:
+        print(f"chaingate: warning: {safe(failure.reason, keep_newlines=True)}", file=sys.stderr)
+    return found
 
 
 def run(work: Callable[[Progress | None], T]) -> T:

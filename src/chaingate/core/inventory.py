@@ -99,6 +99,8 @@ class Manifest(msgspec.Struct, frozen=True):
     # Scopes (a group, an extra) whose resolution failed, each with the resolver's reason;
     # the rest of the manifest is resolved.
     unresolved: tuple[ScopeFailure, ...] = ()
+    # The Python versions the project supports (`requires-python`), where it says.
+    requires_python: str | None = None
 
 
 class Package(msgspec.Struct, frozen=True):

@@ -89,6 +89,17 @@ class ManifestParser(Protocol):
         ...
 
 
+class Target(msgspec.Struct, frozen=True):
+    """The interpreter and platform a resolution is for (`--python-version`, `--platform`);
+    None: the resolver's default (the lowest Python the project admits, this machine)."""
+
+    python_version: str | None = None
+    platform: str | None = None
+
+
+ANY_TARGET = Target()  # the resolver's defaults
+
+
 class Resolver(Protocol):
     """Turns a manifest that is not a lock into the exact transitive set it installs."""
 
@@ -99,8 +110,11 @@ class Resolver(Protocol):
         index_url: str,
         timeout: float,
         build: bool,
+        target: Target = ANY_TARGET,
     ) -> Manifest:
-        """`manifest`, locked: its registry entries replaced by the resolved set."""
+        """`manifest`, locked: its registry entries replaced by the resolved set. A scope
+        (group, extra) that cannot be resolved is listed in the result's `unresolved`
+        with the resolver's reason; when nothing resolves, the resolver's error."""
         ...
 
     def own_name(self, path: Path) -> str | None:

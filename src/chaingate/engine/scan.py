@@ -393,6 +393,8 @@ def incomplete(
     pins first uploaded after `when` (`--as-of`), reported as not yet published then."""
     later = later or {}
     out = [Incomplete(m, None, why) for m in inventory.manifests for why in inventory.unresolved]
+    # A scope that did not resolve on its own is named, not its file: the rest resolved.
+    out += [Incomplete(f"scope {f.scope}", None, f.reason) for f in inventory.unresolved_scopes]
     for p in inventory.packages:
         project = PackageRef(p.ecosystem, p.name)
         if project in fetched.incomplete:

@@ -27,7 +27,7 @@ from chaingate.core.inventory import (
     Package,
 )
 from chaingate.core.scopes import RUNTIME, sorted_scopes
-from chaingate.ecosystems.interface import Ecosystem
+from chaingate.ecosystems.interface import Ecosystem, Target
 from chaingate.inventory.discover import discover, kind_of, owner, parse_file
 from chaingate.net import tomlcache
 
@@ -45,6 +45,8 @@ def build_inventory(
     build: bool = True,
     cache_dir: Path | None = None,
     ecosystems: Sequence[Ecosystem] | None = None,
+    python_version: str | None = None,
+    platform: str | None = None,
 ) -> Inventory:
     """The packages `target` trusts, as the adapters of `ecosystems` (default: every
     shipped one) read and resolve them.
@@ -57,8 +59,11 @@ def build_inventory(
     taken as complete, like pip-audit's `--no-deps`: an exact pin keeps its version and
     anything else has version None. `build=False` resolves without building any source
     distribution (see `resolve.resolve`). Large TOML files are kept parsed under
-    `cache_dir` (`tomlcache.py`). Raises InventoryError for unreadable input and for a
-    directory with nothing to scan.
+    `cache_dir` (`tomlcache.py`). `python_version` and `platform` are the target of the
+    resolution (default: the lowest Python a project's requires-python admits, this
+    machine); a manifest's scope that does not resolve is in `unresolved_scopes`, the
+    rest of it resolved. Raises InventoryError for unreadable input and for a directory
+    with nothing to scan.
     """
     if ecosystems is None:
         from chaingate.ecosystems import default_ecosystems
@@ -91,6 +96,7 @@ def build_inventory(
         if resolve_deps and owners[i].resolver is not None and _needs_resolution(m)
     ]
     resolved_with = None
+    goal = Target(python_version, platform)
     if pending:  # (a locked project, the common case, imports none of this)
         from concurrent.futures import ThreadPoolExecutor
 
@@ -98,7 +104,7 @@ def build_inventory(
             resolver = owners[i].resolver
             assert resolver is not None
             own = resolver.own_name(files[i][0])
-            return resolver.resolve(parsed[i], own, index_url, timeout, build)
+            return resolver.resolve(parsed[i], own, index_url, timeout, build, goal)
 
         # Each resolution is a resolver process of its own; a few at a time, results in order.
         with ThreadPoolExecutor(max_workers=_RESOLVERS_AT_ONCE) as pool:

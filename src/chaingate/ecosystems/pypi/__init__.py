@@ -9,7 +9,7 @@ from pathlib import Path
 
 from chaingate.core.facts import version_rules
 from chaingate.core.inventory import Manifest
-from chaingate.ecosystems.interface import ArtifactFile, Ecosystem
+from chaingate.ecosystems.interface import ANY_TARGET, ArtifactFile, Ecosystem, Target
 from chaingate.ecosystems.pypi.fetch import PypiRegistry
 from chaingate.ecosystems.pypi.manifests import PypiManifests
 from chaingate.net.http import HttpClient
@@ -36,11 +36,17 @@ class PypiResolver:
     """uv's `pip compile` (pip's dry-run report where uv is missing), as `resolve.py` runs it."""
 
     def resolve(
-        self, manifest: Manifest, own_name: str | None, index_url: str, timeout: float, build: bool
+        self,
+        manifest: Manifest,
+        own_name: str | None,
+        index_url: str,
+        timeout: float,
+        build: bool,
+        target: Target = ANY_TARGET,
     ) -> Manifest:
         from chaingate.ecosystems.pypi.resolve import resolve_manifest
 
-        return resolve_manifest(manifest, own_name, index_url, timeout, build)
+        return resolve_manifest(manifest, own_name, index_url, timeout, build, target)
 
     def own_name(self, path: Path) -> str | None:
         from chaingate.ecosystems.pypi.manifests.pyproject import own_name

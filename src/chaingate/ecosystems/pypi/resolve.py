@@ -35,7 +35,9 @@ import msgspec
 from packaging.utils import canonicalize_name
 
 from chaingate.core.errors import ChaingateError
-from chaingate.core.inventory import Declared, Location, Manifest, Origin
+from chaingate.core.inventory import Declared, Location, Manifest, Origin, ScopeFailure
+from chaingate.core.scopes import EXTRA_PREFIX, sorted_scopes
+from chaingate.ecosystems.interface import ANY_TARGET, Target
 from chaingate.ecosystems.pypi.manifests import requirements
 
 if TYPE_CHECKING:
@@ -76,12 +78,15 @@ def resolve(
     *,
     resolver: str | None = None,
     build: bool = True,
+    target: Target = ANY_TARGET,
 ) -> Manifest:
     """Resolve the registry requirements of `manifests` into a locked manifest.
 
     `index_url` is the index as a base (`https://pypi.org`) or its simple URL (see
     `simple_index`). `resolver` forces `"uv"` or `"pip"` (default: uv when available).
-    `build=False` never builds a source distribution (no package code runs).
+    `build=False` never builds a source distribution (no package code runs). `target` is
+    the interpreter and platform uv resolves for (default: the running interpreter and
+    this machine; pip resolves for the running interpreter only).
     The result has kind `"resolved"`, one entry per resolved package with its exact
     version, and the graph filled. Direct entries keep
     the input's location, specifier, extras, marker and group (one entry per place the
@@ -98,7 +103,7 @@ def resolve(
         uv = _uv_binary()
         if uv is None:
             raise ResolutionError("uv is not installed (pip install uv)")
-        found = _compile_with_uv(uv, lines, simple_index(index_url), timeout, build)
+        found = _compile_with_uv(uv, lines, simple_index(index_url), timeout, build, target)
     elif choice == "pip":
         found = _report_with_pip(lines, simple_index(index_url), timeout, build)
     else:
@@ -203,7 +208,7 @@ def _trim(stderr: str) -> str:
 
 
 def _compile_with_uv(
-    uv: str, lines: list[str], index: str, timeout: float, build: bool
+    uv: str, lines: list[str], index: str, timeout: float, build: bool, target: Target
 ) -> _Resolution:
     """`uv pip compile` on a temporary requirements.in; parse its `# via` annotations."""
     with tempfile.TemporaryDirectory(prefix="chaingate-resolve-") as tmp:
@@ -222,7 +227,8 @@ def _compile_with_uv(
                 "--default-index",
                 index,
                 "--python-version",
-                _python_version(),
+                target.python_version or _python_version(),
+                *(["--python-platform", target.platform] if target.platform else []),
                 "--color",
                 "never",
                 "--no-progress",
@@ -390,7 +396,12 @@ def _reachable(roots: Iterable[str], graph: Mapping[str, tuple[str, ...]]) -> li
 
 
 def resolve_manifest(
-    manifest: Manifest, own_name: str | None, index_url: str, timeout: float, build: bool
+    manifest: Manifest,
+    own_name: str | None,
+    index_url: str,
+    timeout: float,
+    build: bool,
+    target: Target = ANY_TARGET,
 ) -> Manifest:
     """`manifest` with its registry entries replaced by the resolved transitive set.
 
@@ -398,13 +409,83 @@ def resolve_manifest(
     does a project's reference to itself (`dev = ["app[test]"]` in app's own pyproject):
     the index's package of that name is somebody else's, and the extras it names are in
     the same file anyway.
+
+    A manifest of several scopes is resolved one scope at a time (runtime alone, then each
+    extra and group alone), for `target` (by default the lowest Python the manifest's
+    requires-python admits): a group that cannot be resolved (a docs tool needing a newer
+    Python) is listed in `unresolved` with the resolver's reason, and its entries are kept
+    as declared, while the other scopes keep their transitive trees. Only when no scope
+    resolves is the resolver's error raised, as for a manifest of one scope.
     """
     from msgspec.structs import replace
 
-    sent = replace(manifest, entries=tuple(e for e in manifest.entries if e.name != own_name))
-    found = resolve([sent], index_url, timeout, build=build)
-    kept = tuple(
-        e for e in manifest.entries if e.origin is not Origin.REGISTRY and e.name != own_name
+    if target.python_version is None:
+        target = replace(target, python_version=lowest_python(manifest.requires_python))
+    sent = tuple(e for e in manifest.entries if e.name != own_name)
+    kept = tuple(e for e in sent if e.origin is not Origin.REGISTRY)
+    scopes = sorted_scopes(s for e in sent if e.origin is Origin.REGISTRY for s in e.scopes)
+    if len(scopes) <= 1:
+        found = resolve(
+            [replace(manifest, entries=sent)], index_url, timeout, build=build, target=target
+        )
+        graph = {**manifest.graph, **found.graph}
+        return replace(manifest, entries=found.entries + kept, locked=True, graph=graph)
+    entries: list[Declared] = []
+    graph = dict(manifest.graph)
+    failed: list[tuple[str, ResolutionError]] = []
+    for scope in scopes:
+        mine = tuple(e for e in sent if scope in e.scopes)
+        try:
+            found = resolve(
+                [replace(manifest, entries=mine)], index_url, timeout, build=build, target=target
+            )
+        except ResolutionError as exc:
+            failed.append((scope, exc))
+            entries.extend(e for e in mine if e.origin is Origin.REGISTRY)  # as declared
+            continue
+        entries.extend(e if e.direct else replace(e, scopes=(scope,)) for e in found.entries)
+        for parent, children in found.graph.items():
+            graph[parent] = tuple(sorted({*graph.get(parent, ()), *children}))
+    if len(failed) == len(scopes):
+        raise failed[0][1]
+    unresolved = tuple(
+        ScopeFailure(scope, manifest.path, _scope_reason(scope, manifest.path, exc, target))
+        for scope, exc in failed
     )
-    graph = {**manifest.graph, **found.graph}
-    return replace(manifest, entries=found.entries + kept, locked=True, graph=graph)
+    return replace(
+        manifest, entries=(*entries, *kept), locked=True, graph=graph, unresolved=unresolved
+    )
+
+
+def _scope_reason(scope: str, path: str, exc: ResolutionError, target: Target) -> str:
+    kind = "extra" if scope.startswith(EXTRA_PREFIX) else "dependency group"
+    name = scope.removeprefix(EXTRA_PREFIX)
+    if scope == "runtime":
+        kind, name = "runtime dependencies", ""
+    where = f"{kind} {name}".strip()
+    python = f" for Python {target.python_version}" if target.python_version else ""
+    return (
+        f"{where} of {path} could not be resolved{python}, so its transitive dependencies "
+        f"are unknown (its packages are listed as declared): {exc}"
+    )
+
+
+_MAX_MINOR = 40
+
+
+def lowest_python(requires_python: str | None) -> str | None:
+    """The lowest Python 3 version a `requires-python` specifier admits (`>=3.9` -> 3.9,
+    `>=3.9.2` -> 3.9.2), or None when it admits none up to 3.40 or cannot be read."""
+    if not requires_python:
+        return None
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return None
+    for minor in range(_MAX_MINOR):
+        for patch in range(_MAX_MINOR):
+            if spec.contains(f"3.{minor}.{patch}", prereleases=True):
+                return f"3.{minor}" if patch == 0 else f"3.{minor}.{patch}"
+    return None

@@ -43,7 +43,10 @@ def parse(path: Path, display: str) -> Manifest:
     """Parse a pyproject.toml into the dependencies it declares (never locked)."""
     data, text = load_toml(path, display)
     entries = tuple(_entries(data, text, display))
-    return Manifest(path=display, kind=KIND, entries=entries)
+    project = data.get("project")
+    requires = project.get("requires-python") if isinstance(project, dict) else None
+    requires_python = requires if isinstance(requires, str) else None
+    return Manifest(path=display, kind=KIND, entries=entries, requires_python=requires_python)
 
 
 def sibling_declared_names(lock: Path, lock_display: str) -> set[str] | None:
