@@ -13,6 +13,7 @@ by tests/pypiserver.py; email-domain checks are off (their answers are today's, 
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -29,10 +30,12 @@ from chaingate.guard.core import scan_with
 from chaingate.net.http import HttpSettings
 from chaingate.policy.interface import Action
 from chaingate.policy.policy import Policy, decide
+from chaingate.report.summary import named_beside, sorted_findings
 from tests.osvserver import OsvServer, recorded_records
-from tests.pypiserver import PyPIServer, replay_documents
+from tests.pypiserver import PageExtras, PyPIServer, recorded_documents, replay_documents
 
 ROOT = Path(__file__).resolve().parents[2]
+REPLAYS = ROOT / "tests" / "fixtures" / "pypi" / "replay"
 TABLE = ROOT / "docs" / "replays.md"
 
 
@@ -84,6 +87,18 @@ INCIDENTS = (
         "was uploaded); the release absent from the repository",
     ),
     Incident(
+        "ultralytics (round 2)",
+        "ultralytics",
+        "8.3.46",
+        _t("2024-12-07T10:05"),
+        "estimated (the day is public; 8.3.45 came an hour before, the same way)",
+        "removed 2024-12-07 (hours)",
+        "round 1 (8.3.41, 8.3.42) carried valid attestations from the project's own workflow, "
+        "poisoned through its build cache: only comparing the artifact with the source "
+        "catches it. The attestation history (from 8.3.30) and the publisher's fields are "
+        "reconstructed, the signatures elided",
+    ),
+    Incident(
         "litellm",
         "litellm",
         "1.82.7",
@@ -119,13 +134,6 @@ INCIDENTS = (
 
 # Incidents of SIGNALS.md without a row, and why.
 NOT_REPLAYED = (
-    (
-        "ultralytics",
-        "round 1 carried valid attestations (only artifact-vs-source comparison "
-        "catches it); round 2 (8.3.46) lacked the attestation earlier releases had, the shape "
-        "`provenance-regression` reports (tests/facts/test_provenance.py, reconstructed), but "
-        "no replay of ultralytics' release and attestation history is reconstructed yet",
-    ),
     (
         "torchtriton",
         "dependency confusion: the signal is a private index's name appearing on "
@@ -196,6 +204,97 @@ def _cell(v: Verdict) -> str:
     return f"{found}<br>check: **{v.check}**, install guard: **{v.guard}**"
 
 
+def serve_provenance(server: PyPIServer) -> None:
+    """The reconstructed PEP 740 provenance of the replays (replay/provenance/<name>.json:
+    version -> filename -> the Integrity API's object): each object at its Integrity API
+    path, and the project's simple pages naming those URLs (every other file: null)."""
+    for path in sorted((REPLAYS / "provenance").glob("*.json")):
+        name, urls = path.stem, {}
+        for version, files in json.loads(path.read_text(encoding="utf-8")).items():
+            for filename, provenance in files.items():
+                where = f"/integrity/{name}/{version}/{filename}/provenance"
+                server.add_document(where, json.dumps(provenance).encode())
+                urls[filename] = server.url + where
+        server.set_page(name, PageExtras(provenance=urls))
+
+
+# flask's runtime tree as recorded from pypi.org on 2026-12-08 (tests/fixtures/pypi/RECORDED.md),
+# with flask's own Requires-Dist edges; judged at the recordings' pinned now.
+FLASK_NOW = _t("2026-11-25T12:00")
+FLASK_TREE = {  # name -> (version, what pulls it in)
+    "flask": ("3.1.3", ()),
+    "blinker": ("1.9.0", ("flask",)),
+    "click": ("8.5.1", ("flask",)),
+    "itsdangerous": ("2.2.0", ("flask",)),
+    "jinja2": ("3.1.6", ("flask",)),
+    "markupsafe": ("3.0.4", ("flask", "jinja2")),
+    "werkzeug": ("3.1.9", ("flask",)),
+}
+
+
+def flask_tree(cache: Path) -> ScanResult:
+    """`chaingate scan` of a lock pinning flask's runtime tree, against the recordings."""
+    packages = tuple(
+        Package(
+            "pypi",
+            name,
+            version,
+            direct=not parents,
+            paths=tuple(("flask", name) if p == "flask" else ("flask", p, name) for p in parents)
+            or ((name,),),
+        )
+        for name, (version, parents) in FLASK_TREE.items()
+    )
+    graph = {"flask": tuple(sorted(n for n, (_, ps) in FLASK_TREE.items() if "flask" in ps))}
+    lock = Inventory(".", packages, ("uv.lock",), graph={**graph, "jinja2": ("markupsafe",)})
+    with PyPIServer(recorded_documents()) as server:
+        opts = ScanOptions(
+            index_url=server.url,
+            http=HttpSettings(cache_dir=cache, backoff=0.01),
+            db_url=None,
+            now=FLASK_NOW,
+        )
+        return run_scan(lock, opts)
+
+
+def flask_lines(result: ScanResult) -> list[str]:
+    counts = [
+        f"| {c.scope} | {c.packages} | {c.maintainers} | {c.organizations} | {c.email_domains} |"
+        for c in result.scope_counts()
+    ]
+    orgs = [
+        f"| {o.name} | {', '.join(o.packages)} | {named_beside(o)} |"
+        for o in result.organizations()
+    ]
+    findings = [
+        f"| {f.id} ({f.severity.label}) | {f.package or '(project)'} | {f.message} |"
+        for f in sorted_findings(result)
+    ]
+    return [
+        "## Whom flask's runtime tree trusts (RECORDED)",
+        "",
+        "Not an incident: the picture issue 13 asked to get right. flask 3.1.3 and the six "
+        "packages it requires, **recorded** from pypi.org on 2026-12-08 "
+        "(`tests/fixtures/pypi/RECORDED.md`), scanned as a lock at "
+        f"{FLASK_NOW:%Y-%m-%d %H:%M} UTC with no store and no email-domain or advisory "
+        "checks. PyPI names no account on any of them: organisations own them, and their "
+        'members are not public, which is not "nobody".',
+        "",
+        "| scope | packages | maintainer accounts | organisations | email domains |",
+        "|---|---:|---:|---:|---:|",
+        *counts,
+        "",
+        "| organisation | packages | named beside it |",
+        "|---|---|---|",
+        *orgs,
+        "",
+        "| finding | package | message |",
+        "|---|---|---|",
+        *findings,
+        "",
+    ]
+
+
 def render() -> str:
     docs = replay_documents()
     rows = []
@@ -204,6 +303,7 @@ def render() -> str:
         OsvServer(recorded_records()) as osv,
         tempfile.TemporaryDirectory() as tmp,
     ):
+        serve_provenance(server)
         for n, incident in enumerate(INCIDENTS):
             cache = Path(tmp) / str(n)
             hour, day = (
@@ -237,7 +337,10 @@ def render() -> str:
         "**Every row is RECONSTRUCTED**: PyPI no longer serves these documents. The "
         "documents are in `tests/fixtures/pypi/replay/`, written by its `reconstruct.py`; "
         "`tests/fixtures/pypi/RECORDED.md` lists which values are public and which are "
-        "estimates (the 2026 release histories before the attacks are estimates). At +24 h "
+        "estimates (the 2026 release histories before the attacks are estimates). "
+        "ultralytics' PEP 740 provenance is reconstructed too (`replay/provenance/`: the "
+        "simple page's provenance URLs and the Integrity API's objects naming the project's "
+        "own workflow as publisher, signatures elided). At +24 h "
         "the version had already been removed by PyPI in every case: that column judges a "
         "pin on an index that still served it (a mirror, a cache, a lock file's hash). "
         "**warns** lets the install through with a warning (the default policy warns on "
@@ -255,6 +358,8 @@ def render() -> str:
         *(f"| {name} | {why} |" for name, why in NOT_REPLAYED),
         "",
     ]
+    with tempfile.TemporaryDirectory() as tmp:
+        lines += flask_lines(flask_tree(Path(tmp)))
     return "\n".join(lines)
 
 

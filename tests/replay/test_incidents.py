@@ -254,3 +254,25 @@ def test_telnyx_an_hour_after(replay_server: PyPIServer, tmp_path: Path) -> None
     result = scan(replay_server, tmp_path, "telnyx==4.87.1", None, as_of="2026-03-27T04:51:00Z")
     assert "new-release" in by_id(result)
     assert result.checks["ownership"].status == "as-of-now"
+
+
+def test_ultralytics_8_3_46_without_the_attestations_before_it(
+    replay_server: PyPIServer, tmp_path: Path
+) -> None:
+    """ultralytics round 2 (RECONSTRUCTED history and provenance): an hour after the token
+    upload, 8.3.46 lacks the attestation 8.3.30 .. 8.3.44 carried, a new release too:
+    critical. 8.3.42 (round 1, attested by the project's own poisoned workflow) shows no
+    regression: only comparing the artifact with the source would catch it."""
+    from tests.replay.table import serve_provenance
+
+    serve_provenance(replay_server)
+    result = scan(replay_server, tmp_path, "ultralytics==8.3.46", None, as_of="2024-12-07T11:05Z")
+    assert result.checks["provenance"].status == "ok"
+    assert by_id(result)["provenance-regression"] == Severity.CRITICAL
+    (regression,) = [f for f in result.findings if f.id == "provenance-regression"]
+    assert regression.evidence["last_attested"] == "8.3.44"
+    round_one = scan(
+        replay_server, tmp_path, "ultralytics==8.3.42", None, as_of="2024-12-05T10:15Z"
+    )
+    assert "provenance-regression" not in by_id(round_one)
+    assert "publisher-change" not in by_id(round_one)
