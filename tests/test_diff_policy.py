@@ -307,6 +307,7 @@ _CHANGED_BY = {
     "build": "[resolve]\nbuild = true",
     "allow_incomplete": "[gate]\nallow_incomplete = true",
     "sources": '[sources]\nsix = "https://example.invalid/simple/"',
+    "scopes": '[scopes]\ndocs = "ignore"',
 }
 
 
