@@ -430,21 +430,30 @@ def resolve_manifest(
         )
         graph = {**manifest.graph, **found.graph}
         return replace(manifest, entries=found.entries + kept, locked=True, graph=graph)
-    entries: list[Declared] = []
-    graph = dict(manifest.graph)
-    failed: list[tuple[str, ResolutionError]] = []
-    for scope in scopes:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(scope: str) -> Manifest | ResolutionError:
         mine = tuple(e for e in sent if scope in e.scopes)
         try:
-            found = resolve(
+            return resolve(
                 [replace(manifest, entries=mine)], index_url, timeout, build=build, target=target
             )
         except ResolutionError as exc:
-            failed.append((scope, exc))
-            entries.extend(e for e in mine if e.origin is Origin.REGISTRY)  # as declared
+            return exc
+
+    # One resolver process per scope, a few at a time (uv's cache is shared and safe).
+    with ThreadPoolExecutor(max_workers=_SCOPES_AT_ONCE) as pool:
+        outcomes = list(pool.map(one, scopes))
+    entries: list[Declared] = []
+    graph = dict(manifest.graph)
+    failed: list[tuple[str, ResolutionError]] = []
+    for scope, outcome in zip(scopes, outcomes, strict=True):
+        if isinstance(outcome, ResolutionError):
+            failed.append((scope, outcome))
+            entries.extend(e for e in sent if scope in e.scopes and e.origin is Origin.REGISTRY)
             continue
-        entries.extend(e if e.direct else replace(e, scopes=(scope,)) for e in found.entries)
-        for parent, children in found.graph.items():
+        entries.extend(e if e.direct else replace(e, scopes=(scope,)) for e in outcome.entries)
+        for parent, children in outcome.graph.items():
             graph[parent] = tuple(sorted({*graph.get(parent, ()), *children}))
     if len(failed) == len(scopes):
         raise failed[0][1]
@@ -471,6 +480,7 @@ def _scope_reason(scope: str, path: str, exc: ResolutionError, target: Target) -
 
 
 _MAX_MINOR = 40
+_SCOPES_AT_ONCE = 4
 
 
 def lowest_python(requires_python: str | None) -> str | None:
