@@ -84,3 +84,4 @@ def test_markdown_counts_per_scope(build: Callable[..., ScanResult]) -> None:
     assert "| scope | packages | maintainer accounts | organisations | email domains |" in md
     at = md.index("| runtime |")
     assert at < md.index("| dev |") < md.index("| docs |")
+    assert "| ctx==0.2.6 (runtime, docs) |" in md  # a finding says its package's scopes

@@ -17,6 +17,7 @@ from chaingate.engine.result import ScanResult
 from chaingate.report.documents import CheckDocument, DiffDocument, ScanDocument, declared_where
 from chaingate.report.formats import ReportError
 from chaingate.report.summary import (
+    Refs,
     Summary,
     exception_source,
     named_beside,
@@ -155,11 +156,12 @@ def findings_lines(result: ScanResult, budget: int) -> list[str]:
     # Reserve room for the "and N more" line, then add rows while they fit.
     used = size(lines) + len(_more(len(findings))) + 2
     shown = 0
+    refs = Refs(result) if result.scope_names() != ("runtime",) else None
     for f in findings:
-        row = (
-            f"| {f.severity.label} | {cell(f.id)} | "
-            f"{cell(package_key(f.package, f.version))} | {cell(f.message)} |"
-        )
+        package = package_key(f.package, f.version)
+        if refs is not None and (scopes := refs.scopes(f)):
+            package += f" ({', '.join(scopes)})"  # runtime first, then the tools
+        row = f"| {f.severity.label} | {cell(f.id)} | {cell(package)} | {cell(f.message)} |"
         if used + len(row) + 1 > budget:
             break
         lines.append(row)
