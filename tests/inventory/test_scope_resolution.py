@@ -119,6 +119,17 @@ def test_scan_names_the_group_and_keeps_the_resolver(
     assert "dependency group docs" in entries[0]["reason"]
     assert "cg-sphinx" in entries[0]["reason"]
     assert not [i for i in doc["incomplete"] if i["package"] == "pyproject.toml"]
+    # --scope runtime leaves the docs group, and its incompleteness, out of the gate
+    gate = subprocess.run(
+        [sys.executable, "-m", "chaingate", "check", "--index-url", index.url, "--no-db",
+         "--no-domain-checks", "--now", "2026-11-25T12:00:00Z", "--format", "json",
+         "--scope", "runtime"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    scanned = json.loads(gate.stdout)["scan"]
+    assert {p["name"] for p in scanned["packages"]} == {"cg-web", "cg-core"}
+    assert not [i for i in scanned["incomplete"] if i["package"].startswith("scope ")]
+    assert gate.returncode != 3, gate.stdout
 
 
 def test_lowest_python_requires_python_admits() -> None:

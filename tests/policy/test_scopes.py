@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from msgspec.structs import replace
 
 from chaingate.core.findings import Finding, Severity
@@ -18,6 +20,7 @@ from chaingate.policy.policy import Policy, decide, load_policy
 from tests.report.conftest import make_result
 
 TODAY = date(2025, 6, 1)
+FIXTURE = [HealthCheck.function_scoped_fixture]
 SCOPES = {"certifi": ("docs",), "urllib3": ("runtime", "docs"), "ctx": ("dev", "docs")}
 
 
@@ -73,3 +76,21 @@ def test_weakening_a_scope_is_a_policy_change(tmp_path: Path) -> None:
     assert found is not None
     assert 'scopes."docs": warn -> ignore' in found.evidence["changes"]
     assert 'scopes."runtime": unset -> warn' in found.evidence["changes"]
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(key=st.text(max_size=20), value=st.one_of(st.text(max_size=8), st.integers(), st.booleans()))
+def test_fuzz_a_scopes_table_is_read_or_refused_at_its_line(
+    tmp_path: Path, key: str, value: object
+) -> None:
+    import json
+
+    body = f"[tool.chaingate.scopes]\n{json.dumps(key)} = {json.dumps(value)}\n"
+    try:
+        pol = policy(tmp_path, body)
+    except PolicyError as exc:
+        assert exc.line in (None, 1, 2)
+        return
+    assert set(pol.scopes.values()) <= set(Action)
