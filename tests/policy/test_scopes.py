@@ -94,3 +94,15 @@ def test_fuzz_a_scopes_table_is_read_or_refused_at_its_line(
         assert exc.line in (None, 1, 2)
         return
     assert set(pol.scopes.values()) <= set(Action)
+
+
+@pytest.mark.parametrize("finding_id", ["known-malicious", "project-quarantined"])
+def test_a_scope_cap_never_lowers_known_malware(tmp_path: Path, finding_id: str) -> None:
+    """A docs tool that is known malware still runs on developers' machines and in CI, next
+    to their credentials: `docs = "ignore"` must not let it through. Only an explicit
+    `actions.<id>` line can lower these, and that line is a policy-change in review."""
+    pol = policy(tmp_path, '[tool.chaingate.scopes]\ndocs = "ignore"\n')
+    bad = Finding(finding_id, Severity.CRITICAL, "certifi", None, "reported malicious", {})
+    (decision,) = decide(scoped(bad), pol, TODAY)
+    assert decision.action is Action.BLOCK
+    assert "scopes.docs" not in decision.rule

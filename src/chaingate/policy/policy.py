@@ -532,11 +532,18 @@ def decide(result: Judged, policy: Policy, today: date) -> list[Decision]:
 
 _STRENGTH = {Action.IGNORE: 0, Action.WARN: 1, Action.BLOCK: 2}
 
+# Findings a scope cap never lowers: known malware in a docs or dev tool still runs on
+# developers' machines and in CI, next to their credentials. `actions.<id>` still can.
+_UNCAPPED = frozenset({"known-malicious", "project-quarantined"})
+
 
 def _scope_cap(decision: Decision, scopes: set[str], pol: Policy) -> Decision:
     """`decision` lowered to the action of the package's scopes when every one of them has
     one in `[scopes]` (the strongest of them: a package also in an unlisted scope, such
-    as runtime, is not lowered). Custom rules come first and are never lowered."""
+    as runtime, is not lowered). Custom rules come first and are never lowered; nor is
+    known malware (`_UNCAPPED`)."""
+    if decision.finding.id in _UNCAPPED:
+        return decision
     caps = [(pol.scopes[s], s) for s in sorted(scopes) if s in pol.scopes]
     if not scopes or len(caps) < len(scopes):
         return decision
