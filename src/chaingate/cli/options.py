@@ -200,6 +200,11 @@ index_option = click.option(
     help="PyPI-compatible index: its base (https://pypi.org) or its /simple URL. "
     "Default: CHAINGATE_INDEX_URL, then pip's index-url, then https://pypi.org.",
 )
+github_api_option = click.option(
+    "--github-api-url",
+    help="GitHub REST API for the facts of actions and pre-commit hooks. Default: "
+    "CHAINGATE_GITHUB_API_URL, then https://api.github.com (token: GITHUB_TOKEN).",
+)
 output_option = click.option(
     "--output", "-o", type=path_type, metavar="FILE", help="Write the report to FILE."
 )
@@ -261,6 +266,7 @@ class Common(msgspec.Struct, frozen=True):
     max_document_size: int = 64  # MiB a registry document may have, decompressed
     as_of: str | None = None  # the time machine: the registries' facts as of then
     advisories: str | None = None  # online, offline, off; None: CHAINGATE_ADVISORIES
+    github_api_url: str | None = None  # None: CHAINGATE_GITHUB_API_URL, else api.github.com
 
 
 _PATH_HELP = (
@@ -302,6 +308,7 @@ def project_options(
             "[resolve] build = true).",
         ),
         index_option,
+        github_api_option,
         click.option(
             "--db",
             help="SQLAlchemy database URL for observations over time (default: CHAINGATE_DB, "

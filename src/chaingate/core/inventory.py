@@ -61,6 +61,13 @@ class Declared(msgspec.Struct, frozen=True):
     direct: bool = True
     group: str | None = None
     hashes: tuple[str, ...] = ()
+    # CI/CD manifests: the chain that pulls it in as written (workflow file, job, step,
+    # value), what the job exposes to it (`exposure`: e.g. "write-permissions",
+    # "secrets", "pull_request_target"), and the ecosystem of an entry that is not the
+    # manifest's own (a pre-commit hook's PyPI `additional_dependencies`).
+    via: tuple[str, ...] = ()
+    exposure: tuple[str, ...] = ()
+    ecosystem: str | None = None
 
 
 class Manifest(msgspec.Struct, frozen=True):
@@ -98,6 +105,9 @@ class Package(msgspec.Struct, frozen=True):
     origin: Origin = Origin.REGISTRY
     url: str | None = None
     locations: tuple[Location, ...] = ()
+    # What the jobs that run it expose to it (CI/CD: token write permissions, secrets,
+    # pull_request_target), the union over every place it is used.
+    exposure: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

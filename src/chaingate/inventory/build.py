@@ -161,9 +161,14 @@ class _Merged(msgspec.Struct):
     origin: Origin = Origin.REGISTRY
     url: str | None = None
     locations: dict[Location, None] = msgspec.field(default_factory=dict)
+    via: dict[tuple[str, ...], None] = msgspec.field(default_factory=dict)
+    exposure: set[str] = msgspec.field(default_factory=set)
 
     def add(self, entry: Declared) -> None:
         self.direct = self.direct or entry.direct
+        if entry.via:
+            self.via[entry.via] = None
+        self.exposure.update(entry.exposure)
         if self.origin is Origin.REGISTRY and entry.origin is not Origin.REGISTRY:
             self.origin, self.url = entry.origin, entry.url  # the riskier origin wins
         self.locations[entry.location] = None
@@ -180,7 +185,7 @@ def _inventory(
     graphs: dict[str, dict[str, set[str]]] = {}  # by ecosystem: names are per ecosystem
     for eco, manifest in manifests:
         for entry in manifest.entries:
-            key = (eco.name, entry.name, entry.version)
+            key = (entry.ecosystem or eco.name, entry.name, entry.version)
             merged.setdefault(key, _Merged(entry.name, entry.version)).add(entry)
         for parent, children in manifest.graph.items():
             graph.setdefault(parent, set()).update(children)
@@ -196,10 +201,12 @@ def _inventory(
             name=m.name,
             version=m.version,
             direct=m.direct,
-            paths=tuple(paths[key[0]].get(m.name, ())),
+            # a CI/CD entry says its own chain (file, job, step); others' come from the graph
+            paths=tuple(m.via)[:MAX_PATHS] if m.via else tuple(paths[key[0]].get(m.name, ())),
             origin=m.origin,
             url=m.url,
             locations=tuple(m.locations),
+            exposure=tuple(sorted(m.exposure)),
         )
         for key, m in sorted(merged.items(), key=lambda kv: (kv[0][1], kv[0][2] or "", kv[0][0]))
     )

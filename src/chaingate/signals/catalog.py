@@ -149,6 +149,15 @@ def tree_signal(
     return wrap
 
 
+# ecosystem -> the signal ids that need its registry's facts: where the registry could not
+# be asked for a package of it, the scan reports these checks unavailable by name.
+FACT_CHECKS: dict[str, set[str]] = {}
+
+
+def needs_facts(ecosystem: str, *sids: str) -> None:
+    FACT_CHECKS.setdefault(ecosystem, set()).update(sids)
+
+
 _PENDING: list[Callable[[], None]] = []
 
 
@@ -180,6 +189,7 @@ def load_all() -> None:
         advisory,
         artifacts,
         authors,
+        cicd,
         domains,
         gate,
         names,

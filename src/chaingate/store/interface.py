@@ -27,6 +27,9 @@ class Observation(msgspec.Struct, frozen=True):
     organization: str | None
     emails: tuple[str, ...]
     latest_version: str | None
+    # tag -> the commit it pointed at when last observed (GitHub Actions, pre-commit hooks),
+    # and when that was first seen (ISO 8601)
+    tags: dict[str, tuple[str, str]] = msgspec.field(default_factory=dict)
 
 
 class ScanRecord(msgspec.Struct, frozen=True):
@@ -101,4 +104,6 @@ def content_hash(facts: ProjectFacts) -> str:
         "releases": len(facts.releases),
         "yanked": sum(r.yanked for r in facts.releases),
     }
+    if facts.refs:  # (only then: the hashes of ecosystems without refs stay as they were)
+        doc["refs"] = sorted([r.ref, r.kind, r.commit] for r in facts.refs)
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
