@@ -349,3 +349,38 @@ def test_pin_check_exits_1_when_something_is_unpinned(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(app, ["pin", "--check", str(pinned)])
     assert result.exit_code == 0, result.output
+
+
+# --- this repository ------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_chaingate_scan_reports_this_repository_s_own_action(tmp_path: Path) -> None:
+    import json
+
+    run = subprocess.run(
+        [sys.executable, "-m", "chaingate", "scan", "--no-resolve", "--no-db", "--offline",
+         "--no-domain-checks", "--retries", "0", "--cache-dir", str(tmp_path / "c"),
+         "--format", "json", str(REPO)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode in (0, 1, 3), run.stderr
+    doc = json.loads(run.stdout)
+    actions = {p["name"]: p for p in doc["packages"] if p["ecosystem"] == "github-actions"}
+    assert {"actions/setup-python", "github/codeql-action"} <= set(actions)
+    for pkg in actions.values():
+        assert SHA.match(pkg["version"]), pkg  # pinned by commit, as this issue checks
+    ids = {f["id"] for f in doc["findings"] if f.get("ecosystem") == "github-actions"}
+    assert not ids & {"unpinned-action", "unpinned-image"}
+    # offline: the GitHub checks are unavailable by name, not passed
+    assert doc["checks"]["action-ref-moved"]["status"] == "unavailable"
+
+
+def test_pin_check_passes_on_this_repository() -> None:
+    from click.testing import CliRunner
+
+    from chaingate.cli.entry import app
+
+    result = CliRunner().invoke(app, ["pin", "--check", str(REPO)])
+    assert result.exit_code == 0, result.output
