@@ -186,9 +186,17 @@ class Store:
 
     @_reported("write to")
     def record(self, facts: Sequence[ProjectFacts], now: datetime) -> None:
-        """Store what was seen at `now`: new rows for changed projects and new releases."""
+        """Store what was seen at `now`: new rows for changed projects and new releases,
+        each ecosystem's compared with its own (a scan holds PyPI packages and actions)."""
         if not facts or self.read_only:
             return
+        by_ecosystem: dict[str, list[ProjectFacts]] = {}
+        for f in facts:
+            by_ecosystem.setdefault(f.ecosystem, []).append(f)
+        for group in by_ecosystem.values():
+            self._record_one(group, now)
+
+    def _record_one(self, facts: Sequence[ProjectFacts], now: datetime) -> None:
         ecosystem = facts[0].ecosystem
         hashes = {f.name: content_hash(f) for f in facts}
         with Session(self.engine) as s, s.begin():
