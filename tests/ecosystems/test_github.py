@@ -312,3 +312,24 @@ def test_pin_against_the_server(tmp_path: Path, github: GitHubServer) -> None:
     )
     assert "nobody/here@v1\n" in text
     assert runner.invoke(app, ["pin", "--check", str(root)]).exit_code == 1  # nobody/here
+
+
+def test_a_floating_tag_moving_along_main_is_low_not_critical(
+    tmp_path: Path, github: GitHubServer
+) -> None:
+    """actions/checkout@v4 follows each v4.x.y release: a move along the default branch is
+    a floating tag's update (low), not an attack; an exact version tag moved is high."""
+    root = workflow(tmp_path / "r", ["actions/checkout@v4", "actions/checkout@v4.2.2"])
+    db = f"sqlite:///{tmp_path}/db.sqlite"
+    with engine(tmp_path, github, store=Store(db)) as e:
+        scan(root, e)
+    repo = github.repos["actions/checkout"]
+    (newer,) = repo.line("main", 1, start="2025-01-10")
+    repo.tags["v4"] = newer
+    repo.tags["v4.2.2"] = newer
+    with engine(tmp_path, github, later=True, store=Store(db)) as e:
+        result = scan(root, e)
+    moved = {f.version: f for f in result.findings if f.id == "action-ref-moved"}
+    assert moved["v4"].severity is Severity.LOW
+    assert moved["v4"].evidence["on_a_branch"] is True
+    assert moved["v4.2.2"].severity is Severity.HIGH

@@ -9,6 +9,7 @@ API's facts, and are unavailable by name when it could not be asked (`FACT_CHECK
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from chaingate.core.facts import GitRef
@@ -136,6 +137,13 @@ def _ref(ctx: PackageContext) -> GitRef | None:
     return next((r for r in f.refs if r.ref == version), None)
 
 
+_EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+$")
+_ON_NO_BRANCH = (
+    "this is how tj-actions/changed-files and reviewdog/action-setup were turned malicious "
+    "in March 2025"
+)
+
+
 @package_signal(
     "action-ref-moved",
     Severity.CRITICAL,
@@ -150,22 +158,36 @@ def action_ref_moved(ctx: PackageContext) -> Iterator[Finding]:
     if before is None or before[0] == ref.commit:
         return
     pkg = ctx.package
+    if ref.own is False:
+        severity, how = Severity.CRITICAL, f"a commit that {ref.why}: {_ON_NO_BRANCH}"
+    elif ref.own is None:
+        severity, how = Severity.HIGH, f"a commit not known to be on a branch ({ref.why})"
+    elif _EXACT_VERSION.match(ref.ref):
+        severity = Severity.HIGH
+        how = "a commit of a branch, but a release's exact version tag is not moved in normal work"
+    else:
+        severity = Severity.LOW
+        how = (
+            "a commit of the repository's own branches: a floating tag's update (as v4 "
+            "follows each v4.x.y release)"
+        )
     yield Finding(
         id="action-ref-moved",
-        severity=Severity.CRITICAL,
+        severity=severity,
         package=pkg.name,
         version=pkg.version,
         message=(
-            f"The tag {ref.ref} of {pkg.name} now points at commit {ref.commit}; it pointed at "
-            f"{before[0]} (seen since {before[1]}). Released tags are not moved in normal "
-            "work: this is how tj-actions/changed-files and reviewdog/action-setup were "
-            "turned malicious in March 2025. Do not run it; pin the commit you reviewed."
+            f"The tag {ref.ref} of {pkg.name} now points at commit {ref.commit}; it pointed "
+            f"at {before[0]} (seen since {before[1]}). It moved to {how}. Pin the commit you "
+            "reviewed: whatever the tag points at next runs in your workflow."
         ),
         evidence={
             "tag": ref.ref,
             "commit": ref.commit,
             "previous_commit": before[0],
             "previous_since": before[1],
+            "on_a_branch": ref.own,
+            "why": ref.why,
             "used_at": [f"{loc.file}:{loc.line}" for loc in pkg.locations],
         },
     )

@@ -105,7 +105,12 @@ async def repository_answer(
     )
 
 
-async def _resolve(get: Get, api: str, version: str, default_branch: str) -> GitRef | None:
+async def _resolve(
+    get: Get, api: str, version: str, default_branch: str, check: bool = True
+) -> GitRef | None:
+    """What `version` is: a commit of the fork network (with whether the repository's
+    branches or tags reach it), a tag (with whether a branch reaches its commit, when
+    `check`) or a branch; None when it is none of them."""
     if is_sha(version):
         status, _ = await get(f"{api}/commits/{version}")
         if status == 404:
@@ -125,14 +130,22 @@ async def _resolve(get: Get, api: str, version: str, default_branch: str) -> Git
         sha = obj.get("sha")
         if obj.get("type") != "commit" or not isinstance(sha, str) or not is_sha(sha):
             raise Unavailable(f"{api}: {kind} {version} does not lead to a commit")
-        return GitRef(version, kind, sha)
+        if kind == "branch" or not check:
+            return GitRef(version, kind, sha)
+        # A tag's commit on no branch is how tj-actions' re-pointed tags looked.
+        own, why = await _reachable(get, api, sha, default_branch, branches_only=True)
+        return GitRef(version, kind, sha, own, why)
     return None
 
 
-async def _reachable(get: Get, api: str, sha: str, default_branch: str) -> tuple[bool | None, str]:
-    """Whether a branch or tag of the repository reaches `sha`, and if not told, why."""
+async def _reachable(
+    get: Get, api: str, sha: str, default_branch: str, branches_only: bool = False
+) -> tuple[bool | None, str]:
+    """Whether a branch (or tag) of the repository reaches `sha`, and why or why not."""
     _, branches = await get(f"{api}/branches?per_page=100")
-    _, tags = await get(f"{api}/tags?per_page=100")
+    tags: Any = []
+    if not branches_only:
+        _, tags = await get(f"{api}/tags?per_page=100")
     heads: list[tuple[str, str]] = []  # (name, head commit)
     for kind, listed in (("branch", branches), ("tag", tags)):
         for item in listed if isinstance(listed, list) else ():
@@ -150,7 +163,8 @@ async def _reachable(get: Get, api: str, sha: str, default_branch: str) -> tuple
     full = any(isinstance(x, list) and len(x) >= 100 for x in (branches, tags))
     if len(heads) > MAX_COMPARES or full:
         return None, "too many branches and tags to compare them all"
-    return False, f"no branch or tag of {len(heads)} reaches it"
+    refs = "branch" if branches_only else "branch or tag"
+    return False, f"no {refs} of {len(heads)} reaches it"
 
 
 def _dict(value: Any, where: str) -> dict[str, Any]:
@@ -186,4 +200,4 @@ async def resolve_ref(get: Get, base: str, slug: str, ref: str) -> GitRef | None
     status, _ = await get(f"{base}/repos/{slug}")
     if status == 404:
         return None
-    return await _resolve(get, f"{base}/repos/{slug}", ref, "")
+    return await _resolve(get, f"{base}/repos/{slug}", ref, "", check=False)
