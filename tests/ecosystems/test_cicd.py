@@ -384,3 +384,59 @@ def test_pin_check_passes_on_this_repository() -> None:
 
     result = CliRunner().invoke(app, ["pin", "--check", str(REPO)])
     assert result.exit_code == 0, result.output
+
+
+# --- pin, fuzzed: any mix of quoting, comments and flow style ----------------------------------
+
+_names = st.sampled_from(["actions/checkout", "someone/x", "Org.Name/re-po_1", "a/b/sub/dir"])
+_refs = st.sampled_from(["v1", "v4.2.2", "main", "release/v2", "1.0", "x" * 40, "a" * 40])
+_comments = st.sampled_from(["", "  # v1", " # keep: this", "  # é ✓", "   "])
+_styles = st.sampled_from(["plain", "single", "double", "flow"])
+
+
+@st.composite
+def _workflow_text(draw: st.DrawFn) -> str:
+    lines = ["on: push", "jobs:", "  a:", "    runs-on: x", "    steps:"]
+    for _ in range(draw(st.integers(1, 6))):
+        value = f"{draw(_names)}@{draw(_refs)}"
+        style = draw(_styles)
+        quoted = {"plain": value, "single": f"'{value}'", "double": f'"{value}"'}.get(style)
+        if quoted is None:
+            lines.append(f"      - {{uses: {value}, with: {{a: 1}}}}{draw(_comments)}")
+        else:
+            lines.append(f"      - name: s\n        uses: {quoted}{draw(_comments)}")
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    return "\n".join(lines).replace("\n", newline) + newline
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=_workflow_text())
+def test_pin_fuzzed_only_refs_change_and_idempotent(tmp_path: Path, text: str) -> None:
+    path = tmp_path / ".github" / "workflows" / "f.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode())
+    (f,) = ci_files(found_in(path))
+    commits = {(u.name, str(u.ref)): _fake_commit(u.name, str(u.ref)) for u in f.uses}
+    new = edit.rewrite(text, edit.pins_for(f.uses, commits))
+    before, after = yaml.safe_load(text), yaml.safe_load(new)
+    steps_before, steps_after = before["jobs"]["a"]["steps"], after["jobs"]["a"]["steps"]
+    for old_step, new_step in zip(steps_before, steps_after, strict=True):
+        name, _, ref = old_step["uses"].rpartition("@")
+        want = (
+            ref
+            if SHA.match(ref)
+            else _fake_commit(name.split("/")[0].lower() + "/" + name.split("/")[1].lower(), ref)
+        )
+        assert new_step["uses"] == f"{name}@{want}"
+        assert {k: v for k, v in old_step.items() if k != "uses"} == {
+            k: v for k, v in new_step.items() if k != "uses"
+        }
+    # every byte outside the uses lines is kept, line endings included
+    assert [ln for ln in text.splitlines(keepends=True) if "uses:" not in ln] == [
+        ln for ln in new.splitlines(keepends=True) if "uses:" not in ln
+    ]
+    path.write_bytes(new.encode())
+    (again,) = ci_files(found_in(path))
+    assert edit.unpinned(again.uses) == []

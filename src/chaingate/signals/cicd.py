@@ -49,7 +49,7 @@ def unpinned_action(ctx: PackageContext) -> Iterator[Finding]:
     exposed = [e for e in EXPOSED if e in pkg.exposure]
     third_party = owner not in FIRST_PARTY
     severity = Severity.HIGH if third_party and exposed else Severity.MEDIUM
-    where = f" in a job with {', '.join(exposed).replace('-', ' ')}" if exposed else ""
+    where = _where(exposed)
     yield Finding(
         id="unpinned-action",
         severity=severity,
@@ -127,6 +127,15 @@ def unpinned_image(ctx: PackageContext) -> Iterator[Finding]:
             "used_at": [f"{loc.file}:{loc.line}" for loc in pkg.locations],
         },
     )
+
+
+def _where(exposed: list[str]) -> str:
+    """` in a job with write permissions and secrets, in a pull_request_target workflow`."""
+    job = [e.replace("-", " ") for e in exposed if e != "pull_request_target"]
+    out = f" in a job with {' and '.join(job)}" if job else ""
+    if "pull_request_target" in exposed:
+        out += ("," if out else "") + " in a pull_request_target workflow"
+    return out
 
 
 def _ref(ctx: PackageContext) -> GitRef | None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from chaingate.ecosystems.actions.workflows import Use
 
+_LINE_BREAK = re.compile(r"[\r\n]")
 _COMMENT = re.compile(r"^([ \t]*)(#.*)?$")
 _VERSIONISH = re.compile(r"^#\s*(frozen:\s*)?v?\d[\w.+-]*\s*$")
 
@@ -29,10 +30,8 @@ def rewrite(text: str, pins: Sequence[tuple[Use, str]], frozen: bool = False) ->
     for use, sha in sorted(pins, key=lambda p: p[0].start):
         if not editable(use) or use.start < at:
             continue
-        eol = text.find("\n", use.value_end)
-        eol = len(text) if eol < 0 else eol
-        if eol > 0 and text[eol - 1 : eol] == "\r":
-            eol -= 1
+        brk = _LINE_BREAK.search(text, use.value_end)  # \n, \r\n or a lone \r (YAML's breaks)
+        eol = len(text) if brk is None else brk.start()
         rest = text[use.value_end : eol]
         tag = f"frozen: {use.ref}" if frozen else str(use.ref)
         match = _COMMENT.match(rest)
