@@ -115,8 +115,12 @@ def test_tag_re_pointed_between_scans_is_critical(tmp_path: Path, github: GitHub
     assert moved.evidence["commit"] == TJ_MALICIOUS
     assert moved.evidence["previous_commit"] == old
     assert after.checks["action-ref-moved"].status == "ok"
-    # and a third scan still says so? no: the store now knows the new commit; the finding
-    # was raised when the move was seen (a re-run does not repeat it as news)
+    # a re-run (the store now holds the new commit) still says so while the tag points at
+    # a commit on no branch: re-running a blocked job does not pass it
+    with engine(tmp_path, github, later=True, store=Store(f"sqlite:///{tmp_path}/db.sqlite")) as e:
+        again = scan(root, e)
+    still = found(again)[("action-ref-moved", "tj-actions/changed-files")]
+    assert still.severity is Severity.CRITICAL and still.evidence["previous_commit"] == old
 
 
 def test_annotated_tag_followed_and_its_move_seen(tmp_path: Path, github: GitHubServer) -> None:

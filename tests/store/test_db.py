@@ -137,8 +137,14 @@ def test_a_tag_gets_a_row_when_its_commit_changes(tmp_path: Path) -> None:
     base = replace(facts("o/r"), ecosystem="github-actions")
     store.record([replace(base, refs=(GitRef("v1", "tag", "a" * 40),))], T1)
     store.record([replace(base, refs=(GitRef("v1", "tag", "a" * 40),))], T2)
-    assert store.latest("github-actions", ["o/r"])["o/r"].tags == {"v1": ("a" * 40, T1.isoformat())}
+    from chaingate.store.interface import TagSeen
+
+    assert store.latest("github-actions", ["o/r"])["o/r"].tags == {
+        "v1": TagSeen("a" * 40, T1.isoformat())
+    }
     store.record([replace(base, refs=(GitRef("v1", "tag", "b" * 40),))], T2)
-    assert store.latest("github-actions", ["o/r"])["o/r"].tags["v1"][0] == "b" * 40
+    assert store.latest("github-actions", ["o/r"])["o/r"].tags["v1"] == TagSeen(
+        "b" * 40, T2.isoformat(), "a" * 40, T1.isoformat()
+    )
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM ref_observation")).scalar() == 2

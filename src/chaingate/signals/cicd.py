@@ -163,8 +163,17 @@ def action_ref_moved(ctx: PackageContext) -> Iterator[Finding]:
     ref = _ref(ctx)
     if ref is None or ref.kind != "tag" or ctx.previous is None:
         return
-    before = ctx.previous.tags.get(ref.ref)
-    if before is None or before[0] == ref.commit:
+    seen = ctx.previous.tags.get(ref.ref)
+    if seen is None:
+        return
+    if seen.commit != ref.commit:  # moved since the last run
+        before, since = seen.commit, seen.since
+    elif seen.replaced is not None and ref.own is False:
+        # moved at an earlier run and still on no branch: said again on every run until
+        # the tag leaves that commit, so that a re-run does not pass what the first run
+        # blocked
+        before, since = seen.replaced, seen.replaced_since or ""
+    else:
         return
     pkg = ctx.package
     if ref.own is False:
@@ -187,14 +196,14 @@ def action_ref_moved(ctx: PackageContext) -> Iterator[Finding]:
         version=pkg.version,
         message=(
             f"The tag {ref.ref} of {pkg.name} now points at commit {ref.commit}; it pointed "
-            f"at {before[0]} (seen since {before[1]}). It moved to {how}. Pin the commit you "
+            f"at {before} (seen since {since}). It moved to {how}. Pin the commit you "
             "reviewed: whatever the tag points at next runs in your workflow."
         ),
         evidence={
             "tag": ref.ref,
             "commit": ref.commit,
-            "previous_commit": before[0],
-            "previous_since": before[1],
+            "previous_commit": before,
+            "previous_since": since,
             "on_a_branch": ref.own,
             "why": ref.why,
             "used_at": [f"{loc.file}:{loc.line}" for loc in pkg.locations],

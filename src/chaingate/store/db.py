@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 from chaingate.core.facts import Account, ProjectFacts
 from chaingate.facts.intel.interface import DnsAnswer, DomainFacts, RdapRecord
 from chaingate.net.atomic import create_private
-from chaingate.store.interface import Observation, ScanRecord, StoreError, content_hash
+from chaingate.store.interface import (
+    Observation,
+    ScanRecord,
+    StoreError,
+    TagSeen,
+    content_hash,
+)
 from chaingate.store.models import (
     Base,
     DomainObservation,
@@ -137,9 +143,10 @@ class Store:
         tags = self._tags(ecosystem, latest)
         return {n: replace(o, tags=tags[n]) if n in tags else o for n, o in latest.items()}
 
-    def _tags(self, ecosystem: str, names: Iterable[str]) -> dict[str, dict[str, tuple[str, str]]]:
-        """Each name's tags: the commit each last pointed at, and since when."""
-        out: dict[str, dict[str, tuple[str, str]]] = {}
+    def _tags(self, ecosystem: str, names: Iterable[str]) -> dict[str, dict[str, TagSeen]]:
+        """Each name's tags: the commit each last pointed at, since when, and the commit
+        before it if the tag was seen to move."""
+        out: dict[str, dict[str, TagSeen]] = {}
         with Session(self.engine) as s:
             for chunk in _chunks(sorted(set(names)), 500):
                 query = (
@@ -150,7 +157,12 @@ class Store:
                 )
                 for row in s.scalars(query):  # ascending: the last win
                     since = _aware(row.first_seen_at).isoformat()
-                    out.setdefault(row.name, {})[row.ref] = (row.commit, since)
+                    tags = out.setdefault(row.name, {})
+                    before = tags.get(row.ref)
+                    tags[row.ref] = TagSeen(
+                        row.commit, since,
+                        before.commit if before else None, before.since if before else None,
+                    )  # fmt: skip
         return out
 
     @_reported("read from")

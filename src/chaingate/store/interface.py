@@ -17,6 +17,16 @@ if TYPE_CHECKING:
     from chaingate.facts.intel.interface import DomainFacts
 
 
+class TagSeen(msgspec.Struct, frozen=True):
+    """What a git tag pointed at when last observed: `commit`, seen from `since` (ISO 8601),
+    and `replaced`, the commit it pointed at before that, when it was seen to move."""
+
+    commit: str
+    since: str
+    replaced: str | None = None
+    replaced_since: str | None = None
+
+
 class Observation(msgspec.Struct, frozen=True):
     """The most recent stored view of a project, as the signals need it."""
 
@@ -27,9 +37,8 @@ class Observation(msgspec.Struct, frozen=True):
     organization: str | None
     emails: tuple[str, ...]
     latest_version: str | None
-    # tag -> the commit it pointed at when last observed (GitHub Actions, pre-commit hooks),
-    # and when that was first seen (ISO 8601)
-    tags: dict[str, tuple[str, str]] = msgspec.field(default_factory=dict)
+    # tag -> what it pointed at when last observed (GitHub Actions, pre-commit hooks)
+    tags: dict[str, TagSeen] = msgspec.field(default_factory=dict)
 
 
 class ScanRecord(msgspec.Struct, frozen=True):
