@@ -7,6 +7,7 @@ against it, and `diff` and policy on the new ecosystems."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -337,3 +338,28 @@ def test_a_floating_tag_moving_along_main_is_low_not_critical(
     assert moved["v4"].severity is Severity.LOW
     assert moved["v4"].evidence["on_a_branch"] is True
     assert moved["v4.2.2"].severity is Severity.HIGH
+
+
+def test_every_report_format_names_the_workflow_line(tmp_path: Path, github: GitHubServer) -> None:
+    from chaingate.report import ScanDocument, formats_for, render
+
+    root = workflow(tmp_path / "r", ["tj-actions/changed-files@v35"])
+    with engine(tmp_path, github) as e:
+        result = scan(root, e)
+    for fmt in formats_for(ScanDocument):
+        assert "tj-actions/changed-files" in render(ScanDocument(result), fmt), fmt
+    sarif = json.loads(render(ScanDocument(result), "sarif"))
+    located = [
+        loc["physicalLocation"]
+        for r in sarif["runs"][0]["results"]
+        if r["ruleId"] == "unpinned-action"
+        for loc in r.get("locations", [])
+    ]
+    assert located[0]["artifactLocation"]["uri"].endswith(".github/workflows/ci.yml")
+    assert located[0]["region"]["startLine"] == 7
+    doc = json.loads(render(ScanDocument(result), "json"))
+    (pkg,) = [p for p in doc["packages"] if p["ecosystem"] == "github-actions"]
+    assert pkg["paths"] == [
+        [".github/workflows/ci.yml", "job build", "step 1", "tj-actions/changed-files@v35"]
+    ]
+    assert pkg["organization"] == "tj-actions"
