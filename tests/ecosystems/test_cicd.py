@@ -440,3 +440,35 @@ def test_pin_fuzzed_only_refs_change_and_idempotent(tmp_path: Path, text: str) -
     path.write_bytes(new.encode())
     (again,) = ci_files(found_in(path))
     assert edit.unpinned(again.uses) == []
+
+
+# --- how an attacker would walk around the checks ----------------------------------------------
+
+
+def test_a_short_or_uppercase_sha_is_not_a_pin(tmp_path: Path) -> None:
+    wf = tmp_path / "r" / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "ci.yml").write_text(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+        "      - uses: someone/short@abc1234\n"
+        "      - uses: someone/upper@" + "ABCDEF0123" * 4 + "\n"
+    )
+    inv = build_inventory(tmp_path / "r", index_url="unused", resolve_deps=False)
+    ids = {(f.id, f.package) for f in evaluate(inv, Fetched(), {}, NOW, Thresholds())}
+    assert ("unpinned-action", "someone/short") in ids
+    assert ("unpinned-action", "someone/upper") in ids
+
+
+def test_uses_hidden_behind_an_anchor_and_a_merge_key_are_found(tmp_path: Path) -> None:
+    wf = tmp_path / "r" / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "ci.yml").write_text(
+        "on: push\njobs:\n"
+        "  a:\n    runs-on: x\n    steps: &steps\n      - uses: someone/hidden@v1\n"
+        "  b:\n    runs-on: x\n    steps: *steps\n"
+        "  c:\n    <<: {uses: other/wf/.github/workflows/w.yml@main}\n"
+    )
+    inv = build_inventory(tmp_path / "r", index_url="unused", resolve_deps=False)
+    by = {p.name: p for p in inv.packages}
+    assert {path[1] for path in by["someone/hidden"].paths} == {"job a", "job b"}
+    assert "other/wf" in by  # a merge key is read as written (the node graph keeps '<<')

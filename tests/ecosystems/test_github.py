@@ -363,3 +363,19 @@ def test_every_report_format_names_the_workflow_line(tmp_path: Path, github: Git
         [".github/workflows/ci.yml", "job build", "step 1", "tj-actions/changed-files@v35"]
     ]
     assert pkg["organization"] == "tj-actions"
+
+
+def test_a_tag_named_like_a_commit_is_not_taken_for_one(
+    tmp_path: Path, github: GitHubServer
+) -> None:
+    """A tag whose name is 40 hex digits looks like a SHA pin but can be moved: the SHA is
+    looked up as a commit, which does not exist, so the package is incomplete, not clean."""
+    repo = github.repos["tj-actions/changed-files"]
+    fake = "f" * 40
+    repo.tags[fake] = repo.branches["main"]
+    root = workflow(tmp_path / "r", [f"tj-actions/changed-files@{fake}"])
+    with engine(tmp_path, github) as e:
+        result = scan(root, e)
+    (gap,) = result.incomplete
+    assert gap.package == "tj-actions/changed-files" and "not on the index" in gap.reason
+    assert "unpinned-action" not in {f.id for f in result.findings}  # it is spelled as a pin

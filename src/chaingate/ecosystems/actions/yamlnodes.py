@@ -98,11 +98,23 @@ def items(node: Node | None, budget: Budget) -> Iterator[tuple[str, Node, Node]]
     that is not a scalar is skipped (no workflow key is one)."""
     if not isinstance(node, MappingNode):
         return
+    merged: list[Node] = []
+    own: set[str] = set()
     for key, value in node.value:
         budget.spend(value)
         text = scalar(key)
-        if text is not None:
+        if text == "<<" and key.tag == "tag:yaml.org,2002:merge":
+            merged += value.value if isinstance(value, SequenceNode) else [value]
+        elif text is not None:
+            own.add(text)
             yield text, key, value
+    # YAML 1.1 merge keys (`<<: *defaults`): the merged mappings' keys, where not given
+    # here (a step hidden in a merged mapping is still read)
+    for source in merged:
+        for text, key, value in items(source, budget):
+            if text not in own:
+                own.add(text)
+                yield text, key, value
 
 
 def get(node: Node | None, key: str, budget: Budget) -> Node | None:
