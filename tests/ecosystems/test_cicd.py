@@ -157,16 +157,22 @@ def test_unpinned_signals_work_offline_with_context_severity(tmp_path: Path) -> 
     assert got[("unpinned-hook", "github.com/psf/black")] is Severity.MEDIUM
 
 
-def test_a_third_party_action_in_a_quiet_job_is_medium(tmp_path: Path) -> None:
+def one_workflow(tmp_path: Path, text: str) -> dict[tuple[str, str | None], Severity]:
+    """The findings (offline) of a repository holding one workflow with this text."""
     wf = tmp_path / "r" / ".github" / "workflows"
     wf.mkdir(parents=True)
-    (wf / "ci.yml").write_text(
+    (wf / "ci.yml").write_text(text)
+    inv = build_inventory(tmp_path / "r", index_url="unused", resolve_deps=False)
+    return {(f.id, f.package): f.severity for f in evaluate(inv, Fetched(), {}, NOW, Thresholds())}
+
+
+def test_a_third_party_action_in_a_quiet_job_is_medium(tmp_path: Path) -> None:
+    found = one_workflow(
+        tmp_path,
         "on: push\npermissions: {contents: read}\njobs:\n  a:\n    runs-on: x\n    steps:\n"
         "      - uses: someone/lint@v2\n"
-        "      - uses: someone/fmt@" + "a" * 40 + "\n"
+        "      - uses: someone/fmt@" + "a" * 40 + "\n",
     )
-    inv = build_inventory(tmp_path / "r", index_url="unused", resolve_deps=False)
-    found = {(f.id, f.package): f.severity for f in evaluate(inv, Fetched(), {}, NOW, Thresholds())}
     assert found[("unpinned-action", "someone/lint")] is Severity.MEDIUM
     assert ("unpinned-action", "someone/fmt") not in found  # a full SHA
 
@@ -446,15 +452,12 @@ def test_pin_fuzzed_only_refs_change_and_idempotent(tmp_path: Path, text: str) -
 
 
 def test_a_short_or_uppercase_sha_is_not_a_pin(tmp_path: Path) -> None:
-    wf = tmp_path / "r" / ".github" / "workflows"
-    wf.mkdir(parents=True)
-    (wf / "ci.yml").write_text(
+    ids = one_workflow(
+        tmp_path,
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
         "      - uses: someone/short@abc1234\n"
-        "      - uses: someone/upper@" + "ABCDEF0123" * 4 + "\n"
+        "      - uses: someone/upper@" + "ABCDEF0123" * 4 + "\n",
     )
-    inv = build_inventory(tmp_path / "r", index_url="unused", resolve_deps=False)
-    ids = {(f.id, f.package) for f in evaluate(inv, Fetched(), {}, NOW, Thresholds())}
     assert ("unpinned-action", "someone/short") in ids
     assert ("unpinned-action", "someone/upper") in ids
 
