@@ -6,9 +6,12 @@ packages at their refs, and container images (`docker://name`, never fetched: `O
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chaingate.core.inventory import Declared, Location, Manifest, Origin
-from chaingate.ecosystems.actions.workflows import Use, read_action, read_workflow
+
+if TYPE_CHECKING:  # the readers import PyYAML: only when a file of ours is read
+    from chaingate.ecosystems.actions.workflows import Use
 
 WORKFLOW, ACTION = "github-workflow", "github-action"
 _YAML = (".yml", ".yaml")
@@ -68,17 +71,14 @@ class ActionsManifests:
         return []
 
     def parse(self, path: Path, kind: str, display: str) -> Manifest:
-        root = repository_root(path)
-        if kind == WORKFLOW:
-            uses = read_workflow(path, display, root)
-        else:
-            uses = read_action(path, display, root)
+        uses = self.uses(path, kind, display)
         return Manifest(
             path=display, kind=kind, entries=tuple(declared(u) for u in uses), locked=True
         )
 
     def uses(self, path: Path, kind: str, display: str) -> list[Use]:
         """The uses of one file with their offsets (for `chaingate pin`)."""
-        root = repository_root(path)
+        from chaingate.ecosystems.actions.workflows import read_action, read_workflow
+
         reader = read_workflow if kind == WORKFLOW else read_action
-        return reader(path, display, root)
+        return reader(path, display, repository_root(path))

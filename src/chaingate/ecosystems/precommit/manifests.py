@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chaingate.core.inventory import Declared, Location, Manifest
-from chaingate.ecosystems.actions.workflows import Use
-from chaingate.ecosystems.precommit.config import read_config
+
+if TYPE_CHECKING:  # the reader imports PyYAML: only when a configuration is read
+    from chaingate.ecosystems.actions.workflows import Use
 
 CONFIG = "pre-commit-config"
 _NAMES = (".pre-commit-config.yaml", ".pre-commit-config.yml")
@@ -35,6 +37,8 @@ class PrecommitManifests:
     def parse(self, path: Path, kind: str, display: str) -> Manifest:
         from packaging.requirements import Requirement
         from packaging.utils import canonicalize_name
+
+        from chaingate.ecosystems.precommit.config import read_config
 
         uses, extras = read_config(path, display)
         entries = [
@@ -65,4 +69,6 @@ class PrecommitManifests:
         return Manifest(path=display, kind=kind, entries=tuple(entries), locked=True)
 
     def uses(self, path: Path, kind: str, display: str) -> list[Use]:
+        from chaingate.ecosystems.precommit.config import read_config
+
         return read_config(path, display)[0]
