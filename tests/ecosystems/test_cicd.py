@@ -133,6 +133,10 @@ def test_inventory_names_each_use_its_path_and_exposure(tmp_path: Path) -> None:
     assert by[("pypi", "types-requests")].version == "2.31.0.1"
     assert by[("pypi", "pydantic")].version is None
     assert ("pypi", "prettier") not in by and ("pypi", "prettier@3.1.0") not in by  # npm's
+    # ... which is said, not dropped: each becomes an incomplete entry of the scan
+    ((where, what, why),) = inv.unanalysed
+    assert (where, what) == (".pre-commit-config.yaml", "prettier@3.1.0")
+    assert "hook prettier" in why and "not analysed" in why
 
 
 def _ids(tmp_path: Path) -> dict[tuple[str, str | None], Severity]:

@@ -87,6 +87,9 @@ class Manifest(msgspec.Struct, frozen=True):
     locked: bool = False
     graph: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
     covers: tuple[str, ...] = ()
+    # Dependencies the file names that no adapter reads (a pre-commit hook's npm
+    # `additional_dependencies`): (what, why), each an `incomplete` entry of the scan.
+    unanalysed: tuple[tuple[str, str], ...] = ()
 
 
 class Package(msgspec.Struct, frozen=True):
@@ -130,3 +133,5 @@ class Inventory(msgspec.Struct, frozen=True):
     # Why the tree may be missing packages (e.g. resolution failed and only the declared
     # packages are listed); each becomes an `incomplete` entry of the scan.
     unresolved: tuple[str, ...] = ()
+    # (manifest, what, why) for each dependency a manifest names that no adapter reads.
+    unanalysed: tuple[tuple[str, str, str], ...] = ()

@@ -433,6 +433,7 @@ def incomplete(
     pins first uploaded after `when` (`--as-of`), reported as not yet published then."""
     later = later or {}
     out = [Incomplete(m, None, why) for m in inventory.manifests for why in inventory.unresolved]
+    out += [Incomplete(what, None, f"{why} ({m})") for m, what, why in inventory.unanalysed]
     for p in inventory.packages:
         project = PackageRef(p.ecosystem, p.name)
         if project in fetched.incomplete:

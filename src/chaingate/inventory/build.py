@@ -215,6 +215,7 @@ def _inventory(
         packages=packages,
         manifests=files,
         resolved_with=resolved_with,
+        unanalysed=tuple((m.path, what, why) for _, m in manifests for what, why in m.unanalysed),
         graph={name: tuple(sorted(children)) for name, children in sorted(graph.items())},
     )
 

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import msgspec
-from yaml.nodes import MappingNode
+from yaml.nodes import MappingNode, Node
 
 from chaingate.core.inventory import InventoryError
 from chaingate.ecosystems.actions import yamlnodes as y
@@ -62,37 +62,43 @@ def read_config(path: Path, display: str) -> tuple[list[Use], list[ExtraDependen
         url = y.scalar(url_node)
         if url_node is None or url is None or not url.strip():
             raise InventoryError(display, y.line(entry), "a repository needs 'repo'")
-        if url.strip() in ("local", "meta"):
-            continue
-        rev_node = y.get(entry, "rev", budget)
-        rev = y.scalar(rev_node)
-        if rev_node is None or rev is None or not rev.strip():
-            raise InventoryError(display, y.line(url_node), f"repository {url!r} needs 'rev'")
-        name = repo_name(url)
-        start, end, value_end = y.ref_span(text, rev_node, rev.strip(), 0)
-        uses.append(
-            Use(
-                kind="action",  # a git repository at a ref: the same shape as an action's
-                name=name,
-                spelled=rev.strip(),
-                ref=rev.strip(),
-                file=display,
-                line=y.line(rev_node),
-                start=start,
-                end=end,
-                value_end=value_end,
-                via=(display, url.strip()),
-            )
-        )
+        url = url.strip()
+        name = url if url in ("local", "meta") else repo_name(url)
+        if url not in ("local", "meta"):  # those run nothing fetched: not packages
+            uses.append(_rev(text, entry, url_node, url, name, display, budget))
         for hook in y.elements(y.get(entry, "hooks", budget), budget):
             hook_id = y.scalar(y.get(hook, "id", budget)) or "?"
             language = (y.scalar(y.get(hook, "language", budget)) or "").strip()
+            # a local hook's additional_dependencies are installed as any other's
             for dep in y.elements(y.get(hook, "additional_dependencies", budget), budget):
                 spec = (y.scalar(dep) or "").strip()
                 if spec:
                     python = _python(spec, language, url)
                     extras.append(ExtraDependency(spec, y.line(dep), name, hook_id, python))
     return uses, extras
+
+
+def _rev(
+    text: str, entry: Node, url_node: Node, url: str, name: str, display: str, budget: y.Budget
+) -> Use:
+    """The hook repository at its `rev`, with the offsets of the rev (for `pin`)."""
+    rev_node = y.get(entry, "rev", budget)
+    rev = y.scalar(rev_node)
+    if rev_node is None or rev is None or not rev.strip():
+        raise InventoryError(display, y.line(url_node), f"repository {url!r} needs 'rev'")
+    start, end, value_end = y.ref_span(text, rev_node, rev.strip(), 0)
+    return Use(
+        kind="action",  # a git repository at a ref: the same shape as an action's
+        name=name,
+        spelled=rev.strip(),
+        ref=rev.strip(),
+        file=display,
+        line=y.line(rev_node),
+        start=start,
+        end=end,
+        value_end=value_end,
+        via=(display, url),
+    )
 
 
 def _python(spec: str, language: str, url: str) -> bool:

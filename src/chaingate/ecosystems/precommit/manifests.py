@@ -51,9 +51,15 @@ class PrecommitManifests:
             )
             for u in uses
         ]
+        unanalysed = []
         for dep in extras:
-            if not dep.python:
-                continue  # npm, gems, ...: not analysed (docs/ci.md)
+            if not dep.python:  # npm, gems, ...: no adapter reads them (docs/ci.md)
+                why = (
+                    f"additional_dependencies of hook {dep.hook} ({dep.repo}) that are not "
+                    "PyPI packages: not analysed"
+                )
+                unanalysed.append((dep.spec, why))
+                continue
             req = Requirement(dep.spec)
             pins = [s.version for s in req.specifier if s.operator in ("==", "===")]
             entries.append(
@@ -66,7 +72,10 @@ class PrecommitManifests:
                     ecosystem="pypi",
                 )
             )
-        return Manifest(path=display, kind=kind, entries=tuple(entries), locked=True)
+        return Manifest(
+            path=display, kind=kind, entries=tuple(entries), locked=True,
+            unanalysed=tuple(unanalysed),
+        )  # fmt: skip
 
     def uses(self, path: Path, kind: str, display: str) -> list[Use]:
         from chaingate.ecosystems.precommit.config import read_config
