@@ -382,3 +382,23 @@ def test_a_tag_named_like_a_commit_is_not_taken_for_one(
     (gap,) = result.incomplete
     assert gap.package == "tj-actions/changed-files" and "not on the index" in gap.reason
     assert "unpinned-action" not in {f.id for f in result.findings}  # it is spelled as a pin
+
+
+def test_diff_says_an_unanalysed_hook_dependency_once(tmp_path: Path, github: GitHubServer) -> None:
+    """An npm hook dependency the base already had is not news on every pull request (the
+    gate would fail on every one); one the change adds is incomplete."""
+    config = (
+        "repos:\n- repo: local\n  hooks: [{id: lint, language: node, entry: eslint,"
+        " additional_dependencies: [%s]}]\n"
+    )
+    sides = {}
+    for side, deps in (("base", "eslint@8.0.0"), ("same", "eslint@8.0.0"),
+                       ("more", "eslint@8.0.0, prettier@3.1.0")):  # fmt: skip
+        root = workflow(tmp_path / side, ["actions/checkout@v4.2.2"])
+        (root / ".pre-commit-config.yaml").write_text(config % deps)
+        sides[side] = build_inventory(root, index_url="unused", resolve_deps=False)
+    with engine(tmp_path, github) as e:
+        same = e.diff(sides["base"], sides["same"])
+        more = e.diff(sides["base"], sides["more"])
+    assert [i.package for i in same.incomplete] == []
+    assert [i.package for i in more.incomplete] == ["prettier@3.1.0"]
