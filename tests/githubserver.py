@@ -7,10 +7,11 @@ the commit graph.
 
 Real HTTP caching: every 200 carries an `ETag`; `If-None-Match` is answered 304. Tests change
 the state under it (`Repo.tags[...] = ...`) to re-point a tag, as an attacker does. Faults
-from `ScriptedFaults`, plus `rate_limited()`: 403 with `x-ratelimit-remaining: 0`.
+from `ScriptedFaults` (`BadJSON`: half the body), plus `rate_limited()`: 403 with
+`x-ratelimit-remaining: 0`.
 
-`reconstructed()` builds the incident repositories from public reports -- RECONSTRUCTED, not
-recorded: the SHAs named in the reports are used as reported (tj-actions/changed-files's
+`tj_actions()`, `reviewdog_action_setup()` and their `repoint_*` build the incident
+repositories from public reports -- RECONSTRUCTED, not recorded: the SHAs named in the reports are used as reported (tj-actions/changed-files's
 malicious commit 0e58ed8671d6b60d0890c21b07f8835ace038e67, March 2025); every other SHA,
 date and history is a stand-in made here.
 """
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from tests.serverkit import BackgroundHTTPServer, ScriptedFaults, ScriptedHandler
+from tests.serverkit import BackgroundHTTPServer, BadJSON, ScriptedFaults, ScriptedHandler
 
 
 def sha(seed: str) -> str:
@@ -106,6 +107,8 @@ class _Handler(ScriptedHandler):
             self._send_error(status, {}, head)
             return
         body = json.dumps(doc).encode()
+        if isinstance(fault, BadJSON):
+            body = body[: len(body) // 2]
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         if headers.get("if-none-match") == etag:
             self.send_response(304)

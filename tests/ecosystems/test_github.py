@@ -402,3 +402,19 @@ def test_diff_says_an_unanalysed_hook_dependency_once(tmp_path: Path, github: Gi
         more = e.diff(sides["base"], sides["more"])
     assert [i.package for i in same.incomplete] == []
     assert [i.package for i in more.incomplete] == ["prettier@3.1.0"]
+
+
+def test_a_malformed_answer_is_incomplete_and_not_kept(
+    tmp_path: Path, github: GitHubServer
+) -> None:
+    from tests.serverkit import BadJSON
+
+    github.script("/repos/actions/checkout", [BadJSON()])
+    root = workflow(tmp_path / "r", ["actions/checkout@v4.2.2"])
+    with engine(tmp_path, github) as e:
+        first = scan(root, e)
+    assert [i.package for i in first.incomplete] == ["actions/checkout"]
+    assert "malformed JSON" in first.incomplete[0].reason
+    with engine(tmp_path, github) as e:  # the bad answer was not kept in the cache
+        second = scan(root, e)
+    assert second.incomplete == ()

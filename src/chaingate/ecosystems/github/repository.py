@@ -60,6 +60,7 @@ async def repository_answer(
     status, repo = await get(api)
     if status == 404:
         return Answer(not_found=True)
+    repo = _dict(repo, api)
     owner = _dict(repo.get("owner"), api)
     login, kind = str(owner.get("login", "")), str(owner.get("type", ""))
     if not login:
