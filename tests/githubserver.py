@@ -11,9 +11,10 @@ from `ScriptedFaults` (`BadJSON`: half the body), plus `rate_limited()`: 403 wit
 `x-ratelimit-remaining: 0`.
 
 `tj_actions()`, `reviewdog_action_setup()` and their `repoint_*` build the incident
-repositories from public reports -- RECONSTRUCTED, not recorded: the SHAs named in the reports are used as reported (tj-actions/changed-files's
-malicious commit 0e58ed8671d6b60d0890c21b07f8835ace038e67, March 2025); every other SHA,
-date and history is a stand-in made here.
+repositories from public reports -- RECONSTRUCTED, not recorded: the SHA named in the
+reports is used as reported (tj-actions/changed-files's malicious commit
+0e58ed8671d6b60d0890c21b07f8835ace038e67, March 2025); every other SHA, date and history
+is a stand-in made here.
 """
 
 from __future__ import annotations
