@@ -418,3 +418,24 @@ def test_a_malformed_answer_is_incomplete_and_not_kept(
     with engine(tmp_path, github) as e:  # the bad answer was not kept in the cache
         second = scan(root, e)
     assert second.incomplete == ()
+
+
+def test_one_github_organisation_behind_actions_and_hooks_is_one_principal(
+    tmp_path: Path, github: GitHubServer
+) -> None:
+    """An organisation owning three actions and three hook repositories is one GitHub
+    principal reaching six packages, not two of three each."""
+    uses, hooks = [], ""
+    for i in range(3):
+        for kind in ("act", "hook"):
+            r = github.add(Repo("acme", f"{kind}{i}"))
+            r.tags["v1"] = r.line("main", 1)[-1]
+        uses.append(f"acme/act{i}@v1")
+        hooks += f"- repo: https://github.com/acme/hook{i}\n  rev: v1\n  hooks: [{{id: h}}]\n"
+    root = workflow(tmp_path / "r", uses)
+    (root / ".pre-commit-config.yaml").write_text("repos:\n" + hooks)
+    with engine(tmp_path, github) as e:
+        result = scan(root, e)
+    conc = found(result)[("owner-concentration", None)]
+    (org,) = conc.evidence["organizations"]
+    assert org["organization"] == "acme" and len(org["packages"]) == 6  # one realm: bare

@@ -158,6 +158,15 @@ def needs_facts(ecosystem: str, *sids: str) -> None:
     FACT_CHECKS.setdefault(ecosystem, set()).update(sids)
 
 
+# ecosystem -> the service its accounts belong to, where several ecosystems share one
+# (GitHub Actions and pre-commit hooks: GitHub accounts and organisations); else its own.
+ACCOUNT_REALMS: dict[str, str] = {}
+
+
+def account_realm(ecosystem: str) -> str:
+    return ACCOUNT_REALMS.get(ecosystem, ecosystem)
+
+
 _PENDING: list[Callable[[], None]] = []
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from chaingate.core.facts import GitRef
 from chaingate.core.findings import Finding, Severity
 from chaingate.core.inventory import Origin
-from chaingate.signals.catalog import PackageContext, needs_facts, package_signal
+from chaingate.signals.catalog import ACCOUNT_REALMS, PackageContext, needs_facts, package_signal
 
 FAMILY = "cicd"
 ACTIONS, HOOKS = "github-actions", "pre-commit"
@@ -25,6 +25,8 @@ EXPOSED = ("write-permissions", "secrets", "pull_request_target")
 
 needs_facts(ACTIONS, "action-ref-moved", "action-impostor-commit", "archived-action")
 needs_facts(HOOKS, "action-ref-moved", "action-impostor-commit", "archived-action")
+# an action's owner and a hook repository's owner are the same GitHub principal
+ACCOUNT_REALMS.update({ACTIONS: "github", HOOKS: "github"})
 
 
 def _is_sha(ref: str | None) -> bool:
