@@ -41,6 +41,15 @@ def _no_real_advisory_source(
     monkeypatch.setenv("CHAINGATE_ADVISORIES_DIR", str(tmp_path_factory.mktemp("advisories")))
 
 
+@pytest.fixture(autouse=True)
+def _no_real_github(monkeypatch: pytest.MonkeyPatch) -> None:
+    """api.github.com is not reachable from here: the GitHub checks of a project with
+    workflows go to a closed local port (unavailable, fast) unless a test serves them
+    (tests/githubserver.py). No token from the environment reaches a test server."""
+    monkeypatch.setenv("CHAINGATE_GITHUB_API_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+
+
 _deselected: list[str] = []
 
 

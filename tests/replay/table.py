@@ -142,8 +142,9 @@ NOT_REPLAYED = (
     ("PyPI phishing (pypj.org, pypi-mirror.org)", "no malicious release: accounts phished"),
     ("xz-utils", "not distributed through PyPI; the tarball differs from git"),
     (
-        "tj-actions/changed-files, reviewdog/action-setup, Trivy actions",
-        "GitHub Actions tags, not a package registry",
+        "Trivy actions",
+        "75 tags of one repository force-pushed: each tag in use is checked as in the rows "
+        "above (action-ref-moved), but no reconstruction of its tag history is made",
     ),
     (
         "chalk/debug, Nx, Shai-Hulud, event-stream, ua-parser-js/coa/rc, eslint-scope, "
@@ -351,6 +352,18 @@ def render() -> str:
         "|---|---|---|---|---|---|---|",
         *rows,
         "",
+        "## GitHub Actions",
+        "",
+        "A workflow (`on: pull_request`, read-only token) with one `uses:`, scanned against "
+        "the local GitHub API server (`tests/githubserver.py`) with a store: once before the "
+        "attack where there is a before, then after it, with the default policy. "
+        "**RECONSTRUCTED**: the malicious tj-actions commit is the one the reports name; every "
+        "other SHA, date and history is a stand-in (`tests/githubserver.py`).",
+        "",
+        "| scenario | `uses:` | what happened | after | what chaingate cannot see, and why |",
+        "|---|---|---|---|---|",
+        *_action_rows(),
+        "",
         "## Incidents without a replay",
         "",
         "| incident | why |",
@@ -361,6 +374,21 @@ def render() -> str:
     with tempfile.TemporaryDirectory() as tmp:
         lines += flask_lines(flask_tree(Path(tmp)))
     return "\n".join(lines)
+
+
+def _action_rows() -> list[str]:
+    from tests.replay.actions import SCENARIOS, replay
+
+    rows = []
+    for n, (scenario, _, _) in enumerate(SCENARIOS):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = replay(n, Path(tmp))
+        found = ", ".join(f"{i} ({s})" for i, s in out.findings) or "nothing"
+        rows.append(
+            f"| {scenario.name} | `{scenario.uses}` | {scenario.change} | {found}<br>"
+            f"check: **{out.verdict}** | {scenario.blind} |"
+        )
+    return rows
 
 
 def main(argv: list[str]) -> int:

@@ -108,3 +108,43 @@ def test_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
         assert "cannot open database" in str(exc)
     else:
         raise AssertionError("expected StoreError")
+
+
+def test_each_ecosystem_is_recorded_as_its_own(tmp_path: Path) -> None:
+    """One scan records PyPI packages and GitHub Actions together: each keeps one row while
+    its content is unchanged (the ecosystem of the first is not everyone's)."""
+    from msgspec.structs import replace
+
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    pypi = facts("demo", owners=["alice"])
+    action = replace(facts("o/demo", owners=["bob"]), ecosystem="github-actions")
+    store.record([pypi, action], T1)
+    store.record([pypi, action], T2)
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT ecosystem, count(*) FROM project_observation GROUP BY ecosystem")
+        ).all()
+    assert sorted(rows) == [("github-actions", 1), ("pypi", 1)]
+    assert store.latest("github-actions", ["o/demo"])["o/demo"].owners == (Account("bob", "Owner"),)
+
+
+def test_a_tag_gets_a_row_when_its_commit_changes(tmp_path: Path) -> None:
+    from msgspec.structs import replace
+
+    from chaingate.core.facts import GitRef
+
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    base = replace(facts("o/r"), ecosystem="github-actions")
+    store.record([replace(base, refs=(GitRef("v1", "tag", "a" * 40),))], T1)
+    store.record([replace(base, refs=(GitRef("v1", "tag", "a" * 40),))], T2)
+    from chaingate.store.interface import TagSeen
+
+    assert store.latest("github-actions", ["o/r"])["o/r"].tags == {
+        "v1": TagSeen("a" * 40, T1.isoformat())
+    }
+    store.record([replace(base, refs=(GitRef("v1", "tag", "b" * 40),))], T2)
+    assert store.latest("github-actions", ["o/r"])["o/r"].tags["v1"] == TagSeen(
+        "b" * 40, T2.isoformat(), "a" * 40, T1.isoformat()
+    )
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ref_observation")).scalar() == 2

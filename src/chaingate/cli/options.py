@@ -200,6 +200,11 @@ index_option = click.option(
     help="PyPI-compatible index: its base (https://pypi.org) or its /simple URL. "
     "Default: CHAINGATE_INDEX_URL, then pip's index-url, then https://pypi.org.",
 )
+github_api_option = click.option(
+    "--github-api-url",
+    help="GitHub REST API for the facts of actions and pre-commit hooks. Default: "
+    "CHAINGATE_GITHUB_API_URL, then https://api.github.com (token: GITHUB_TOKEN).",
+)
 output_option = click.option(
     "--output", "-o", type=path_type, metavar="FILE", help="Write the report to FILE."
 )
@@ -264,6 +269,7 @@ class Common(msgspec.Struct, frozen=True):
     scope: list[str] | None = None  # --scope: only the packages of these scopes
     python_version: str | None = None  # the interpreter resolution targets
     platform: str | None = None  # the platform resolution targets (uv's --python-platform)
+    github_api_url: str | None = None  # None: CHAINGATE_GITHUB_API_URL, else api.github.com
 
 
 _PATH_HELP = (
@@ -325,6 +331,7 @@ def project_options(
             "x86_64-manylinux_2_28 (uv's --python-platform). Default: this machine's.",
         ),
         index_option,
+        github_api_option,
         click.option(
             "--db",
             help="SQLAlchemy database URL for observations over time (default: CHAINGATE_DB, "

@@ -70,7 +70,7 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
     thresholds = pol.thresholds
     if c.cooldown is not None:
         thresholds = replace(thresholds, cooldown_hours=c.cooldown)
-    cache_dir = _cache_dir(c.cache_dir)
+    cache_dir = cache_directory(c.cache_dir)
     inventory = _inventory(
         c.path,
         env=c.env,
@@ -109,11 +109,12 @@ def prepare(c: Common, pol: Policy | None = None) -> tuple[ScanOptions, Inventor
         domains=domains,
         deep=c.deep,
         advisories=advisories,
+        github_api_url=c.github_api_url,
     )
     return opts, inventory
 
 
-def _cache_dir(option: Path | None) -> Path:
+def cache_directory(option: Path | None) -> Path:
     """The cache directory (--cache-dir, CHAINGATE_CACHE_DIR or the user's), made if
     missing; one that cannot be (a file is in the way, no permission) is the user's to fix."""
     from chaingate import config
@@ -195,7 +196,7 @@ def guard_options(index_url: str, pol: Policy) -> ScanOptions:
 
     return ScanOptions(
         index_url=index_url,
-        http=HttpSettings(cache_dir=_cache_dir(None)),
+        http=HttpSettings(cache_dir=cache_directory(None)),
         db_url=config.db_url(None),
         thresholds=pol.thresholds,
         ignores=pol.ignores,
@@ -219,7 +220,7 @@ def inspect_options(
 
     return InspectOptions(
         index_url=config.index_url(index_url)[0],
-        http=HttpSettings(cache_dir=_cache_dir(cache_dir), timeout=timeout, retries=retries),
+        http=HttpSettings(cache_dir=cache_directory(cache_dir), timeout=timeout, retries=retries),
         as_of=as_of,
     )
 

@@ -88,6 +88,20 @@ class ReleaseProvenance(msgspec.Struct, frozen=True, gc=False, array_like=True):
     url: str = ""  # the provenance object of one of its files (Integrity API), if attested
 
 
+class GitRef(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """For an ecosystem whose versions are git refs (GitHub Actions, pre-commit hooks): the
+    commit a ref in use resolved to. `kind` is "tag", "branch" or "commit" (a SHA as
+    written). `own`, for a commit: whether the repository's own branches or tags reach it
+    (False: an impostor commit, pushed to a fork and served through the parent's name);
+    None where that could not be told (`why`)."""
+
+    ref: str
+    kind: str
+    commit: str
+    own: bool | None = None
+    why: str = ""
+
+
 class Vulnerability(msgspec.Struct, frozen=True, gc=False):
     id: str
     aliases: tuple[str, ...]
@@ -140,6 +154,8 @@ class ProjectFacts(msgspec.Struct, frozen=True, dict=True):
     # PEP 740: per release, whether its files are attested; None when the index does not
     # serve provenance at all (the provenance checks are then unavailable, not passed).
     provenance: tuple[ReleaseProvenance, ...] | None = None
+    # Git refs in use and the commits they resolved to (GitHub Actions, pre-commit hooks).
+    refs: tuple[GitRef, ...] = ()
 
     @functools.cached_property
     def _exact(self) -> dict[str, Release]:

@@ -66,6 +66,13 @@ class Declared(msgspec.Struct, frozen=True):
     group: str | None = None
     hashes: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
+    # CI/CD manifests: the chain that pulls it in as written (workflow file, job, step,
+    # value), what the job exposes to it (`exposure`: e.g. "write-permissions",
+    # "secrets", "pull_request_target"), and the ecosystem of an entry that is not the
+    # manifest's own (a pre-commit hook's PyPI `additional_dependencies`).
+    via: tuple[str, ...] = ()
+    exposure: tuple[str, ...] = ()
+    ecosystem: str | None = None
 
 
 class ScopeFailure(msgspec.Struct, frozen=True):
@@ -101,6 +108,9 @@ class Manifest(msgspec.Struct, frozen=True):
     unresolved: tuple[ScopeFailure, ...] = ()
     # The Python versions the project supports (`requires-python`), where it says.
     requires_python: str | None = None
+    # Dependencies the file names that no adapter reads (a pre-commit hook's npm
+    # `additional_dependencies`): (what, why), each an `incomplete` entry of the scan.
+    unanalysed: tuple[tuple[str, str], ...] = ()
 
 
 class Package(msgspec.Struct, frozen=True):
@@ -122,6 +132,9 @@ class Package(msgspec.Struct, frozen=True):
     url: str | None = None
     locations: tuple[Location, ...] = ()
     scopes: tuple[str, ...] = (RUNTIME,)
+    # What the jobs that run it expose to it (CI/CD: token write permissions, secrets,
+    # pull_request_target), the union over every place it is used.
+    exposure: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -150,3 +163,5 @@ class Inventory(msgspec.Struct, frozen=True):
     # Scopes (a group, an extra) that could not be resolved on their own, with the reason;
     # each becomes an `incomplete` entry naming the scope.
     unresolved_scopes: tuple[ScopeFailure, ...] = ()
+    # (manifest, what, why) for each dependency a manifest names that no adapter reads.
+    unanalysed: tuple[tuple[str, str, str], ...] = ()

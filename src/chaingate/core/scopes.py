@@ -10,6 +10,11 @@ from collections.abc import Iterable
 
 RUNTIME = "runtime"
 EXTRA_PREFIX = "extra:"
+# The CI/CD ecosystems' scopes: a GitHub Actions workflow's actions run in CI, next to its
+# token and secrets; a pre-commit hook (and its additional_dependencies) on developers'
+# machines and in CI. Neither is what the project needs to run.
+CI = "ci"
+PRE_COMMIT = "pre-commit"
 
 
 def extra_scope(extra: str) -> str:

@@ -7,6 +7,8 @@ from chaingate.ecosystems.interface import Ecosystem
 
 def default_ecosystems() -> tuple[Ecosystem, ...]:
     """The adapters chaingate ships, in the order their manifest parsers are asked."""
+    from chaingate.ecosystems.actions import ACTIONS
+    from chaingate.ecosystems.precommit import PRECOMMIT
     from chaingate.ecosystems.pypi import PYPI
 
-    return (PYPI,)
+    return (PYPI, ACTIONS, PRECOMMIT)

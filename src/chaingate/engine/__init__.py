@@ -134,7 +134,7 @@ class Engine:
             store = LazyStore(opts.db_url, opts.http.cache_dir)
         return cls(
             http=opts.http,
-            indexes={"pypi": opts.index_url},
+            indexes={"pypi": opts.index_url, **_github(opts.github_api_url)},
             store=store,
             policy=replace(policy or Policy(), thresholds=opts.thresholds, ignores=opts.ignores),
             domains=opts.domains,
@@ -540,3 +540,14 @@ def _by_ecosystem(projects: Sequence[PackageRef]) -> dict[str, list[str]]:
 
 
 __all__ = ["Engine", "Evaluation"]
+
+
+def _github(url: str | None) -> dict[str, str]:
+    """The index of every ecosystem whose facts come from the GitHub API, when given."""
+    from chaingate.ecosystems.github.session import GithubRegistry
+
+    if url is None:
+        return {}
+    from chaingate.ecosystems import default_ecosystems
+
+    return {e.name: url for e in default_ecosystems() if isinstance(e.registry, GithubRegistry)}

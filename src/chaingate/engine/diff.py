@@ -174,8 +174,13 @@ def diff_scans(
     # (a manifest that could not be resolved) are kept whatever they name.
     introduced = {p.ref for p in added} | {p.ref for p, _ in changed}
     names = {p.name for p in head.packages}
+    # ...except a dependency no adapter reads (a hook's npm package) that the base named
+    # the same way: not news, and would fail every change's gate
+    already = {i for i in base.incomplete if i.package not in head.inventory.manifests}
     incomplete = tuple(
-        i for i in head.incomplete if _about(i, introduced) or i.package not in names
+        i
+        for i in head.incomplete
+        if _about(i, introduced) or (i.package not in names and i not in already)
     )
     # What the base could not see about packages the head still has, or about its tree:
     # findings there cannot be told old, so they count as new (never hidden).

@@ -52,6 +52,8 @@ class ScanOptions(msgspec.Struct, frozen=True):
     domains: DomainOptions | None = None  # None: no email-domain intelligence
     deep: bool = False  # read every package's code (analysis/deep.py)
     advisories: AdvisorySettings | None = None  # None: the registry's vulnerability lists only
+    # The GitHub REST API for actions and hooks; None: CHAINGATE_GITHUB_API_URL or GitHub's.
+    github_api_url: str | None = None
 
 
 def run_scan(
@@ -238,7 +240,45 @@ def checks(inventory: Inventory, fetched: Fetched, has_store: bool) -> dict[str,
         out["ownership-change"] = CheckStatus("unavailable", "no database (--no-db)")
     else:
         out["ownership-change"] = CheckStatus("ok")
+    out.update(_fact_checks(inventory, fetched, has_store))
     return out
+
+
+def _fact_checks(inventory: Inventory, fetched: Fetched, has_store: bool) -> dict[str, CheckStatus]:
+    """The checks an ecosystem's signals can make only from its registry's facts
+    (`catalog.FACT_CHECKS`): unavailable by name when the registry could not be asked for
+    some of its packages, or (git refs) when a commit's history could not be told."""
+    why: dict[str, list[str]] = {}
+    asked: set[str] = set()
+    for eco, sids in sigreg.FACT_CHECKS.items():
+        mine = [
+            p for p in inventory.packages if p.ecosystem == eco and p.origin.value == "registry"
+        ]
+        if not mine:
+            continue
+        asked |= sids
+        missing = [p for p in mine if PackageRef(eco, p.name) in fetched.incomplete]
+        if missing:
+            first = fetched.incomplete[PackageRef(eco, missing[0].name)]
+            for sid in sids:
+                why.setdefault(sid, []).append(
+                    f"{eco}: no facts for {len(missing)} package(s) ({first})"
+                )
+        untold = [
+            f"{r.name}@{g.ref}: {g.why}"
+            for r, f in fetched.facts.items()
+            if r.ecosystem == eco
+            for g in f.refs
+            if g.kind == "commit" and g.own is None
+        ]
+        if untold and "action-impostor-commit" in sids:
+            why.setdefault("action-impostor-commit", []).append("; ".join(untold[:3]))
+    if not has_store and "action-ref-moved" in asked:
+        why.setdefault("action-ref-moved", []).append("no database (--no-db): no earlier tags")
+    return {
+        sid: CheckStatus("unavailable", "; ".join(why[sid])) if sid in why else CheckStatus("ok")
+        for sid in sorted(asked)
+    }
 
 
 def _provenance_check(inventory: Inventory, fetched: Fetched) -> CheckStatus:
@@ -395,6 +435,7 @@ def incomplete(
     out = [Incomplete(m, None, why) for m in inventory.manifests for why in inventory.unresolved]
     # A scope that did not resolve on its own is named, not its file: the rest resolved.
     out += [Incomplete(f"scope {f.scope}", None, f.reason) for f in inventory.unresolved_scopes]
+    out += [Incomplete(what, None, f"{why} ({m})") for m, what, why in inventory.unanalysed]
     for p in inventory.packages:
         project = PackageRef(p.ecosystem, p.name)
         if project in fetched.incomplete:

@@ -169,9 +169,14 @@ class _Merged(msgspec.Struct):
     url: str | None = None
     locations: dict[Location, None] = msgspec.field(default_factory=dict)
     scopes: set[str] = msgspec.field(default_factory=set)
+    via: dict[tuple[str, ...], None] = msgspec.field(default_factory=dict)
+    exposure: set[str] = msgspec.field(default_factory=set)
 
     def add(self, entry: Declared, scopes: set[str]) -> None:
         self.direct = self.direct or entry.direct
+        if entry.via:
+            self.via[entry.via] = None
+        self.exposure.update(entry.exposure)
         if self.origin is Origin.REGISTRY and entry.origin is not Origin.REGISTRY:
             self.origin, self.url = entry.origin, entry.url  # the riskier origin wins
         self.locations[entry.location] = None
@@ -213,7 +218,7 @@ def _inventory(
     for eco, manifest in manifests:
         scopes = manifest_scopes(manifest)
         for entry in manifest.entries:
-            key = (eco.name, entry.name, entry.version)
+            key = (entry.ecosystem or eco.name, entry.name, entry.version)
             merged.setdefault(key, _Merged(entry.name, entry.version)).add(
                 entry, scopes[entry.name]
             )
@@ -231,11 +236,13 @@ def _inventory(
             name=m.name,
             version=m.version,
             direct=m.direct,
-            paths=tuple(paths[key[0]].get(m.name, ())),
+            # a CI/CD entry says its own chain (file, job, step); others' come from the graph
+            paths=tuple(m.via)[:MAX_PATHS] if m.via else tuple(paths[key[0]].get(m.name, ())),
             origin=m.origin,
             url=m.url,
             locations=tuple(m.locations),
             scopes=sorted_scopes(m.scopes),
+            exposure=tuple(sorted(m.exposure)),
         )
         for key, m in sorted(merged.items(), key=lambda kv: (kv[0][1], kv[0][2] or "", kv[0][0]))
     )
@@ -244,6 +251,7 @@ def _inventory(
         packages=packages,
         manifests=files,
         resolved_with=resolved_with,
+        unanalysed=tuple((m.path, what, why) for _, m in manifests for what, why in m.unanalysed),
         graph={name: tuple(sorted(children)) for name, children in sorted(graph.items())},
         scope_notes=tuple(sorted({n for _, m in manifests for n in m.scope_notes})),
         unresolved_scopes=tuple(f for _, m in manifests for f in m.unresolved),

@@ -22,7 +22,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -266,9 +266,13 @@ class HttpClient:
         keep_body: bool = True,
         reload: bool = False,
         redirect_ok: RedirectPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         """The document at `url`, from the cache while fresh, else from the server
         (conditionally when validators are known).
+
+        `headers` go with the request and are no part of the cache key (an API token:
+        `Authorization`); the answer must not depend on them beyond access.
 
         `redirect_ok(from_url, to_url)` judges each redirect before it is followed: one it
         refuses raises `FetchError` (a registry document from a host the index does not own
@@ -286,7 +290,9 @@ class HttpClient:
             if body is not None:
                 return self._cached(url, cached[0], body)
             cached = None  # changed on disk: not to be revalidated, fetched anew
-        return await self._fetch_anew(url, key, accept, keep_body, cached, now, redirect_ok)
+        return await self._fetch_anew(
+            url, key, accept, keep_body, cached, now, redirect_ok, headers or {}
+        )
 
     def cached(self, url: str, *, accept: str = "application/json") -> Response | None:
         """What `fetch(url)` would answer without a request, or None when it would ask
@@ -307,11 +313,12 @@ class HttpClient:
         cached: tuple[dict[str, object], Path] | None,
         now: float,
         redirect_ok: RedirectPolicy | None = None,
+        extra: Mapping[str, str] | None = None,
     ) -> Response:
         if self.settings.offline:
             raise FetchError("not in the cache and --offline was given")
 
-        headers = {"Accept": accept}
+        headers = {**(extra or {}), "Accept": accept}
         if cached is not None:
             meta = cached[0]
             if meta.get("etag"):
@@ -330,7 +337,9 @@ class HttpClient:
                     self._cache.store(key, meta, None)
                 return self._cached(url, meta, kept)
             # The cached body vanished or changed: ask again without validators.
-            resp = await self._get_with_retries(url, {"Accept": accept}, redirect_ok)
+            resp = await self._get_with_retries(
+                url, {**(extra or {}), "Accept": accept}, redirect_ok
+            )
         if resp.status_code not in (200, 404):
             raise FetchError(f"HTTP {resp.status_code} from {url}")
         body = resp.content if resp.status_code == 200 else b""
@@ -502,6 +511,9 @@ class HttpClient:
             except TimeoutError:
                 raise _deadline(loop.time(), scan_end, per_document, last) from None
             else:
+                limited = _rate_limited(resp.status_code, resp.headers)
+                if limited is not None:
+                    raise FetchError(limited)  # waiting for the reset is not a retry
                 if resp.status_code not in RETRY_STATUS:
                     return resp
                 last = f"HTTP {resp.status_code}"
@@ -545,6 +557,21 @@ async def _get_checked(
             )
         request = resp.next_request
     raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
+
+
+def _rate_limited(status: int, headers: httpx.Headers) -> str | None:
+    """Why a 403/429 that says the rate limit is used up (`x-ratelimit-remaining: 0`, as
+    GitHub's API answers) is no answer, with the reset time; None for any other reply."""
+    if status not in (403, 429) or headers.get("x-ratelimit-remaining") != "0":
+        return None
+    reset = headers.get("x-ratelimit-reset", "")
+    when = ""
+    if reset.isdigit():
+        from datetime import UTC, datetime
+
+        at = datetime.fromtimestamp(int(reset), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = f"; it resets at {at}"
+    return f"HTTP {status}: API rate limit exhausted{when}"
 
 
 def _check_rate(url: str, elapsed: float, size: int, grace: float) -> None:

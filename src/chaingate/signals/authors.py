@@ -9,7 +9,13 @@ from collections.abc import Iterator
 from disposable_email_domains import blocklist as _DISPOSABLE
 
 from chaingate.core.findings import Finding, Severity
-from chaingate.signals.catalog import PackageContext, TreeContext, package_signal, tree_signal
+from chaingate.signals.catalog import (
+    PackageContext,
+    TreeContext,
+    account_realm,
+    package_signal,
+    tree_signal,
+)
 
 
 @package_signal(
@@ -115,15 +121,18 @@ def ownership_unknown(ctx: PackageContext) -> Iterator[Finding]:
 def owner_concentration(ctx: TreeContext) -> Iterator[Finding]:
     # An account is an account of one registry: alice on PyPI is not alice on npm. An
     # organisation is a principal of its own: its owners can publish every package it holds.
-    several = len({ref.ecosystem for ref in ctx.facts}) > 1
+    # (GitHub Actions and pre-commit hooks share one: GitHub's, `account_realm`.)
+    several = len({account_realm(ref.ecosystem) for ref in ctx.facts}) > 1
+    mixed = len({ref.ecosystem for ref in ctx.facts}) > 1
     held: dict[tuple[str, str], set[str]] = defaultdict(set)  # (kind, principal) -> packages
     for ref, facts in ctx.facts.items():
-        pkg = str(ref) if several else ref.name
+        pkg = str(ref) if mixed else ref.name
+        realm = account_realm(ref.ecosystem)
         for acct in facts.owners:
-            held[("account", f"{ref.ecosystem}:{acct.user}" if several else acct.user)].add(pkg)
+            held[("account", f"{realm}:{acct.user}" if several else acct.user)].add(pkg)
         if facts.organization:
             org = facts.organization
-            held[("organization", f"{ref.ecosystem}:{org}" if several else org)].add(pkg)
+            held[("organization", f"{realm}:{org}" if several else org)].add(pkg)
     with_owners = sum(
         1 for f in ctx.facts.values() if f.has_ownership and (f.owners or f.organization)
     )

@@ -149,6 +149,24 @@ def tree_signal(
     return wrap
 
 
+# ecosystem -> the signal ids that need its registry's facts: where the registry could not
+# be asked for a package of it, the scan reports these checks unavailable by name.
+FACT_CHECKS: dict[str, set[str]] = {}
+
+
+def needs_facts(ecosystem: str, *sids: str) -> None:
+    FACT_CHECKS.setdefault(ecosystem, set()).update(sids)
+
+
+# ecosystem -> the service its accounts belong to, where several ecosystems share one
+# (GitHub Actions and pre-commit hooks: GitHub accounts and organisations); else its own.
+ACCOUNT_REALMS: dict[str, str] = {}
+
+
+def account_realm(ecosystem: str) -> str:
+    return ACCOUNT_REALMS.get(ecosystem, ecosystem)
+
+
 _PENDING: list[Callable[[], None]] = []
 
 
@@ -180,6 +198,7 @@ def load_all() -> None:
         advisory,
         artifacts,
         authors,
+        cicd,
         domains,
         gate,
         names,

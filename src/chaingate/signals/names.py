@@ -88,6 +88,8 @@ def unpinned_source(ctx: PackageContext) -> Iterator[Finding]:
     if pkg.origin is Origin.REGISTRY:
         return
     url = pkg.url or ""
+    if url.startswith("docker://"):
+        return  # a container image of a workflow: unpinned-image speaks for it
     if pkg.origin is Origin.VCS:
         pinned = bool(_FULL_COMMIT.search(url))
         severity = Severity.LOW if pinned else Severity.MEDIUM

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from chaingate.core.facts import Publisher, ReleaseProvenance
 from chaingate.core.findings import Finding, Severity
 from chaingate.signals.catalog import PackageContext, package_signal
+from chaingate.signals.cicd import ACTIONS, HOOKS
 
 FAMILY = "publishing"
 
@@ -51,8 +52,8 @@ def project_quarantined(ctx: PackageContext) -> Iterator[Finding]:
 )
 def project_archived(ctx: PackageContext) -> Iterator[Finding]:
     f = ctx.facts
-    if f is None or f.status != "archived":
-        return
+    if f is None or f.status != "archived" or ctx.package.ecosystem in (ACTIONS, HOOKS):
+        return  # an action's or a hook's repository: archived-action says it
     reason = f": {f.status_reason}" if f.status_reason else ""
     yield Finding(
         id="project-archived",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-from msgspec.structs import asdict
+from msgspec.structs import asdict, replace
 from sqlalchemy import Engine, create_engine, event, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,11 +22,18 @@ from sqlalchemy.orm import Session
 from chaingate.core.facts import Account, ProjectFacts
 from chaingate.facts.intel.interface import DnsAnswer, DomainFacts, RdapRecord
 from chaingate.net.atomic import create_private
-from chaingate.store.interface import Observation, ScanRecord, StoreError, content_hash
+from chaingate.store.interface import (
+    Observation,
+    ScanRecord,
+    StoreError,
+    TagSeen,
+    content_hash,
+)
 from chaingate.store.models import (
     Base,
     DomainObservation,
     ProjectObservation,
+    RefObservation,
     ReleaseObservation,
     ScanRun,
 )
@@ -34,7 +41,7 @@ from chaingate.store.models import (
 T = TypeVar("T")
 A = ParamSpec("A")
 
-HEAD = "0003"  # the newest migration; tests/store checks it matches migrations/versions
+HEAD = "0004"  # the newest migration; tests/store checks it matches migrations/versions
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Alembic's own version table, written by hand only when stamping a brand-new database.
 _VERSION_TABLE = "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
@@ -132,7 +139,31 @@ class Store:
     @_reported("read from")
     def latest(self, ecosystem: str, names: Iterable[str]) -> dict[str, Observation]:
         """The newest observation of each name, if any."""
-        return {name: obs[-1] for name, obs in self._last_two(ecosystem, names, None).items()}
+        latest = {name: obs[-1] for name, obs in self._last_two(ecosystem, names, None).items()}
+        tags = self._tags(ecosystem, latest)
+        return {n: replace(o, tags=tags[n]) if n in tags else o for n, o in latest.items()}
+
+    def _tags(self, ecosystem: str, names: Iterable[str]) -> dict[str, dict[str, TagSeen]]:
+        """Each name's tags: the commit each last pointed at, since when, and the commit
+        before it if the tag was seen to move."""
+        out: dict[str, dict[str, TagSeen]] = {}
+        with Session(self.engine) as s:
+            for chunk in _chunks(sorted(set(names)), 500):
+                query = (
+                    select(RefObservation)
+                    .where(RefObservation.ecosystem == ecosystem)
+                    .where(RefObservation.name.in_(chunk))
+                    .order_by(RefObservation.first_seen_at, RefObservation.id)
+                )
+                for row in s.scalars(query):  # ascending: the last win
+                    since = _aware(row.first_seen_at).isoformat()
+                    tags = out.setdefault(row.name, {})
+                    before = tags.get(row.ref)
+                    tags[row.ref] = TagSeen(
+                        row.commit, since,
+                        before.commit if before else None, before.since if before else None,
+                    )  # fmt: skip
+        return out
 
     @_reported("read from")
     def observed(
@@ -167,9 +198,17 @@ class Store:
 
     @_reported("write to")
     def record(self, facts: Sequence[ProjectFacts], now: datetime) -> None:
-        """Store what was seen at `now`: new rows for changed projects and new releases."""
+        """Store what was seen at `now`: new rows for changed projects and new releases,
+        each ecosystem's compared with its own (a scan holds PyPI packages and actions)."""
         if not facts or self.read_only:
             return
+        by_ecosystem: dict[str, list[ProjectFacts]] = {}
+        for f in facts:
+            by_ecosystem.setdefault(f.ecosystem, []).append(f)
+        for group in by_ecosystem.values():
+            self._record_one(group, now)
+
+    def _record_one(self, facts: Sequence[ProjectFacts], now: datetime) -> None:
         ecosystem = facts[0].ecosystem
         hashes = {f.name: content_hash(f) for f in facts}
         with Session(self.engine) as s, s.begin():
@@ -225,6 +264,30 @@ class Store:
                 )
             previously = {n: c[2] for n, c in current.items()}
             self._record_releases(s, changed, previously, now)
+            self._record_tags(s, facts, now)
+
+    def _record_tags(self, s: Session, facts: Sequence[ProjectFacts], now: datetime) -> None:
+        """A row per tag whose commit differs from its last row; else its last_seen_at."""
+        seen = {(f.ecosystem, f.name, r.ref): r.commit for f in facts for r in f.refs
+                if r.kind == "tag"}  # fmt: skip
+        if not seen:
+            return
+        last: dict[tuple[str, str, str], RefObservation] = {}
+        for eco, name in sorted({(k[0], k[1]) for k in seen}):
+            query = (
+                select(RefObservation)
+                .where(RefObservation.ecosystem == eco, RefObservation.name == name)
+                .order_by(RefObservation.first_seen_at, RefObservation.id)
+            )
+            for row in s.scalars(query):
+                last[(eco, name, row.ref)] = row
+        for key, commit in sorted(seen.items()):
+            before = last.get(key)
+            if before is not None and before.commit == commit:
+                before.last_seen_at = now
+            else:
+                s.add(RefObservation(ecosystem=key[0], name=key[1], ref=key[2], commit=commit,
+                                     first_seen_at=now, last_seen_at=now))  # fmt: skip
 
     def _record_releases(
         self,

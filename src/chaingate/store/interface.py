@@ -17,6 +17,16 @@ if TYPE_CHECKING:
     from chaingate.facts.intel.interface import DomainFacts
 
 
+class TagSeen(msgspec.Struct, frozen=True):
+    """What a git tag pointed at when last observed: `commit`, seen from `since` (ISO 8601),
+    and `replaced`, the commit it pointed at before that, when it was seen to move."""
+
+    commit: str
+    since: str
+    replaced: str | None = None
+    replaced_since: str | None = None
+
+
 class Observation(msgspec.Struct, frozen=True):
     """The most recent stored view of a project, as the signals need it."""
 
@@ -27,6 +37,8 @@ class Observation(msgspec.Struct, frozen=True):
     organization: str | None
     emails: tuple[str, ...]
     latest_version: str | None
+    # tag -> what it pointed at when last observed (GitHub Actions, pre-commit hooks)
+    tags: dict[str, TagSeen] = msgspec.field(default_factory=dict)
 
 
 class ScanRecord(msgspec.Struct, frozen=True):
@@ -101,4 +113,6 @@ def content_hash(facts: ProjectFacts) -> str:
         "releases": len(facts.releases),
         "yanked": sum(r.yanked for r in facts.releases),
     }
+    if facts.refs:  # (only then: the hashes of ecosystems without refs stay as they were)
+        doc["refs"] = sorted([r.ref, r.kind, r.commit] for r in facts.refs)
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()

@@ -88,3 +88,20 @@ class DomainObservation(Base):
     rdap: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     dns_error: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     rdap_error: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+
+
+class RefObservation(Base):
+    """The commit a git tag in use pointed at (GitHub Actions, pre-commit hooks), from when
+    it was first seen so until last seen so. A tag that points elsewhere gets a new row:
+    the row before it is what `action-ref-moved` compares with."""
+
+    __tablename__ = "ref_observation"
+    __table_args__ = (Index("ix_ref_observation_name", "ecosystem", "name", "ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ecosystem: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(256))
+    ref: Mapped[str] = mapped_column(String(256))
+    commit: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
