@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.inventory.wheels import write_wheel
-from tests.pypiserver import PyPIServer
+from tests.pypiserver import PageExtras, PyPIServer
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=400)
 
+METADATA = "Metadata-Version: 2.1\nName: cgmeta\nVersion: 1.0\n"
 MALICIOUS = {
     "id": "MAL-2099-0001",
     "summary": "Malicious code in cgevil (PyPI)",
@@ -98,7 +99,11 @@ def populate(server: PyPIServer, built: Path) -> None:
     publish(server, built, "cgsafe", [("1.0", OLD), ("1.1", NOW - timedelta(hours=2))])
     publish(server, built, "reqeusts", [("2.32.6", NOW - timedelta(days=5))], owner="kennethreitz2")
     publish(server, built, "cgevil", [("1.0", OLD), ("2.0", OLD + timedelta(days=10))])
-    publish(server, built, "cgmeta", [("1.0", OLD)])
+    (wheel,) = publish(server, built, "cgmeta", [("1.0", OLD)])
+    metadata = METADATA.encode()
+    server.add_file(f"{wheel}.metadata", metadata)
+    digest = hashlib.sha256(metadata).hexdigest()
+    server.set_page("cgmeta", PageExtras(core_metadata={wheel: digest}))
     good = write_wheel(built, "cgbad", "1.0", [])
     data = good.read_bytes()
     server.add_file(good.name, data[:-1] + bytes([data[-1] ^ 1]))  # one bit differs

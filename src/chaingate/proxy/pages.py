@@ -164,7 +164,7 @@ def _parse_json(body: bytes, url: str, name: str) -> ProjectPage:
                 hashes=_hashes(entry.get("hashes")),
                 version=version_of(filename),
                 requires_python=requires if isinstance(requires, str) else None,
-                yanked=yanked if isinstance(yanked, bool | str) else bool(yanked),
+                yanked=(yanked or True) if isinstance(yanked, str) else yanked is True,
                 core_metadata=metadata,
                 size=size if isinstance(size, int) and not isinstance(size, bool) else None,
                 upload_time=upload if isinstance(upload, str) else None,
@@ -234,7 +234,7 @@ def _parse_html(text: str, url: str, name: str) -> ProjectPage:
         if filename is None:
             continue
         algo, _, digest = fragment.partition("=")
-        yanked_attr = a.get("data-yanked")
+        yanked_attr = a.get("data-yanked") if "data-yanked" in a else None
         metadata = _metadata_attr(a.get("data-core-metadata", a.get("data-dist-info-metadata")))
         files.append(
             FileLink(
@@ -243,7 +243,7 @@ def _parse_html(text: str, url: str, name: str) -> ProjectPage:
                 hashes=_hashes({algo: digest}) if digest else {},
                 version=version_of(filename),
                 requires_python=a.get("data-requires-python"),
-                yanked=False if yanked_attr is None else (yanked_attr or True),
+                yanked=False if "data-yanked" not in a else (yanked_attr or True),
                 core_metadata=metadata,
             )
         )
