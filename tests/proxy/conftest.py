@@ -13,6 +13,7 @@ from chaingate.facts.advisories import AdvisorySettings
 from chaingate.net.http import HttpSettings
 from chaingate.policy.policy import Policy, file_policy
 from chaingate.proxy import ProxyConfig, Served, build
+from chaingate.store.db import Store
 from tests.guard import conftest as guard
 from tests.osvserver import OsvServer
 from tests.proxy.world import MALICIOUS, NOW, populate
@@ -48,11 +49,15 @@ venv = guard.venv
 def make_proxy(
     upstream: PyPIServer, osv: OsvServer, tmp_path: Path
 ) -> Iterator[Callable[..., Served]]:
-    """`make_proxy(policy_text=POLICY, upstream_url=None)`: a running proxy (closed after)."""
-    opened: list[tuple[Served, Engine]] = []
+    """`make_proxy(policy_text=POLICY, upstream_url=None, db=None, **ProxyConfig)`: a running
+    proxy (closed after); `db` a store URL for its verdicts."""
+    opened: list[tuple[Served, Engine, Store | None]] = []
 
     def make(
-        policy_text: str = POLICY, upstream_url: str | None = None, **config: object
+        policy_text: str = POLICY,
+        upstream_url: str | None = None,
+        db: str | None = None,
+        **config: object,
     ) -> Served:
         policy = file_policy(("chaingate.toml", policy_text), False) if policy_text else Policy()
         url = upstream_url or upstream.url
@@ -64,14 +69,17 @@ def make_proxy(
             advisories=AdvisorySettings(url=osv.url),
         )
         cfg = ProxyConfig(upstream=url, cache_dir=tmp_path / "proxy", now=NOW, retries=1, **config)  # type: ignore[arg-type]
-        served = Served(build(cfg, engine)).__enter__()
-        opened.append((served, engine))
+        store = Store(db) if db else None
+        served = Served(build(cfg, engine, store)).__enter__()
+        opened.append((served, engine, store))
         return served
 
     yield make
-    for served, engine in opened:
+    for served, engine, store in opened:
         served.__exit__(None, None, None)
         engine.close()
+        if store is not None:
+            store.close()
 
 
 @pytest.fixture

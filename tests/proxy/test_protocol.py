@@ -8,6 +8,7 @@ import hashlib
 import json
 import socket
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -176,3 +177,18 @@ def test_decisions_health_and_metrics(proxy: Served) -> None:
     assert 'chaingate_proxy_requests_total{route="page",status="200"} 2' in metrics
     assert "chaingate_proxy_decision_hits_total 1" in metrics
     assert "chaingate_proxy_versions_left_out_total 1" in metrics
+
+
+def test_verdicts_are_kept_in_the_store_across_restarts(
+    make_proxy: Callable[..., Served], tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    first = make_proxy(db=db)
+    assert httpx.get(f"{first.url}/simple/cgevil/").status_code == 200
+    assert "chaingate_proxy_decision_misses_total 1" in httpx.get(f"{first.url}/-/metrics").text
+    second = make_proxy(db=db)  # a new process would start like this: nothing in memory
+    page = httpx.get(f"{second.url}/simple/cgevil/")
+    assert "cgevil-1.0" in page.text and "cgevil-2.0" not in page.text
+    metrics = httpx.get(f"{second.url}/-/metrics").text
+    assert "chaingate_proxy_decision_misses_total 0" in metrics
+    assert "chaingate_proxy_decision_hits_total 1" in metrics

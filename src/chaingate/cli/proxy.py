@@ -67,6 +67,7 @@ def proxy(
     from chaingate.policy.policy import load_policy
     from chaingate.proxy import ProxyConfig, build, serve
     from chaingate.proxy.upstream import base_url
+    from chaingate.store.db import Store
     from chaingate.store.lazy import LazyStore
 
     try:
@@ -79,10 +80,12 @@ def proxy(
         advisories = config.advisories(None, offline=False)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    db = config.db_url(db_url)
+    store = Store(db)
     engine = Engine(
         http=HttpSettings(cache_dir=cache),
         indexes={"pypi": base},
-        store=LazyStore(config.db_url(db_url), cache),
+        store=LazyStore(db, cache),
         policy=pol,
         advisories=advisories,
     )
@@ -94,8 +97,10 @@ def proxy(
             auth=os.environ.get("CHAINGATE_PROXY_AUTH") or None,
         ),
         engine,
+        store,
     )
     try:
         serve(app, host, port)
     finally:
         engine.close()
+        store.close()

@@ -16,12 +16,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import msgspec
 from starlette.applications import Starlette
 
 from chaingate.engine import Engine
 from chaingate.net.http import HttpSettings
+
+if TYPE_CHECKING:
+    from chaingate.store.db import Store
 
 
 class ProxyConfig(msgspec.Struct, frozen=True):
@@ -39,9 +43,9 @@ class ProxyConfig(msgspec.Struct, frozen=True):
     retries: int = 2
 
 
-def build(config: ProxyConfig, engine: Engine) -> Starlette:
+def build(config: ProxyConfig, engine: Engine, store: Store | None = None) -> Starlette:
     """The ASGI application for `config`, judging with `engine` (its policy's `[gate]`
-    cooldown). The engine stays the caller's to close."""
+    cooldown), keeping verdicts in `store` too. Both stay the caller's to close."""
     from chaingate.proxy.app import Proxy, create_app
     from chaingate.proxy.decisions import Decider
     from chaingate.proxy.files import FileCache
@@ -60,7 +64,7 @@ def build(config: ProxyConfig, engine: Engine) -> Starlette:
     now: Callable[[], datetime] = (
         (lambda: pinned) if pinned is not None else (lambda: datetime.now(UTC))
     )
-    decider = Decider(engine, engine.policy.cooldown, now)
+    decider = Decider(engine, engine.policy.cooldown, now, store=store)
     return create_app(Proxy(decider, files, config.auth))
 
 

@@ -12,9 +12,11 @@ upload time the page does not say is young.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -23,6 +25,12 @@ from chaingate.engine import Engine, Evaluation
 from chaingate.policy.interface import Action
 from chaingate.policy.policy import Cooldown
 from chaingate.proxy.pages import ProjectPage
+from chaingate.store.interface import StoreError
+
+if TYPE_CHECKING:
+    from chaingate.store.db import Store
+
+log = logging.getLogger("chaingate.proxy")
 
 ALLOWED, WARNED, BLOCKED, COOLDOWN, UNAVAILABLE = (
     "allowed", "warned", "blocked", "cooldown", "unavailable"
@@ -107,8 +115,10 @@ class Decider:
         cooldown: Cooldown,
         now: Callable[[], datetime],
         ttl: float | None = None,
+        store: Store | None = None,
     ) -> None:
         self.engine = engine
+        self.store = store
         self.cooldown = cooldown
         self.now = now
         self.ttl = timedelta(seconds=engine.facts_ttl if ttl is None else ttl)
@@ -131,14 +141,51 @@ class Decider:
     def decide(self, page: ProjectPage, serial: str) -> ProjectVerdict:
         """Judge every version of `page` (synchronous: the engine's calls block; the app
         runs this in a worker thread) and keep the verdict."""
-        self.misses += 1
         now = self.now()
-        verdict = self._judge(page, serial, now)
+        verdict = self._stored(page.name, serial, now)
+        if verdict is None:
+            self.misses += 1
+            verdict = self._judge(page, serial, now)
+            self._store(verdict)
         self._kept[page.name] = verdict
         self._kept.move_to_end(page.name)
         while len(self._kept) > self.KEEP:
             self._kept.popitem(last=False)
         return verdict
+
+    def _stored(self, project: str, serial: str, now: datetime) -> ProjectVerdict | None:
+        """The store's verdict for this serial, when one stands (a restarted proxy)."""
+        if self.store is None:
+            return None
+        try:
+            kept = self.store.kept_verdict("pypi", project)
+        except StoreError as exc:
+            log.warning("verdicts are not read from the store: %s", exc)
+            return None
+        if kept is None or kept[0] != serial or now >= kept[1]:
+            return None
+        try:
+            verdict = msgspec.convert(kept[2], ProjectVerdict, strict=False)
+        except msgspec.ValidationError:
+            return None  # written by another version of chaingate: judged anew
+        self.hits += 1
+        return verdict
+
+    def _store(self, verdict: ProjectVerdict) -> None:
+        if self.store is None:
+            return
+        doc = msgspec.to_builtins(verdict)
+        try:
+            self.store.keep_verdict(
+                "pypi",
+                verdict.project,
+                verdict.serial,
+                verdict.decided_at,
+                verdict.valid_until,
+                doc,
+            )
+        except StoreError as exc:
+            log.warning("verdicts are not kept in the store: %s", exc)
 
     def _judge(self, page: ProjectPage, serial: str, now: datetime) -> ProjectVerdict:
         uploaded = _uploaded(page)

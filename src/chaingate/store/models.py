@@ -88,3 +88,20 @@ class DomainObservation(Base):
     rdap: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     dns_error: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     rdap_error: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+
+
+class ProxyVerdict(Base):
+    """The proxy's verdict on every version of one project at one upstream serial
+    (proxy/decisions.py): the latest per project, so a restarted proxy answers a warm page
+    without asking the engine again."""
+
+    __tablename__ = "proxy_verdict"
+    __table_args__ = (UniqueConstraint("ecosystem", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ecosystem: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(256))
+    serial: Mapped[str] = mapped_column(String(256))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    verdict: Mapped[dict[str, Any]] = mapped_column(JSON)
