@@ -15,6 +15,7 @@ import pytest
 
 from chaingate.proxy import Served
 from chaingate.proxy.pages import PEP691_JSON
+from tests.osvserver import OsvServer
 from tests.proxy.world import METADATA
 from tests.pypiserver import PyPIServer
 
@@ -192,3 +193,16 @@ def test_verdicts_are_kept_in_the_store_across_restarts(
     metrics = httpx.get(f"{second.url}/-/metrics").text
     assert "chaingate_proxy_decision_misses_total 0" in metrics
     assert "chaingate_proxy_decision_hits_total 1" in metrics
+
+
+def test_a_page_of_many_versions_asks_the_advisory_source_once(
+    proxy: Served, upstream: PyPIServer, osv: OsvServer, tmp_path: Path
+) -> None:
+    from tests.proxy.world import OLD, publish
+
+    built = tmp_path / "many"
+    built.mkdir()
+    publish(upstream, built, "cgmany", [(f"1.{i}", OLD) for i in range(20)])
+    page = httpx.get(f"{proxy.url}/simple/cgmany/")
+    assert page.text.count(">cgmany-1.") == 20
+    assert osv.hits["/v1/querybatch"] == 1

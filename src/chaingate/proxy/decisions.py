@@ -200,9 +200,16 @@ class Decider:
                 f"{page.name} is quarantined by the index (PEP 792){why}: it considers the "
                 "project unsafe and offers none of its files"
             )
+        judged = [
+            PackageRef("pypi", page.name, v)
+            for v in page.versions
+            if not (window and not exempt and self._young(uploaded.get(v), now, window))
+        ]
+        if len(judged) > 1:
+            self.engine.prepare(judged)  # one advisory query for the page, not one per version
         for version in page.versions:
             when = uploaded.get(version)
-            young = window.total_seconds() == 0 or when is None or now - when < window
+            young = self._young(when, now, window)
             if window and not exempt and young:
                 if when is None:
                     reason = "the index does not say when it was uploaded, so its age is unknown"
@@ -241,6 +248,11 @@ class Decider:
             refused=refused,
             unavailable=unavailable,
         )
+
+    @staticmethod
+    def _young(when: datetime | None, now: datetime, window: timedelta) -> bool:
+        """Inside the cooldown: uploaded within it, at an unknown time, or no cooldown."""
+        return window.total_seconds() == 0 or when is None or now - when < window
 
     def _of(
         self, ev: Evaluation, version: str, when: datetime | None, young: bool
