@@ -101,6 +101,50 @@ def start_proxy(
     raise SystemExit(f"the proxy did not start: {(work / 'proxy.log').read_text()[-2000:]}")
 
 
+DEVPI = ROOT / "bench" / ".cache" / "devpi-venv" / "bin"
+
+
+def start_devpi(upstream: str, work: Path) -> tuple[subprocess.Popen[bytes], str] | None:
+    """devpi-server (pip-installed into bench/.cache/devpi-venv, not a project dependency)
+    with one mirror index of the upstream; its simple index URL."""
+    if not (DEVPI / "devpi-server").exists():
+        print("devpi: not installed (python3 -m venv bench/.cache/devpi-venv && "
+              "bench/.cache/devpi-venv/bin/pip install devpi-server)")  # fmt: skip
+        return None
+    import base64
+
+    where = work / "devpi"
+    subprocess.run(
+        [str(DEVPI / "devpi-init"), "--serverdir", str(where), "--no-root-pypi",
+         "--root-passwd", "bench"], check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(DEVPI / "devpi-server"), "--serverdir", str(where), "--host", "127.0.0.1",
+         "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=open(work / "devpi.log", "wb"),  # noqa: SIM115
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/+api").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    json_headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    login = httpx.post(f"{url}/+login", json={"user": "root", "password": "bench"},
+                       headers=json_headers)  # fmt: skip
+    token = login.json()["result"]["password"]
+    auth = base64.b64encode(f"root:{token}".encode()).decode()
+    made = httpx.put(
+        f"{url}/root/up",
+        json={"type": "mirror", "mirror_url": f"{upstream}/simple/"},
+        headers={**json_headers, "X-Devpi-Auth": auth},
+    )
+    made.raise_for_status()
+    return proc, f"{url}/root/up/+simple"
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -161,7 +205,7 @@ def pip_install(index: str, wanted: list[tuple[str, str]], work: Path) -> float:
     t = time.perf_counter()
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-cache-dir", "--no-deps",
-         "--disable-pip-version-check", "--index-url", f"{index}/simple/",
+         "--disable-pip-version-check", "--index-url", f"{index}/",
          *(f"{n}=={v}" for n, v in wanted)],
         check=True, env=env,
     )  # fmt: skip
@@ -204,21 +248,27 @@ def main() -> None:
             one = names[0]
             print(f"proxy:    {load(f'{proxy}/simple/{one}/', args.seconds)}")
             print(f"upstream: {load(f'{upstream.url}/simple/{one}/', args.seconds)}")
-            pip_install(proxy, wanted, work)  # warms the proxy's file cache
-            direct, through = [], []
-            for _ in range(args.rounds):
-                direct.append(pip_install(upstream.url, wanted, work))
-                through.append(pip_install(proxy, wanted, work))
+            devpi = start_devpi(upstream.url, work)
+            indexes = {"direct": f"{upstream.url}/simple", "proxy": f"{proxy}/simple"}
+            if devpi is not None:
+                indexes["devpi"] = devpi[1]
+            try:
+                for index in indexes.values():  # warms the proxies' file caches
+                    pip_install(index, wanted, work)
+                times: dict[str, list[float]] = {k: [] for k in indexes}
+                for _ in range(args.rounds):
+                    for label, index in indexes.items():
+                        times[label].append(pip_install(index, wanted, work))
+            finally:
+                if devpi is not None:
+                    devpi[0].terminate()
+                    devpi[0].wait(10)
+            direct, through = times["direct"], times["proxy"]
             ratios = [p / d for p, d in zip(through, direct, strict=True)]
             print(f"pip install of {len(wanted)} pins, {args.rounds} rounds interleaved (s):")
-            print(
-                f"  direct  median {statistics.median(direct):.2f}  "
-                f"({', '.join(f'{x:.2f}' for x in direct)})"
-            )
-            print(
-                f"  proxy   median {statistics.median(through):.2f}  "
-                f"({', '.join(f'{x:.2f}' for x in through)})"
-            )
+            for label, xs in times.items():
+                print(f"  {label:7s} median {statistics.median(xs):.2f}  "
+                      f"({', '.join(f'{x:.2f}' for x in xs)})")  # fmt: skip
             print(f"  ratio proxy/direct median {statistics.median(ratios):.2f} "
                   f"(min {min(ratios):.2f}, max {max(ratios):.2f})")  # fmt: skip
         finally:

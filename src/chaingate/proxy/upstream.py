@@ -8,8 +8,11 @@ a redirect to any other host is refused.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from msgspec.structs import replace
 
 from chaingate.net.http import FetchError, HttpClient, HttpSettings
 from chaingate.proxy.pages import ACCEPT_UPSTREAM, PageError, ProjectPage, parse_index, parse_page
@@ -41,8 +44,13 @@ class Upstream:
         if file_hosts is None:
             file_hosts = PYPI_FILE_HOSTS if host in ("pypi.org", "test.pypi.org") else ()
         self.hosts = frozenset({host, *(h.lower() for h in file_hosts)})
-        self.client = HttpClient(settings)
+        # Half the page TTL in the HTTP cache and half in memory: a page is at most `ttl` old.
+        self.ttl = settings.ttl / 2
+        self.client = HttpClient(replace(settings, ttl=self.ttl))
         self._parsed: dict[str, tuple[str, ProjectPage]] = {}
+        # project -> (monotonic time fetched, page, serial): while fresh, a page is answered
+        # from memory, without reading (and re-hashing) the HTTP cache's copy
+        self._hot: dict[str, tuple[float, ProjectPage, str]] = {}
 
     async def close(self) -> None:
         await self.client.__aexit__(None, None, None)
@@ -60,6 +68,9 @@ class Upstream:
         identity of the body), or None when the upstream has no such project. Raises
         `FetchError` when the upstream cannot be reached, `PageError` when it answers
         something that is not a project page."""
+        hot = self._hot.get(project)
+        if hot is not None and time.monotonic() - hot[0] < self.ttl:
+            return hot[1], hot[2]
         url = f"{self.simple}{project}/"
         resp = await self.client.fetch(url, accept=ACCEPT_UPSTREAM, redirect_ok=self._same_index)
         if resp.status == 404:
@@ -76,7 +87,11 @@ class Upstream:
             if len(self._parsed) > 4096:
                 self._parsed.clear()
             self._parsed[project] = (resp.body_id, page)
-        return page, f"{page.serial}/{resp.body_id}" if page.serial else resp.body_id
+        serial = f"{page.serial}/{resp.body_id}" if page.serial else resp.body_id
+        if len(self._hot) > 4096:
+            self._hot.clear()
+        self._hot[project] = (time.monotonic(), page, serial)
+        return page, serial
 
     async def index(self) -> list[str]:
         """Every project name the upstream lists (/simple/)."""
