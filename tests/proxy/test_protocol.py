@@ -206,3 +206,10 @@ def test_a_page_of_many_versions_asks_the_advisory_source_once(
     page = httpx.get(f"{proxy.url}/simple/cgmany/")
     assert page.text.count(">cgmany-1.") == 20
     assert osv.hits["/v1/querybatch"] == 1
+
+
+def test_an_unknown_name_that_looks_like_a_popular_one_gets_a_hint(proxy: Served) -> None:
+    got = httpx.get(f"{proxy.url}/simple/reqests/")
+    assert got.status_code == 404
+    assert "did you mean 'requests'?" in got.headers["x-chaingate-reason"]
+    assert "did you mean" not in httpx.get(f"{proxy.url}/simple/zzz-unheard-of/").text

@@ -204,7 +204,9 @@ class Proxy:
             self.metrics.upstream_errors += 1
             return self.refusal(502, f"the upstream's page for {project}: {exc}")
         if got is None:
-            return self.refusal(404, f"no project {project!r} on the upstream index")
+            return self.refusal(
+                404, f"no project {project!r} on the upstream index{self._hint(project)}"
+            )
         page, serial = got
         verdict = self.decider.kept(project, serial)
         if verdict is None:
@@ -221,6 +223,14 @@ class Proxy:
                                 "; ".join(v.reasons),
                             )
         return page, verdict
+
+    def _hint(self, project: str) -> str:
+        """`; did you mean 'requests'?` for a name that looks like a popular package."""
+        from chaingate.signals.typosquat import resembles
+
+        popular = self.decider.engine.popular("pypi")
+        match = resembles(project, popular) if popular is not None else None
+        return f"; did you mean {match.target!r}?" if match is not None else ""
 
     # --- routes ---------------------------------------------------------------------------------
 
