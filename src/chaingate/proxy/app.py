@@ -45,7 +45,7 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from chaingate.net.http import FetchError
-from chaingate.proxy.decisions import Decider, ProjectVerdict
+from chaingate.proxy.decisions import UNAVAILABLE, Decider, ProjectVerdict
 from chaingate.proxy.files import FileCache, FileError
 from chaingate.proxy.pages import (
     PEP691_JSON,
@@ -294,7 +294,9 @@ class Proxy:
         if link is None:
             return self.refusal(404, f"{filename} is not a file of {project} on the upstream")
         if not verdict.offered(link.version):
-            return self.refusal(403, verdict.why_not(link.version))
+            state = verdict.versions.get(link.version or "")
+            unjudged = verdict.refused is None and state is not None and state.state == UNAVAILABLE
+            return self.refusal(503 if unjudged else 403, verdict.why_not(link.version))
         try:
             path = await self.files.get(link, metadata=metadata)
         except FileError as exc:
