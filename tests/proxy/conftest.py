@@ -16,7 +16,7 @@ from chaingate.proxy import ProxyConfig, Served, build
 from chaingate.store.db import Store
 from tests.guard import conftest as guard
 from tests.osvserver import OsvServer
-from tests.proxy.world import MALICIOUS, NOW, populate
+from tests.proxy.world import MALICIOUS, NOW, WHOLLY_MALICIOUS, populate
 from tests.pypiserver import PyPIServer
 
 POLICY = """
@@ -36,7 +36,8 @@ def upstream(tmp_path: Path) -> Iterator[PyPIServer]:
 
 @pytest.fixture
 def osv() -> Iterator[OsvServer]:
-    with OsvServer({MALICIOUS["id"]: MALICIOUS}) as server:
+    records = {r["id"]: r for r in (MALICIOUS, WHOLLY_MALICIOUS)}
+    with OsvServer(records) as server:
         yield server
 
 

@@ -213,3 +213,22 @@ def test_an_unknown_name_that_looks_like_a_popular_one_gets_a_hint(proxy: Served
     assert got.status_code == 404
     assert "did you mean 'requests'?" in got.headers["x-chaingate-reason"]
     assert "did you mean" not in httpx.get(f"{proxy.url}/simple/zzz-unheard-of/").text
+
+
+@pytest.mark.parametrize(
+    ("project", "said"),
+    [
+        (
+            "cgmal",
+            "cgmal is known to be malicious: known-malicious: reported malicious (MAL-2099-0002",
+        ),
+        ("cgquarantined", "cgquarantined is quarantined by the index (PEP 792) (malware)"),
+    ],
+)
+def test_a_malicious_or_quarantined_project_is_refused_whole(
+    proxy: Served, project: str, said: str
+) -> None:
+    page = httpx.get(f"{proxy.url}/simple/{project}/", follow_redirects=True)
+    assert page.status_code == 403
+    assert said in page.text
+    assert said in page.headers["x-chaingate-reason"]

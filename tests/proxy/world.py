@@ -8,6 +8,8 @@ Projects on the upstream (every one with real wheels pip and uv can install):
 - `cgevil` 1.0 (old) and 2.0 (old): 2.0 is reported malicious (MAL-2099-0001, inert).
 - `cgbad` 1.0: its page announces one sha256, the file served has other bytes.
 - `cgmeta` 1.0: a wheel with a PEP 658 metadata file.
+- `cgmal` 0.1 and 0.2: every version reported malicious (MAL-2099-0002).
+- `cgquarantined` 1.0: the index has quarantined the project (PEP 792).
 """
 
 from __future__ import annotations
@@ -34,6 +36,15 @@ MALICIOUS = {
     "published": "2026-11-20T00:00:00Z",
     "schema_version": "1.7.4",
     "affected": [{"package": {"ecosystem": "PyPI", "name": "cgevil"}, "versions": ["2.0"]}],
+}
+
+
+WHOLLY_MALICIOUS = {
+    **MALICIOUS,
+    "id": "MAL-2099-0002",
+    "summary": "Malicious code in cgmal (PyPI)",
+    "details": "A test record: every version of cgmal runs https://payload.example.invalid/.",
+    "affected": [{"package": {"ecosystem": "PyPI", "name": "cgmal"}}],
 }
 
 
@@ -99,6 +110,9 @@ def populate(server: PyPIServer, built: Path) -> None:
     publish(server, built, "cgsafe", [("1.0", OLD), ("1.1", NOW - timedelta(hours=2))])
     publish(server, built, "reqeusts", [("2.32.6", NOW - timedelta(days=5))], owner="kennethreitz2")
     publish(server, built, "cgevil", [("1.0", OLD), ("2.0", OLD + timedelta(days=10))])
+    publish(server, built, "cgmal", [("0.1", OLD), ("0.2", OLD + timedelta(days=3))])
+    publish(server, built, "cgquarantined", [("1.0", OLD)])
+    server.set_page("cgquarantined", PageExtras(status="quarantined", reason="malware"))
     (wheel,) = publish(server, built, "cgmeta", [("1.0", OLD)])
     metadata = METADATA.encode()
     server.add_file(f"{wheel}.metadata", metadata)
