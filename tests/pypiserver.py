@@ -325,6 +325,8 @@ class PageExtras:
     status: str | None = None
     reason: str | None = None
     provenance: Mapping[str, str] | None = None
+    # PEP 658/714: filename -> sha256 of its metadata file (served with add_file(f + ".metadata"))
+    core_metadata: Mapping[str, str] | None = None
 
 
 def _project_page(
@@ -356,6 +358,9 @@ def _project_page(
             page["meta"]["api-version"] = "1.4"
             for entry in page["files"]:
                 entry["provenance"] = prov.get(entry["filename"])
+        for entry in page["files"]:
+            if extras.core_metadata and entry["filename"] in extras.core_metadata:
+                entry["core-metadata"] = {"sha256": extras.core_metadata[entry["filename"]]}
         if extras.status is not None:
             page["meta"]["api-version"] = "1.4"
             page["project-status"] = {"status": extras.status}
@@ -373,6 +378,8 @@ def _project_page(
             attrs += f' data-yanked="{reason}"'
         if prov is not None and prov.get(f["filename"]):
             attrs += f' data-provenance="{html.escape(prov[f["filename"]])}"'
+        if extras.core_metadata and f["filename"] in extras.core_metadata:
+            attrs += f' data-core-metadata="sha256={extras.core_metadata[f["filename"]]}"'
         links.append(f"    <a {attrs}>{html.escape(f['filename'])}</a><br />\n")
     meta = ""
     if extras.status is not None:

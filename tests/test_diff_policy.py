@@ -306,6 +306,7 @@ _CHANGED_BY = {
     "ignores": '[[ignore]]\nid = "*"\nreason = "x"',
     "build": "[resolve]\nbuild = true",
     "allow_incomplete": "[gate]\nallow_incomplete = true",
+    "cooldown": "[gate]\nmin_release_age = 48",
     "sources": '[sources]\nsix = "https://example.invalid/simple/"',
     "scopes": '[scopes]\ndocs = "ignore"',
 }

@@ -18,6 +18,7 @@ from chaingate.cli.inspect import inspect
 from chaingate.cli.install import pip_app, uv_app
 from chaingate.cli.options import EXIT_BROKEN_PIPE
 from chaingate.cli.pin import pin
+from chaingate.cli.proxy import proxy
 from chaingate.cli.scan import scan
 from chaingate.core.errors import EXIT_INTERNAL, ChaingateError
 from chaingate.core.text import safe
@@ -87,7 +88,7 @@ def app() -> None:
     """chaingate: inventory, registry facts, author and release signals."""
 
 
-for command in (scan, check, diff, domains, inspect, advisories, pin, pip_app, uv_app):
+for command in (scan, check, diff, domains, inspect, advisories, pin, pip_app, uv_app, proxy):
     app.add_command(command)
 
 

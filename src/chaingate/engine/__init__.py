@@ -294,6 +294,30 @@ class Engine:
         checks |= self._as_of_checks(fetched, then, False)
         return Evaluation(ref, tuple(findings), tuple(decisions), incomplete, checks)
 
+    def prepare(self, refs: Sequence[PackageRef]) -> None:
+        """Fetch the facts and the advisories of many versions of one project at once and
+        keep them as `evaluate` keeps them, so that evaluating each version asks nothing
+        more: the firewall judging a page of 500 versions sends OSV one query, not 500."""
+        projects = {r.project for r in refs if r.version}
+        if len(projects) != 1:
+            return
+        (project,) = projects
+        eco = self.ecosystems.get(project.ecosystem)
+        if eco is None:
+            return
+        refs = [PackageRef(r.ecosystem, eco.names.normalize(r.name), r.version) for r in refs]
+        fetched = self.fetch(refs)
+        if project.name != eco.names.normalize(project.name):
+            project = PackageRef(project.ecosystem, eco.names.normalize(project.name))
+        if project not in fetched.facts:
+            return  # evaluate says why, version by version
+        self.advise(refs, fetched, self.now or datetime.now(UTC))
+        with self._lock:
+            self._memo[project] = (time.monotonic(), fetched)
+            self._memo.move_to_end(project)
+            while len(self._memo) > self.MEMO_PROJECTS:
+                self._memo.popitem(last=False)
+
     def _facts_for(self, ref: PackageRef) -> Fetched:
         project = ref.project
         with self._lock:

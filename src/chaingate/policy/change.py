@@ -120,6 +120,8 @@ def settings(pol: Policy) -> dict[str, str]:
     }
     out["resolve.build"] = json.dumps(pol.build)
     out["gate.allow_incomplete"] = json.dumps(pol.allow_incomplete)
+    out["gate.min_release_age"] = json.dumps(pol.cooldown.min_release_age)
+    out["gate.fail_closed"] = json.dumps(pol.cooldown.fail_closed)
     out |= {f"sources.{json.dumps(name)}": json.dumps(url) for name, url in pol.sources.items()}
     out |= {f"scopes.{json.dumps(scope)}": action.value for scope, action in pol.scopes.items()}
     return out
@@ -133,6 +135,7 @@ def members(pol: Policy) -> dict[str, list[str]]:
         for key, items in _list_items(lists).items():
             if items:
                 out[f"{which}.{key}"] = items
+    out["gate.min_release_age_exclude"] = sorted({json.dumps(str(k)) for k in pol.cooldown.exclude})
     out["rules"] = [
         f"[{i}] {json.dumps(r.name)}: {r.action.value} when {json.dumps(r.expr)}"
         for i, r in enumerate(pol.rules)

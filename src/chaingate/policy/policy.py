@@ -110,6 +110,23 @@ class Rule:
         return f"{text}: {self.reason}" if self.reason else text
 
 
+class Cooldown(msgspec.Struct, frozen=True):
+    """`[gate] min_release_age` (hours; 0: none), `min_release_age_exclude` (packages exempt,
+    like pnpm's minimumReleaseAgeExclude) and `fail_closed`: which versions whose facts are
+    unavailable are refused -- "young" (default: those inside the cooldown, every one when
+    there is none), "all", or "none"."""
+
+    min_release_age: float = 0.0
+    exclude: tuple[PackageKey, ...] = ()
+    fail_closed: str = "young"
+
+    def exempt(self, ecosystem: str, name: str) -> bool:
+        return any(k.matches(ecosystem, name) for k in self.exclude)
+
+
+FAIL_CLOSED = ("young", "all", "none")
+
+
 class Policy(msgspec.Struct, frozen=True):
     """A loaded policy. `Policy()` is the default: critical and high block, medium and low
     warn, info is ignored (listed, never gating); no lists, rules or exceptions."""
@@ -129,6 +146,10 @@ class Policy(msgspec.Struct, frozen=True):
     # [gate] allow_incomplete: may check, diff and the install guards pass a package that
     # could not be analysed? (False: they fail closed, exit 3.)
     allow_incomplete: bool = False
+    # [gate] min_release_age (hours), min_release_age_exclude, fail_closed: the proxy's
+    # cooldown (a version younger than this is not offered), the packages exempt from it,
+    # and which versions it refuses when their facts are unavailable (proxy/decisions.py).
+    cooldown: Cooldown = msgspec.field(default_factory=lambda: Cooldown())
     # [sources]: PyPI names pinned to one index (canonical name -> index URL): the install
     # guards take such a name from that index only, and a second source offering it is no
     # `dependency-confusion` finding.
@@ -236,7 +257,7 @@ _TOP = (
     "sources", "scopes",
 )  # fmt: skip
 _RESOLVE_KEYS = ("build",)
-_GATE_KEYS = ("allow_incomplete",)
+_GATE_KEYS = ("allow_incomplete", "min_release_age", "min_release_age_exclude", "fail_closed")
 _LIST_KEYS = ("packages", "accounts", "organizations", "domains")
 _RULE_KEYS = ("name", "expr", "action", "reason")
 _ACTIONS = tuple(a.value for a in Action)
@@ -313,6 +334,7 @@ def _parse(name: str, text: str, doc: Mapping[str, Any], base: tuple[str, ...]) 
         ignores=tuple(ignores),
         build=_resolve_build(src, doc.get("resolve", {})),
         allow_incomplete=_allow_incomplete(src, doc.get("gate", {})),
+        cooldown=_cooldown(src, doc.get("gate", {})),
         sources=_sources(src, doc.get("sources", {})),
         scopes=_scopes(src, doc.get("scopes", {}), where),
         source=name,
@@ -352,6 +374,27 @@ def _allow_incomplete(src: _Source, value: object) -> bool:
     if not isinstance(allow, bool):
         raise src.error(("gate", "allow_incomplete"), f"must be true or false, not {_show(allow)}")
     return allow
+
+
+def _cooldown(src: _Source, value: object) -> Cooldown:
+    """`[gate] min_release_age`, `min_release_age_exclude`, `fail_closed` (the proxy's)."""
+    table = src.table(value, "gate")
+    hours = table.get("min_release_age", 0)
+    path = ("gate", "min_release_age")
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or not math.isfinite(hours):
+        raise src.error(path, f"must be a number of hours, not {_show(hours)}")
+    if not 0 <= hours <= MAX_HOURS:
+        raise src.error(path, f"must be between 0 and {MAX_HOURS} hours, not {hours:g}")
+    names = table.get("min_release_age_exclude", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise src.error(("gate", "min_release_age_exclude"), "must be an array of package names")
+    mode = table.get("fail_closed", "young")
+    if mode not in FAIL_CLOSED:
+        raise src.error(
+            ("gate", "fail_closed"), f"{_show(mode)} is not one of {', '.join(FAIL_CLOSED)}"
+        )
+    keys = tuple(PackageKey(*split(n)) for n in names)
+    return Cooldown(min_release_age=float(hours), exclude=keys, fail_closed=mode)
 
 
 def _sources(src: _Source, value: object) -> dict[str, str]:

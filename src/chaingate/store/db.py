@@ -34,6 +34,7 @@ from chaingate.store.models import (
     DomainObservation,
     ProjectObservation,
     RefObservation,
+    ProxyVerdict,
     ReleaseObservation,
     ScanRun,
 )
@@ -41,7 +42,7 @@ from chaingate.store.models import (
 T = TypeVar("T")
 A = ParamSpec("A")
 
-HEAD = "0004"  # the newest migration; tests/store checks it matches migrations/versions
+HEAD = "0005"  # the newest migration; tests/store checks it matches migrations/versions
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Alembic's own version table, written by hand only when stamping a brand-new database.
 _VERSION_TABLE = "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
@@ -384,6 +385,46 @@ class Store:
         if rows and not self.read_only:
             with Session(self.engine) as s, s.begin():
                 s.connection().execute(insert(DomainObservation.__table__), rows)  # type: ignore[arg-type]
+
+    @_reported("write to")
+    def keep_verdict(
+        self,
+        ecosystem: str,
+        name: str,
+        serial: str,
+        decided_at: datetime,
+        valid_until: datetime,
+        verdict: dict[str, object],
+    ) -> None:
+        """The proxy's verdict on a project (proxy/decisions.py), replacing the last one."""
+        if self.read_only:
+            return
+        with Session(self.engine) as s, s.begin():
+            row = s.scalars(
+                select(ProxyVerdict).where(
+                    ProxyVerdict.ecosystem == ecosystem, ProxyVerdict.name == name
+                )
+            ).first()
+            if row is None:
+                row = ProxyVerdict(ecosystem=ecosystem, name=name)
+                s.add(row)
+            row.serial, row.decided_at, row.valid_until = serial, decided_at, valid_until
+            row.verdict = verdict
+
+    @_reported("read from")
+    def kept_verdict(
+        self, ecosystem: str, name: str
+    ) -> tuple[str, datetime, dict[str, object]] | None:
+        """The proxy's last verdict on a project: its serial, until when it stands, itself."""
+        with Session(self.engine) as s:
+            row = s.scalars(
+                select(ProxyVerdict).where(
+                    ProxyVerdict.ecosystem == ecosystem, ProxyVerdict.name == name
+                )
+            ).first()
+            if row is None:
+                return None
+            return row.serial, _aware(row.valid_until), dict(row.verdict)
 
     @_reported("write to")
     def record_scan(self, run: ScanRecord) -> None:

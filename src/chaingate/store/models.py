@@ -105,3 +105,20 @@ class RefObservation(Base):
     commit: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProxyVerdict(Base):
+    """The proxy's verdict on every version of one project at one upstream serial
+    (proxy/decisions.py): the latest per project, so a restarted proxy answers a warm page
+    without asking the engine again."""
+
+    __tablename__ = "proxy_verdict"
+    __table_args__ = (UniqueConstraint("ecosystem", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ecosystem: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(256))
+    serial: Mapped[str] = mapped_column(String(256))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    verdict: Mapped[dict[str, Any]] = mapped_column(JSON)
