@@ -33,8 +33,8 @@ from chaingate.store.models import (
     Base,
     DomainObservation,
     ProjectObservation,
-    RefObservation,
     ProxyVerdict,
+    RefObservation,
     ReleaseObservation,
     ScanRun,
 )
