@@ -18,6 +18,7 @@ from chaingate.cli.inspect import inspect
 from chaingate.cli.install import pip_app, uv_app
 from chaingate.cli.options import EXIT_BROKEN_PIPE
 from chaingate.cli.scan import scan
+from chaingate.cli.serve import serve, token, watch, worker
 from chaingate.core.errors import EXIT_INTERNAL, ChaingateError
 from chaingate.core.text import safe
 
@@ -87,6 +88,8 @@ def app() -> None:
 
 
 for command in (scan, check, diff, domains, inspect, advisories, pip_app, uv_app):
+    app.add_command(command)
+for command in (serve, worker, token, watch):
     app.add_command(command)
 
 

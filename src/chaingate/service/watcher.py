@@ -1,0 +1,63 @@
+"""The watcher: each watched package's registry document, revalidated every poll interval.
+
+PyPI's XML-RPC `changelog_since_serial` feed would name every change with a serial; the
+index this was built against has none (and the feed is deprecated), so the watcher polls:
+one conditional request per package and interval (a 304 when nothing changed), through
+the engine's one fetch path. A change is a different content hash of the package's facts
+(owners, releases, yanks, vulnerabilities...). It is committed -- one `SvcChange` per
+project using the package -- before any project is re-evaluated. A package the registry
+could not answer for is not a change: its watch records the error and is polled again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chaingate.core.refs import PackageRef
+from chaingate.service.runtime import Runtime
+from chaingate.store.interface import content_hash
+from chaingate.store.service_tables import SvcChange, SvcProjectPackage, SvcWatch
+
+ABSENT = "absent"  # the content "hash" of a package the index no longer has
+
+
+def poll(rt: Runtime, watch_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """Poll these watches now; (project id, change id) for each project to re-evaluate."""
+    with Session(rt.db) as s:
+        watches = [(w.id, w.ecosystem, w.name) for w in
+                   s.scalars(select(SvcWatch).where(SvcWatch.id.in_(list(watch_ids))))]  # fmt: skip
+    refs = [PackageRef(eco, name) for _, eco, name in watches]
+    fetched = rt.engine.fetch(refs)
+    now = datetime.now(UTC)
+    out: list[tuple[int, int]] = []
+    with Session(rt.db) as s, s.begin():
+        for watch_id, eco, name in watches:
+            w = s.get(SvcWatch, watch_id)
+            if w is None:
+                continue
+            ref = PackageRef(eco, name)
+            w.polled_at = now
+            if ref in fetched.facts:
+                h = content_hash(fetched.facts[ref])
+            elif ref in fetched.not_found:
+                h = ABSENT
+            else:
+                w.last_error = (fetched.incomplete.get(ref) or "no answer")[:1000]
+                continue
+            w.last_error = None
+            if h == w.content_hash:
+                continue
+            w.content_hash, w.changed_at = h, now
+            projects = sorted(set(s.scalars(
+                select(SvcProjectPackage.project_id).where(
+                    SvcProjectPackage.ecosystem == eco, SvcProjectPackage.name == name)
+            )))  # fmt: skip
+            changes = [SvcChange(ecosystem=eco, name=name, project_id=pid, seen_at=now,
+                                 content_hash=h) for pid in projects]  # fmt: skip
+            s.add_all(changes)
+            s.flush()
+            out += [(c.project_id, c.id) for c in changes if c.project_id is not None]
+    return out
