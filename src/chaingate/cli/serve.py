@@ -63,6 +63,13 @@ def _runtime(settings: ServiceSettings) -> Runtime:
     return rt
 
 
+def _logging() -> None:
+    """Jobs that fail, and the scheduler's troubles, on stderr (warnings and up)."""
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="chaingate: %(name)s: %(message)s")
+
+
 db_option = click.option("--db", help="Database URL (default: SQLite in the user data dir).")
 broker_option = click.option(
     "--broker", envvar="CHAINGATE_BROKER",
@@ -101,6 +108,7 @@ def serve(
     settings = _settings(db, index_url, poll_interval, workers, broker, cache_dir, now)
     if workers == 0 and broker is None:
         raise CommandError("--workers 0 needs --broker: the jobs must run somewhere")
+    _logging()
     rt = _runtime(settings)
     try:
         print(f"chaingate: serving on http://{host}:{port}/", file=sys.stderr, flush=True)
@@ -115,9 +123,10 @@ def serve(
 @index_option
 @cache_option
 @click.option("--threads", default=2, type=click.IntRange(1, 64), help="Worker threads.")
+@click.option("--now", hidden=True, help="Pin the time the signals judge at (tests, replays).")
 def worker(
     db: str | None, broker: str | None, index_url: str | None, cache_dir: Path | None,
-    threads: int,
+    threads: int, now: str | None,
 ) -> None:  # fmt: skip
     """Run jobs (polls, evaluations, deliveries) for a `chaingate serve` on any machine that
     reaches its database and broker."""
@@ -128,7 +137,8 @@ def worker(
 
     if broker is None:
         raise CommandError("worker needs --broker (or CHAINGATE_BROKER): redis:// or amqp://")
-    rt = _runtime(_settings(db, index_url, 300.0, threads, broker, cache_dir))
+    _logging()
+    rt = _runtime(_settings(db, index_url, 300.0, threads, broker, cache_dir, now))
     assert rt.actors is not None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -207,7 +207,8 @@ def _sync_packages(
         s.add(SvcProjectPackage(project_id=project_id, ecosystem=p.ecosystem, name=p.name,
                                 version=p.version))  # fmt: skip
         seen.add((p.ecosystem, p.name))
-    due = now + timedelta(seconds=rt.settings.poll_interval)
+    # due at once: the scheduler (whose --poll-interval rules, not a worker's) spaces polls
+    due = now
     for eco, name in sorted(seen):
         from chaingate.core.refs import PackageRef
 

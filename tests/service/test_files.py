@@ -1,0 +1,47 @@
+"""Uploaded file names and contents as bad input, fuzzed: a name is accepted only when it
+stays inside the upload directory, and any content is an inventory or a ProjectFilesError
+(never a traceback, never a file outside)."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chaingate.service.files import ProjectFilesError, check_path, inventory_of
+
+INDEX = "https://pypi.org/simple/"
+
+
+@given(st.text(max_size=80))
+def test_an_accepted_name_stays_inside(name: str) -> None:
+    try:
+        check_path(name)
+    except ProjectFilesError as exc:
+        assert str(exc).endswith("(a relative path of letters, digits and ._-)")
+        return
+    p = PurePosixPath(name)
+    assert not p.is_absolute() and ".." not in p.parts and "\\" not in name and ":" not in name
+    assert all(part not in ("", ".") for part in name.split("/"))
+
+
+@given(st.sampled_from(["requirements.txt", "pyproject.toml", "poetry.lock", "uv.lock",
+                        "Pipfile.lock", "pylock.toml"]), st.text(max_size=300))  # fmt: skip
+@settings(max_examples=150, deadline=None)
+def test_any_content_is_an_inventory_or_a_clear_error(name: str, content: str) -> None:
+    try:
+        inventory_of("fuzz", {name: content}, INDEX)
+    except ProjectFilesError as exc:
+        assert str(exc).startswith(name) and "chaingate-upload" not in str(exc)
+
+
+def test_nothing_is_written_outside_the_private_directory(tmp_path: Path) -> None:
+    outside = tmp_path / "requirements.txt"
+    for name in (str(outside), f"../../../../../../{outside}", "a/../../requirements.txt"):
+        with pytest.raises(ProjectFilesError):
+            inventory_of("x", {name: "six==1.16.0\n"}, INDEX)
+    assert not outside.exists()
+    inv = inventory_of("x", {"deep/er/requirements.txt": "six==1.16.0\n"}, INDEX)
+    assert inv.root == "x" and [p.name for p in inv.packages] == ["six"]
