@@ -98,3 +98,28 @@ def _wait(page, ok, timeout: float = 30) -> None:  # type: ignore[no-untyped-def
         assert time.time() < deadline, "the page did not change"
         time.sleep(0.5)
         page.reload()
+
+
+def test_pages_escape_what_came_from_outside_and_forms_need_the_csrf_token(
+    tmp_path: Path,
+) -> None:
+    import re
+
+    import httpx
+
+    evil = "<script>alert(1)</script>"
+    with PyPIServer({"six": six_doc()}) as pypi, InProcess(
+        f"sqlite:///{tmp_path / 'd.db'}", pypi.index_url, tmp_path / "cache"
+    ) as svc, httpx.Client(base_url=svc.url) as b:  # fmt: skip
+        b.headers["Authorization"] = f"Bearer {ADMIN}"  # the header works on pages too
+        page = b.get("/projects/new")
+        assert page.status_code == 200
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        form = {"name": evil, "file": "requirements.txt", "content": "six==1.16.0\n"}
+        assert b.post("/projects/new", data={**form, "csrf": "forged"}).status_code == 403
+        r = b.post("/projects/new", data={**form, "csrf": csrf.group(1)})
+        assert r.status_code == 303
+        home = b.get("/").text
+        assert evil not in home and "&lt;script&gt;" in home
+        assert b.get("/projects/1/timeline/pypi/requests").status_code == 404  # not its package

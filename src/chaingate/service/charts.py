@@ -19,6 +19,17 @@ def _x(when: datetime, start: datetime, end: datetime, left: float, width: float
     return left + width * (when - start).total_seconds() / span
 
 
+def _open(cls: str, width: int, height: int, label: str) -> list[str]:
+    return [
+        f'<svg class="{cls}" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" role="img" aria-label="{label}">'
+    ]
+
+
+def _empty(out: list[str], text: str) -> Markup:
+    return Markup("".join([*out, f'<text x="10" y="20">{text}</text></svg>']))
+
+
 def release_timeline(
     releases: Sequence[Release], in_use: set[str], width: int = 900, height: int = 140
 ) -> Markup:
@@ -28,13 +39,9 @@ def release_timeline(
         (r for r in releases if r.uploaded_at is not None),
         key=lambda r: r.uploaded_at or datetime.min.replace(tzinfo=UTC),
     )
-    out = [
-        f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-        f'height="{height}" role="img" aria-label="release timeline">'
-    ]
+    out = _open("timeline", width, height, "release timeline")
     if not dated:
-        out.append('<text x="10" y="20">no dated releases</text></svg>')
-        return Markup("".join(out))
+        return _empty(out, "no dated releases")
     first, last = dated[0].uploaded_at, dated[-1].uploaded_at
     assert first is not None and last is not None
     start, end = first - timedelta(days=30), last + timedelta(days=30)
@@ -90,13 +97,9 @@ def exposure(
     for when, principals, findings in sorted(points):
         by_day[f"{when:%Y-%m-%d}"] = (principals, findings)
     days = sorted(by_day)
-    out = [
-        f'<svg class="exposure" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-        f'height="{height}" role="img" aria-label="exposure over time">'
-    ]
+    out = _open("exposure", width, height, "exposure over time")
     if not days:
-        out.append('<text x="10" y="20">not evaluated yet</text></svg>')
-        return Markup("".join(out))
+        return _empty(out, "not evaluated yet")
     top = max(max(p, f) for p, f in by_day.values()) or 1
     left, span, base, tall = 40.0, width - 60.0, height - 25.0, height - 45.0
     step = span / max(len(days) - 1, 1)
