@@ -28,9 +28,12 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)  # the signals judge at this time
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
-def six_doc(*, yanked: bool = False, owner: str = "gutworth") -> bytes:
-    """six as recorded from pypi.org, with 1.16.0 yanked and its owner replaced at will."""
+def six_doc(*, yanked: bool = False, owner: str = "gutworth", serial: int | None = None) -> bytes:
+    """six as recorded from pypi.org, with 1.16.0 yanked, its owner replaced and its
+    `last_serial` moved (a change that raises no finding) at will."""
     doc = json.loads(gzip.decompress((FIXTURES / "pypi" / "six.json.gz").read_bytes()))
+    if serial is not None:
+        doc["last_serial"] = serial
     for f in doc["releases"]["1.16.0"]:
         f["yanked"] = yanked
         f["yanked_reason"] = "compromised release" if yanked else None

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chaingate.store.service_tables import SvcDelivery, SvcFinding
+from chaingate.store.service_tables import SvcDelivery, SvcEvaluation, SvcFinding
 from tests.pypiserver import PyPIServer
 from tests.service.conftest import InProcess, api, six_doc, wait_evaluated
 from tests.service.receiver import Receiver
@@ -54,6 +54,15 @@ def test_a_yanked_pin_is_alerted_once_signed_and_again_when_it_comes_back(
 
         time.sleep(3.5)  # three more polls of an unchanged registry: nothing new
         assert len(hook.received) == 1
+        # a change that re-evaluates the project but opens nothing new: still one alert
+        evaluations = _evaluations(svc)
+        pypi.add_project("six", six_doc(yanked=True, serial=99_999_999))
+        deadline = time.time() + 30
+        while _evaluations(svc) == evaluations:
+            assert time.time() < deadline, "the change was not re-evaluated"
+            time.sleep(0.2)
+        time.sleep(1)
+        assert len(hook.received) == 1
         with api(svc.url) as c:
             (alert,) = c.get("/api/v1/alerts", params={"project": pid}).json()
             assert alert["deliveries"][0]["status"] == "delivered"
@@ -68,6 +77,11 @@ def test_a_yanked_pin_is_alerted_once_signed_and_again_when_it_comes_back(
         first, second = hook.wait_for(2, timeout=30)
         assert second.json["generation"] == 2
         assert second.json["idempotency_key"] != first.json["idempotency_key"]
+
+
+def _evaluations(svc: InProcess) -> int:
+    with Session(svc.rt.db) as s:
+        return len(list(s.scalars(select(SvcEvaluation.id))))
 
 
 def _open(svc: InProcess, signal: str) -> bool:

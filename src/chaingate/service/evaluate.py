@@ -24,7 +24,7 @@ from chaingate.core.findings import Severity
 from chaingate.engine.result import ScanResult
 from chaingate.service.files import inventory_of
 from chaingate.service.runtime import Runtime
-from chaingate.store.interface import content_hash
+from chaingate.service.watcher import watch_hash
 from chaingate.store.service_tables import (
     SvcAlert,
     SvcChange,
@@ -213,7 +213,7 @@ def _sync_packages(
         from chaingate.core.refs import PackageRef
 
         facts = result.facts.get(PackageRef(eco, name))
-        h = content_hash(facts) if facts is not None else None
+        h = watch_hash(facts) if facts is not None else None
         watch = s.scalars(
             select(SvcWatch).where(SvcWatch.ecosystem == eco, SvcWatch.name == name)
         ).first()

@@ -10,18 +10,30 @@ could not answer for is not a change: its watch records the error and is polled 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import msgspec
+from msgspec.structs import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chaingate.core.facts import ProjectFacts
 from chaingate.core.refs import PackageRef
 from chaingate.service.runtime import Runtime
-from chaingate.store.interface import content_hash
 from chaingate.store.service_tables import SvcChange, SvcProjectPackage, SvcWatch
 
 ABSENT = "absent"  # the content "hash" of a package the index no longer has
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def watch_hash(facts: ProjectFacts) -> str:
+    """Everything the registry said about a package but when we asked: owners, people,
+    every release with its yank state, vulnerabilities, project status, provenance,
+    serial. (The store's `content_hash` is coarser -- a count of yanked releases, no
+    vulnerabilities -- and right for history rows, not for noticing a change.)"""
+    return hashlib.sha256(msgspec.json.encode(replace(facts, fetched_at=_EPOCH))).hexdigest()
 
 
 def poll(rt: Runtime, watch_ids: Sequence[int]) -> list[tuple[int, int]]:
@@ -41,7 +53,7 @@ def poll(rt: Runtime, watch_ids: Sequence[int]) -> list[tuple[int, int]]:
             ref = PackageRef(eco, name)
             w.polled_at = now
             if ref in fetched.facts:
-                h = content_hash(fetched.facts[ref])
+                h = watch_hash(fetched.facts[ref])
             elif ref in fetched.not_found:
                 h = ABSENT
             else:
