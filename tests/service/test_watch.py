@@ -121,3 +121,41 @@ def test_a_refused_delivery_is_retried_then_given_up(db_url: str, tmp_path: Path
         # every attempt carried the same body, signature and idempotency key
         keys = {r.headers["x-chaingate-idempotency-key"] for r in hook.received}
         assert len(keys) == 1 and all(r.signed_with(SECRET) for r in hook.received)
+
+
+def test_the_changelog_feed_sees_an_owner_change_long_before_the_next_poll(
+    tmp_path: Path,
+) -> None:
+    """--poll-interval 300, but the index serves PyPI's XML-RPC changelog: the change it
+    names is polled at once. An entry for a package nobody watches polls nothing."""
+    with PyPIServer({"six": six_doc()}) as pypi, Receiver() as hook:
+        pypi.changelog = [("six", "1.16.0", 1_600_000_000, "new release", 41)]
+        with InProcess(f"sqlite:///{tmp_path / 'd.db'}", pypi.index_url, tmp_path / "cache",
+                       poll_interval=300.0, feed_interval=0.5) as svc:  # fmt: skip
+            _setup(svc, hook)
+            time.sleep(1.5)  # the first polls after the evaluation are done
+            polls = pypi.hits.get("/pypi/six/json", 0)
+            pypi.changelog.append(("requests", "9.9", 1_700_000_000, "new release", 42))
+            time.sleep(2)
+            assert pypi.hits.get("/pypi/six/json", 0) == polls  # not six's change
+            changed = time.time()
+            pypi.add_project("six", six_doc(owner="mallory"))
+            pypi.changelog.append(("Six", None, 1_700_000_001, "remove Owner gutworth", 43))
+            (got,) = hook.wait_for(1, timeout=20)
+            assert got.at - changed < 10  # not the 300 s poll
+            assert got.json["finding"]["id"] == "ownership-change"
+            assert svc.rt.actors is not None
+
+
+def test_without_a_feed_the_watcher_polls(tmp_path: Path) -> None:
+    from chaingate.service.feed import Changelog, xmlrpc_url
+
+    assert xmlrpc_url("https://pypi.org/simple/") == "https://pypi.org/pypi"
+    assert xmlrpc_url("https://mirror.example/pypi/simple") == "https://mirror.example/pypi/pypi"
+    assert xmlrpc_url("https://example.com/repo/") is None
+    with PyPIServer({"six": six_doc()}) as pypi, InProcess(
+        f"sqlite:///{tmp_path / 'd.db'}", pypi.index_url, tmp_path / "cache"
+    ) as svc:  # fmt: skip
+        feed = Changelog(svc.rt)  # the server answers POST /pypi with 404
+        assert feed.changed() == set() and feed.status == "unavailable: HTTP 404"
+        assert feed.changed() == set() and pypi.hits.get("/pypi", 0) == 1  # not asked again

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -141,6 +142,10 @@ class Scheduler(threading.Thread):
         self.tick = tick
         self.stale_after = stale_after
         self.stopping = threading.Event()
+        from chaingate.service.feed import Changelog
+
+        self.feed = Changelog(rt)
+        self.feed_at = 0.0
 
     def run(self) -> None:
         rt = self.rt
@@ -164,7 +169,17 @@ class Scheduler(threading.Thread):
         now = datetime.now(UTC)
         interval = timedelta(seconds=rt.settings.poll_interval)
         claim = timedelta(seconds=rt.settings.claim_seconds)
+        names: set[str] = set()
+        if time.monotonic() >= self.feed_at:
+            self.feed_at = time.monotonic() + rt.settings.feed_interval
+            names = self.feed.changed()
         with Session(rt.db) as s, s.begin():
+            if names:  # named by the changelog feed: due now
+                s.execute(
+                    update(SvcWatch)
+                    .where(SvcWatch.ecosystem == "pypi", SvcWatch.name.in_(sorted(names)))
+                    .values(due_at=now)
+                )
             due = _claim(s, SvcWatch, SvcWatch.due_at, [], now, now + interval, 10_000)
             pending = _claim(s, SvcDelivery, SvcDelivery.next_attempt_at,
                              [SvcDelivery.status == "pending"], now, now + claim, 1000)  # fmt: skip

@@ -31,3 +31,4 @@ class ServiceSettings(msgspec.Struct, frozen=True):
     retry_cap: float = 3600.0
     give_up_after: float = 24 * 3600.0
     claim_seconds: float = 30.0  # a claimed job not finished by then is handed out again
+    feed_interval: float = 10.0  # seconds between two questions to the XML-RPC changelog

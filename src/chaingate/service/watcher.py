@@ -1,10 +1,9 @@
 """The watcher: each watched package's registry document, revalidated every poll interval.
 
-PyPI's XML-RPC `changelog_since_serial` feed would name every change with a serial; the
-index this was built against has none (and the feed is deprecated), so the watcher polls:
-one conditional request per package and interval (a 304 when nothing changed), through
-the engine's one fetch path. A change is a different content hash of the package's facts
-(owners, releases, yanks, vulnerabilities...). It is committed -- one `SvcChange` per
+Each package is polled every interval: one conditional request (a 304 when nothing
+changed), through the engine's one fetch path; where the index serves PyPI's XML-RPC
+changelog, the packages it names are polled at once (feed.py). A change is a different
+hash of the package's facts (`watch_hash`). It is committed -- one `SvcChange` per
 project using the package -- before any project is re-evaluated. A package the registry
 could not answer for is not a change: its watch records the error and is polled again."""
 
