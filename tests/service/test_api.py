@@ -78,12 +78,19 @@ def test_projects_crud_and_the_scan_schema(svc: InProcess) -> None:
         (listed,) = c.get("/api/v1/projects").json()
         assert listed["id"] == pid and listed["evaluated_at"] == doc["evaluated_at"]
 
-        new = {"requirements.txt": "six==1.15.0\n"}
+        new = {"requirements.txt": "six==1.15.0\nnot-on-the-index==1.0\n"}
         assert c.put(f"/api/v1/projects/{pid}/files", json={"files": new}).status_code == 204
         doc2 = wait_evaluated(c, pid, after=doc["evaluated_at"])
-        assert [p["ref"] for p in doc2["packages"]] == ["pypi:six==1.15.0"]
+        assert sorted(p["ref"] for p in doc2["packages"]) == [
+            "pypi:not-on-the-index==1.0", "pypi:six==1.15.0"]  # fmt: skip
+        assert "chaingate_watched_packages 2.0" in c.get("/metrics").text
+        new = {"requirements.txt": "six==1.15.0\n"}  # a package dropped is no longer watched
+        assert c.put(f"/api/v1/projects/{pid}/files", json={"files": new}).status_code == 204
+        wait_evaluated(c, pid, after=doc2["evaluated_at"])
+        assert "chaingate_watched_packages 1.0" in c.get("/metrics").text
 
         assert c.delete(f"/api/v1/projects/{pid}").status_code == 204
+        assert "chaingate_watched_packages 0.0" in c.get("/metrics").text
         assert c.get(f"/api/v1/projects/{pid}").status_code == 404
         assert c.put("/api/v1/projects/999/files", json={"files": LOCK}).status_code == 404
 

@@ -221,6 +221,17 @@ def _sync_packages(
             s.add(SvcWatch(ecosystem=eco, name=name, content_hash=h, due_at=due))
         elif h is not None:
             watch.content_hash = h
+    s.flush()
+    drop_unused_watches(s)
+
+
+def drop_unused_watches(s: Session) -> None:
+    """Packages no project uses any more are no longer watched."""
+    used = select(SvcProjectPackage.id).where(
+        SvcProjectPackage.ecosystem == SvcWatch.ecosystem,
+        SvcProjectPackage.name == SvcWatch.name,
+    )
+    s.execute(delete(SvcWatch).where(~used.exists()))
 
 
 def pending_changes(rt: Runtime, older_than: float) -> Sequence[tuple[int, int]]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from chaingate.service.evaluate import drop_unused_watches
 from chaingate.service.files import inventory_of
 from chaingate.service.runtime import Runtime
 from chaingate.store.service_tables import (
@@ -21,7 +22,6 @@ from chaingate.store.service_tables import (
     SvcProject,
     SvcProjectFile,
     SvcProjectPackage,
-    SvcWatch,
 )
 
 
@@ -82,12 +82,7 @@ def remove(rt: Runtime, project_id: int) -> bool:
         for table in tables:
             s.execute(delete(table).where(table.project_id == project_id))
         s.delete(p)
-        # packages no project uses any more are no longer watched
-        used = select(SvcProjectPackage.name).where(
-            SvcProjectPackage.ecosystem == SvcWatch.ecosystem,
-            SvcProjectPackage.name == SvcWatch.name,
-        )
-        s.execute(delete(SvcWatch).where(~used.exists()))
+        drop_unused_watches(s)
     return True
 
 
