@@ -132,6 +132,10 @@ class PyPIServer(ScriptedFaults, BackgroundHTTPServer):
         self._files: dict[str, tuple[bytes, datetime]] = {}
         self._page_extras: dict[str, PageExtras] = {}
         self._documents: dict[str, bytes] = {}
+        # PyPI's XML-RPC changelog at POST /pypi, when a test sets it to a list of
+        # (name, version, timestamp, action, serial); None: no XML-RPC (404), as on the
+        # pypi.org mirror these machines reach.
+        self.changelog: list[tuple[str, str | None, int, str, int]] | None = None
         for name, body in (documents or {}).items():
             self.add_project(name, body)
 
@@ -485,6 +489,29 @@ class _Handler(ScriptedHandler):
 
     def _send_error(self, code: int, extra: Mapping[str, str], head: bool) -> None:
         self._send(code, b"", "text/plain", extra, head)
+
+    def do_POST(self) -> None:
+        """XML-RPC `changelog_last_serial()` and `changelog_since_serial(n)` at /pypi."""
+        import xmlrpc.client
+
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        log = self.owner.changelog
+        self.owner._record("POST", urlsplit(self.path).path, {})
+        if log is None or urlsplit(self.path).path != "/pypi":
+            self._send_error(404, {}, head=False)
+            return
+        params, method = xmlrpc.client.loads(body)
+        with self.owner._lock:
+            entries = list(log)
+        if method == "changelog_last_serial":
+            result: Any = max((e[4] for e in entries), default=0)
+        elif method == "changelog_since_serial":
+            result = [list(e) for e in entries if e[4] > int(params[0])]
+        else:
+            self._send_error(400, {}, head=False)
+            return
+        answer = xmlrpc.client.dumps((result,), methodresponse=True, allow_none=True)
+        self._send(200, answer.encode(), "text/xml", {}, head=False)
 
     @staticmethod
     def _not_modified(headers: dict[str, str], etag: str, modified: datetime) -> bool:

@@ -20,6 +20,7 @@ from chaingate.cli.options import EXIT_BROKEN_PIPE
 from chaingate.cli.pin import pin
 from chaingate.cli.proxy import proxy
 from chaingate.cli.scan import scan
+from chaingate.cli.serve import serve, token, watch, worker
 from chaingate.core.errors import EXIT_INTERNAL, ChaingateError
 from chaingate.core.text import safe
 
@@ -89,6 +90,8 @@ def app() -> None:
 
 
 for command in (scan, check, diff, domains, inspect, advisories, pin, pip_app, uv_app, proxy):
+    app.add_command(command)
+for command in (serve, worker, token, watch):
     app.add_command(command)
 
 

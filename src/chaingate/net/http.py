@@ -407,13 +407,34 @@ class HttpClient:
         """POST a JSON body and return the 200 answer's body: never cached (a query's
         answer, e.g. OSV's querybatch, is asked anew each time), retried like `fetch` (the
         caller posts only idempotent queries). Raises `FetchError` for any other status."""
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        status, body = await self.send("POST", url, payload, headers, follow_redirects=True)
+        if status != 200:
+            raise FetchError(f"HTTP {status} from {url}")
+        return body
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        payload: bytes | None,
+        headers: Mapping[str, str],
+        *,
+        follow_redirects: bool = False,
+    ) -> tuple[int, bytes]:
+        """An uncached request with the caller's `headers` (an API's, a webhook's): the
+        answer's status and body (read up to `max_document_bytes`; a redirect is the
+        answer unless `follow_redirects`). Retried like `fetch` on transport errors, 429 and 5xx,
+        then `FetchError`: send only what the receiver may see twice (a webhook delivery
+        carries an idempotency key)."""
         if self.settings.offline:
             raise FetchError(f"{url} is a query and --offline was given")
-        headers = {"Accept": "application/json", "Content-Type": "application/json"}
 
         async def once() -> _Reply:
-            request = self._http().build_request("POST", url, content=payload, headers=headers)
-            resp = await self._http().send(request, stream=True)
+            request = self._http().build_request(
+                method, url, content=payload, headers=dict(headers)
+            )
+            resp = await self._http().send(request, stream=True, follow_redirects=follow_redirects)
             try:
                 try:
                     body = await read_capped(resp, self.settings.max_document_bytes)
@@ -423,10 +444,8 @@ class HttpClient:
                 await resp.aclose()
             return _Reply(resp.status_code, resp.headers, body)
 
-        resp = await self._retrying(once)
-        if resp.status_code != 200:
-            raise FetchError(f"HTTP {resp.status_code} from {url}")
-        return resp.content
+        reply = await self._retrying(once)
+        return reply.status_code, reply.content
 
     async def download(self, url: str, dest: Path, *, sha256: str | None, max_bytes: int) -> str:
         """Stream the file at `url` into `dest` (written atomically, never cached by this

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from chaingate.core.facts import Account, ProjectFacts
 from chaingate.facts.intel.interface import DnsAnswer, DomainFacts, RdapRecord
 from chaingate.net.atomic import create_private
+from chaingate.store import service_tables as _service_tables  # noqa: F401 (on Base)
 from chaingate.store.interface import (
     Observation,
     ScanRecord,
@@ -42,7 +43,7 @@ from chaingate.store.models import (
 T = TypeVar("T")
 A = ParamSpec("A")
 
-HEAD = "0005"  # the newest migration; tests/store checks it matches migrations/versions
+HEAD = "0006"  # the newest migration; tests/store checks it matches migrations/versions
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Alembic's own version table, written by hand only when stamping a brand-new database.
 _VERSION_TABLE = "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
