@@ -238,7 +238,7 @@ class HttpClient:
         if self._client is None:
             if self._on_network is not None:
                 self._on_network()
-            import httpx
+            from chaingate.net.httpx_import import httpx
 
             limits = httpx.Limits(
                 max_connections=self.settings.concurrency,
@@ -476,7 +476,7 @@ class HttpClient:
         scan's deadline and, when `whole`, the document's (from its first attempt)."""
         import asyncio
 
-        import httpx
+        from chaingate.net.httpx_import import httpx
 
         s = self.settings
         loop = asyncio.get_running_loop()

@@ -59,7 +59,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-import httpx
 from msgspec.structs import replace
 from packaging.utils import canonicalize_name
 
@@ -91,6 +90,7 @@ from chaingate.ecosystems.pypi.install.common import (
 from chaingate.ecosystems.pypi.install.sources import Judging, judge, pip_config, pip_sources
 from chaingate.ecosystems.pypi.resolve import ResolutionError, _uv_binary
 from chaingate.ecosystems.pypi.resolve import _from_pip_report as graph_from_pip_report
+from chaingate.net.httpx_import import httpx
 
 _HASH_ALGORITHMS = ("sha256", "sha384", "sha512")  # the ones pip's --hash accepts
 
