@@ -1,6 +1,8 @@
 """What a scan imports, seen in a real `chaingate scan` process (`-X importtime`): libraries
 a run has no use for are not loaded (issue 19). A cold scan loads httpx but not httpx's
-command-line tool (rich, pygments).
+command-line tool (rich, pygments); a warm scan after it, whose email-domain sources were
+found unavailable minutes ago, loads no HTTP client, no DNS library and not the public
+suffix list (tldextract, with requests under it), since every answer it needs is kept.
 """
 
 from __future__ import annotations
@@ -49,3 +51,8 @@ def test_cold_and_warm_scans_import_only_what_they_use(
     assert "httpx" in cold  # (it fetched: the test sees real imports)
     # (httpx._main is listed, the import refused at once; what it would load is not)
     assert "pygments" not in cold and "rich" not in cold
+
+    warm = imported(pypi_server, tmp_path)
+    assert {"httpx", "tldextract", "dns", "asyncio"}.isdisjoint(warm), sorted(
+        m for m in warm if m.split(".")[0] in ("httpx", "tldextract", "dns", "asyncio")
+    )
