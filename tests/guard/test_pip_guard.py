@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from chaingate.core.findings import Severity
 from chaingate.core.inventory import Origin
@@ -413,3 +414,77 @@ def test_the_command_blocks_a_release_reported_malicious(
     assert down.returncode == 3, down.stderr
     assert "known advisories unavailable" in down.stderr
     assert site_packages(venv) == before
+
+
+# --- the pinned install: uv in pip's place where it installs the same -----------------------
+
+
+def _lib(venv: Path) -> Path:
+    (lib,) = (venv / "lib").glob("python3*/site-packages")
+    return lib
+
+
+def installer_of(where: Path, name: str) -> str:
+    (info,) = where.glob(f"{name}-*.dist-info")
+    return (info / "INSTALLER").read_text().strip()
+
+
+def test_checked_wheels_are_installed_by_uv_byte_compiled_and_copied_as_pip_would(
+    index: PyPIServer, venv: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    outcome, _ = run_guard(index, venv, tmp_path, "guardtest-lib")
+    out, err = capfd.readouterr()
+
+    assert outcome.installed
+    installed = pip_list(venv)
+    assert (installed["guardtest-lib"], installed["six"], installed["idna"]) == (
+        "0.1.0",
+        "1.17.0",
+        "3.20",
+    )
+    lib = _lib(venv)
+    assert {installer_of(lib, n) for n in ("six", "idna", "guardtest_lib")} == {"uv"}
+    assert any((lib / "__pycache__").glob("six.*.pyc"))  # compiled, as pip compiles
+    assert (lib / "six.py").stat().st_nlink == 1  # a copy, not a link into uv's cache
+    # pip's last line, on stdout as pip prints it; uv itself said nothing
+    assert out.splitlines()[-1] == (
+        "Successfully installed guardtest-lib-0.1.0 idna-3.20 six-1.17.0"
+    )
+    assert "Installed 3 packages" not in err
+
+
+def test_pip_installs_when_uv_would_not_install_the_same(
+    index: PyPIServer, venv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An option uv has no same meaning for here.
+    target = tmp_path / "target"
+    outcome, _ = run_guard(index, venv, tmp_path, "--target", str(target), "six")
+    assert outcome.installed and installer_of(target, "six") == "pip"
+
+    # A setting in pip's configuration (here PIP_TARGET) that pip's install would apply.
+    configured = tmp_path / "configured"
+    monkeypatch.setenv("PIP_TARGET", str(configured))
+    outcome, _ = run_guard(index, venv, tmp_path, "six")
+    assert outcome.installed and installer_of(configured, "six") == "pip"
+    monkeypatch.delenv("PIP_TARGET")
+
+    # Asked for pip.
+    monkeypatch.setenv("CHAINGATE_PINNED_INSTALL", "pip")
+    outcome, _ = run_guard(index, venv, tmp_path, "six")
+    assert outcome.installed and installer_of(_lib(venv), "six") == "pip"
+
+
+def test_a_checked_file_changed_on_disk_before_uvs_install_is_refused(
+    index: PyPIServer, venv: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    planned = plan(["--index-url", index.index_url, "six"], python_of(venv))
+    # (pip's configuration is read when the guard judges the sources; here: none)
+    planned = replace(planned, proposal=replace(planned.proposal, settings=()))
+    files = fetch_files(planned, tmp_path / "cache")
+    assert files is not None
+    (key,) = files
+    files[key].write_bytes(write_wheel(tmp_path, "six", "1.17.0", []).read_bytes())
+
+    assert install(planned, python_of(venv), files) != 0
+    assert "six" not in pip_list(venv)
+    assert "hash mismatch" in capfd.readouterr().err.lower()  # uv's --require-hashes said so

@@ -143,11 +143,17 @@ def analyse(c: Common, pol: Policy | None = None) -> ScanResult:
 
 
 def _scan(e: Engine, inventory: Inventory, progress: Progress | None) -> ScanResult:
-    """A scan, its cold download spread over two cores first (cli/prefetch.py)."""
-    from chaingate.cli.prefetch import warm
+    """A scan; when documents come through httpx, its cold download spread over two cores
+    first (cli/prefetch.py). With libcurl (net/curl.py) one process fetches faster alone:
+    a child's start-up and imports cost more than its share of the download (bench/
+    RESULTS.md, issue 19)."""
     from chaingate.core.inventory import Origin
+    from chaingate.net.http import uses_libcurl
 
-    warm(e, [p.ref for p in inventory.packages if p.origin is Origin.REGISTRY], progress)
+    if not uses_libcurl():
+        from chaingate.cli.prefetch import warm
+
+        warm(e, [p.ref for p in inventory.packages if p.origin is Origin.REGISTRY], progress)
     return e.scan(inventory, progress)
 
 

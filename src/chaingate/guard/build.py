@@ -36,7 +36,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 from msgspec.structs import replace
 from packaging.utils import (
@@ -66,6 +65,7 @@ from chaingate.guard.core import (
     scan_with,
     severity_gate,
 )
+from chaingate.net.httpx_import import httpx
 
 DEFAULT_REQUIRES = ("setuptools>=40.8.0", "wheel")  # PEP 518, when an sdist declares none
 _MAX_ROUNDS = 10

@@ -43,12 +43,27 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from chaingate.net.curl import CurlDriver
+
 USER_AGENT = f"chaingate/{__version__} (+https://github.com/chaingate/chaingate)"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 10
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: `httpx` makes `fetch` use httpx, as `post_json` and `download` do, instead of libcurl.
+TRANSPORT_VARIABLE = "CHAINGATE_HTTP_TRANSPORT"
 
 # Whether a document at the first URL may be taken from the second, where it redirects.
 RedirectPolicy = Callable[[str, str], bool]
+
+
+def uses_libcurl() -> bool:
+    """Whether `HttpClient.fetch` goes through libcurl (net/curl.py): pycurl is installed
+    and CHAINGATE_HTTP_TRANSPORT does not ask for httpx."""
+    import importlib.util
+
+    return os.environ.get(TRANSPORT_VARIABLE) != "httpx" and bool(
+        importlib.util.find_spec("pycurl")
+    )
 
 
 class FetchError(Exception):
@@ -111,10 +126,12 @@ class HttpSettings(msgspec.Struct, frozen=True):
 
 
 class _Reply(NamedTuple):
-    """A response read in full (its body decoded): what the retry loop and the cache need."""
+    """A response read in full (its body decoded): what the retry loop and the cache need.
+    Header names are looked up in lower case (httpx's headers, or the libcurl transport's
+    lower-cased dict)."""
 
     status_code: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]
     content: bytes
 
 
@@ -183,7 +200,7 @@ def _meta_sound(meta: dict[str, object]) -> bool:
     )
 
 
-def _max_age(headers: httpx.Headers) -> float | None:
+def _max_age(headers: Mapping[str, str]) -> float | None:
     for part in headers.get("cache-control", "").split(","):
         name, _, value = part.strip().partition("=")
         if name.lower() in ("no-store", "no-cache"):
@@ -194,7 +211,7 @@ def _max_age(headers: httpx.Headers) -> float | None:
     return None
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     value = headers.get("retry-after")
     if not value:
         return None
@@ -224,6 +241,7 @@ class HttpClient:
         self._client: httpx.AsyncClient | None = None
         self._sem: asyncio.Semaphore | None = None  # made with the first request
         self._on_network = on_network
+        self._curl: CurlDriver | None = None  # made with the first fetch, on its loop
         self.network_requests = 0
 
     async def __aenter__(self) -> HttpClient:
@@ -232,13 +250,21 @@ class HttpClient:
     async def __aexit__(self, *exc: object) -> None:
         if self._client is not None:
             await self._client.aclose()
+        if self._curl is not None:
+            self._curl.close()
+            self._curl = None
+
+    def _network(self) -> None:
+        """Say once that requests go to the network (`on_network`)."""
+        if self._on_network is not None:
+            self._on_network()
+            self._on_network = None
 
     def _http(self) -> httpx.AsyncClient:
         # Created on first use: a fully warm scan never builds a client (or its TLS context).
         if self._client is None:
-            if self._on_network is not None:
-                self._on_network()
-            import httpx
+            self._network()
+            from chaingate.net.httpx_import import httpx
 
             limits = httpx.Limits(
                 max_connections=self.settings.concurrency,
@@ -389,10 +415,64 @@ class HttpClient:
             body_id=str(meta.get("body_id") or meta.get("key")),
         )
 
+    def _curl_driver(self) -> CurlDriver | None:
+        """The libcurl transport for this loop (net/curl.py), or None: pycurl is not
+        installed, or CHAINGATE_HTTP_TRANSPORT=httpx asks for httpx."""
+        if os.environ.get(TRANSPORT_VARIABLE) == "httpx":
+            return None
+        import asyncio
+
+        if self._curl is not None and self._curl.loop is asyncio.get_running_loop():
+            return self._curl
+        try:
+            from chaingate.net.curl import CurlDriver
+        except ImportError:
+            return None
+        self._network()
+        if self._curl is not None:  # made on another loop, now closed or idle
+            self._curl.close()
+        self._curl = CurlDriver(self.settings.concurrency)
+        return self._curl
+
+    async def _curl_get(
+        self, curl: CurlDriver, url: str, headers: dict[str, str], ok: RedirectPolicy | None
+    ) -> _Reply:
+        """GET `url` with libcurl, following redirects only where `ok` allows each one, as
+        `_get_checked` does with httpx."""
+        from urllib.parse import urljoin
+
+        current = url
+        asked = {**headers, "Accept-Encoding": "gzip"}
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                reply = await curl.get(
+                    current,
+                    asked,
+                    timeout=self.settings.timeout,
+                    limit=self.settings.max_document_bytes,
+                    user_agent=USER_AGENT,
+                )
+            except BodyError as exc:
+                raise FetchError(str(exc)) from None
+            location = reply.headers.get("location")
+            if reply.status_code not in _REDIRECTS or not location:
+                return _Reply(reply.status_code, reply.headers, reply.content)
+            target = urljoin(current, location)
+            if ok is not None and not ok(current, target):
+                raise FetchError(
+                    f"the index redirected {current} to {target}, a host that is not the "
+                    "index's own: refused"
+                )
+            current = target
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
+
     async def _get_with_retries(
         self, url: str, headers: dict[str, str], redirect_ok: RedirectPolicy | None = None
     ) -> _Reply:
         async def once() -> _Reply:
+            curl = self._curl_driver()
+            if curl is not None:
+                return await self._curl_get(curl, url, headers, redirect_ok)
             async with _get_checked(self._http(), url, headers, redirect_ok) as resp:
                 # Read the whole body inside the semaphore: a truncated body raises here.
                 try:
@@ -504,7 +584,7 @@ class HttpClient:
         scan's deadline and, when `whole`, the document's (from its first attempt)."""
         import asyncio
 
-        import httpx
+        from chaingate.net.httpx_import import httpx
 
         s = self.settings
         loop = asyncio.get_running_loop()

@@ -10,7 +10,7 @@ an error with the reason ("too large"), which callers turn into an incomplete en
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,32 +38,50 @@ async def decoded(resp: httpx.Response, limit: int) -> AsyncIterator[bytes]:
     """The body of the streamed `resp`, decoded (identity, gzip or deflate), in pieces of
     at most 1 MiB past the network's own; raises BodyError once more than `limit` bytes
     have come, or for an encoding chaingate did not ask for."""
-    encoding = resp.headers.get("content-encoding", "").strip().lower()
-    if encoding in ("", "identity"):
-        inflate = None
-    elif encoding in ("gzip", "x-gzip", "deflate"):
-        inflate = zlib.decompressobj(32 + zlib.MAX_WBITS)  # gzip or zlib header
-    else:
-        raise BodyError(f"unsupported Content-Encoding {encoding!r} (chaingate asks for gzip)")
-    too_large = BodyError(
-        f"too large: more than {_size(limit)}{' once decompressed' if inflate else ''}"
-    )
-    declared = resp.headers.get("content-length", "")
-    if inflate is None and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    total = 0
+    inflater = Inflater(resp.headers, limit)
     async for raw in resp.aiter_raw():
-        for piece in [raw] if inflate is None else _inflate(inflate, raw):
-            total += len(piece)
-            if total > limit:
-                raise too_large
+        for piece in inflater.feed(raw):
             yield piece
-    if inflate is not None:
-        for piece in _inflate(inflate, b""):
-            total += len(piece)
-            if total > limit:
-                raise too_large
-            yield piece
+    for piece in inflater.finish():
+        yield piece
+
+
+class Inflater:
+    """A body's raw bytes in, decoded pieces out, as they arrive (`decoded` for httpx, the
+    libcurl transport for its own): BodyError for an encoding chaingate did not ask for, a
+    declared length over `limit`, or more than `limit` bytes decoded."""
+
+    def __init__(self, headers: Mapping[str, str], limit: int) -> None:
+        encoding = headers.get("content-encoding", "").strip().lower()
+        if encoding in ("", "identity"):
+            self.inflate = None
+        elif encoding in ("gzip", "x-gzip", "deflate"):
+            self.inflate = zlib.decompressobj(32 + zlib.MAX_WBITS)  # gzip or zlib header
+        else:
+            raise BodyError(f"unsupported Content-Encoding {encoding!r} (chaingate asks for gzip)")
+        self.limit = limit
+        self.too_large = BodyError(
+            f"too large: more than {_size(limit)}{' once decompressed' if self.inflate else ''}"
+        )
+        declared = headers.get("content-length", "")
+        if self.inflate is None and declared.isdigit() and int(declared) > limit:
+            raise self.too_large
+        self.total = 0
+
+    def feed(self, raw: bytes) -> list[bytes]:
+        return self._counted([raw] if self.inflate is None else _inflate(self.inflate, raw))
+
+    def finish(self) -> list[bytes]:
+        return [] if self.inflate is None else self._counted(_inflate(self.inflate, b""))
+
+    def _counted(self, pieces: Iterable[bytes]) -> list[bytes]:
+        out = []
+        for piece in pieces:
+            self.total += len(piece)
+            if self.total > self.limit:
+                raise self.too_large
+            out.append(piece)
+        return out
 
 
 def _inflate(inflate: zlib._Decompress, data: bytes) -> Iterator[bytes]:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Iterable, Sequence
 
@@ -195,6 +197,22 @@ def test_bad_server_setting_is_unavailable_without_queries(servers: list[str], w
     assert answers == {"example.org": None}
     assert errors["example.org"] == source.reason
     assert sent == 0
+
+
+def test_dnspython_is_loaded_only_when_a_query_will_be_sent(dns_server: DnsServer) -> None:
+    """A run that sends no query (here: a bad server setting) does not import dnspython
+    (~25-40 ms); one that sends queries does. In a fresh interpreter, as a scan runs."""
+    code = (
+        "import asyncio, sys\n"
+        "from chaingate.facts.intel.dns import check_dns\n"
+        "asyncio.run(check_dns(['example.org'], sys.argv[1:]))\n"
+        "print('dns' in sys.modules)\n"
+    )
+    for servers, loaded in ((["dns.example.org"], "False"), ([dns_server.spec], "True")):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *servers], capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip() == loaded, servers
 
 
 def test_ipv6_server_spec_is_understood() -> None:

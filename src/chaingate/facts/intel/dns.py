@@ -24,15 +24,18 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import dns.asyncresolver
-import dns.exception
-import dns.nameserver
-import dns.resolver
 import msgspec
 
 from chaingate.facts.intel.interface import DNS_CANARIES, DnsAnswer, SourceCheck
+
+if TYPE_CHECKING:
+    import dns.asyncresolver
+
+# dnspython (~25-40 ms to import) is imported by `_resolver`, just before the first query:
+# a run that sends none (sources remembered unavailable, every answer cached, a bad
+# server setting) never loads it.
 
 ENV_SERVERS = "CHAINGATE_DNS_SERVERS"
 CANARY_LABEL = "chaingate-canary-"  # the start of every name asked that must not exist
@@ -74,16 +77,20 @@ def _resolver(
     servers: Sequence[str] | None, timeout: float
 ) -> tuple[dns.asyncresolver.Resolver, str]:
     """A resolver for `servers` (None: the system's) and the words naming it in reasons."""
-    if servers is None:
+    if servers is not None and not servers:
+        raise _ConfigError("no DNS servers configured")
+    parsed = None if servers is None else [_parse_server(s) for s in servers]
+    import dns.asyncresolver
+    import dns.nameserver
+    import dns.resolver
+
+    if servers is None or parsed is None:
         try:
             resolver = dns.asyncresolver.Resolver(configure=True)
         except (dns.resolver.NoResolverConfiguration, OSError) as exc:
             raise _ConfigError(f"no usable system resolver configuration ({exc})") from None
         names = [str(ns) for ns in resolver.nameservers]
     else:
-        if not servers:
-            raise _ConfigError("no DNS servers configured")
-        parsed = [_parse_server(s) for s in servers]
         resolver = dns.asyncresolver.Resolver(configure=False)
         resolver.nameservers = [dns.nameserver.Do53Nameserver(a, p) for a, p in parsed]
         names = [s.strip() for s in servers]
@@ -104,6 +111,9 @@ class _Result(msgspec.Struct, frozen=True):
 
 
 def _describe(exc: Exception, timeout: float) -> str:
+    import dns.exception
+    import dns.resolver
+
     if isinstance(exc, dns.exception.Timeout):
         return f"no answer within {timeout:g} s"
     if isinstance(exc, dns.resolver.NoNameservers):
@@ -123,6 +133,9 @@ class _Querier:
         self.sent = 0
 
     async def query(self, domain: str, rdtype: str) -> _Result:
+        import dns.exception  # (loaded by `_resolver` already)
+        import dns.resolver
+
         async with self.sem:
             self.sent += 1
             try:

@@ -104,14 +104,9 @@ def check_domains(
     from chaingate.facts.intel import psl
     from chaingate.facts.intel.cache import DomainCache, HostMemo, SourceMemo
 
-    memo = SourceMemo(http.cache_dir)
-    dns_key = ",".join(dopts.dns_servers or ("system",))
-    dns_down = memo.unavailable("dns", dns_key, started)
-    rdap_down = memo.unavailable("rdap", dopts.bootstrap_url, started)
-    if dns_down and rdap_down and not http.refresh:
-        return DomainReport(
-            dns=SourceCheck("unavailable", dns_down), rdap=SourceCheck("unavailable", rdap_down)
-        )
+    # Every host's registrable domain, kept for the next run even when no source can be
+    # asked: the report counts registrable domains too, and a warm scan whose hosts are all
+    # known never loads the suffix list (tldextract and requests under it, ~40-80 ms).
     hosts = HostMemo(http.cache_dir)
     seeded = hosts.load()
     psl.seed(seeded)
@@ -120,6 +115,14 @@ def check_domains(
     )
     if psl.known().keys() - seeded.keys():
         hosts.save(psl.known())
+    memo = SourceMemo(http.cache_dir)
+    dns_key = ",".join(dopts.dns_servers or ("system",))
+    dns_down = memo.unavailable("dns", dns_key, started)
+    rdap_down = memo.unavailable("rdap", dopts.bootstrap_url, started)
+    if dns_down and rdap_down and not http.refresh:
+        return DomainReport(
+            dns=SourceCheck("unavailable", dns_down), rdap=SourceCheck("unavailable", rdap_down)
+        )
     if not wanted:
         ok = SourceCheck("ok", "no email domains")
         return DomainReport(dns=ok, rdap=ok)

@@ -295,6 +295,9 @@ class PypiPlan(msgspec.Struct, Generic[A], frozen=True):
     findings: tuple[Finding, ...] = ()
     incomplete: tuple[Incomplete, ...] = ()
     allow_build: bool = False  # else the dry run and the install use wheels only
+    # The installer's configuration options in force (pip: `pip config list`'s keys without
+    # their section, PIP_* variables included); None when they were not read.
+    settings: tuple[str, ...] | None = None
 
     @property
     def ecosystem(self) -> str:
