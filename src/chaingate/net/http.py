@@ -658,7 +658,7 @@ async def _get_checked(
     raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
 
-def _rate_limited(status: int, headers: httpx.Headers) -> str | None:
+def _rate_limited(status: int, headers: Mapping[str, str]) -> str | None:
     """Why a 403/429 that says the rate limit is used up (`x-ratelimit-remaining: 0`, as
     GitHub's API answers) is no answer, with the reset time; None for any other reply."""
     if status not in (403, 429) or headers.get("x-ratelimit-remaining") != "0":
