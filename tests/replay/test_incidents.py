@@ -276,3 +276,53 @@ def test_ultralytics_8_3_46_without_the_attestations_before_it(
     )
     assert "provenance-regression" not in by_id(round_one)
     assert "publisher-change" not in by_id(round_one)
+
+
+def test_litellm_once_pypi_quarantined_it(replay_server: PyPIServer, tmp_path: Path) -> None:
+    """litellm (RECONSTRUCTED history; the quarantine and its time are public): PyPI put the
+    project in quarantine (PEP 792) at 11:25 UTC, 2h32m after the token upload. From then
+    the simple page says so, and any pin of the project is critical and blocked -- even one
+    no advisory names yet. Before the quarantine the same pin is only a new release."""
+    from chaingate.policy.interface import Action
+    from chaingate.policy.policy import Policy, decide
+    from tests.pypiserver import PageExtras
+
+    before = scan(replay_server, tmp_path / "before", "litellm==1.82.6", "2026-03-24T11:00:00Z")
+    assert "project-quarantined" not in by_id(before)
+    replay_server.set_page(
+        "litellm", PageExtras(status="quarantined", reason="reported malicious (reconstructed)")
+    )
+    after = scan(replay_server, tmp_path / "after", "litellm==1.82.6", "2026-03-24T11:30:00Z")
+    assert by_id(after)["project-quarantined"] == Severity.CRITICAL
+    decisions = decide(after, Policy(), datetime(2026, 3, 24, tzinfo=UTC).date())
+    quarantined = [d for d in decisions if d.finding.id == "project-quarantined"]
+    assert [d.action for d in quarantined] == [Action.BLOCK]
+
+
+def test_a_release_by_another_trusted_publisher(replay_server: PyPIServer, tmp_path: Path) -> None:
+    """publisher-change (HYPOTHETICAL, shaped on ultralytics' RECONSTRUCTED history): had
+    8.3.46 carried an attestation, but from a workflow in another repository than the
+    `ultralytics/ultralytics` publish.yml that attested 8.3.30 .. 8.3.44, the weaker
+    evidence is another publisher: high (or more), which blocks."""
+    from tests.pypiserver import PageExtras
+    from tests.replay.table import REPLAYS
+
+    history = json.loads((REPLAYS / "provenance" / "ultralytics.json").read_text("utf-8"))
+    wheel = "ultralytics-8.3.46-py3-none-any.whl"
+    forged = json.loads(json.dumps(history["8.3.44"]["ultralytics-8.3.44-py3-none-any.whl"]))
+    forged["attestation_bundles"][0]["publisher"]["repository"] = "ultra1ytics/ultralytics"
+    history["8.3.46"] = {wheel: forged}
+    urls = {}
+    for version, files in history.items():
+        for filename, provenance in files.items():
+            where = f"/integrity/ultralytics/{version}/{filename}/provenance"
+            replay_server.add_document(where, json.dumps(provenance).encode())
+            urls[filename] = replay_server.url + where
+    replay_server.set_page("ultralytics", PageExtras(provenance=urls))
+    result = scan(replay_server, tmp_path, "ultralytics==8.3.46", None, as_of="2024-12-07T11:05Z")
+    assert result.checks["provenance"].status == "ok"
+    assert by_id(result)["publisher-change"] >= Severity.HIGH
+    (change,) = [f for f in result.findings if f.id == "publisher-change"]
+    assert "ultra1ytics/ultralytics" in change.message
+    assert "ultralytics/ultralytics" in change.message
+    assert "provenance-regression" not in by_id(result)  # it is attested, by someone else
