@@ -237,7 +237,7 @@ async def _download(client: httpx.AsyncClient, dist: Dist, target: Path) -> None
             break
         except (httpx.TransportError, httpx.HTTPStatusError) as exc:
             status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else 0
-            if attempt == ATTEMPTS - 1 or 400 <= status < 500 and status != 429:
+            if attempt == ATTEMPTS - 1 or (400 <= status < 500 and status != 429):
                 raise
             await asyncio.sleep(0.5 * 2**attempt + random.random() / 4)
     got = digest.hexdigest()

@@ -65,20 +65,27 @@ class Sample:
         out: list[tuple[str, bytes]] = []
         for path in sorted(self.root.rglob("*")):
             rel = path.relative_to(self.root).as_posix()
-            if not path.is_file() or rel == "SAMPLE.md" or "__pycache__" in rel:
+            if not path.is_file() or rel == "SAMPLE.md":
+                continue
+            if "__pycache__" in rel and not rel.endswith(".pyc.src"):  # local caches
                 continue
             data = path.read_bytes()
             if rel.endswith(".pyc.src"):
-                rel, data = rel[: -len(".src")], _bytecode(data, rel)
+                rel, data = rel[: -len(".src")], _bytecode(data, rel, "__pycache__/" in rel)
             elif rel.endswith(".py.big"):
                 rel, data = rel[: -len(".big")], _padded(data)
             out.append((rel, data))
         return out
 
 
-def _bytecode(source: bytes, name: str) -> bytes:
-    """A .pyc for `source`: compiled, never executed (header as importlib writes it)."""
+def _bytecode(source: bytes, name: str, unchecked: bool = False) -> bytes:
+    """A .pyc for `source`: compiled, never executed (header as importlib writes it; in
+    `__pycache__` an unchecked-hash one, PEP 552, as `py_compile --invalidation-mode
+    unchecked-hash` writes it)."""
     code = compile(source, name.removesuffix(".pyc.src") + ".py", "exec", dont_inherit=True)
+    if unchecked:
+        flags, key = 0b01, importlib.util.source_hash(source)
+        return importlib.util.MAGIC_NUMBER + flags.to_bytes(4, "little") + key + marshal.dumps(code)
     header = importlib.util.MAGIC_NUMBER + (0).to_bytes(4, "little")
     header += (0).to_bytes(4, "little") + len(source).to_bytes(4, "little")
     return header + marshal.dumps(code)

@@ -118,7 +118,8 @@ class Analyser(Protocol):
         ...
 
     def quoted_names(self, path: str, data: bytes) -> set[str]:
-        """File names the source quotes: how code that runs a bundled binary names it."""
+        """File names the source quotes: how code that runs a bundled binary names it; and,
+        prefixed `import:`, the modules it imports (last component): how it loads one."""
         ...
 
     def capabilities(self, path: str, data: bytes) -> tuple[Capability | None, Capability | None]:

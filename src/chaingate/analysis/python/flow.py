@@ -93,9 +93,11 @@ def run_at_import(ctx: Context) -> tuple[list[ast.AST], set[int]]:
     if ctx.at_import is None:
         roots: list[ast.AST] = list(ctx.tree.body)
         if ctx.backend:  # the frontend calls the PEP 517 hooks
-            roots += [
-                s for name in _PEP517_HOOKS if (fn := ctx.functions.get(name)) for s in fn.body
-            ]
+            hooks = [name for name in _PEP517_HOOKS if name in ctx.functions]
+            # A helper module setup.py imports (no hooks of its own): setup.py may call any
+            # of its functions, so all of them run at install time.
+            called = hooks or list(ctx.functions)
+            roots += [s for name in called for s in ctx.functions[name].body]
         nodes = reachable(ctx, roots)
         ctx.at_import = (nodes, {id(n) for n in nodes})
     return ctx.at_import
