@@ -44,6 +44,8 @@ from chaingate.ecosystems.pypi.artifacts import sha256_file
 HERE = Path(__file__).resolve().parent
 BENIGN_LISTS = {200: HERE / "benign.txt", 1000: HERE / "benign-1000.txt"}
 BENIGN_LIST = BENIGN_LISTS[200]
+# Healthy releases once rated high, checked in every benign run whatever the set (issue 15)
+PINNED = HERE / "pinned.txt"
 DEFAULT_INDEX = "https://pypi.org"
 DEFAULT_CACHE = Path.home() / ".cache" / "chaingate-eval"
 BENIGN_TARGET = 0.003  # at most 0.3% of benign projects high or critical (issue 15)
@@ -149,11 +151,14 @@ class Dist:
 
 
 def read_benign(path: Path = BENIGN_LIST) -> list[str]:
+    """Project names, canonicalised; a `name==version` line pins a release (pinned.txt)."""
     names = []
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
-            names.append(str(canonicalize_name(line)))
+            name, _, version = line.partition("==")
+            pinned = f"=={version.strip()}" if version else ""
+            names.append(str(canonicalize_name(name.strip())) + pinned)
     return names
 
 
@@ -273,17 +278,21 @@ async def _fetch_one(
     limit: asyncio.Semaphore,
     refresh: bool,
 ) -> tuple[str, str, list[tuple[Dist, Path]], list[str]]:
-    meta_path = cache / "meta" / f"{name}.json"
+    project, _, pinned = name.partition("==")
+    meta_path = cache / "meta" / (f"{project}-{pinned}.json" if pinned else f"{project}.json")
     async with limit:
         if meta_path.exists() and not refresh:
             meta = json.loads(meta_path.read_text())
         else:
-            response = await _get(client, f"{index}/pypi/{name}/json")
+            response = await _get(client, f"{index}/pypi/{project}/json")
             response.raise_for_status()
             doc = response.json()
+            # a pinned release's files from the project document's `releases` (the
+            # per-version document is not served by every index)
+            files = doc["releases"][pinned] if pinned else doc["urls"]
             meta = {
-                "version": doc["info"]["version"],
-                "dists": [asdict(d) for d in choose(doc["urls"], tags, str(response.url))],
+                "version": pinned or doc["info"]["version"],
+                "dists": [asdict(d) for d in choose(files, tags, str(response.url))],
             }
             meta_path.parent.mkdir(parents=True, exist_ok=True)
             meta_path.write_text(json.dumps(meta, indent=1))
@@ -467,7 +476,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     jobs: list[tuple[Subject, str, str]] = []
     download_errors: list[str] = []
     if not args.only_malicious:
-        names = read_benign(BENIGN_LISTS[args.benign])[: args.limit]
+        names = read_benign(BENIGN_LISTS[args.benign])[: args.limit] + read_benign(PINNED)
         print(f"fetching {len(names)} projects from {args.index_url} into {args.cache}",
               file=sys.stderr)  # fmt: skip
         index = args.index_url.rstrip("/")
@@ -480,7 +489,7 @@ def main(argv: Iterable[str] | None = None) -> int:
             print(f"fetched {len(fetched)} projects, {len(download_errors)} failed")
             return EXIT_DOWNLOAD_FAILED if download_errors else 0
         for name, version, dists, skipped in fetched:
-            subject = Subject(name, version, malicious=False, skipped=skipped)
+            subject = Subject(name.partition("==")[0], version, malicious=False, skipped=skipped)
             subjects.append(subject)
             jobs += [(subject, str(path), dist.kind) for dist, path in dists]
     with tempfile.TemporaryDirectory(prefix="chaingate-eval-") as tmp:

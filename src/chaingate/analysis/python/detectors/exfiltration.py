@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from chaingate.analysis.python.calls import describe
+from chaingate.analysis.python.detectors.import_time import destination
 from chaingate.analysis.python.flow import (
     args_contain,
     run_at_import,
@@ -280,8 +281,19 @@ def exfiltration(ctx: Context) -> None:
         who: Callable[[ast.AST], bool] | None = None
         for call in sends[id(root)]:
             data = [k.value for k in call.keywords if k.arg not in _AUTH_KEYWORDS]
-            if args_contain(call, strong) or any(weak(a) for a in [*call.args, *data]):
+            configured = False
+            if args_contain(call, strong):
                 what = "the environment, credential files or credential variables"
+            elif any(weak(a) for a in [*call.args, *data]):
+                what = "the environment, credential files or credential variables"
+                # A token sent where the package does not fix the host (a server read from
+                # the user's own config, a parameter): authenticating to a configured
+                # service, as mlflow sends JUPYTERHUB_API_TOKEN to the local Jupyter server.
+                configured = (call_name(ctx, call) or "") not in DNS and destination(ctx, call) in {
+                    "loopback",
+                    "parameter",
+                    "unknown",
+                }
             elif (call_name(ctx, call) or "") in DNS and _built_name(call):
                 if who is None:
                     who, _ = secret_flow(nodes, lambda n: _identity(ctx, n), bulk_use, signing)
@@ -293,6 +305,16 @@ def exfiltration(ctx: Context) -> None:
             ):
                 what = "the user, host name or working directory (a beacon)"
             else:
+                continue
+            if configured:
+                ctx.add(
+                    "exfiltration",
+                    Severity.MEDIUM,
+                    call,
+                    "a credential variable is sent to a destination the package does not "
+                    f"fix ({describe(ctx, call)}): usually authenticating to a service the "
+                    "user configured; check where the address comes from",
+                )
                 continue
             early = ctx.setup or id(call) in run_at_import(ctx)[1]
             beacon = what.endswith("(a beacon)")
