@@ -57,6 +57,10 @@ CAUGHT_BY: dict[str, str] = {
     "ssh-decorate-2018": "exfiltration",  # the key read in __init__, posted elsewhere
     # issue 15's classes, each by the detector written for it
     "beacon-dns-user": "exfiltration",  # user and host as DNS labels at import
+    "beacon-http-hostname": "exfiltration",  # user, host, cwd in a GET at import
+    "beacon-requests-post-json": "exfiltration",
+    "egg-info-helper-exec": "install-hook",  # egg_info -> helper -> exec(urlopen())
+    "startup-vbs-dropper": "write-then-run",  # a .vbs written and os.startfile'd
     "beacon-percent-format-ip": "exfiltration",  # a beacon, was one demoted medium
     "big-module-payload": "obfuscated-exec",  # after 9 MB of tables
     "blankobf-octal-eval": "obfuscated-exec",  # eval("\\145\\166\\141\\154")
