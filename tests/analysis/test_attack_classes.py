@@ -81,6 +81,15 @@ ATTACKS = {
         """,
         "browser-hijack",
     ),
+    "lnk-load-extension-put-together": (  # the walk-around: the flag split in two
+        "setup.py",
+        """
+        import glob
+        for path in glob.glob("C:/Users/*/Desktop/*.lnk"):
+            args = "--load-" + "extension=" + "C:/ext"
+        """,
+        "browser-hijack",
+    ),
     "pip-main-in-cmdclass": (
         "setup.py",
         """

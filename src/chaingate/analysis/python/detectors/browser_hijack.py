@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import ast
 
-from chaingate.analysis.python.index import Context
+from chaingate.analysis.python.index import Context, fold
 from chaingate.analysis.python.registry import tree_detector
 from chaingate.core.findings import Severity
 
 _SHORTCUT_CALLS = frozenset({"CreateShortcut", "CreateShortCut"})
+_FLAG = "--load-extension"
 
 
 @tree_detector(
@@ -21,15 +22,22 @@ _SHORTCUT_CALLS = frozenset({"CreateShortcut", "CreateShortCut"})
     "Browser shortcuts are rewritten to load an extension",
 )
 def browser_hijack(ctx: Context) -> None:
-    """A string naming `--load-extension` in a file that edits `.lnk` shortcuts (names
-    `.lnk` or calls WScript.Shell's `CreateShortcut`)."""
-    loads = [node for node, value in ctx.strings if "--load-extension" in value]
-    if not loads:
-        return
+    """A string naming `--load-extension` (a literal, or put together: `"--load-" +
+    "extension"`) in a file that edits `.lnk` shortcuts (names `.lnk` or calls
+    WScript.Shell's `CreateShortcut`)."""
     shortcuts = any(".lnk" in value.lower() for _, value in ctx.strings) or any(
         isinstance(c.func, ast.Attribute) and c.func.attr in _SHORTCUT_CALLS for c in ctx.calls
     )
-    if shortcuts:
+    if not shortcuts:
+        return  # most files: no folding at all
+    loads: list[ast.AST] = [node for node, value in ctx.strings if _FLAG in value]
+    if not loads:
+        loads = [
+            n
+            for n in ctx.nodes
+            if isinstance(n, ast.BinOp | ast.JoinedStr | ast.Call) and _FLAG in (fold(ctx, n) or "")
+        ]
+    if loads:
         ctx.add(
             "browser-hijack",
             Severity.CRITICAL,
