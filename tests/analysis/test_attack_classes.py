@@ -293,6 +293,41 @@ HEALTHY = {
             return sessions
         """,
     ),
+    "cmdclass-helper-runs-protoc": (
+        # snowflake-snowpark-python, pydeck, daff: a build step run from a helper
+        "setup.py",
+        """
+        import subprocess
+        from setuptools.command.build_py import build_py
+        def _protoc():
+            if subprocess.call(["protoc", "--python_out=.", "a.proto"]) != 0:
+                raise SystemExit(1)
+        class B(build_py):
+            def run(self):
+                _protoc()
+                build_py.run(self)
+        """,
+    ),
+    "hostname-dot-local-lookup": (
+        # jupyter-client localinterfaces.py: this machine's mDNS name
+        "jupyter_client/localinterfaces.py",
+        "import socket\nPUBLIC_IPS = socket.gethostbyname_ex(socket.gethostname() + '.local')[2]\n",
+    ),
+    "cmdclass-runs-make": (
+        # daff 1.4.2's setup.py: `make setup_py` from a build_py override
+        "setup.py",
+        """
+        import os
+        from subprocess import call
+        from distutils.command.build_py import build_py
+        class my_build_py(build_py):
+            def run(self):
+                if os.path.isfile("Makefile"):
+                    if call(["make", "setup_py"]) != 0:
+                        exit(1)
+                build_py.run(self)
+        """,
+    ),
     "cmdclass-helper-copies-files": (
         "setup.py",
         """

@@ -23,7 +23,7 @@ from chaingate.core.findings import Severity
 
 # Directory names (any depth) whose code is tests, documentation or examples.
 _LESS_WEIGHT = re.compile(
-    r"^(?:.*[ _.-])?(?:tests?|testing|unit_?tests?|testsuite|docs?|examples?)"
+    r"^(?:.*[ _.-])?(?:tests?|testing|unit_?tests?|testsuite|docs?|examples?|samples?)"
     r"(?:[ _.-].*)?$",
     re.I,
 )
@@ -33,6 +33,10 @@ _TOOLING = re.compile(
     r"build_tools|tasks|bench\w*|asv_bench|maint\w*)$",
     re.I,
 )
+
+
+# Top-level directories of a source tree that hold its packages (src layout).
+_SOURCE_ROOTS = frozenset({"src", "lib", "python", "py"})
 
 
 class Inspection(msgspec.Struct, frozen=True):
@@ -97,6 +101,7 @@ def weigh(
     source_tree: bool,
     packages: frozenset[str] = frozenset(),
     setup_refs: frozenset[str] = frozenset(),
+    install_time: frozenset[str] = frozenset(),
 ) -> CodeFinding:
     """A finding's weight by where it sits (see the module docstring). `packages` are the
     directories holding an `__init__.py`: a tooling-named directory that is a Python
@@ -115,6 +120,16 @@ def weigh(
         and _TOOLING.match(dirs[0])
         and dirs[0] not in packages
         and not used_by_setup
+    ) or (
+        # A loose script of a source tree: below the root, in no Python package at any
+        # depth, outside a src/ or lib/ layout, neither setup.py's helper nor the build
+        # backend: pip never imports or runs it (duckdb's third_party/*/transform-*.py).
+        source_tree
+        and dirs
+        and dirs[0] not in _SOURCE_ROOTS
+        and not any("/".join(dirs[: i + 1]) in packages for i in range(len(dirs)))
+        and not used_by_setup
+        and f.path not in install_time
     ):
         down = 2
     elif less_weight(inner):
@@ -269,6 +284,7 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
                     source_tree=tree,
                     packages=frozen,
                     setup_refs=frozenset(setup_refs),
+                    install_time=frozenset(backend),
                 )
                 for f in findings
             ),

@@ -358,12 +358,25 @@ def _with_attrs(
     return lambda n: source(n) or (n.__class__ is ast.Attribute and attr_key(n) in attrs)
 
 
+# Suffixes that keep a lookup on the local network (mDNS, home routers): jupyter-client
+# resolves `gethostname() + ".local"` to find this machine's addresses.
+_LOCAL_SUFFIXES = (".local", ".localdomain", ".lan", ".home.arpa")
+
+
 def _built_name(call: ast.Call) -> bool:
     """Is the name a DNS call resolves put together (f-string, +, %, join, format), as
-    exfiltration labels are, rather than passed as it is?"""
+    exfiltration labels are, rather than passed as it is? A name ending in a local-network
+    suffix (`host + ".local"`) never leaves the local network."""
     if not call.args:
         return False
     name = call.args[0]
+    if (
+        isinstance(name, ast.BinOp)
+        and isinstance(name.right, ast.Constant)
+        and isinstance(name.right.value, str)
+        and name.right.value.lower().rstrip(".").endswith(_LOCAL_SUFFIXES)
+    ):
+        return False
     if isinstance(name, ast.JoinedStr | ast.BinOp):
         return True
     return (

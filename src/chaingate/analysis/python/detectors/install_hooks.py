@@ -98,6 +98,9 @@ def install_hooks(ctx: Context) -> None:
                 "absolute path): check what is written and why",
             )
     for cls in _hook_classes(ctx):
+        own = {id(n) for n in walk(cls)}
+        # an override that downloads: whatever it runs may be what it fetched
+        fetches = any(isinstance(n, ast.Call) and is_network(ctx, n) for n in walk(cls))
         for node in _hook_nodes(ctx, cls):
             if not isinstance(node, ast.Call):
                 continue
@@ -106,11 +109,31 @@ def install_hooks(ctx: Context) -> None:
             network = is_network(ctx, node)
             if q in _PIP_MAINS:
                 ctx.add("install-hook", Severity.HIGH, node, _pip_message(where, q))
+            elif id(node) not in own and not network:
+                # A module-level helper the override calls: judged as module-level code
+                # is (protoc, make or a build script run from a helper is ordinary).
+                if is_process_name(q) and (
+                    suspicious_command(ctx, node) or _pip_install(ctx, node)
+                ):
+                    ctx.add(
+                        "install-hook",
+                        Severity.HIGH,
+                        node,
+                        f"{where} calls a helper that runs a process ({q}) with a command "
+                        "that fetches, pipes to a shell, starts a script or installs "
+                        "packages: check the command",
+                    )
             elif network or is_process_name(q):
                 kind = "network call" if network else "process"
+                # A process with a plain command is a build step (make, protoc, npm, a
+                # postBuild script: daff, pydeck); one that fetches, pipes to a shell,
+                # starts a script or installs packages is not.
+                strong = (
+                    network or fetches or suspicious_command(ctx, node) or _pip_install(ctx, node)
+                )
                 ctx.add(
                     "install-hook",
-                    Severity.HIGH,
+                    Severity.HIGH if strong else Severity.MEDIUM,
                     node,
                     f"{where} makes a {kind} ({q}): check what it fetches or runs",
                 )
