@@ -25,6 +25,9 @@ def browser_hijack(ctx: Context) -> None:
     """A string naming `--load-extension` (a literal, or put together: `"--load-" +
     "extension"`) in a file that edits `.lnk` shortcuts (names `.lnk` or calls
     WScript.Shell's `CreateShortcut`)."""
+    text = ctx.text
+    if ".lnk" not in text and ".LNK" not in text and "CreateShort" not in text:
+        return  # the common case, decided by two substring searches
     shortcuts = any(".lnk" in value.lower() for _, value in ctx.strings) or any(
         isinstance(c.func, ast.Attribute) and c.func.attr in _SHORTCUT_CALLS for c in ctx.calls
     )

@@ -249,7 +249,13 @@ def exfiltration(ctx: Context) -> None:
     def direct(n: ast.AST) -> bool:
         return _is_bulk_environ(ctx, n) or _credential_path(ctx, n)
 
-    readers = _returning(ctx, direct, bulk_use, signing)  # functions returning secrets
+    # functions returning secrets; a file that never names the environment or a
+    # credential path has none (most files: skipped by two text searches)
+    readers = (
+        _returning(ctx, direct, bulk_use, signing)
+        if "environ" in ctx.text or _CREDENTIAL_PATH.search(ctx.text)
+        else set()
+    )
 
     def bulk(n: ast.AST) -> bool:
         return direct(n) or (
