@@ -88,6 +88,19 @@ def _install_time(target: Path, limits: Limits, paths: set[str]) -> list[CodeFin
     return out
 
 
+def _imports(target: Path, limits: Limits, sdist: bool) -> set[str]:
+    """What the package's sources (tests, docs and examples left out) import: read again
+    only for an archive that holds a native library, most hold none."""
+    out: set[str] = set()
+    try:
+        for f in files_of(target, limits):
+            if f.whole and not less_weight(_inner(f.path, sdist)) and (a := claiming(f.path)):
+                out |= a.imported_names(f.path, f.data)
+    except HostileArchive:
+        pass  # already reported by the first pass
+    return out
+
+
 def less_weight(inner: str) -> bool:
     """Tests, documentation or examples (a directory at any depth), or a conftest.py."""
     parts = inner.split("/")
@@ -232,7 +245,7 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
             if tree and analyser is not None:
                 inner = _inner(f.path, sdist)
                 if inner == "setup.py":
-                    setup_refs |= analyser.quoted_names(f.path, f.data)
+                    setup_refs |= analyser.imported_names(f.path, f.data)
                 elif "/" in inner and _TOOLING.match(inner.split("/", 1)[0]):
                     tooling_modules.add(f.path)
             if analyser is not None:
@@ -242,7 +255,7 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
                     incomplete.append(f"{f.path}: {why}")
                 # Tests naming a launcher (setuptools' test_setuptools.py quotes
                 # 'cli-64.exe') do not run it for the package's users.
-                if (pure or sdist) and not less_weight(_inner(f.path, sdist)):
+                if pure and not less_weight(_inner(f.path, sdist)):
                     quoted |= analyser.quoted_names(f.path, f.data)
     except HostileArchive as exc:
         findings.append(
@@ -264,6 +277,8 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
     if backend:
         findings = [f for f in findings if f.path not in backend]
         findings += _install_time(target, limits, backend)
+    if any(_library_name(b) for b in binaries) and (pure or sdist):
+        quoted |= _imports(target, limits, sdist)  # a second pass, only for such archives
     for name in binaries:
         base = name.rsplit("/", 1)[-1]
         # The file's own name, quoted: "triton", "helper.exe". A stem alone ('cli' for

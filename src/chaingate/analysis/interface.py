@@ -118,8 +118,12 @@ class Analyser(Protocol):
         ...
 
     def quoted_names(self, path: str, data: bytes) -> set[str]:
-        """File names the source quotes: how code that runs a bundled binary names it; and,
-        prefixed `import:`, the modules it imports (last component): how it loads one."""
+        """File names the source quotes: how code that runs a bundled binary names it."""
+        ...
+
+    def imported_names(self, path: str, data: bytes) -> set[str]:
+        """The modules the source imports (last component, prefixed `import:`): how code
+        loads a bundled extension module."""
         ...
 
     def capabilities(self, path: str, data: bytes) -> tuple[Capability | None, Capability | None]:

@@ -79,14 +79,20 @@ def backend_modules(pyproject: bytes) -> set[str]:
 
 def quoted_names(data: bytes) -> set[str]:
     """The file names Python source quotes (`"triton"`, `'bin/helper.exe'`): the last path
-    component of every short quoted string that looks like one; and, prefixed `import:`, the
-    last component of every module it imports (`from ._speedups import x`: `import:_speedups`),
-    how code loads a bundled extension module."""
+    component of every short quoted string that looks like one."""
     out = set()
     for m in _QUOTED.finditer(data):
         base = m.group(1).decode("latin-1").replace("\\", "/").rsplit("/", 1)[-1]
         if _NAMEISH.match(base):
             out.add(base)
+    return out
+
+
+def imported_names(data: bytes) -> set[str]:
+    """Prefixed `import:`, the last component of every module the source imports
+    (`from ._speedups import x`: `import:_speedups`): how code loads a bundled extension
+    module, and which helper modules setup.py imports."""
+    out = set()
     for m in _RELATIVE_IMPORT.finditer(data):
         module, names = m.group(1).decode(), m.group(2).decode()
         if module.strip("."):
