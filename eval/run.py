@@ -4,6 +4,8 @@ releases of the most downloaded PyPI projects.
     .venv/bin/python eval/run.py                    # everything (downloads once, then cached)
     .venv/bin/python eval/run.py --only-malicious   # the samples only, offline
     .venv/bin/python eval/run.py --json results.json
+    .venv/bin/python eval/run.py --benign 1000      # the 1,000-project set (ranks 1-1,000)
+    .venv/bin/python eval/run.py --benign 1000 --download-only   # fill the cache first
 
 Positives are the samples under eval/malicious/, built into the archives they would be
 published as; a sample is caught when every one of its archives gets a `high` or `critical`
@@ -40,12 +42,15 @@ from chaingate.analysis.inspect import inspect_path
 from chaingate.ecosystems.pypi.artifacts import sha256_file
 
 HERE = Path(__file__).resolve().parent
-BENIGN_LIST = HERE / "benign.txt"
+BENIGN_LISTS = {200: HERE / "benign.txt", 1000: HERE / "benign-1000.txt"}
+BENIGN_LIST = BENIGN_LISTS[200]
+# Healthy releases once rated high, checked in every benign run whatever the set (issue 15)
+PINNED = HERE / "pinned.txt"
 DEFAULT_INDEX = "https://pypi.org"
 DEFAULT_CACHE = Path.home() / ".cache" / "chaingate-eval"
-BENIGN_TARGET = 0.01  # at most 1% of benign projects high or critical
+BENIGN_TARGET = 0.003  # at most 0.3% of benign projects high or critical (issue 15)
 RECALL_TARGET = 1.0  # every malicious sample high or critical
-MAX_FILE_MB = 300
+MAX_FILE_MB = 150  # larger files are listed as not evaluated
 ATTEMPTS = 4
 EXIT_TARGET_MISSED = 1
 EXIT_DOWNLOAD_FAILED = 2
@@ -84,6 +89,7 @@ class Subject:
     archives: list[ArchiveResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # reasons, one per archive left out
     title: str = ""
+    klass: str = ""  # a malicious sample's attack class (SAMPLE.md `class:`)
 
     @property
     def flagged(self) -> bool:
@@ -145,11 +151,14 @@ class Dist:
 
 
 def read_benign(path: Path = BENIGN_LIST) -> list[str]:
+    """Project names, canonicalised; a `name==version` line pins a release (pinned.txt)."""
     names = []
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
-            names.append(str(canonicalize_name(line)))
+            name, _, version = line.partition("==")
+            pinned = f"=={version.strip()}" if version else ""
+            names.append(str(canonicalize_name(name.strip())) + pinned)
     return names
 
 
@@ -216,14 +225,30 @@ async def _download(client: httpx.AsyncClient, dist: Dist, target: Path) -> None
         and sha256_file(target) == dist.sha256
     ):
         return
-    response = await _get(client, dist.url)
-    response.raise_for_status()
-    data = response.content
-    got = hashlib.sha256(data).hexdigest()
-    if got != dist.sha256:
-        raise ValueError(f"{dist.filename}: sha256 {got} differs from the index's {dist.sha256}")
     tmp = target.with_suffix(target.suffix + ".part")
-    tmp.write_bytes(data)
+    for attempt in range(ATTEMPTS):  # streamed to disk: eight 150 MB files stay out of memory
+        digest = hashlib.sha256()
+        try:
+            async with client.stream("GET", dist.url) as response:
+                if response.status_code == 429 or response.status_code >= 500:
+                    raise httpx.HTTPStatusError(
+                        f"HTTP {response.status_code}", request=response.request, response=response
+                    )
+                response.raise_for_status()
+                with tmp.open("wb") as out:
+                    async for chunk in response.aiter_bytes(1 << 20):
+                        digest.update(chunk)
+                        out.write(chunk)
+            break
+        except (httpx.TransportError, httpx.HTTPStatusError) as exc:
+            status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else 0
+            if attempt == ATTEMPTS - 1 or (400 <= status < 500 and status != 429):
+                raise
+            await asyncio.sleep(0.5 * 2**attempt + random.random() / 4)
+    got = digest.hexdigest()
+    if got != dist.sha256:
+        tmp.unlink(missing_ok=True)
+        raise ValueError(f"{dist.filename}: sha256 {got} differs from the index's {dist.sha256}")
     tmp.replace(target)
 
 
@@ -253,17 +278,21 @@ async def _fetch_one(
     limit: asyncio.Semaphore,
     refresh: bool,
 ) -> tuple[str, str, list[tuple[Dist, Path]], list[str]]:
-    meta_path = cache / "meta" / f"{name}.json"
+    project, _, pinned = name.partition("==")
+    meta_path = cache / "meta" / (f"{project}-{pinned}.json" if pinned else f"{project}.json")
     async with limit:
         if meta_path.exists() and not refresh:
             meta = json.loads(meta_path.read_text())
         else:
-            response = await _get(client, f"{index}/pypi/{name}/json")
+            response = await _get(client, f"{index}/pypi/{project}/json")
             response.raise_for_status()
             doc = response.json()
+            # a pinned release's files from the project document's `releases` (the
+            # per-version document is not served by every index)
+            files = doc["releases"][pinned] if pinned else doc["urls"]
             meta = {
-                "version": doc["info"]["version"],
-                "dists": [asdict(d) for d in choose(doc["urls"], tags, str(response.url))],
+                "version": pinned or doc["info"]["version"],
+                "dists": [asdict(d) for d in choose(files, tags, str(response.url))],
             }
             meta_path.parent.mkdir(parents=True, exist_ok=True)
             meta_path.write_text(json.dumps(meta, indent=1))
@@ -366,6 +395,13 @@ def report(
     skipped = [(s.name, r) for s in benign for r in s.skipped]
     recall_ok = recall >= RECALL_TARGET
     benign_ok = only_malicious or rate <= BENIGN_TARGET
+    classes = sorted({s.klass for s in malicious})
+    if malicious:
+        print("\n== recall per attack class (SAMPLE.md `class:`; 'other': the earlier samples)")
+        for klass in classes:
+            members = [s for s in malicious if s.klass == klass]
+            caught = sum(s.flagged for s in members)
+            print(f"  {klass:<16} {caught}/{len(members)}  {caught / len(members):.0%}")
     print("\n== summary")
     if not only_malicious:
         print(f"benign projects analysed:  {len(benign)} ({sum(len(s.archives) for s in benign)}"
@@ -379,7 +415,7 @@ def report(
     print(f"recall (malicious caught): {recall:.1%}  ({tp}/{len(malicious)})  target 100%  "
           f"{'met' if recall_ok else 'MISSED'}")  # fmt: skip
     if not only_malicious:
-        print(f"benign high+ rate:         {rate:.1%}  ({fp}/{len(benign)})  target <= 1%  "
+        print(f"benign high+ rate:         {rate:.1%}  ({fp}/{len(benign)})  target <= 0.3%  "
               f"{'met' if benign_ok else 'MISSED'}")  # fmt: skip
     print(f"uncompressed bytes read:   {mb:.1f} MB ({benign_mb:.1f} MB benign) in "
           f"{len(archives)} archives")  # fmt: skip
@@ -418,6 +454,16 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only-malicious", action="store_true", help="the samples only (offline)")
     parser.add_argument("--refresh", action="store_true", help="ask the index for new releases")
     parser.add_argument("--limit", type=int, help="only the first N benign projects")
+    parser.add_argument(
+        "--benign",
+        type=int,
+        choices=sorted(BENIGN_LISTS),
+        default=200,
+        help="benign set: the 200 (fast) or 1,000 most downloaded projects",
+    )
+    parser.add_argument(
+        "--download-only", action="store_true", help="fill the cache, analyse nothing"
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="parallel downloads")
     parser.add_argument("--workers", type=int, default=2, help="analysis processes")
     return parser.parse_args(list(argv) if argv is not None else None)
@@ -430,20 +476,27 @@ def main(argv: Iterable[str] | None = None) -> int:
     jobs: list[tuple[Subject, str, str]] = []
     download_errors: list[str] = []
     if not args.only_malicious:
-        names = read_benign()[: args.limit]
+        names = read_benign(BENIGN_LISTS[args.benign])[: args.limit] + read_benign(PINNED)
         print(f"fetching {len(names)} projects from {args.index_url} into {args.cache}",
               file=sys.stderr)  # fmt: skip
         index = args.index_url.rstrip("/")
         fetched, download_errors = asyncio.run(
             fetch_all(names, index, args.cache, args.concurrency, args.refresh)
         )
+        if args.download_only:
+            for error in download_errors:
+                print(f"download failed: {error}")
+            print(f"fetched {len(fetched)} projects, {len(download_errors)} failed")
+            return EXIT_DOWNLOAD_FAILED if download_errors else 0
         for name, version, dists, skipped in fetched:
-            subject = Subject(name, version, malicious=False, skipped=skipped)
+            subject = Subject(name.partition("==")[0], version, malicious=False, skipped=skipped)
             subjects.append(subject)
             jobs += [(subject, str(path), dist.kind) for dist, path in dists]
     with tempfile.TemporaryDirectory(prefix="chaingate-eval-") as tmp:
         for sample in load_samples():
-            subject = Subject(sample.name, sample.version, malicious=True, title=sample.key)
+            subject = Subject(
+                sample.name, sample.version, malicious=True, title=sample.key, klass=sample.klass
+            )
             subjects.append(subject)
             for path in build(sample, Path(tmp) / sample.key):
                 kind = "wheel" if path.suffix == ".whl" else "sdist"

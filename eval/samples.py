@@ -9,13 +9,16 @@ Each sample is a directory under `eval/malicious/` holding a package's source tr
     version: 0.2.6
     archives: sdist wheel          # any of: sdist wheel
     wheel-tag: py3-none-any        # optional, the default
+    class: beacon                  # the attack class recall is counted by (issue 15)
     ---
 
 The rest of SAMPLE.md says which incident or public write-up the sample imitates. Building
 never runs a sample's code: files are copied into a `name-version/` rooted `.tar.gz` (the
 sdist) and/or a wheel (`.whl` zip with a `.dist-info`, build files left out, a leading `src/`
 stripped). A file named `*.pyc.src` is shipped as `*.pyc`, compiled (not run) by the builder,
-because some attacks ship only bytecode.
+because some attacks ship only bytecode. A file named `*.py.big` is shipped as `*.py` with
+9 MB of table data put before its text (a payload past a size limit), and a top-level
+`entry_points.txt` goes into the wheel's `.dist-info` (console scripts).
 """
 
 from __future__ import annotations
@@ -55,27 +58,55 @@ class Sample:
     archives: tuple[str, ...]
     wheel_tag: str
     title: str
+    klass: str = "other"
 
     def files(self) -> list[tuple[str, bytes]]:
         """The source tree as (posix path, bytes), sorted; SAMPLE.md left out."""
         out: list[tuple[str, bytes]] = []
         for path in sorted(self.root.rglob("*")):
             rel = path.relative_to(self.root).as_posix()
-            if not path.is_file() or rel == "SAMPLE.md" or "__pycache__" in rel:
+            if not path.is_file() or rel == "SAMPLE.md":
+                continue
+            if "__pycache__" in rel and not rel.endswith(".pyc.src"):  # local caches
                 continue
             data = path.read_bytes()
             if rel.endswith(".pyc.src"):
-                rel, data = rel[: -len(".src")], _bytecode(data, rel)
+                rel, data = rel[: -len(".src")], _bytecode(data, rel, "__pycache__/" in rel)
+            elif rel.endswith(".py.big"):
+                rel, data = rel[: -len(".big")], _padded(data)
             out.append((rel, data))
         return out
 
 
-def _bytecode(source: bytes, name: str) -> bytes:
-    """A .pyc for `source`: compiled, never executed (header as importlib writes it)."""
+def _bytecode(source: bytes, name: str, unchecked: bool = False) -> bytes:
+    """A .pyc for `source`: compiled, never executed (header as importlib writes it; in
+    `__pycache__` an unchecked-hash one, PEP 552, as `py_compile --invalidation-mode
+    unchecked-hash` writes it)."""
     code = compile(source, name.removesuffix(".pyc.src") + ".py", "exec", dont_inherit=True)
+    if unchecked:
+        flags, key = 0b01, importlib.util.source_hash(source)
+        return importlib.util.MAGIC_NUMBER + flags.to_bytes(4, "little") + key + marshal.dumps(code)
     header = importlib.util.MAGIC_NUMBER + (0).to_bytes(4, "little")
     header += (0).to_bytes(4, "little") + len(source).to_bytes(4, "little")
     return header + marshal.dumps(code)
+
+
+BIG_PADDING = 9 * 1024 * 1024
+
+
+def _padded(source: bytes) -> bytes:
+    """`source` after a 9 MB table literal: a module over the old 8 MB analysis limit. The
+    table is hashes (deterministic), so the archive does not look like a decompression bomb."""
+    rows = []
+    size = 0
+    n = 0
+    while size < BIG_PADDING:
+        digest = hashlib.sha256(n.to_bytes(8, "little")).hexdigest()
+        row = f'    "{digest}",\n'.encode()
+        rows.append(row)
+        size += len(row)
+        n += 1
+    return b"TABLE = [\n" + b"".join(rows) + b"]\n\n" + source
 
 
 def load_samples(root: Path = MALICIOUS) -> list[Sample]:
@@ -107,6 +138,7 @@ def load_samples(root: Path = MALICIOUS) -> list[Sample]:
                 archives=archives,
                 wheel_tag=meta.get("wheel-tag") or "py3-none-any",
                 title=title,
+                klass=meta.get("class") or "other",
             )
         )
     return samples
@@ -155,7 +187,11 @@ def _wheel(sample: Sample, files: list[tuple[str, bytes]], outdir: Path) -> Path
     dist = canonicalize_name(sample.name).replace("-", "_")
     info = f"{dist}-{sample.version}.dist-info"
     members: list[tuple[str, bytes]] = []
+    entry_points: bytes | None = None
     for rel, data in files:
+        if rel == "entry_points.txt":
+            entry_points = data
+            continue
         if "/" not in rel and _SDIST_ONLY.match(rel):
             continue
         members.append((rel.removeprefix("src/"), data))
@@ -171,6 +207,8 @@ def _wheel(sample: Sample, files: list[tuple[str, bytes]], outdir: Path) -> Path
         ),
         (f"{info}/top_level.txt", "".join(f"{t}\n" for t in top).encode()),
     ]
+    if entry_points is not None:
+        members.append((f"{info}/entry_points.txt", entry_points))
     record = "".join(f"{m},{_record_hash(d)}\n" for m, d in members) + f"{info}/RECORD,,\n"
     members.append((f"{info}/RECORD", record.encode()))
     path = outdir / f"{dist}-{sample.version}-{sample.wheel_tag}.whl"

@@ -253,7 +253,9 @@ def test_every_format_says_what_was_not_analysed(tmp_path: Path) -> None:
             why = note["message"]["text"]
         else:
             why = done.stdout
-        assert "huge/data.py: larger than 8,388,608 bytes" in why, (fmt, why)
+        # no size skip any more (issue 15): the parse is tried in a capped child, which runs
+        # out of memory on 1.7 million statements, and that is what each format says
+        assert "huge/data.py: out of memory while parsing" in why, (fmt, why)
 
 
 def test_deeply_nested_member_names_are_checked_in_linear_time(tmp_path: Path) -> None:

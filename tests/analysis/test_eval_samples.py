@@ -55,6 +55,40 @@ CAUGHT_BY: dict[str, str] = {
     "ultralytics-8.3.41-miner": "download-exec",  # safe_download + safe_run, miner args
     "reverse-shell-setup": "download-exec",  # socket dup2'ed onto a shell
     "ssh-decorate-2018": "exfiltration",  # the key read in __init__, posted elsewhere
+    # issue 15's classes, each by the detector written for it
+    "beacon-dns-user": "exfiltration",  # user and host as DNS labels at import
+    "beacon-http-hostname": "exfiltration",  # user, host, cwd in a GET at import
+    "beacon-requests-post-json": "exfiltration",
+    "egg-info-helper-exec": "install-hook",  # egg_info -> helper -> exec(urlopen())
+    "startup-vbs-dropper": "write-then-run",  # a .vbs written and os.startfile'd
+    "beacon-percent-format-ip": "exfiltration",  # a beacon, was one demoted medium
+    "big-module-payload": "obfuscated-exec",  # after 9 MB of tables
+    "blankobf-octal-eval": "obfuscated-exec",  # eval("\\145\\166\\141\\154")
+    "builtins-backdoors": "obfuscated-exec",  # vars(__builtins__)['exec'], __dict__.get
+    "chained-start-bat": "install-hook",  # set __COMPACT_LAYER=... | start install.bat
+    "cmdclass-helper-download-run": "install-hook",  # run() -> helper -> download
+    "entrypoint-ssh-stealer": "exfiltration",  # console script reads ~/.ssh, posts
+    "exec-open-data-file": "data-exec",  # exec(open('theme.dat').read())
+    "hyperion-renamed-builtins": "obfuscated-exec",  # (_a, _b) = (exec, compile)
+    "lnk-clipboard-extension-setup": "browser-hijack",  # .lnk + --load-extension
+    "lnk-powershell-shortcut": "browser-hijack",
+    "map-getattr-builtins-join": "obfuscated-exec",  # ''.join(map(getattr(__builtins__..
+    "math-alnum-exec": "write-then-run",  # exec of a literal that downloads
+    "pip-main-install-setup": "install-hook",  # pip.main(['install', ...])
+    "pth-zip-sitecustomize": "pth-exec",  # a .pth path line naming a zip
+    "py312-split-decoder": "obfuscated-exec",  # decoder and exec on separate lines
+    "pyarmor-protected-payload": "protected-code",
+    "pyd-in-sdist": "bundled-binary",  # a prebuilt .pyd the package imports
+    "python-m-browser-stealer": "exfiltration",  # Login Data to a webhook
+    "runpy-run-path-dat": "data-exec",
+    "setup-imports-scripts-helper": "install-hook",  # scripts/post_install.py, imported
+    "so-in-pure-wheel": "bundled-binary",  # a .so in py3-none-any, imported
+    "subprocess-pip-install-setup": "install-hook",
+    "temp-py-popen": "write-then-run",
+    "unchecked-pyc-pycache": "compiled-bytecode",
+    "w4sp-temp-pythonw": "write-then-run",
+    "wallet-history-stealer": "exfiltration",  # _send(_collect())
+    "xor-eval-compile-setup": "obfuscated-exec",
 }
 
 _ALLOWED_NETS = [

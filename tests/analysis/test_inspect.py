@@ -134,17 +134,24 @@ def test_the_command_gives_the_json_schema_and_exit_code(tmp_path: Path) -> None
 def test_where_a_finding_sits_weighs_on_it() -> None:
     from chaingate.analysis.inspect import weigh
 
-    def w(path: str, *, sdist: bool = True, packages: frozenset[str] = frozenset()) -> Severity:
+    demo = frozenset({"demo", "demo/tests", "docs_src", "tests", "vendored"})
+
+    def w(path: str, *, sdist: bool = True, packages: frozenset[str] = demo) -> Severity:
         f = CodeFinding("import-time-exec", Severity.HIGH, path, 1, "m")
         return weigh(f, sdist=sdist, source_tree=sdist, packages=packages).severity
 
     assert w("demo-1.0/demo/__init__.py") == Severity.HIGH
+    assert w("demo-1.0/src/demo/__init__.py", packages=frozenset({"src/demo"})) == Severity.HIGH
     assert w("demo-1.0/setup.py") == Severity.HIGH
     assert w("demo-1.0/tests/test_a.py") == Severity.MEDIUM
     assert w("demo-1.0/demo/tests/helpers.py") == Severity.MEDIUM
     assert w("demo-1.0/vendored/manual tests/4 bins/build.py") == Severity.MEDIUM
     assert w("demo-1.0/docs_src/app.py") == Severity.MEDIUM
     assert w("demo-1.0/demo/conftest.py") == Severity.MEDIUM
+    # A loose script of an sdist, in no package at any depth: pip never runs it (duckdb's
+    # external/duckdb/third_party/httplib/transform-httplib.py)
+    assert w("demo-1.0/external/third_party/transform-httplib.py") == Severity.LOW
+    assert w("demo-1.0/samples/traces/sample_requests.py") == Severity.LOW
     assert w("demo-1.0/scripts/release.py") == Severity.LOW
     assert w("demo-1.0/.circleci/fetch.py") == Severity.LOW
     assert w("demo-1.0/benchmarks/run.py") == Severity.LOW

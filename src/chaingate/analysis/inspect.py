@@ -23,7 +23,7 @@ from chaingate.core.findings import Severity
 
 # Directory names (any depth) whose code is tests, documentation or examples.
 _LESS_WEIGHT = re.compile(
-    r"^(?:.*[ _.-])?(?:tests?|testing|unit_?tests?|testsuite|docs?|examples?)"
+    r"^(?:.*[ _.-])?(?:tests?|testing|unit_?tests?|testsuite|docs?|examples?|samples?)"
     r"(?:[ _.-].*)?$",
     re.I,
 )
@@ -33,6 +33,10 @@ _TOOLING = re.compile(
     r"build_tools|tasks|bench\w*|asv_bench|maint\w*)$",
     re.I,
 )
+
+
+# Top-level directories of a source tree that hold its packages (src layout).
+_SOURCE_ROOTS = frozenset({"src", "lib", "python", "py"})
 
 
 class Inspection(msgspec.Struct, frozen=True):
@@ -84,6 +88,19 @@ def _install_time(target: Path, limits: Limits, paths: set[str]) -> list[CodeFin
     return out
 
 
+def _imports(target: Path, limits: Limits, sdist: bool) -> set[str]:
+    """What the package's sources (tests, docs and examples left out) import: read again
+    only for an archive that holds a native library, most hold none."""
+    out: set[str] = set()
+    try:
+        for f in files_of(target, limits):
+            if f.whole and not less_weight(_inner(f.path, sdist)) and (a := claiming(f.path)):
+                out |= a.imported_names(f.path, f.data)
+    except HostileArchive:
+        pass  # already reported by the first pass
+    return out
+
+
 def less_weight(inner: str) -> bool:
     """Tests, documentation or examples (a directory at any depth), or a conftest.py."""
     parts = inner.split("/")
@@ -91,38 +108,78 @@ def less_weight(inner: str) -> bool:
 
 
 def weigh(
-    f: CodeFinding, *, sdist: bool, source_tree: bool, packages: frozenset[str] = frozenset()
+    f: CodeFinding,
+    *,
+    sdist: bool,
+    source_tree: bool,
+    packages: frozenset[str] = frozenset(),
+    setup_refs: frozenset[str] = frozenset(),
+    install_time: frozenset[str] = frozenset(),
 ) -> CodeFinding:
     """A finding's weight by where it sits (see the module docstring). `packages` are the
     directories holding an `__init__.py`: a tooling-named directory that is a Python
-    package is code like any other."""
+    package is code like any other. `setup_refs` are what setup.py quotes and imports
+    (`quoted_names`): a module of a tooling directory that setup.py imports runs at install
+    time and is not discounted (one setup.py only names, as psutil's names
+    scripts/internal/convert_readme.py, is)."""
     inner = _inner(f.path, sdist)
     dirs = inner.split("/")[:-1]
     down = 0
-    if source_tree and dirs and _TOOLING.match(dirs[0]) and dirs[0] not in packages:
+    stem = inner.rsplit("/", 1)[-1].split(".", 1)[0]
+    used_by_setup = bool(dirs) and f"import:{stem}" in setup_refs
+    if (
+        source_tree
+        and dirs
+        and _TOOLING.match(dirs[0])
+        and dirs[0] not in packages
+        and not used_by_setup
+    ) or (
+        # A loose script of a source tree: below the root, in no Python package at any
+        # depth, outside a src/ or lib/ layout, neither setup.py's helper nor the build
+        # backend: pip never imports or runs it (duckdb's third_party/*/transform-*.py).
+        source_tree
+        and dirs
+        and dirs[0] not in _SOURCE_ROOTS
+        and not any("/".join(dirs[: i + 1]) in packages for i in range(len(dirs)))
+        and not used_by_setup
+        and f.path not in install_time
+    ):
         down = 2
     elif less_weight(inner):
         down = 1
     return replace(f, severity=f.severity.bump(-down)) if down else f
 
 
+# Finding ids whose medium is a strong signal on its own: code that reads secrets and sends
+# them, hides its code or runs a data file is never healthy by accident, so one kind of it is
+# not demoted the way one weak signal (a shady URL, a launcher, a medium import-time call) is.
+STRONG_IDS = frozenset(
+    {"exfiltration", "browser-hijack", "protected-code", "data-exec", "write-then-run"}
+)
+
+
 def verdict(findings: tuple[CodeFinding, ...]) -> Severity | None:
     """The package-level severity. High and critical findings speak for themselves; one kind
-    of medium finding (one id) with nothing else at medium or above stays low."""
+    of weak medium finding (one id, not in STRONG_IDS) with nothing else at medium or above
+    stays low."""
     if not findings:
         return None
     worst = max(f.severity for f in findings)
-    if worst == Severity.MEDIUM and len({f.id for f in findings if f.severity >= worst}) == 1:
+    ids = {f.id for f in findings if f.severity >= worst}
+    if worst == Severity.MEDIUM and len(ids) == 1 and not ids & STRONG_IDS:
         return Severity.LOW
     return worst
 
 
-def _binary_finding(name: str, pure: bool, referenced: bool) -> CodeFinding:
-    if pure:
+def _binary_finding(name: str, pure: bool, referenced: bool, sdist: bool = False) -> CodeFinding:
+    if pure or (sdist and _library_name(name)):
         severity = Severity.HIGH if referenced else Severity.MEDIUM
-        why = " inside a wheel that declares no native code (py3-none-any)" + (
-            ", and the package's code names it" if referenced else ""
+        where = (
+            " inside a wheel that declares no native code (py3-none-any)"
+            if pure
+            else " prebuilt inside a source distribution, which pip builds from source"
         )
+        why = where + (", and the package's code names it or imports it" if referenced else "")
     else:
         severity, why = Severity.MEDIUM, " that is not an extension module"
     return CodeFinding(
@@ -144,6 +201,8 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
     pure = _pure_python(target)
     binaries: list[str] = []
     quoted: set[str] = set()
+    setup_refs: set[str] = set()  # what setup.py quotes and imports
+    tooling_modules: set[str] = set()  # sources under scripts/, tools/, ...
     sdist = _is_sdist(target)
     packages: set[str] = set()
     backend: set[str] = set()  # paths of an in-tree build backend's modules
@@ -163,7 +222,7 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
             if f.path.endswith("/__init__.py"):
                 packages.add(_inner(f.path, sdist).rsplit("/", 1)[0])
             if is_native(f.data):
-                if pure or not _library_name(f.path):
+                if pure or sdist or not _library_name(f.path):
                     binaries.append(f.path)
                 continue
             analyser = claiming(f.path)
@@ -183,12 +242,20 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
                     if modules := a.install_time_files(inner, f.data):
                         root = f.path[: len(f.path) - len(inner)]
                         backend = {root + m for m in modules}
+            if tree and analyser is not None:
+                inner = _inner(f.path, sdist)
+                if inner == "setup.py":
+                    setup_refs |= analyser.imported_names(f.path, f.data)
+                elif "/" in inner and _TOOLING.match(inner.split("/", 1)[0]):
+                    tooling_modules.add(f.path)
             if analyser is not None:
                 found, why = analyser.analyse_bounded(f.path, f.data)
                 findings.extend(found)
                 if why is not None:
                     incomplete.append(f"{f.path}: {why}")
-                if pure:
+                # Tests naming a launcher (setuptools' test_setuptools.py quotes
+                # 'cli-64.exe') do not run it for the package's users.
+                if pure and not less_weight(_inner(f.path, sdist)):
                     quoted |= analyser.quoted_names(f.path, f.data)
     except HostileArchive as exc:
         findings.append(
@@ -200,19 +267,42 @@ def inspect_path(target: Path, limits: Limits | None = None) -> Inspection:
                 f"refused to unpack {target.name}: {exc}",
             )
         )
+    # Modules of the maintainers' tooling directories that setup.py imports run when pip
+    # builds the sdist: analysed as install-time code, as a build backend is.
+    backend |= {
+        path
+        for path in tooling_modules
+        if f"import:{path.rsplit('/', 1)[-1].removesuffix('.py')}" in setup_refs
+    }
     if backend:
         findings = [f for f in findings if f.path not in backend]
         findings += _install_time(target, limits, backend)
+    if any(_library_name(b) for b in binaries) and (pure or sdist):
+        quoted |= _imports(target, limits, sdist)  # a second pass, only for such archives
     for name in binaries:
         base = name.rsplit("/", 1)[-1]
         # The file's own name, quoted: "triton", "helper.exe". A stem alone ('cli' for
         # cli.exe) is too common a word to say the code runs this file.
-        referenced = base in quoted
-        findings.append(_binary_finding(name, pure, referenced))
+        # An extension module is loaded by importing its stem (`_speedups` for
+        # `_speedups.cpython-311-x86_64-linux-gnu.so`).
+        referenced = base in quoted or (
+            _library_name(name) and f"import:{base.split('.', 1)[0]}" in quoted
+        )
+        findings.append(_binary_finding(name, pure, referenced, sdist))
     frozen = frozenset(packages)
     weighed = tuple(
         sorted(
-            (weigh(f, sdist=sdist, source_tree=tree, packages=frozen) for f in findings),
+            (
+                weigh(
+                    f,
+                    sdist=sdist,
+                    source_tree=tree,
+                    packages=frozen,
+                    setup_refs=frozenset(setup_refs),
+                    install_time=frozenset(backend),
+                )
+                for f in findings
+            ),
             key=lambda f: (-f.severity, f.path, f.line or 0),
         )
     )

@@ -121,6 +121,11 @@ class Analyser(Protocol):
         """File names the source quotes: how code that runs a bundled binary names it."""
         ...
 
+    def imported_names(self, path: str, data: bytes) -> set[str]:
+        """The modules the source imports (last component, prefixed `import:`): how code
+        loads a bundled extension module."""
+        ...
+
     def capabilities(self, path: str, data: bytes) -> tuple[Capability | None, Capability | None]:
         """Where a source file first uses network code and process execution (for the
         release comparison: the first release to do either)."""

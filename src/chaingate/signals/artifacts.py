@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 FAMILY = "code"
 _DEFAULTS = {
     "hostile-archive": Severity.CRITICAL,
+    "browser-hijack": Severity.CRITICAL,
+    "write-then-run": Severity.HIGH,
+    "data-exec": Severity.HIGH,
+    "protected-code": Severity.HIGH,
     "obfuscated-exec": Severity.CRITICAL,
     "download-exec": Severity.CRITICAL,
     "install-hook": Severity.HIGH,

@@ -44,6 +44,9 @@ class PythonAnalyser:
     def quoted_names(self, path: str, data: bytes) -> set[str]:
         return project.quoted_names(data) if path.endswith(".py") else set()
 
+    def imported_names(self, path: str, data: bytes) -> set[str]:
+        return project.imported_names(data) if path.endswith(".py") else set()
+
     def capabilities(self, path: str, data: bytes) -> tuple[Capability | None, Capability | None]:
         if not path.endswith(".py"):
             return None, None

@@ -37,7 +37,9 @@ from chaingate.analysis.python.names import (
 
 _SUSPICIOUS_COMMAND = re.compile(
     r"\bcurl\b|\bwget\b|powershell|Invoke-WebRequest|https?://|\|\s*(?:ba)?sh\b|base64\s+-d"
-    r"|\b(?:ba|z|k|da)?sh\s+-i\b",
+    r"|\b(?:ba|z|k|da)?sh\s+-i\b"
+    # Windows: start a shipped script/executable, or skip the UAC prompt for it
+    r"|\bstart\s+(?:/\w+\s+)*(?:\"[^\"]*\"\s+)?\S+\.(?:bat|cmd|exe|vbs|js|ps1|scr)\b|__COMPACT_LAYER",
     re.IGNORECASE,
 )
 
@@ -55,6 +57,8 @@ class CallKinds(msgspec.Struct):
     exec_blob: bool = False  # exec(f(<long high-entropy literal>))
     bytecode: bool = False  # SourcelessFileLoader, marshal.load, ...
     dup2: bool = False
+    exec_literal: bool = False  # exec/eval/compile of anything (write_run: a literal)
+    exec_file: bool = False  # exec(<something>.read()), runpy.run_path (data_exec)
 
 
 def kinds_of_calls(ctx: Context) -> CallKinds:
@@ -71,10 +75,16 @@ def kinds_of_calls(ctx: Context) -> CallKinds:
             kinds.bytecode |= q.startswith("marshal.")
         elif q in EXEC:
             kinds.exec_blob = kinds.exec_blob or execs_blob(call)
+        elif q == "runpy.run_path":
+            kinds.exec_file = True
         elif q.endswith(BYTECODE_LOADERS) or q.endswith("spec_from_file_location"):
             kinds.bytecode = True
         elif q == "os.dup2":
             kinds.dup2 = True
+        elif q in {"bytes", "bytearray"}:
+            kinds.decoder = kinds.decoder or is_decoder_call(ctx, call)
+        if q in EXEC and call.args:  # what write_run and data_exec look at (a literal may
+            kinds.exec_literal = kinds.exec_file = True  # be folded: b'..'.decode('cp1026'))
         func: Any = call.func
         if func.__class__ is ast.Attribute:
             attr = func.attr

@@ -27,7 +27,6 @@ from chaingate.analysis.python.index import (
 )
 from chaingate.analysis.python.registry import SourceFile, detectors
 
-MAX_SOURCE_BYTES = 8 * 1024 * 1024
 SUFFIXES = (".pth", ".pyc", ".py")  # the files analysed, by the end of their name
 # What one parse may cost in this process. CPython's parser holds every token and node of a
 # file at once, up to about 1 KB per token (`f()` lines; 4.4 GB for 7 MB of `a=1`), so a file
@@ -73,10 +72,10 @@ def _analyse_python(file: SourceFile, install_time: bool) -> tuple[list[CodeFind
     whose parse may cost more than this process should spend (an estimated MAX_PARSE_TOKENS
     tokens) is parsed in a child process under a memory cap (`apart`)."""
     why: str | None = None
-    if len(file.data) > MAX_SOURCE_BYTES:
-        why = f"larger than {MAX_SOURCE_BYTES:,} bytes"
-        found: list[CodeFinding] = []
-    elif len(file.data) > ESTIMATE_FROM and _tokens(file.text) > MAX_PARSE_TOKENS:
+    found: list[CodeFinding] = []
+    # No size limit of its own (a payload after 9 MB of tables is still read): the archive
+    # reader holds a source to `Limits.max_source_bytes`, and a big parse runs capped apart.
+    if len(file.data) > ESTIMATE_FROM and _tokens(file.text) > MAX_PARSE_TOKENS:
         from chaingate.analysis.python.apart import analyse_apart
 
         found, why = analyse_apart(file.path, file.data, install_time)

@@ -6,6 +6,7 @@ identities of path expressions."""
 from __future__ import annotations
 
 import ast
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -87,15 +88,26 @@ _PEP517_HOOKS = (
 )
 
 
+_TOOLING_DIR = re.compile(r"^(?:scripts?|tools?|tooling|ci|dev|devtools|build_tools|tasks)$", re.I)
+
+
+def _in_tooling_dir(path: str) -> bool:
+    return any(_TOOLING_DIR.match(d) for d in path.replace("\\", "/").split("/")[:-1])
+
+
 def run_at_import(ctx: Context) -> tuple[list[ast.AST], set[int]]:
     """The nodes that run when the module is imported (setup.py and a build backend: when
     pip runs them, PEP 517 hooks included), and their ids; worked out once per file."""
     if ctx.at_import is None:
         roots: list[ast.AST] = list(ctx.tree.body)
         if ctx.backend:  # the frontend calls the PEP 517 hooks
-            roots += [
-                s for name in _PEP517_HOOKS if (fn := ctx.functions.get(name)) for s in fn.body
-            ]
+            hooks = [name for name in _PEP517_HOOKS if name in ctx.functions]
+            # A helper module setup.py imports from a tooling directory (scripts/post_install
+            # .py, no hooks of its own): setup.py may call any of its functions, so all of
+            # them run at install time. A build backend's own helpers are followed from its
+            # hooks only (cmake's backend downloads in a function nobody calls on install).
+            called = hooks or (list(ctx.functions) if _in_tooling_dir(ctx.path) else [])
+            roots += [s for name in called for s in ctx.functions[name].body]
         nodes = reachable(ctx, roots)
         ctx.at_import = (nodes, {id(n) for n in nodes})
     return ctx.at_import

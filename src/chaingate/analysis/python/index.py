@@ -301,13 +301,25 @@ def prepare(ctx: Context) -> None:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             ctx.functions[node.name] = node
     # Simple aliasing by assignment (`e = exec`, `d = base64.b64decode`), to a fixpoint.
-    pairs = [
-        (n.targets[0].id, n.value)
-        for n in assigns
-        if len(n.targets) == 1
-        and isinstance(n.targets[0], ast.Name)
-        and isinstance(n.value, ast.Name | ast.Attribute | ast.Call)
-    ]
+    pairs: list[tuple[str, ast.AST]] = []
+    for n in assigns:
+        if len(n.targets) != 1:
+            continue
+        target, value = n.targets[0], n.value
+        if isinstance(target, ast.Name) and isinstance(
+            value, ast.Name | ast.Attribute | ast.Call | ast.Subscript
+        ):
+            pairs.append((target.id, value))
+        elif (  # `(_a, _b) = (exec, compile)` (Hyperion renames builtins so)
+            isinstance(target, ast.Tuple | ast.List)
+            and isinstance(value, ast.Tuple | ast.List)
+            and len(target.elts) == len(value.elts)
+        ):
+            pairs += [
+                (t.id, v)
+                for t, v in zip(target.elts, value.elts, strict=True)
+                if isinstance(t, ast.Name) and isinstance(v, ast.Name | ast.Attribute | ast.Call)
+            ]
     for _ in range(3):
         changed = False
         for name, value in pairs:
@@ -322,6 +334,7 @@ def prepare(ctx: Context) -> None:
 def _interesting(q: str) -> bool:
     return (
         q in EXEC
+        or q in {"__import__", "getattr", "builtins"}
         or q in DECODERS
         or q in NETWORK
         or is_process_name(q)
@@ -452,12 +465,56 @@ def qualname(ctx: Context, node: ast.AST, depth: int = 0) -> str | None:
         and node.args
     ):
         q = fold(ctx, node.args[0], depth + 1)
-    elif isinstance(node, ast.Subscript):
-        base = qualname(ctx, node.value, depth + 1)
+    if q is None and isinstance(node, ast.Call):
+        q = _lookup_call(ctx, node, depth)
+    if isinstance(node, ast.Subscript):
         key = fold(ctx, node.slice, depth + 1)
-        if base in {"__builtins__", "__builtins__.__dict__", "builtins.__dict__"} and key:
-            q = f"builtins.{key}"
+        base = _namespace_of(ctx, node.value, depth)
+        if base is None and isinstance(node.value, ast.Call):  # globals()['__builtins__']
+            called = node.value.func
+            if isinstance(called, ast.Name) and called.id in {"globals", "locals"} and key:
+                q = "builtins" if key == "__builtins__" else key
+        elif key and base:
+            q = f"{base}.{key}"
+    if q is not None and q.endswith(".__call__"):
+        q = q[: -len(".__call__")]  # f.__call__(...) is f(...)
     return None if q is None else _unbuiltin(q)
+
+
+# `vars(X)`, `X.__dict__`: the namespace of X, whose items are X's attributes.
+def _namespace_of(ctx: Context, node: ast.AST, depth: int) -> str | None:
+    if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+        return qualname(ctx, node.value, depth + 1)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and ctx.aliases.get(node.func.id, node.func.id) == "vars"
+        and len(node.args) == 1
+    ):
+        return qualname(ctx, node.args[0], depth + 1)
+    if isinstance(node, ast.Name) and node.id == "__builtins__":
+        return "builtins"  # __builtins__ is the builtins dict in an imported module
+    return None
+
+
+def _lookup_call(ctx: Context, node: ast.Call, depth: int) -> str | None:
+    """What a call that only looks a name up returns: `X.__dict__.get('k')`,
+    `vars(X).get('k')`, `X.__getattribute__('k')` are `X.k`; `eval('exec')` is `exec`."""
+    func = node.func
+    if not node.args:
+        return None
+    key = fold(ctx, node.args[0], depth + 1)
+    if key is None or not key.isidentifier():
+        return None
+    if isinstance(func, ast.Attribute) and func.attr == "get":
+        base = _namespace_of(ctx, func.value, depth)
+        return f"{base}.{key}" if base else None
+    if isinstance(func, ast.Attribute) and func.attr == "__getattribute__":
+        base = qualname(ctx, func.value, depth + 1)
+        return f"{base}.{key}" if base else None
+    if isinstance(func, ast.Name) and ctx.aliases.get(func.id, func.id) in {"eval"}:
+        return key  # eval of a bare name: the object it names
+    return None
 
 
 def _unbuiltin(q: str) -> str:
@@ -487,6 +544,8 @@ def call_name(ctx: Context, node: ast.AST) -> str | None:
         q = _unbuiltin(f"{base}.{func.attr}") if base else None
     else:
         q = qualname(ctx, func)
+    if q is not None and q.endswith(".__call__"):
+        q = q[: -len(".__call__")]
     names[key] = q
     return q
 
@@ -516,8 +575,41 @@ def is_decoder_call(ctx: Context, node: ast.AST) -> bool:
             elt = arg.elt
             return isinstance(elt, ast.Call) and call_name(ctx, elt) == "chr"
         if isinstance(arg, ast.Call) and call_name(ctx, arg) == "map" and arg.args:
-            return qualname(ctx, arg.args[0]) == "chr"
+            mapped = arg.args[0]
+            return qualname(ctx, mapped) == "chr" or _builtin_getattr(ctx, mapped)
+    if q in {"bytes", "bytearray"} and len(node.args) == 1:
+        return xor_comprehension(node.args[0])
     return False
+
+
+def xor_comprehension(node: ast.AST) -> bool:
+    """`[b ^ k for b in data]` (a list, generator or map of a lambda): bytes XOR-ed with a
+    key, the commonest home-made cipher."""
+    if isinstance(node, ast.ListComp | ast.GeneratorExp):
+        body: ast.AST = node.elt
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "map"
+        and node.args
+        and isinstance(node.args[0], ast.Lambda)
+    ):
+        body = node.args[0].body
+    else:
+        return False
+    return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitXor) for n in ast.walk(body))
+
+
+def _builtin_getattr(ctx: Context, node: ast.AST) -> bool:
+    """`getattr(__builtins__ or builtins, <anything>)`: a builtin picked by name (mapped
+    over a list of numbers, it is `chr` spelled so that no search finds it)."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and ctx.aliases.get(node.func.id, node.func.id) == "getattr"
+        and len(node.args) >= 2
+        and (qualname(ctx, node.args[0]) or "") in {"builtins", "__builtin__", "__builtins__"}
+    )
 
 
 SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})

@@ -40,6 +40,9 @@ _IMPORT = re.compile(
     rb"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w., \t]+)|import[ \t]+([\w., \t]+))",
     re.M,
 )
+_RELATIVE_IMPORT = re.compile(
+    rb"^[ \t]*from[ \t]+(\.+[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]+)", re.M
+)
 _DYNAMIC_IMPORT = re.compile(rb"""(?:__import__|import_module)\(\s*['"]([\w.]+)['"]""")
 _OS_PROCESS = re.compile(rb"\bos\.(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?)\(")
 
@@ -82,6 +85,22 @@ def quoted_names(data: bytes) -> set[str]:
         base = m.group(1).decode("latin-1").replace("\\", "/").rsplit("/", 1)[-1]
         if _NAMEISH.match(base):
             out.add(base)
+    return out
+
+
+def imported_names(data: bytes) -> set[str]:
+    """Prefixed `import:`, the last component of every module the source imports
+    (`from ._speedups import x`: `import:_speedups`): how code loads a bundled extension
+    module, and which helper modules setup.py imports."""
+    out = set()
+    for m in _RELATIVE_IMPORT.finditer(data):
+        module, names = m.group(1).decode(), m.group(2).decode()
+        if module.strip("."):
+            out.add("import:" + module.strip(".").rsplit(".", 1)[-1])
+        elif module:  # `from . import _speedups`
+            out |= {"import:" + w.strip().split(" ")[0] for w in names.split(",") if w.strip()}
+    for _, module in _modules(data):
+        out.add("import:" + module.rsplit(".", 1)[-1])
     return out
 
 

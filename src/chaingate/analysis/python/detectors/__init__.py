@@ -7,9 +7,13 @@ import importlib
 
 FAMILIES = (
     "install_hooks",
+    "browser_hijack",
     "import_time",
     "obfuscation",
     "download_exec",
+    "write_run",
+    "data_exec",
+    "protected_code",
     "bytecode",
     "exfiltration",
     "shady_urls",

@@ -22,6 +22,20 @@ def compiled_file(file: SourceFile) -> list[CodeFinding]:
     """A `.pyc` shipped outside `__pycache__`."""
     path = file.path
     if "__pycache__" in path_parts(path)[:-1]:
+        flags = int.from_bytes(file.data[4:8], "little") if len(file.data) >= 16 else 0
+        if flags & 0b11 == 0b01:  # PEP 552: hash-based, never checked against the source
+            return [
+                CodeFinding(
+                    "compiled-bytecode",
+                    Severity.HIGH,
+                    path,
+                    None,
+                    "an unchecked-hash .pyc in __pycache__: the interpreter runs it without "
+                    "looking at the .py beside it (installers that keep shipped caches, such "
+                    "as uv, run this bytecode, not the reviewed source); healthy wheels ship "
+                    "no __pycache__, and caches made by the installer are checked",
+                )
+            ]
         return []  # the interpreter's own cache of the sources beside it
     return [
         CodeFinding(

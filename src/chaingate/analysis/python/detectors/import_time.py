@@ -59,7 +59,7 @@ def import_time(ctx: Context) -> None:
             # High only when a constant host elsewhere is contacted: a helper opening
             # the URL it is given (matplotlib's rc file) or a server on this machine is
             # no outbound beacon by itself.
-            where = _destination(ctx, node)
+            where = destination(ctx, node)
             severity = {"remote": Severity.HIGH, "loopback": Severity.LOW}.get(
                 where, Severity.MEDIUM
             )
@@ -85,7 +85,7 @@ def import_time(ctx: Context) -> None:
             )
 
 
-def _destination(ctx: Context, call: ast.Call) -> str:
+def destination(ctx: Context, call: ast.Call) -> str:
     """Where a network call goes: "remote" (a constant host elsewhere), "loopback" (this
     machine), "parameter" (whatever the enclosing function is given, as in a helper that
     opens the URL it is passed) or "unknown" (computed at run time)."""

@@ -8,7 +8,7 @@ import ast
 import re
 
 from chaingate.analysis.python.calls import command_texts, describe, is_network, suspicious_command
-from chaingate.analysis.python.flow import run_at_import
+from chaingate.analysis.python.flow import reachable, run_at_import
 from chaingate.analysis.python.index import (
     Context,
     call_name,
@@ -41,6 +41,8 @@ _HOOK_COMMANDS = frozenset({"install", "develop", "egg_info", "build_py"})
 
 
 _PIP_INSTALL = re.compile(r"\bpip3?(?:\.exe)?\s+install\b|-m\s+pip\b", re.IGNORECASE)
+# pip's own entry points, called in-process: `pip.main(['install', ...])`
+_PIP_MAINS = frozenset({"pip.main", "pip._internal.main", "pip._internal.cli.main.main"})
 
 
 @tree_detector(
@@ -65,13 +67,15 @@ def install_hooks(ctx: Context) -> None:
                 "install from source): check what it contacts and what it does with the "
                 "answer",
             )
+        elif q in _PIP_MAINS:
+            ctx.add("install-hook", Severity.HIGH, node, _pip_message(ctx.runner, q))
         elif is_process_name(q):
             suspicious = suspicious_command(ctx, node)
             pip = not suspicious and _pip_install(ctx, node)
             if suspicious:
                 severity, why = Severity.HIGH, " with a command that fetches or pipes to a shell"
             elif pip:
-                severity, why = Severity.MEDIUM, " that installs packages with pip"
+                severity, why = Severity.HIGH, " that installs packages with pip"
             else:
                 severity, why = Severity.LOW, ""
             ctx.add(
@@ -94,17 +98,42 @@ def install_hooks(ctx: Context) -> None:
                 "absolute path): check what is written and why",
             )
     for cls in _hook_classes(ctx):
-        for node in walk(cls):
+        own = {id(n) for n in walk(cls)}
+        # an override that downloads: whatever it runs may be what it fetched
+        fetches = any(isinstance(n, ast.Call) and is_network(ctx, n) for n in walk(cls))
+        for node in _hook_nodes(ctx, cls):
             if not isinstance(node, ast.Call):
                 continue
             q = call_name(ctx, node) or ""
             where = f"cmdclass override {cls.name!r} (runs on pip install)"
             network = is_network(ctx, node)
-            if network or is_process_name(q):
+            if q in _PIP_MAINS:
+                ctx.add("install-hook", Severity.HIGH, node, _pip_message(where, q))
+            elif id(node) not in own and not network:
+                # A module-level helper the override calls: judged as module-level code
+                # is (protoc, make or a build script run from a helper is ordinary).
+                if is_process_name(q) and (
+                    suspicious_command(ctx, node) or _pip_install(ctx, node)
+                ):
+                    ctx.add(
+                        "install-hook",
+                        Severity.HIGH,
+                        node,
+                        f"{where} calls a helper that runs a process ({q}) with a command "
+                        "that fetches, pipes to a shell, starts a script or installs "
+                        "packages: check the command",
+                    )
+            elif network or is_process_name(q):
                 kind = "network call" if network else "process"
+                # A process with a plain command is a build step (make, protoc, npm, a
+                # postBuild script: daff, pydeck); one that fetches, pipes to a shell,
+                # starts a script or installs packages is not.
+                strong = (
+                    network or fetches or suspicious_command(ctx, node) or _pip_install(ctx, node)
+                )
                 ctx.add(
                     "install-hook",
-                    Severity.HIGH,
+                    Severity.HIGH if strong else Severity.MEDIUM,
                     node,
                     f"{where} makes a {kind} ({q}): check what it fetches or runs",
                 )
@@ -116,6 +145,32 @@ def install_hooks(ctx: Context) -> None:
                     f"{where} does extra work ({q or 'file write'}): check that it only "
                     "builds or installs the package's own files",
                 )
+
+
+def _pip_message(where: str, q: str) -> str:
+    return (
+        f"{where} installs packages with pip ({q}) while it runs: a package pulled in so "
+        "is out of the resolver's and the lock file's sight (dependencies belong in "
+        "install_requires); check what it installs"
+    )
+
+
+def _hook_nodes(ctx: Context, cls: ast.ClassDef) -> list[ast.AST]:
+    """The nodes of a cmdclass override and of the module-level functions its methods
+    call (a `run()` that only calls `_post_install()`), transitively."""
+    bodies = [
+        stmt
+        for m in cls.body
+        if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)
+        for stmt in m.body
+    ]
+    seen: set[int] = set()
+    out: list[ast.AST] = []
+    for node in [*walk(cls), *reachable(ctx, bodies)]:
+        if id(node) not in seen:
+            seen.add(id(node))
+            out.append(node)
+    return out
 
 
 def _hook_classes(ctx: Context) -> list[ast.ClassDef]:

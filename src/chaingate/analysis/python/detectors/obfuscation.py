@@ -154,20 +154,36 @@ _TEXT_DECODER = re.compile(
 )
 
 
+_TEXT_ASSIGN = re.compile(r"\s*([A-Za-z_]\w*)\s*=[^=]")
+# the names exec/eval (or a compile inside them) is called on: `exec(p)`, `exec(compile(p,`
+_TEXT_EXEC_ARG = re.compile(r"\(\s*(?:compile\s*\(\s*)?([A-Za-z_]\w*)\s*[,)]")
+
+
 @text_detector("obfuscated-exec", Severity.HIGH)
 def decoded_exec_line(file: SourceFile) -> list[CodeFinding]:
     """exec of decoded data on one line of a file without a syntax tree (high: without the
     tree the flow cannot be confirmed)."""
-    return [
-        CodeFinding(
-            "obfuscated-exec",
-            Severity.HIGH,
-            file.path,
-            number,
-            "exec/eval of decoded data on one line, in a file this Python cannot parse "
-            "(newer syntax or Python 2): read the line",
-            line.strip()[:EXCERPT_CHARS],
-        )
-        for number, line in code_lines(file.text)
-        if _TEXT_EXEC.search(line) and _TEXT_DECODER.search(line)
-    ]
+    found: list[CodeFinding] = []
+    decoded: set[str] = set()  # names assigned from a decoder on an earlier line
+    for number, line in code_lines(file.text):
+        assigned = _TEXT_ASSIGN.match(line)
+        execs = _TEXT_EXEC.search(line)
+        if execs and (
+            _TEXT_DECODER.search(line)
+            or any(name in decoded for name in _TEXT_EXEC_ARG.findall(line[execs.start() :]))
+        ):
+            found.append(
+                CodeFinding(
+                    "obfuscated-exec",
+                    Severity.HIGH,
+                    file.path,
+                    number,
+                    "exec/eval of decoded data (decoded on this line or assigned from a "
+                    "decoder before it), in a file this Python cannot parse (newer syntax "
+                    "or Python 2): read the line",
+                    line.strip()[:EXCERPT_CHARS],
+                )
+            )
+        if assigned and _TEXT_DECODER.search(line):
+            decoded.add(assigned.group(1))
+    return found

@@ -29,6 +29,9 @@ _PTH_DANGER = re.compile(
 )
 
 
+_ARCHIVE_LINE = re.compile(r"\.(?:zip|egg|pyz|whl)/?$", re.IGNORECASE)
+
+
 @file_detector(
     "pth-exec",
     Severity.LOW,
@@ -40,6 +43,21 @@ def analyse_pth(file: SourceFile) -> list[CodeFinding]:
     path, text = file.path, file.text
     findings: list[CodeFinding] = []
     for number, raw in enumerate(text.splitlines(), start=1):
+        if _ARCHIVE_LINE.search(raw.strip()) and not raw.startswith(("import ", "#")):
+            findings.append(
+                CodeFinding(
+                    "pth-exec",
+                    Severity.HIGH,
+                    path,
+                    number,
+                    "a .pth line puts an archive (zip/egg/pyz) on sys.path at every "
+                    "interpreter start: a sitecustomize.py or usercustomize.py inside it runs "
+                    "then, and its modules shadow installed ones; a wheel has no need to "
+                    "ship code in an archive, read what the archive holds",
+                    raw.strip()[:EXCERPT_CHARS],
+                )
+            )
+            continue
         if not raw.startswith(("import ", "import\t")):
             continue
         severity, why = _pth_line(raw)

