@@ -145,7 +145,9 @@ class ServeProcess:
         self.args = [sys.executable, "-m", "chaingate", "serve", "--port", str(self.port),
                      "--db", db, "--index-url", index_url, "--cache-dir", str(tmp / "cache"),
                      "--now", NOW.isoformat(), *extra]  # fmt: skip
-        self.env = {**os.environ, "CHAINGATE_ADMIN_TOKEN": ADMIN, **(env or {})}
+        # no OSV on this machine unless a test serves one (tests/service/test_advisories.py)
+        self.env = {**os.environ, "CHAINGATE_ADMIN_TOKEN": ADMIN, "CHAINGATE_ADVISORIES": "off",
+                    **(env or {})}  # fmt: skip
         self.log = tmp / f"serve-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -37,6 +37,10 @@ def _settings(
         IndexUrls.parse(index)
     except ValueError as exc:
         raise CommandError(f"--index-url: {exc}") from None
+    try:  # CHAINGATE_ADVISORIES / CHAINGATE_OSV_URL, as for `scan`: online OSV by default
+        advisories = config.advisories(None, offline=False)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     return ServiceSettings(
         db_url=config.db_url(db),
         index_url=index,
@@ -47,6 +51,7 @@ def _settings(
         admin_token=os.environ.get("CHAINGATE_ADMIN_TOKEN") or None,
         session_secret=os.environ.get("CHAINGATE_SESSION_SECRET") or secrets.token_hex(32),
         now=parse_now(now),
+        advisories=advisories,
     )
 
 

@@ -24,7 +24,7 @@ from chaingate.core.findings import Severity
 from chaingate.engine.result import ScanResult
 from chaingate.service.files import inventory_of
 from chaingate.service.runtime import Runtime
-from chaingate.service.watcher import watch_hash
+from chaingate.service.watcher import advisory_half, compose, watch_hash
 from chaingate.store.service_tables import (
     SvcAlert,
     SvcChange,
@@ -217,6 +217,10 @@ def _sync_packages(
         watch = s.scalars(
             select(SvcWatch).where(SvcWatch.ecosystem == eco, SvcWatch.name == name)
         ).first()
+        if h is not None and rt.engine.advisories is not None:
+            # the registry's half as just seen; the advisories' half is the poll's to
+            # know (a new watch: UNKNOWN, so its first poll re-evaluates once)
+            h = compose(h, advisory_half(watch.content_hash if watch else None))
         if watch is None:
             s.add(SvcWatch(ecosystem=eco, name=name, content_hash=h, due_at=due))
         elif h is not None:

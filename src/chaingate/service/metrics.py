@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chaingate.service.runtime import Runtime
+from chaingate.service.watcher import UNAVAILABLE
 from chaingate.store.service_tables import SvcAlert, SvcDelivery, SvcProject, SvcWatch
 
 
@@ -27,6 +28,11 @@ class _FromDatabase(Collector):
             never = s.scalar(select(func.count(SvcWatch.id)).where(SvcWatch.polled_at.is_(None)))
             errors = s.scalar(
                 select(func.count(SvcWatch.id)).where(SvcWatch.last_error.is_not(None))
+            )
+            osv_down = s.scalar(
+                select(func.count(SvcWatch.id)).where(
+                    SvcWatch.content_hash.endswith(UNAVAILABLE, autoescape=True)
+                )
             )
             projects = s.scalar(select(func.count(SvcProject.id))) or 0
             alerts = s.scalar(select(func.count(SvcAlert.id))) or 0
@@ -55,6 +61,12 @@ class _FromDatabase(Collector):
             "chaingate_packages_poll_failing",
             "Watched packages whose last poll got no answer",
             value=errors or 0,
+        )
+        yield GaugeMetricFamily(
+            "chaingate_packages_advisories_unavailable",
+            "Watched packages whose pins the advisory source (OSV) did not answer for at the"
+            " last poll",
+            value=osv_down or 0,
         )
         yield GaugeMetricFamily("chaingate_alerts", "Alerts raised", value=alerts)
         g = GaugeMetricFamily("chaingate_deliveries", "Webhook deliveries", labels=["status"])
