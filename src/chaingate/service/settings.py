@@ -8,6 +8,7 @@ from pathlib import Path
 import msgspec
 
 from chaingate.facts.advisories import AdvisorySettings
+from chaingate.facts.intel.run import DomainOptions
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # one request body; a lock of a big monorepo is < 2 MB
 
@@ -37,3 +38,6 @@ class ServiceSettings(msgspec.Struct, frozen=True):
     # known advisories (OSV) for every watched pin, asked at each poll; None: the
     # registry's own vulnerability lists only
     advisories: AdvisorySettings | None = None
+    # maintainer email domains (DNS, RDAP), re-asked by the polls once their answers are
+    # older than `domains.ttl_hours`; None: off
+    domains: DomainOptions | None = None
