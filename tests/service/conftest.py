@@ -92,8 +92,9 @@ class InProcess:
         from chaingate.service.runtime import Runtime
         from chaingate.service.settings import ServiceSettings
 
+        settings = {"now": NOW, **settings}  # now=None: the clock (domain TTLs run on it)
         self.rt = Runtime(ServiceSettings(db_url=db, index_url=index_url, cache_dir=cache,
-                                          admin_token=ADMIN, now=NOW, session_secret="s" * 32,
+                                          admin_token=ADMIN, session_secret="s" * 32,
                                           **settings))  # fmt: skip
         bind(self.rt, make_broker(None))
         self.port = free_port()
@@ -145,7 +146,9 @@ class ServeProcess:
         self.args = [sys.executable, "-m", "chaingate", "serve", "--port", str(self.port),
                      "--db", db, "--index-url", index_url, "--cache-dir", str(tmp / "cache"),
                      "--now", NOW.isoformat(), *extra]  # fmt: skip
-        self.env = {**os.environ, "CHAINGATE_ADMIN_TOKEN": ADMIN, **(env or {})}
+        # no OSV, DNS or RDAP on this machine unless a test serves them
+        self.env = {**os.environ, "CHAINGATE_ADMIN_TOKEN": ADMIN, "CHAINGATE_ADVISORIES": "off",
+                    "CHAINGATE_DOMAIN_CHECKS": "off", **(env or {})}  # fmt: skip
         self.log = tmp / f"serve-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

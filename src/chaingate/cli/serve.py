@@ -15,6 +15,7 @@ import click
 from chaingate.cli.options import CommandError, Number, parse_now
 
 if TYPE_CHECKING:
+    from chaingate.facts.intel.run import DomainOptions
     from chaingate.service.runtime import Runtime
     from chaingate.service.settings import ServiceSettings
 
@@ -37,6 +38,11 @@ def _settings(
         IndexUrls.parse(index)
     except ValueError as exc:
         raise CommandError(f"--index-url: {exc}") from None
+    try:  # CHAINGATE_ADVISORIES / CHAINGATE_OSV_URL, as for `scan`: online OSV by default
+        advisories = config.advisories(None, offline=False)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    domains = _domains()
     return ServiceSettings(
         db_url=config.db_url(db),
         index_url=index,
@@ -47,7 +53,37 @@ def _settings(
         admin_token=os.environ.get("CHAINGATE_ADMIN_TOKEN") or None,
         session_secret=os.environ.get("CHAINGATE_SESSION_SECRET") or secrets.token_hex(32),
         now=parse_now(now),
+        advisories=advisories,
+        domains=domains,
     )
+
+
+def _domains() -> DomainOptions | None:
+    """Email-domain checks for the watcher, as `scan` makes them (on unless
+    CHAINGATE_DOMAIN_CHECKS=off; CHAINGATE_DNS_SERVERS, CHAINGATE_RDAP_BOOTSTRAP_URL), each
+    answer re-asked after CHAINGATE_DOMAIN_TTL_HOURS (default 24)."""
+    from chaingate import config
+    from chaingate.facts.intel.run import DomainOptions
+
+    mode = (os.environ.get("CHAINGATE_DOMAIN_CHECKS") or "on").strip().lower()
+    if mode not in ("on", "off"):
+        raise CommandError(f"CHAINGATE_DOMAIN_CHECKS: {mode!r} is not on or off")
+    if mode == "off":
+        return None
+    raw = os.environ.get("CHAINGATE_DOMAIN_TTL_HOURS") or "24"
+    try:
+        ttl = float(raw)
+        if not 0 < ttl <= 24 * 365:
+            raise ValueError
+    except ValueError:
+        why = f"CHAINGATE_DOMAIN_TTL_HOURS: {raw!r} is not a number of hours"
+        raise CommandError(why) from None
+    try:
+        servers = config.dns_servers(None)
+    except ValueError as exc:
+        raise CommandError(f"CHAINGATE_DNS_SERVERS: {exc}") from None
+    return DomainOptions(dns_servers=servers, bootstrap_url=config.rdap_bootstrap_url(),
+                         ttl_hours=ttl)  # fmt: skip
 
 
 def _runtime(settings: ServiceSettings) -> Runtime:

@@ -24,7 +24,7 @@ from chaingate.core.findings import Severity
 from chaingate.engine.result import ScanResult
 from chaingate.service.files import inventory_of
 from chaingate.service.runtime import Runtime
-from chaingate.service.watcher import watch_hash
+from chaingate.service.watcher import compose, intel_half, watch_hash
 from chaingate.store.service_tables import (
     SvcAlert,
     SvcChange,
@@ -139,6 +139,7 @@ def record(rt: Runtime, project_id: int, result: ScanResult, change_id: int | No
                 and key not in by_key
                 and not whole_tree_unjudged
                 and _project_of(row.ref) not in unjudged
+                and not _source_down(row.signal, result)
             ):
                 row.is_open, row.closed_at = False, now
                 row.history = [*row.history, {"at": now.isoformat(), "event": "closed"}]
@@ -180,6 +181,14 @@ def record(rt: Runtime, project_id: int, result: ScanResult, change_id: int | No
         return [d.id for d in deliveries]
 
 
+def _source_down(signal: str, result: ScanResult) -> bool:
+    """Whether the source a finding of `signal` is drawn from could not answer in this
+    scan (DNS or RDAP for the email-domain signals, the advisory source for the known-
+    ones): its absence then says nothing, so the finding is not closed."""
+    keys = ("dns", "rdap") if signal.startswith("email-domain-") else (signal,)
+    return any((c := result.checks.get(k)) is not None and c.status != "ok" for k in keys)
+
+
 def _seen_at(s: Session, change_id: int | None, now: datetime) -> datetime:
     if change_id is None:
         return now
@@ -217,6 +226,10 @@ def _sync_packages(
         watch = s.scalars(
             select(SvcWatch).where(SvcWatch.ecosystem == eco, SvcWatch.name == name)
         ).first()
+        if h is not None and (rt.engine.advisories or rt.engine.domains) is not None:
+            # the registry's half as just seen; the advisories' and domains' half is the
+            # poll's to know (a new watch: UNKNOWN, so its first poll re-evaluates once)
+            h = compose(h, intel_half(watch.content_hash if watch else None))
         if watch is None:
             s.add(SvcWatch(ecosystem=eco, name=name, content_hash=h, due_at=due))
         elif h is not None:

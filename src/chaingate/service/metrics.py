@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chaingate.service.runtime import Runtime
+from chaingate.service.watcher import UNJUDGED
 from chaingate.store.service_tables import SvcAlert, SvcDelivery, SvcProject, SvcWatch
 
 
@@ -25,8 +26,19 @@ class _FromDatabase(Collector):
             watched = s.scalar(select(func.count(SvcWatch.id))) or 0
             oldest = s.scalar(select(func.min(SvcWatch.polled_at)))
             never = s.scalar(select(func.count(SvcWatch.id)).where(SvcWatch.polled_at.is_(None)))
+            unjudged = SvcWatch.last_error.startswith(UNJUDGED, autoescape=True)
             errors = s.scalar(
-                select(func.count(SvcWatch.id)).where(SvcWatch.last_error.is_not(None))
+                select(func.count(SvcWatch.id)).where(SvcWatch.last_error.is_not(None), ~unjudged)
+            )
+            osv_down = s.scalar(
+                select(func.count(SvcWatch.id)).where(
+                    unjudged, SvcWatch.last_error.contains("known advisories unavailable")
+                )
+            )
+            domains_down = s.scalar(
+                select(func.count(SvcWatch.id)).where(
+                    unjudged, SvcWatch.last_error.contains("email domains unavailable")
+                )
             )
             projects = s.scalar(select(func.count(SvcProject.id))) or 0
             alerts = s.scalar(select(func.count(SvcAlert.id))) or 0
@@ -55,6 +67,18 @@ class _FromDatabase(Collector):
             "chaingate_packages_poll_failing",
             "Watched packages whose last poll got no answer",
             value=errors or 0,
+        )
+        yield GaugeMetricFamily(
+            "chaingate_packages_advisories_unavailable",
+            "Watched packages whose pins the advisory source (OSV) did not answer for at the"
+            " last poll",
+            value=osv_down or 0,
+        )
+        yield GaugeMetricFamily(
+            "chaingate_packages_domains_unavailable",
+            "Watched packages whose maintainers' email domains DNS or RDAP could not be"
+            " asked about at the last poll",
+            value=domains_down or 0,
         )
         yield GaugeMetricFamily("chaingate_alerts", "Alerts raised", value=alerts)
         g = GaugeMetricFamily("chaingate_deliveries", "Webhook deliveries", labels=["status"])

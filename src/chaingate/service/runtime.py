@@ -36,6 +36,8 @@ class Runtime:
             indexes={"pypi": settings.index_url},
             store=self.store,
             now=settings.now,
+            advisories=settings.advisories,
+            domains=settings.domains,
         )
         # Webhook deliveries: their own client (no cache, no redirects followed, short
         # retries: the schedule of hours is the database's) on their own loop.

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import msgspec
 
+from chaingate.facts.advisories import AdvisorySettings
+from chaingate.facts.intel.run import DomainOptions
+
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # one request body; a lock of a big monorepo is < 2 MB
 
 
@@ -32,3 +35,9 @@ class ServiceSettings(msgspec.Struct, frozen=True):
     give_up_after: float = 24 * 3600.0
     claim_seconds: float = 30.0  # a claimed job not finished by then is handed out again
     feed_interval: float = 10.0  # seconds between two questions to the XML-RPC changelog
+    # known advisories (OSV) for every watched pin, asked at each poll; None: the
+    # registry's own vulnerability lists only
+    advisories: AdvisorySettings | None = None
+    # maintainer email domains (DNS, RDAP), re-asked by the polls once their answers are
+    # older than `domains.ttl_hours`; None: off
+    domains: DomainOptions | None = None

@@ -30,10 +30,12 @@ class DomainOptions(msgspec.Struct, frozen=True):
 
 
 def _rdap_settings(http: HttpSettings, dopts: DomainOptions) -> HttpSettings:
-    # Fail fast on an unreachable RDAP service: one retry, short backoff.
+    # Fail fast on an unreachable RDAP service: one retry, short backoff. A document is
+    # reused no longer than a domain's answer is (a domain re-checked on its TTL is asked
+    # again, not answered from the HTTP cache: `chaingate serve` re-checks on the TTL).
     return replace(
         http, timeout=dopts.rdap_timeout, retries=min(http.retries, 1), backoff=0.2,
-        ttl=86400.0,
+        ttl=min(86400.0, dopts.ttl_hours * 3600),
     )  # fmt: skip
 
 
