@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from chaingate.core.facts import GitRef
 from chaingate.core.findings import Finding, Severity
-from chaingate.core.inventory import Origin
+from chaingate.core.inventory import Origin, Package
 from chaingate.signals.catalog import ACCOUNT_REALMS, PackageContext, needs_facts, package_signal
 
 FAMILY = "cicd"
@@ -27,6 +27,11 @@ needs_facts(ACTIONS, "action-ref-moved", "action-impostor-commit", "archived-act
 needs_facts(HOOKS, "action-ref-moved", "action-impostor-commit", "archived-action")
 # an action's owner and a hook repository's owner are the same GitHub principal
 ACCOUNT_REALMS.update({ACTIONS: "github", HOOKS: "github"})
+
+
+def _used_at(pkg: Package) -> list[str]:
+    """Where the project names `pkg` (`file:line`), for a finding's evidence."""
+    return [f"{loc.file}:{loc.line}" for loc in pkg.locations]
 
 
 def _is_sha(ref: str | None) -> bool:
@@ -67,7 +72,7 @@ def unpinned_action(ctx: PackageContext) -> Iterator[Finding]:
             "ref": pkg.version,
             "third_party": third_party,
             "exposure": list(pkg.exposure),
-            "used_at": [f"{loc.file}:{loc.line}" for loc in pkg.locations],
+            "used_at": _used_at(pkg),
         },
     )
 
@@ -95,7 +100,7 @@ def unpinned_hook(ctx: PackageContext) -> Iterator[Finding]:
         ),
         evidence={
             "rev": pkg.version,
-            "used_at": [f"{loc.file}:{loc.line}" for loc in pkg.locations],
+            "used_at": _used_at(pkg),
         },
     )
 
@@ -126,7 +131,7 @@ def unpinned_image(ctx: PackageContext) -> Iterator[Finding]:
         evidence={
             "tag": pkg.version,
             "exposure": list(pkg.exposure),
-            "used_at": [f"{loc.file}:{loc.line}" for loc in pkg.locations],
+            "used_at": _used_at(pkg),
         },
     )
 
@@ -208,7 +213,7 @@ def action_ref_moved(ctx: PackageContext) -> Iterator[Finding]:
             "previous_since": since,
             "on_a_branch": ref.own,
             "why": ref.why,
-            "used_at": [f"{loc.file}:{loc.line}" for loc in pkg.locations],
+            "used_at": _used_at(pkg),
         },
     )
 
@@ -237,7 +242,7 @@ def action_impostor_commit(ctx: PackageContext) -> Iterator[Finding]:
         evidence={
             "commit": ref.commit,
             "why": ref.why,
-            "used_at": [f"{loc.file}:{loc.line}" for loc in pkg.locations],
+            "used_at": _used_at(pkg),
         },
     )
 
